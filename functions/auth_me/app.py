@@ -1,0 +1,22 @@
+"""GET /v1/auth/me: the signed-in user (access token)."""
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+
+from hellojohn import account, auth
+from hellojohn.http import entry, error_responses, make_app, with_etag
+from hellojohn.models import SelfUser
+from hellojohn.views import self_view
+
+app = make_app()
+
+
+@app.get("/v1/auth/me", tags=["Auth"], summary="The signed-in user", responses=error_responses())
+def get_me() -> Response[SelfUser]:
+    claims = auth.access_token(app.current_event)
+    user = account.me(claims)
+    return with_etag(self_view(user), user)
+
+
+lambda_handler: Any = entry(app)

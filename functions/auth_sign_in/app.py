@@ -1,0 +1,22 @@
+"""POST /v1/auth/sign-in: email and password for a session (publishable key)."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+from hellojohn import account, auth
+from hellojohn.http import entry, error_responses, make_app
+from hellojohn.models import SignIn, SignInResult
+from hellojohn.views import self_view
+
+app = make_app()
+
+
+@app.post("/v1/auth/sign-in", tags=["Auth"], summary="Sign in", responses=error_responses(409))
+def sign_in(body: Annotated[SignIn, Body()]) -> SignInResult:
+    caller = auth.publishable_key(app.current_event)
+    result = account.sign_in(caller.tenant, body)
+    return SignInResult(user=self_view(result.user), session=result.session)
+
+
+lambda_handler: Any = entry(app)

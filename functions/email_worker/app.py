@@ -1,0 +1,36 @@
+"""SQS worker: create the verification token for a pending email change and send it through SES.
+
+A failed send is a batch item failure: SQS redelivers the job (a fresh token supersedes any
+earlier one) and, past maxReceiveCount, moves it to the dead-letter queue.
+"""
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from hellojohn import jobs, mailer, tenancy, verification
+from hellojohn.logs import logger
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def record_handler(record: SQSRecord) -> None:
+    job = json.loads(record.body)
+    if job.get("type") != jobs.VERIFY_EMAIL:
+        logger.warning("unknown job dropped", extra={"job_type": job.get("type")})
+        return
+    tenant = tenancy.tenant(job["tenant_id"])
+    issued = verification.issue(job["tenant_id"], job["user_id"], job["change_id"]) if tenant else None
+    if tenant is None or issued is None:
+        logger.info("verification superseded or user gone", extra={"user_id": job["user_id"]})
+        return
+    subject, text, body = mailer.verification_email(tenant, issued.to, issued.token, issued.expires_at)
+    mailer.send(tenant, issued.to, subject, text, body)
+    logger.info("verification email sent", extra={"user_id": job["user_id"]})
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -1,0 +1,17 @@
+"""GET /v1/.well-known/jwks.json: the public keys that verify access tokens (anyone)."""
+
+from typing import Any
+
+from hellojohn import tokens
+from hellojohn.http import entry, make_app
+from hellojohn.models import Jwks
+
+app = make_app()
+
+
+@app.get("/v1/.well-known/jwks.json", tags=["Keys"], summary="Signing keys", cache_control="public, max-age=300")
+def jwks() -> Jwks:
+    return Jwks.model_validate(tokens.jwks())
+
+
+lambda_handler: Any = entry(app)

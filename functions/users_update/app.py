@@ -1,0 +1,26 @@
+"""PATCH /v1/users/{user_id}: update any field of the seed's admin column (secret key)."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+from hellojohn import auth, users
+from hellojohn.http import entry, error_responses, if_match, make_app, with_etag
+from hellojohn.models import AdminUser, AdminUserUpdate
+from hellojohn.views import admin_view
+
+app = make_app()
+
+
+@app.patch(
+    "/v1/users/<user_id>", tags=["Users"], summary="Update a user (admin)", responses=error_responses(404, 409, 412)
+)
+def update_user(user_id: str, body: Annotated[AdminUserUpdate, Body()]) -> Response[AdminUser]:
+    caller = auth.secret_key(app.current_event)
+    sent = body.model_dump(include=body.model_fields_set)
+    user = users.patch(caller.tenant, user_id, sent, if_match(app))
+    return with_etag(admin_view(user), user)
+
+
+lambda_handler: Any = entry(app)

@@ -1,0 +1,1 @@
+"""HelloJohn Users: the shared layer (auth, tenants, validation, rules and the store)."""

@@ -1,0 +1,80 @@
+"""Who is calling: a secret key, a publishable key, or a signed-in user's access token.
+
+Every path resolves the tenant here, from the credential, never from the body or the path.
+"""
+
+from dataclasses import dataclass
+from collections.abc import Mapping
+from typing import Protocol
+
+from hellojohn import errors, secrets, tenancy, tokens
+from hellojohn.records import Tenant
+from hellojohn.tokens import AccessClaims
+
+
+class HasHeaders(Protocol):
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+
+@dataclass(frozen=True)
+class KeyCaller:
+    tenant: Tenant
+    key_id: str
+    kind: str
+
+
+def _bearer(event: HasHeaders) -> str:
+    header = event.headers.get("authorization") or ""
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise errors.unauthorized("Send Authorization: Bearer <secret key | publishable key | access token>")
+    return value.strip()
+
+
+def _tenant_header(event: HasHeaders) -> str | None:
+    value = event.headers.get("x-tenant-id")
+    return value.strip() if value else None
+
+
+def _key_caller(event: HasHeaders, kind: str) -> KeyCaller:
+    value = _bearer(event)
+    presented_kind = secrets.api_key_kind(value)
+    if presented_kind is None:
+        raise errors.forbidden(f"This endpoint needs a {kind} key")
+    tid = _tenant_header(event)
+    if not tid:
+        raise errors.invalid_request("X-Tenant-ID is required with an API key")
+    key = tenancy.api_key(value)
+    if key is None:
+        raise errors.unauthorized("Unknown API key")
+    if key.kind != kind:
+        raise errors.forbidden(f"This endpoint needs a {kind} key")
+    if not secrets.same(key.tenant_id, tid):
+        raise errors.tenant_mismatch()
+    tenant = tenancy.tenant(key.tenant_id)
+    if tenant is None:
+        raise errors.unauthorized("Unknown API key")
+    return KeyCaller(tenant=tenant, key_id=key.id, kind=key.kind)
+
+
+def secret_key(event: HasHeaders) -> KeyCaller:
+    """An admin backend: `Authorization: Bearer sk_…` and its own tenant's `X-Tenant-ID`."""
+    return _key_caller(event, "secret")
+
+
+def publishable_key(event: HasHeaders) -> KeyCaller:
+    """A browser before sign-in: `Authorization: Bearer pk_…` and its tenant's `X-Tenant-ID`."""
+    return _key_caller(event, "publishable")
+
+
+def access_token(event: HasHeaders) -> AccessClaims:
+    """A signed-in user. The session itself is checked against the user item in the same request."""
+    value = _bearer(event)
+    if secrets.api_key_kind(value) is not None:
+        raise errors.forbidden("This endpoint needs a user's access token")
+    claims = tokens.verify(value)
+    tid = _tenant_header(event)
+    if tid is not None and not secrets.same(tid, claims.tenant_id):
+        raise errors.tenant_mismatch()
+    return claims

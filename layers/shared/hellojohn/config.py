@@ -1,0 +1,43 @@
+"""The function environment, read once into one validated model at cold start."""
+
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class Settings(BaseModel):
+    """Every environment variable the functions read. Unknown ones are ignored."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    table_name: str = Field(alias="TABLE_NAME", min_length=3)
+    signing_key_secret: str = Field(alias="SIGNING_KEY_SECRET", min_length=1)
+    email_queue_url: str = Field(default="", alias="EMAIL_QUEUE_URL")
+    session_cleanup_queue_url: str = Field(default="", alias="SESSION_CLEANUP_QUEUE_URL")
+    stage: str = Field(default="dev", alias="STAGE")
+    token_issuer: str = Field(default="https://api.hellojohn.dev", alias="TOKEN_ISSUER")
+    access_token_ttl_seconds: int = Field(default=900, ge=60, le=3600, alias="ACCESS_TOKEN_TTL_SECONDS")
+    refresh_token_ttl_seconds: int = Field(
+        default=30 * 24 * 3600, ge=3600, le=365 * 24 * 3600, alias="REFRESH_TOKEN_TTL_SECONDS"
+    )
+    verification_ttl_seconds: int = Field(default=48 * 3600, ge=600, alias="VERIFICATION_TTL_SECONDS")
+    cache_ttl_seconds: int = Field(default=60, ge=0, le=60, alias="CACHE_TTL_SECONDS")
+    signing_key_max_age_seconds: int = Field(default=300, ge=0, alias="SIGNING_KEY_MAX_AGE_SECONDS")
+    argon2_time_cost: int = Field(default=2, ge=2, alias="ARGON2_TIME_COST")
+    argon2_memory_kib: int = Field(default=19456, ge=19456, alias="ARGON2_MEMORY_KIB")
+    argon2_parallelism: int = Field(default=1, ge=1, alias="ARGON2_PARALLELISM")
+    max_sessions_per_user: int = Field(default=1000, ge=1, le=5000, alias="MAX_SESSIONS_PER_USER")
+
+
+class ConfigurationError(RuntimeError):
+    """The environment is not what the template promises: fail the cold start loudly."""
+
+
+@cache
+def settings() -> Settings:
+    import os
+
+    try:
+        return Settings.model_validate(dict(os.environ))
+    except ValidationError as exc:  # pragma: no cover - exercised by the config unit test
+        raise ConfigurationError(f"invalid function environment: {exc}") from exc

@@ -1,0 +1,115 @@
+"""The rules for each user field, as pydantic types: one place for each rule.
+
+Each type normalises what it accepts and raises a readable error for what it does not.
+"""
+
+import json
+import unicodedata
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic_core import PydanticCustomError
+
+NAME_MAX = 256
+URL_MAX = 2048
+METADATA_MAX_BYTES = 8192
+EMAIL_MAX = 254
+
+
+def _no_control_chars(value: str, what: str) -> str:
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value):
+        raise PydanticCustomError("invalid_characters", f"{what} must not contain control characters")
+    return value
+
+
+def normalise_email(value: str) -> str:
+    """Trim, validate the syntax, lower-case the domain (IDNA-aware); keep the local part."""
+    from email_validator import EmailNotValidError, validate_email
+
+    value = value.strip()
+    if not value or len(value) > EMAIL_MAX:
+        raise PydanticCustomError("email", "must be an email address of at most 254 characters")
+    try:
+        result = validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise PydanticCustomError("email", "is not a valid email address: {reason}", {"reason": str(exc)}) from None
+    return result.normalized
+
+
+def email_key(email: str) -> str:
+    """The tenant-wide uniqueness key of an address: case-insensitive."""
+    return email.strip().lower()
+
+
+def normalise_phone(value: str | None) -> str | None:
+    """E.164 through libphonenumber: `+` and a valid number for its country; "" clears."""
+    if value is None or value.strip() == "":
+        return None
+    import phonenumbers
+
+    raw = value.strip()
+    if not raw.startswith("+"):
+        raise PydanticCustomError("phone_number", "must be in E.164 format, e.g. +14155552671")
+    try:
+        parsed = phonenumbers.parse(raw, None)
+    except phonenumbers.NumberParseException:
+        raise PydanticCustomError("phone_number", "must be in E.164 format, e.g. +14155552671") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise PydanticCustomError("phone_number", "is not a valid phone number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_avatar_url(value: str | None) -> str | None:
+    """An absolute http(s) URL; "" or null clears the avatar."""
+    if value is None or value.strip() == "":
+        return None
+    value = value.strip()
+    if len(value) > URL_MAX:
+        raise PydanticCustomError("url", f"must be at most {URL_MAX} characters")
+    _no_control_chars(value, "avatar_url")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
+        raise PydanticCustomError("url", "must be an absolute http(s) URL, or empty to clear")
+    return value
+
+
+def normalise_name(value: str | None) -> str | None:
+    """Trimmed; "" or null clears; no control characters; at most 256 characters."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value == "":
+        return None
+    _no_control_chars(value, "name")
+    if len(value) > NAME_MAX:
+        raise PydanticCustomError("string_too_long", f"must be at most {NAME_MAX} characters")
+    return value
+
+
+def check_metadata(value: dict[str, Any] | None) -> dict[str, Any]:
+    """A JSON object of at most 8 KB serialised; null clears it to {}."""
+    if value is None:
+        return {}
+    size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > METADATA_MAX_BYTES:
+        raise PydanticCustomError(
+            "metadata_too_large", f"must be at most {METADATA_MAX_BYTES} bytes serialized, got {size}"
+        )
+    return value
+
+
+def _str_only(value: Any) -> Any:
+    """Reject numbers and booleans where a string belongs (pydantic is strict, this keeps the message)."""
+    if value is not None and not isinstance(value, str):
+        raise PydanticCustomError("string_type", "must be a string")
+    return value
+
+
+Email = Annotated[str, BeforeValidator(_str_only), AfterValidator(normalise_email)]
+Phone = Annotated[str | None, BeforeValidator(_str_only), AfterValidator(normalise_phone)]
+AvatarUrl = Annotated[str | None, BeforeValidator(_str_only), AfterValidator(normalise_avatar_url)]
+Name = Annotated[str | None, BeforeValidator(_str_only), AfterValidator(normalise_name)]
+Metadata = Annotated[dict[str, Any] | None, AfterValidator(check_metadata)]
+Role = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_:-]*$")]
+Password = Annotated[str, Field(min_length=1, max_length=1024)]

@@ -1,0 +1,195 @@
+"""The HTTP edge shared by every API function: the resolver, the error shape, and body hygiene.
+
+Every error, whether raised by the rules (`ApiError`), by request validation, or by a body that
+is not JSON at all, leaves through `error_response` in the contract's one shape.
+"""
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.logging import correlation_paths
+from pydantic import BaseModel
+
+from hellojohn import errors
+from hellojohn.errors import ApiError, FieldIssue
+from hellojohn.logs import logger
+from hellojohn.models import ErrorResponse
+from hellojohn.records import User
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 32
+JSON = "application/json"
+
+
+
+def error_payload(err: ApiError, request_id: str) -> dict[str, Any]:
+    return {
+        "error": {
+            "code": err.code,
+            "message": err.message,
+            "status": err.status,
+            "request_id": request_id,
+            "details": [{"field": d.field, "message": d.message} for d in err.details],
+        }
+    }
+
+
+def _request_id(event: dict[str, Any]) -> str:
+    context = event.get("requestContext") or {}
+    return str(context.get("requestId") or "")
+
+
+def _validation_error(exc: RequestValidationError) -> ApiError:
+    """Pydantic's errors, in the contract's words (Powertools' default carries no message)."""
+    issues = exc.errors()
+    for issue in issues:
+        kind = issue.get("type")
+        loc = [str(p) for p in issue.get("loc", ())]
+        if kind == "json_invalid":
+            return errors.invalid_json()
+        if kind == "forbidden_field":
+            fields = str((issue.get("ctx") or {}).get("fields", "")).split(",")
+            return errors.forbidden_field([f for f in fields if f])
+        if loc == ["body"] and kind == "missing":
+            return errors.invalid_request("A JSON request body is required")
+        if loc == ["body"] and kind in ("model_attributes_type", "dict_type", "model_type"):
+            return errors.invalid_request("The JSON body must be an object")
+    details = []
+    for issue in issues:
+        loc = [str(p) for p in issue.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        field = ".".join(loc) or "body"
+        message = str(issue.get("msg", "is invalid"))
+        if issue.get("type") == "extra_forbidden":
+            message = "is not a known field"
+        message = message.removeprefix("Value error, ")
+        details.append(FieldIssue(field, message))
+    return errors.validation_failed(details)
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"duplicate key {key!r}")
+        seen[key] = value
+    return seen
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    if level > MAX_JSON_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max([_depth(v, level + 1) for v in value.values()] or [level + 1])
+    if isinstance(value, list):
+        return max([_depth(v, level + 1) for v in value] or [level + 1])
+    return level
+
+
+def check_body(event: dict[str, Any]) -> ApiError | None:
+    """Size, media type and JSON hygiene, checked before any route sees the body."""
+    body = event.get("body")
+    if body is None or body == "":
+        return None
+    if len(body.encode()) > MAX_BODY_BYTES:
+        return errors.payload_too_large(MAX_BODY_BYTES)
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    media = str(headers.get("content-type", "")).split(";")[0].strip().lower()
+    if media != JSON:
+        return errors.unsupported_media_type()
+    try:
+        parsed = json.loads(body, object_pairs_hook=_reject_duplicates)
+    except ValueError as exc:
+        return errors.invalid_json(f"The request body is not valid JSON: {str(exc)[:200]}")
+    if _depth(parsed) > MAX_JSON_DEPTH:
+        return errors.invalid_json(f"The JSON body is nested deeper than {MAX_JSON_DEPTH} levels")
+    return None
+
+
+def make_app() -> APIGatewayRestResolver:
+    """One resolver per function, with the shared error mapping registered."""
+    app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.exception_handler(ApiError)
+    def _api_error(err: ApiError) -> Response[Any]:
+        return _respond(err, _request_id(app.current_event.raw_event))
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(exc: RequestValidationError) -> Response[Any]:
+        return _respond(_validation_error(exc), _request_id(app.current_event.raw_event))
+
+    @app.not_found
+    def _not_found(_: Exception) -> Response[Any]:
+        return _respond(errors.not_found("No such route"), _request_id(app.current_event.raw_event))
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response[Any]:
+        logger.exception("unhandled error")
+        err = ApiError(500, "internal_error", "Something went wrong on our side; it has been logged")
+        return _respond(err, _request_id(app.current_event.raw_event))
+
+    return app
+
+
+def _respond(err: ApiError, request_id: str) -> Response[Any]:
+    if err.status >= 500:
+        logger.error("request failed", extra={"code": err.code, "status": err.status})
+    else:
+        logger.info("request refused", extra={"code": err.code, "status": err.status})
+    return Response(
+        status_code=err.status,
+        content_type=JSON,
+        body=json.dumps(error_payload(err, request_id)),
+        headers=dict(err.headers),
+    )
+
+
+def entry(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The function's `lambda_handler`: body checks, then the resolver, then `X-Request-ID`."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+    def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        request_id = _request_id(event)
+        refused = check_body(event)
+        if refused is not None:
+            _respond(refused, request_id)
+            result: dict[str, Any] = {
+                "statusCode": refused.status,
+                "multiValueHeaders": {"Content-Type": [JSON], **{k: [v] for k, v in refused.headers.items()}},
+                "body": json.dumps(error_payload(refused, request_id)),
+                "isBase64Encoded": False,
+            }
+        else:
+            result = app.resolve(event, context)
+        headers = result.setdefault("multiValueHeaders", {})
+        headers["X-Request-ID"] = [request_id]
+        return result
+
+    return lambda_handler
+
+
+def if_match(app: APIGatewayRestResolver) -> int | None:
+    """The version an `If-Match` names (`"7"`, `W/"7"`, `7`), None when absent or `*`."""
+    raw = app.current_event.headers.get("if-match")
+    if raw is None or raw.strip() in ("", "*"):
+        return None
+    value = raw.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise errors.precondition_failed()
+    return int(value)
+
+
+def with_etag(model: BaseModel, user: User, status: int = 200) -> Response[Any]:
+    return Response(status_code=status, content_type=JSON, body=model, headers={"ETag": user.etag})
+
+
+def error_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
+    """OpenAPI entries for the errors a route can return, all in the contract's shape."""
+    always = (400, 401, 403, 413, 415, 422, 429, 500)
+    return {
+        status: {"description": "Error", "content": {JSON: {"model": ErrorResponse}}}
+        for status in sorted(set(always) | set(statuses))
+    }

@@ -1,0 +1,185 @@
+"""Request and response models: what crosses the API, kept apart from the stored records."""
+
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from hellojohn.fields import AvatarUrl, Email, Metadata, Name, Password, Phone, Role
+
+SELF_SERVICE_FIELDS = ("name", "avatar_url", "email", "phone_number")
+ADMIN_ONLY_FIELDS = ("role", "email_verified", "public_metadata", "private_metadata")
+
+
+class _Body(BaseModel):
+    """Every request body: unknown fields are an error, never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", strict=False, str_strip_whitespace=False)
+
+
+class CreateUser(_Body):
+    email: Email
+    password: Password | None = None
+    name: Name = None
+    avatar_url: AvatarUrl = None
+    phone_number: Phone = None
+    role: Role | None = None
+    email_verified: bool = False
+    public_metadata: Metadata = None
+    private_metadata: Metadata = None
+
+
+class AdminUserUpdate(_Body):
+    """PATCH /v1/users/{id}: the admin column of the seed page. Only the fields sent change."""
+
+    name: Name = None
+    avatar_url: AvatarUrl = None
+    email: Email | None = None
+    phone_number: Phone = None
+    role: Role | None = None
+    email_verified: bool | None = None
+    public_metadata: Metadata = None
+    private_metadata: Metadata = None
+
+    @model_validator(mode="after")
+    def _not_null_where_required(self) -> Self:
+        for name in ("email", "role", "email_verified"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise PydanticCustomError("not_nullable", "{field} cannot be null", {"field": name})
+        return self
+
+
+class SelfUserUpdate(_Body):
+    """PATCH /v1/auth/me: the self-service column. Admin-only fields are refused (403)."""
+
+    name: Name = None
+    avatar_url: AvatarUrl = None
+    email: Email | None = None
+    phone_number: Phone = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_admin_fields(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            named = [f for f in ADMIN_ONLY_FIELDS if f in data]
+            if named:
+                raise PydanticCustomError("forbidden_field", "{fields}", {"fields": ",".join(named)})
+        return data
+
+    @model_validator(mode="after")
+    def _email_not_null(self) -> Self:
+        if "email" in self.model_fields_set and self.email is None:
+            raise PydanticCustomError("not_nullable", "{field} cannot be null", {"field": "email"})
+        return self
+
+
+class SignIn(_Body):
+    email: str = Field(min_length=1, max_length=320)
+    password: Password
+
+
+class Refresh(_Body):
+    refresh_token: str = Field(min_length=1, max_length=512)
+
+
+class VerifyEmail(_Body):
+    token: str = Field(min_length=1, max_length=512)
+
+
+class ChangePassword(_Body):
+    current_password: Password
+    new_password: Password
+    sign_out_other_sessions: bool = False
+
+
+class SetPassword(_Body):
+    password: Password
+    sign_out_all_sessions: bool = False
+
+
+class DisableUser(_Body):
+    revoke_sessions: bool = False
+
+
+class SelfUser(BaseModel):
+    """A user as the user sees themself (no private_metadata)."""
+
+    id: str
+    tenant_id: str
+    email: str
+    email_verified: bool
+    pending_email: str | None
+    phone_number: str | None
+    name: str | None
+    avatar_url: str | None
+    role: str
+    public_metadata: dict[str, Any]
+    disabled: bool
+    disabled_at: str | None
+    last_sign_in_at: str | None
+    created_at: str
+    updated_at: str
+
+
+class AdminUser(SelfUser):
+    """A user as an admin sees them."""
+
+    private_metadata: dict[str, Any]
+
+
+class Pagination(BaseModel):
+    limit: int
+    has_more: bool
+    next_cursor: str | None
+
+
+class UserList(BaseModel):
+    data: list[AdminUser]
+    pagination: Pagination
+
+
+class Session(BaseModel):
+    id: str
+    access_token: str
+    refresh_token: str
+    access_token_expires_at: str
+    refresh_token_expires_at: str
+
+
+class SignInResult(BaseModel):
+    user: SelfUser
+    session: Session
+
+
+class RefreshResult(BaseModel):
+    session: Session
+
+
+class Jwk(BaseModel):
+    kty: str
+    crv: str
+    x: str
+    kid: str
+    alg: str
+    use: str
+
+
+class Jwks(BaseModel):
+    keys: list[Jwk]
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    status: int
+    request_id: str
+    details: list[ErrorDetail] = []
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody

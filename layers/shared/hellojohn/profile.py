@@ -1,0 +1,90 @@
+"""The rules of a profile change, shared by the admin PATCH and the self-service PATCH.
+
+A change is computed as record-level values (attribute -> value, None removes) so the same
+values are written to the store and applied to the read copy for the response.
+"""
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from hellojohn import errors, ids
+from hellojohn.errors import FieldIssue
+from hellojohn.fields import email_key
+from hellojohn.records import Tenant, User
+
+_PLAIN = ("name", "avatar_url", "phone_number", "public_metadata", "private_metadata")
+_PENDING = ("pending_email", "pending_change_id", "pending_token_hash", "pending_expires_at")
+
+
+@dataclass
+class Plan:
+    """What a PATCH will do: plain values, and how the email moves (if at all)."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    email_switch: str | None = None  # switch now (admin with email_verified: true)
+    email_pending: str | None = None  # start a verification
+
+    @property
+    def touches_email(self) -> bool:
+        return self.email_switch is not None or self.email_pending is not None
+
+
+def plan(tenant: Tenant, sent: dict[str, Any]) -> Plan:
+    """The plan for the fields that were sent (only those change)."""
+    p = Plan()
+    for name in _PLAIN:
+        if name in sent:
+            p.values[name] = sent[name]
+    if "role" in sent:
+        if sent["role"] not in tenant.roles:
+            raise errors.validation_failed(
+                [FieldIssue("role", f"must be one of the tenant's roles: {', '.join(tenant.roles)}")]
+            )
+        p.values["role"] = sent["role"]
+    if "email" in sent:
+        if sent.get("email_verified") is True:
+            p.email_switch = sent["email"]
+        else:
+            p.email_pending = sent["email"]
+    elif "email_verified" in sent:
+        p.values["email_verified"] = sent["email_verified"]
+    return p
+
+
+def email_values(user: User, p: Plan, now: int) -> tuple[dict[str, Any], str | None, str | None]:
+    """(values, claim to put, claim to delete) for the email part of a plan, given the current user."""
+    new = p.email_switch or p.email_pending
+    assert new is not None
+    if email_key(new) == email_key(user.email):
+        # The same address (perhaps re-cased): nothing to verify; any pending change is cancelled.
+        values: dict[str, Any] = {"email": new, **dict.fromkeys(_PENDING)}
+        if p.email_switch:
+            values["email_verified"] = True
+        return values, None, None
+    if p.email_switch:
+        return (
+            {"email": new, "email_verified": True, **dict.fromkeys(_PENDING)},
+            email_key(new),
+            email_key(user.email),
+        )
+    values = {
+        "pending_email": new,
+        "pending_change_id": ids.new_id("ses").replace("ses_", "chg_"),
+        "pending_requested_at": now,
+        "pending_token_hash": None,
+        "pending_expires_at": None,
+    }
+    return values, None, None
+
+
+def applied(user: User, values: dict[str, Any], now: int, bump: bool = True) -> User:
+    """The user as the store now holds it, without reading it again."""
+    known = {f.name for f in dataclasses.fields(User)}
+    fields = {k: v for k, v in values.items() if k in known}
+    for name in ("public_metadata", "private_metadata"):
+        if name in fields and fields[name] is None:
+            fields[name] = {}
+    if bump:
+        fields.update(version=user.version + 1, updated_at=now)
+    return dataclasses.replace(user, **fields)

@@ -1,0 +1,16 @@
+"""The store: the only code that talks to DynamoDB.
+
+Key design (one table, see docs/ARCHITECTURE.md):
+
+| item | PK | SK |
+|---|---|---|
+| tenant | `TNT#{tid}` | `TENANT` |
+| API key (by hash) | `KEY#{sha256(key)}` | `KEY` |
+| user | `TNT#{tid}#USR#{uid}` | `USER` |
+| session | `TNT#{tid}#USR#{uid}` | `SES#{sid}` |
+| email claim | `TNT#{tid}#EMAIL#{email_key}` | `EMAIL` |
+| verification token | `VFY#{sha256(token)}` | `VERIFY` |
+
+A request touches one user's item collection (plus a claim item when an email moves). The only
+index, `GSI1` (keys only), lists a tenant's users and is written on create alone.
+"""

@@ -1,0 +1,53 @@
+"""The DynamoDB client, created once per process, and the (de)serialisers."""
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+_ser = TypeSerializer()
+_de = TypeDeserializer()
+
+
+@cache
+def dynamodb() -> "DynamoDBClient":
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "dynamodb",
+        config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5),
+    )
+
+
+def table_name() -> str:
+    from hellojohn.config import settings
+
+    return settings().table_name
+
+
+def to_item(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _ser.serialize(v) for k, v in values.items() if v is not None}
+
+
+def to_av(value: Any) -> Any:
+    return _ser.serialize(value)
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _de.deserialize(v) for k, v in item.items()}
+
+
+def error_code(exc: Exception) -> str:
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def cancellation_reasons(exc: Exception) -> list[str]:
+    """The per-item codes of a cancelled transaction ("None", "ConditionalCheckFailed", ...)."""
+    response = getattr(exc, "response", None) or {}
+    reasons = response.get("CancellationReasons") or []
+    return [str(r.get("Code", "None")) for r in reasons]

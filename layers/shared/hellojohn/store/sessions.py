@@ -1,0 +1,181 @@
+"""Session items (refresh-token hashes, in the user's own item collection) and verification tokens."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from hellojohn.records import User
+from hellojohn.store import keys
+from hellojohn.store.client import cancellation_reasons, dynamodb, error_code, from_item, table_name, to_item
+
+
+@dataclass(frozen=True)
+class SessionItem:
+    id: str
+    user_id: str
+    refresh_hash: str
+    previous_refresh_hash: str | None
+    created_at: int
+    expires_at: int
+
+
+def put_session(tid: str, uid: str, sid: str, refresh_hash: str, now: int, expires_at: int) -> dict[str, Any]:
+    """A transaction item creating a session (the caller adds it to the user's transaction)."""
+    return {
+        "Put": {
+            "TableName": table_name(),
+            "Item": {
+                **keys.session(tid, uid, sid),
+                **to_item(
+                    {
+                        "session_id": sid,
+                        "user_id": uid,
+                        "tenant_id": tid,
+                        "refresh_hash": refresh_hash,
+                        "created_at": now,
+                        "expires_at": expires_at,
+                        "ttl": expires_at,
+                    }
+                ),
+            },
+            "ConditionExpression": "attribute_not_exists(PK)",
+        }
+    }
+
+
+def delete_session(tid: str, uid: str, sid: str) -> dict[str, Any]:
+    return {"Delete": {"TableName": table_name(), "Key": keys.session(tid, uid, sid)}}
+
+
+def get_user_and_session(tid: str, uid: str, sid: str) -> tuple[User | None, SessionItem | None]:
+    """Both items in one BatchGetItem (strongly consistent)."""
+    wanted = [keys.user(tid, uid), keys.session(tid, uid, sid)]
+    request: dict[str, Any] = {table_name(): {"Keys": wanted, "ConsistentRead": True}}
+    user: User | None = None
+    session: SessionItem | None = None
+    while request:
+        out = dynamodb().batch_get_item(RequestItems=request)
+        for raw in out.get("Responses", {}).get(table_name(), []):
+            d = from_item(raw)
+            if d["SK"] == keys.USER_SK:
+                user = User.from_item(d)
+            else:
+                session = SessionItem(
+                    id=d["session_id"],
+                    user_id=d["user_id"],
+                    refresh_hash=d["refresh_hash"],
+                    previous_refresh_hash=d.get("previous_refresh_hash"),
+                    created_at=int(d["created_at"]),
+                    expires_at=int(d["expires_at"]),
+                )
+        request = dict(out.get("UnprocessedKeys") or {})
+    return user, session
+
+
+class RotationLost(Exception):
+    """The refresh token was rotated concurrently, the session revoked, or the user disabled."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("rotation lost")
+        self.reasons = reasons
+
+
+def rotate(tid: str, uid: str, sid: str, old_hash: str, new_hash: str, expires_at: int) -> None:
+    """Swap the refresh hash if it is still the one presented and the session is still active."""
+    try:
+        dynamodb().transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": table_name(),
+                        "Key": keys.session(tid, uid, sid),
+                        "UpdateExpression": "SET refresh_hash = :new, previous_refresh_hash = :old, "
+                        "expires_at = :exp, #ttl = :exp",
+                        "ConditionExpression": "refresh_hash = :old",
+                        "ExpressionAttributeNames": {"#ttl": "ttl"},
+                        "ExpressionAttributeValues": {
+                            ":new": {"S": new_hash},
+                            ":old": {"S": old_hash},
+                            ":exp": {"N": str(expires_at)},
+                        },
+                    }
+                },
+                {
+                    "ConditionCheck": {
+                        "TableName": table_name(),
+                        "Key": keys.user(tid, uid),
+                        "ConditionExpression": "attribute_exists(#s.#sid) AND #d = :false",
+                        "ExpressionAttributeNames": {"#s": "sessions", "#sid": sid, "#d": "disabled"},
+                        "ExpressionAttributeValues": {":false": {"BOOL": False}},
+                    }
+                },
+            ]
+        )
+    except ClientError as exc:
+        if error_code(exc) == "TransactionCanceledException":
+            raise RotationLost(cancellation_reasons(exc)) from None
+        raise
+
+
+def delete_sessions(tid: str, uid: str, sids: list[str]) -> int:
+    """BatchWriteItem deletes, 25 a call, retrying unprocessed items; returns the calls made."""
+    calls = 0
+    for start in range(0, len(sids), 25):
+        request: dict[str, Any] = {
+            table_name(): [{"DeleteRequest": {"Key": keys.session(tid, uid, sid)}} for sid in sids[start : start + 25]]
+        }
+        while request:
+            calls += 1
+            out = dynamodb().batch_write_item(RequestItems=request)
+            request = dict(out.get("UnprocessedItems") or {})
+    return calls
+
+
+@dataclass(frozen=True)
+class Verification:
+    tenant_id: str
+    user_id: str
+    email: str
+    change_id: str
+    expires_at: int
+
+
+def put_verification(token_hash: str, v: Verification) -> dict[str, Any]:
+    return {
+        "Put": {
+            "TableName": table_name(),
+            "Item": {
+                **keys.verification(token_hash),
+                **to_item(
+                    {
+                        "tenant_id": v.tenant_id,
+                        "user_id": v.user_id,
+                        "email": v.email,
+                        "change_id": v.change_id,
+                        "expires_at": v.expires_at,
+                        "ttl": v.expires_at,
+                    }
+                ),
+            },
+        }
+    }
+
+
+def get_verification(token_hash: str) -> Verification | None:
+    out = dynamodb().get_item(TableName=table_name(), Key=keys.verification(token_hash), ConsistentRead=True)
+    item = out.get("Item")
+    if not item:
+        return None
+    d = from_item(item)
+    return Verification(d["tenant_id"], d["user_id"], d["email"], d["change_id"], int(d["expires_at"]))
+
+
+def delete_verification(token_hash: str) -> dict[str, Any]:
+    return {
+        "Delete": {
+            "TableName": table_name(),
+            "Key": keys.verification(token_hash),
+            "ConditionExpression": "attribute_exists(PK)",
+        }
+    }

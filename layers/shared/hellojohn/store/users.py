@@ -1,0 +1,335 @@
+"""User items, their email claims and their session map.
+
+Every write is conditional: on the item existing, and where the caller read it first, on its
+version, so concurrent requests never lose each other's changes.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from hellojohn.records import User
+from hellojohn.store import keys
+from hellojohn.store.client import cancellation_reasons, dynamodb, error_code, from_item, table_name, to_av, to_item
+
+Path = str | tuple[str, str]
+
+
+class ConditionFailed(Exception):
+    """A conditional write did not apply; `current` is the item as it was (None: no such user)."""
+
+    def __init__(self, current: User | None, reasons: Sequence[str] = ()) -> None:
+        super().__init__("condition failed")
+        self.current = current
+        self.reasons = list(reasons)
+
+
+class ClaimTaken(Exception):
+    """The email claim belongs to another user."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    expression: str
+    names: dict[str, str] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def version_is(version: int) -> Condition:
+    return Condition("#version = :expected_version", {"#version": "version"}, {":expected_version": version})
+
+
+def session_active(sid: str) -> Condition:
+    return Condition("attribute_exists(#sessions.#cur_sid)", {"#sessions": "sessions", "#cur_sid": sid})
+
+
+def email_key_is_not(value: str) -> Condition:
+    return Condition("#email_key <> :not_email", {"#email_key": "email_key"}, {":not_email": value})
+
+
+def pending_token_is(token_hash: str) -> Condition:
+    return Condition("#pth = :pth", {"#pth": "pending_token_hash"}, {":pth": token_hash})
+
+
+def pending_change_is(change_id: str) -> Condition:
+    return Condition("#pcid = :pcid", {"#pcid": "pending_change_id"}, {":pcid": change_id})
+
+
+def not_disabled() -> Condition:
+    return Condition("#disabled = :false", {"#disabled": "disabled"}, {":false": False})
+
+
+@dataclass
+class Update:
+    """One change to a user item: SET and REMOVE paths, and the conditions it depends on."""
+
+    set: dict[Path, Any] = field(default_factory=dict)
+    remove: list[Path] = field(default_factory=list)
+    conditions: list[Condition] = field(default_factory=list)
+    touch: bool = True  # bump version and updated_at: False only for session bookkeeping
+
+    def expression(self, now: int) -> tuple[str, str, dict[str, str], dict[str, Any]]:
+        names: dict[str, str] = {"#pk": "PK"}
+        values: dict[str, Any] = {}
+        sets: list[str] = []
+        if self.touch:
+            names.update({"#version": "version", "#updated_at": "updated_at"})
+            values.update({":one": 1, ":now": now})
+            sets += ["#version = #version + :one", "#updated_at = :now"]
+        removes: list[str] = []
+
+        def path(p: Path, i: int) -> str:
+            if isinstance(p, tuple):
+                names[f"#p{i}"] = p[0]
+                names[f"#k{i}"] = p[1]
+                return f"#p{i}.#k{i}"
+            names[f"#p{i}"] = p
+            return f"#p{i}"
+
+        i = 0
+        for p, v in self.set.items():
+            sets.append(f"{path(p, i)} = :v{i}")
+            values[f":v{i}"] = v
+            i += 1
+        for p in self.remove:
+            removes.append(path(p, i))
+            i += 1
+        update = " ".join(
+            part for part in ("SET " + ", ".join(sets) if sets else "", "REMOVE " + ", ".join(removes) if removes else "") if part
+        )
+        cond = ["attribute_exists(#pk)"]
+        for c in self.conditions:
+            cond.append(f"({c.expression})")
+            names.update(c.names)
+            values.update(c.values)
+        return update, " AND ".join(cond), names, {k: to_av(v) for k, v in values.items()}
+
+
+def get(tid: str, uid: str) -> User | None:
+    out = dynamodb().get_item(TableName=table_name(), Key=keys.user(tid, uid), ConsistentRead=True)
+    item = out.get("Item")
+    return User.from_item(from_item(item)) if item else None
+
+
+def get_many(tid: str, uids: Sequence[str]) -> list[User]:
+    """BatchGetItem in the order given; ids that do not exist are skipped."""
+    found: dict[str, User] = {}
+    pending: list[dict[str, Any]] = [keys.user(tid, uid) for uid in dict.fromkeys(uids)]
+    while pending:
+        batch, pending = pending[:100], pending[100:]
+        request: dict[str, Any] = {table_name(): {"Keys": batch, "ConsistentRead": True}}
+        while request:
+            out = dynamodb().batch_get_item(RequestItems=request)
+            for item in out.get("Responses", {}).get(table_name(), []):
+                user = User.from_item(from_item(item))
+                found[user.id] = user
+            request = dict(out.get("UnprocessedKeys") or {})
+    return [found[u] for u in uids if u in found]
+
+
+def id_for_email(tid: str, key: str) -> str | None:
+    out = dynamodb().get_item(TableName=table_name(), Key=keys.email_claim(tid, key), ConsistentRead=True)
+    item = out.get("Item")
+    return item["user_id"]["S"] if item else None
+
+
+def list_ids(tid: str, limit: int, after: str | None) -> tuple[list[str], bool]:
+    """A page of the tenant's user ids, oldest first (ULIDs sort by creation)."""
+    params: dict[str, Any] = {
+        "TableName": table_name(),
+        "IndexName": "GSI1",
+        "KeyConditionExpression": "GSI1PK = :pk",
+        "ExpressionAttributeValues": {":pk": {"S": keys.users_index_pk(tid)}},
+        "Limit": limit + 1,
+    }
+    if after:
+        user_key = keys.user(tid, after)
+        params["ExclusiveStartKey"] = {
+            **user_key,
+            "GSI1PK": {"S": keys.users_index_pk(tid)},
+            "GSI1SK": {"S": after},
+        }
+    out = dynamodb().query(**params)
+    ids = [item["GSI1SK"]["S"] for item in out.get("Items", [])]
+    return ids[:limit], len(ids) > limit
+
+
+def user_item(user: User) -> dict[str, Any]:
+    from hellojohn.records import dump_metadata
+
+    values: dict[str, Any] = {
+        **keys.user(user.tenant_id, user.id),
+        "GSI1PK": {"S": keys.users_index_pk(user.tenant_id)},
+        "GSI1SK": {"S": user.id},
+    }
+    values.update(
+        to_item(
+            {
+                "id": user.id,
+                "tenant_id": user.tenant_id,
+                "email": user.email,
+                "email_key": user.email.lower(),
+                "email_verified": user.email_verified,
+                "phone_number": user.phone_number,
+                "name": user.name,
+                "avatar_url": user.avatar_url,
+                "role": user.role,
+                "public_metadata": dump_metadata(user.public_metadata),
+                "private_metadata": dump_metadata(user.private_metadata),
+                "disabled": user.disabled,
+                "created_at": user.created_at,
+                "updated_at": user.updated_at,
+                "version": user.version,
+                "password_hash": user.password_hash,
+            }
+        )
+    )
+    values["sessions"] = {"M": {}}
+    return values
+
+
+def create(user: User) -> None:
+    """The user and its email claim, both or neither."""
+    try:
+        dynamodb().transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": table_name(),
+                        "Item": user_item(user),
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": table_name(),
+                        "Item": {
+                            **keys.email_claim(user.tenant_id, user.email.lower()),
+                            "user_id": {"S": user.id},
+                        },
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                },
+            ]
+        )
+    except ClientError as exc:
+        if error_code(exc) == "TransactionCanceledException" and cancellation_reasons(exc)[1:2] == [
+            "ConditionalCheckFailed"
+        ]:
+            raise ClaimTaken from None
+        raise
+
+
+def update(tid: str, uid: str, change: Update, now: int) -> User:
+    """One UpdateItem returning the new item: the single round trip of most writes."""
+    expr, cond, names, values = change.expression(now)
+    try:
+        out = dynamodb().update_item(
+            TableName=table_name(),
+            Key=keys.user(tid, uid),
+            UpdateExpression=expr,
+            ConditionExpression=cond,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as exc:
+        if error_code(exc) == "ConditionalCheckFailedException":
+            old = exc.response.get("Item")  # type: ignore[typeddict-item]
+            raise ConditionFailed(User.from_item(from_item(old)) if old else None) from None
+        raise
+    return User.from_item(from_item(out["Attributes"]))
+
+
+@dataclass
+class ClaimMove:
+    """Email claims that move with a change: the new one is put, the old one deleted."""
+
+    tenant_id: str
+    user_id: str
+    put_key: str | None = None
+    delete_key: str | None = None
+    check_key: str | None = None  # only check the address is free (or already this user's)
+
+
+def transact(tid: str, uid: str, change: Update, claims: ClaimMove, now: int, extra: Iterable[Any] = ()) -> None:
+    """The user change and its claim moves in one transaction; `ClaimTaken` when the address is taken."""
+    expr, cond, names, values = change.expression(now)
+    items: list[Any] = [
+        {
+            "Update": {
+                "TableName": table_name(),
+                "Key": keys.user(tid, uid),
+                "UpdateExpression": expr,
+                "ConditionExpression": cond,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+    ]
+    free_or_mine = {
+        "ConditionExpression": "attribute_not_exists(PK) OR user_id = :uid",
+        "ExpressionAttributeValues": {":uid": {"S": uid}},
+    }
+    claim_index = len(items)
+    if claims.put_key:
+        items.append(
+            {
+                "Put": {
+                    "TableName": table_name(),
+                    "Item": {**keys.email_claim(tid, claims.put_key), "user_id": {"S": uid}},
+                    **free_or_mine,
+                }
+            }
+        )
+    elif claims.check_key:
+        items.append(
+            {"ConditionCheck": {"TableName": table_name(), "Key": keys.email_claim(tid, claims.check_key), **free_or_mine}}
+        )
+    if claims.delete_key and claims.delete_key != claims.put_key:
+        items.append(
+            {
+                "Delete": {
+                    "TableName": table_name(),
+                    "Key": keys.email_claim(tid, claims.delete_key),
+                    "ConditionExpression": "user_id = :uid",
+                    "ExpressionAttributeValues": {":uid": {"S": uid}},
+                }
+            }
+        )
+    items.extend(extra)
+    try:
+        dynamodb().transact_write_items(TransactItems=items)
+    except ClientError as exc:
+        if error_code(exc) != "TransactionCanceledException":
+            raise
+        reasons = cancellation_reasons(exc)
+        if reasons and reasons[0] == "ConditionalCheckFailed":
+            raw = exc.response.get("CancellationReasons", [{}])[0].get("Item")  # type: ignore[typeddict-item]
+            raise ConditionFailed(User.from_item(from_item(raw)) if raw else None, reasons) from None
+        if len(reasons) > claim_index and reasons[claim_index] == "ConditionalCheckFailed":
+            raise ClaimTaken from None
+        if "ConditionalCheckFailed" in reasons or "TransactionConflict" in reasons:
+            raise ConditionFailed(None, reasons) from None
+        raise
+
+
+def changes_to_update(changes: dict[str, Any], conditions: list[Condition] | None = None) -> Update:
+    """Record-level changes (attribute -> value; None removes it) as an Update of the item."""
+    from hellojohn.records import dump_metadata
+
+    update = Update(conditions=list(conditions or []))
+    for name, value in changes.items():
+        if value is None:
+            update.remove.append(name)
+            continue
+        if name in ("public_metadata", "private_metadata"):
+            value = dump_metadata(value)
+        update.set[name] = value
+        if name == "email":
+            update.set["email_key"] = str(value).lower()
+    return update

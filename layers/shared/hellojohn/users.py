@@ -1,0 +1,189 @@
+"""Admin operations on a tenant's users (secret-key callers), and the PATCH both callers share."""
+
+import base64
+import binascii
+from typing import Any
+
+from hellojohn import errors, ids, passwords, profile
+from hellojohn.errors import FieldIssue
+from hellojohn.fields import email_key
+from hellojohn.models import CreateUser, DisableUser, SetPassword
+from hellojohn.records import Tenant, User
+from hellojohn.store import users as store
+from hellojohn.timeutil import now as _now
+
+MAX_ATTEMPTS = 3  # optimistic retries of a read-modify-write that lost a race (no If-Match given)
+
+
+def get(tenant: Tenant, uid: str) -> User:
+    user = store.get(tenant.id, uid) if ids.is_id(uid, "usr") else None
+    if user is None:
+        raise errors.user_not_found()
+    return user
+
+
+def create(tenant: Tenant, body: CreateUser) -> User:
+    if body.role is not None and body.role not in tenant.roles:
+        raise errors.validation_failed([FieldIssue("role", f"must be one of: {', '.join(tenant.roles)}")])
+    password_hash = None
+    if body.password is not None:
+        reason = passwords.weakness(body.password, tenant.password_policy, body.email)
+        if reason:
+            raise errors.password_too_weak(reason)
+        password_hash = passwords.hash_password(body.password)
+    now = _now()
+    user = User(
+        id=ids.new_id("usr"),
+        tenant_id=tenant.id,
+        email=body.email,
+        email_verified=body.email_verified,
+        phone_number=body.phone_number,
+        name=body.name,
+        avatar_url=body.avatar_url,
+        role=body.role or tenant.default_role,
+        public_metadata=body.public_metadata or {},
+        private_metadata=body.private_metadata or {},
+        created_at=now,
+        updated_at=now,
+        password_hash=password_hash,
+    )
+    try:
+        store.create(user)
+    except store.ClaimTaken:
+        raise errors.email_taken() from None
+    return user
+
+
+def _encode_cursor(uid: str) -> str:
+    return base64.urlsafe_b64encode(uid.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> str:
+    try:
+        uid = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        uid = ""
+    if not ids.is_id(uid, "usr"):
+        raise errors.validation_failed([FieldIssue("cursor", "is not a cursor this API returned")])
+    return uid
+
+
+def list_users(tenant: Tenant, limit: int, cursor: str | None, email: str | None) -> tuple[list[User], str | None]:
+    """A page of users, oldest first; `email` is an exact (case-insensitive) match."""
+    if email is not None:
+        uid = store.id_for_email(tenant.id, email_key(email))
+        found = store.get(tenant.id, uid) if uid else None
+        return ([found] if found else []), None
+    uids, has_more = store.list_ids(tenant.id, limit, _decode_cursor(cursor) if cursor else None)
+    users = store.get_many(tenant.id, uids)
+    return users, (_encode_cursor(uids[-1]) if has_more and uids else None)
+
+
+def _failed(exc: store.ConditionFailed, expected_version: int | None, session_id: str | None) -> errors.ApiError:
+    """Why a conditional write did not apply, from the item as it was."""
+    current = exc.current
+    if current is None:
+        if exc.reasons:
+            return errors.conflict()
+        return errors.session_revoked() if session_id else errors.user_not_found()
+    if session_id and session_id not in current.sessions:
+        return errors.session_revoked()
+    if expected_version is not None and current.version != expected_version:
+        return errors.precondition_failed()
+    return errors.conflict()
+
+
+def patch(
+    tenant: Tenant,
+    uid: str,
+    sent: dict[str, Any],
+    expected_version: int | None,
+    session_id: str | None = None,
+) -> User:
+    """Change only the fields sent. One UpdateItem, or a read and a transaction when the email moves."""
+    plan = profile.plan(tenant, sent)
+    guards: list[store.Condition] = []
+    if expected_version is not None:
+        guards.append(store.version_is(expected_version))
+    if session_id:
+        guards.append(store.session_active(session_id))
+    if not ids.is_id(uid, "usr"):
+        raise errors.user_not_found()
+    if not plan.touches_email:
+        if not plan.values and expected_version is None and not session_id:
+            return get(tenant, uid)
+        try:
+            return store.update(tenant.id, uid, store.changes_to_update(plan.values, guards), _now())
+        except store.ConditionFailed as exc:
+            raise _failed(exc, expected_version, session_id) from None
+    for attempt in range(MAX_ATTEMPTS):
+        user = store.get(tenant.id, uid)
+        if user is None:
+            raise errors.session_revoked() if session_id else errors.user_not_found()
+        if session_id and session_id not in user.sessions:
+            raise errors.session_revoked()
+        if expected_version is not None and user.version != expected_version:
+            raise errors.precondition_failed()
+        now = _now()
+        email_vals, put_key, delete_key = profile.email_values(user, plan, now)
+        values = {**plan.values, **email_vals}
+        claims = store.ClaimMove(tenant.id, uid, put_key=put_key, delete_key=delete_key)
+        if plan.email_pending and "pending_email" in email_vals:
+            claims.check_key = email_key(plan.email_pending)
+        update = store.changes_to_update(values, [*guards, store.version_is(user.version)])
+        try:
+            store.transact(tenant.id, uid, update, claims, now)
+        except store.ClaimTaken:
+            raise errors.email_taken() from None
+        except store.ConditionFailed as exc:
+            if expected_version is None and attempt + 1 < MAX_ATTEMPTS:
+                continue
+            raise _failed(exc, expected_version, session_id) from None
+        return profile.applied(user, values, now)
+    raise errors.conflict()  # pragma: no cover - the loop returns or raises
+
+
+def set_password(tenant: Tenant, uid: str, body: SetPassword, expected_version: int | None) -> User:
+    """Set without the current one; the email check is part of the write's condition."""
+    reason = passwords.weakness(body.password, tenant.password_policy, None)
+    if reason:
+        raise errors.password_too_weak(reason)
+    values: dict[str, Any] = {"password_hash": passwords.hash_password(body.password)}
+    if body.sign_out_all_sessions:
+        values["sessions"] = {}
+    guards = [store.version_is(expected_version)] if expected_version is not None else []
+    if tenant.password_policy.reject_email:
+        guards.append(store.email_key_is_not(body.password.strip().lower()))
+    return _write(tenant, uid, values, guards, expected_version, password_given=True)
+
+
+def set_disabled(tenant: Tenant, uid: str, disabled: bool, body: DisableUser | None, expected_version: int | None) -> User:
+    now = _now()
+    values: dict[str, Any] = {"disabled": disabled, "disabled_at": now if disabled else None}
+    if disabled and body is not None and body.revoke_sessions:
+        values["sessions"] = {}
+    guards = [store.version_is(expected_version)] if expected_version is not None else []
+    return _write(tenant, uid, values, guards, expected_version)
+
+
+def _write(
+    tenant: Tenant,
+    uid: str,
+    values: dict[str, Any],
+    guards: list[store.Condition],
+    expected_version: int | None,
+    password_given: bool = False,
+) -> User:
+    if not ids.is_id(uid, "usr"):
+        raise errors.user_not_found()
+    try:
+        return store.update(tenant.id, uid, store.changes_to_update(values, guards), _now())
+    except store.ConditionFailed as exc:
+        current = exc.current
+        if (
+            password_given
+            and current is not None
+            and (expected_version is None or current.version == expected_version)
+        ):
+            raise errors.password_too_weak("Password must not be the email address") from None
+        raise _failed(exc, expected_version, None) from None

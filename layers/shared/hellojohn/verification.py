@@ -1,0 +1,88 @@
+"""Email re-verification: a single-use token, created when the email is sent, stored as a hash.
+
+The request that changes the email only records `pending_email` and a change id. The email
+worker, fed by the table's stream, creates the token, stores its hash on the user (only if that
+change is still the latest) and sends the link; so the plain token exists only in the email, and
+a newer change supersedes an older link.
+"""
+
+from dataclasses import dataclass
+
+from hellojohn import errors, secrets
+from hellojohn.config import settings
+from hellojohn.fields import email_key
+from hellojohn.records import User
+from hellojohn.store import sessions as session_store
+from hellojohn.store import users as store
+from hellojohn.timeutil import now as _now
+
+
+@dataclass(frozen=True)
+class Issued:
+    user: User
+    to: str
+    token: str
+    expires_at: int
+
+
+def issue(tid: str, uid: str, change_id: str) -> Issued | None:
+    """A fresh token for the pending change, or None when the change is gone or superseded."""
+    user = store.get(tid, uid)
+    if user is None or user.pending_change_id != change_id or not user.pending_email:
+        return None
+    now = _now()
+    token, token_hash = secrets.new_verification_token()
+    expires = now + settings().verification_ttl_seconds
+    update = store.Update(
+        set={"pending_token_hash": token_hash, "pending_expires_at": expires},
+        conditions=[store.pending_change_is(change_id)],
+        touch=False,
+    )
+    record = session_store.Verification(tid, uid, user.pending_email, change_id, expires)
+    try:
+        store.transact(tid, uid, update, store.ClaimMove(tid, uid), now, extra=[session_store.put_verification(token_hash, record)])
+    except store.ConditionFailed:
+        return None
+    return Issued(user, user.pending_email, token, expires)
+
+
+def _invalid() -> errors.ApiError:
+    return errors.invalid_request("The verification token is invalid, already used, superseded or expired")
+
+
+def verify(tid: str, token: str) -> User:
+    """Switch to the pending email: the claim moves, the token is consumed, all in one transaction."""
+    token_hash = secrets.digest(token)
+    record = session_store.get_verification(token_hash)
+    now = _now()
+    if record is None or not secrets.same(record.tenant_id, tid) or record.expires_at <= now:
+        raise _invalid()
+    user = store.get(tid, record.user_id)
+    if (
+        user is None
+        or user.pending_token_hash is None
+        or not secrets.same(user.pending_token_hash, token_hash)
+        or user.pending_change_id != record.change_id
+        or user.pending_email != record.email
+    ):
+        raise _invalid()
+    values = {
+        "email": record.email,
+        "email_verified": True,
+        "pending_email": None,
+        "pending_change_id": None,
+        "pending_token_hash": None,
+        "pending_expires_at": None,
+        "pending_requested_at": None,
+    }
+    update = store.changes_to_update(values, [store.version_is(user.version), store.pending_token_is(token_hash)])
+    claims = store.ClaimMove(tid, user.id, put_key=email_key(record.email), delete_key=email_key(user.email))
+    try:
+        store.transact(tid, user.id, update, claims, now, extra=[session_store.delete_verification(token_hash)])
+    except store.ClaimTaken:
+        raise errors.email_taken() from None
+    except store.ConditionFailed:
+        raise _invalid() from None
+    from hellojohn import profile
+
+    return profile.applied(user, values, now)

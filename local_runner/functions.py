@@ -1,0 +1,25 @@
+"""Load each function's handler from its CodeUri folder, as Lambda would (each its own module)."""
+
+import importlib.util
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from local_runner.template import Function
+
+Handler = Callable[[dict[str, Any], Any], Any]
+_loaded: dict[str, Handler] = {}
+
+
+def handler(function: Function) -> Handler:
+    if function.logical_id not in _loaded:
+        module_file, attr = function.handler.rsplit(".", 1)
+        path = function.code_dir / f"{module_file}.py"
+        name = f"hellojohn_fn_{function.logical_id}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        _loaded[function.logical_id] = getattr(module, attr)
+    return _loaded[function.logical_id]

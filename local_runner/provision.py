@@ -1,0 +1,75 @@
+"""Create the template's table, queues and secret in moto (or any endpoint boto3 is pointed at)."""
+
+import secrets
+from typing import Any
+
+import boto3
+
+from local_runner import template
+
+
+def _physical(logical_id: str, prefix: str) -> str:
+    return f"{prefix}-{logical_id}"
+
+
+def create_all(prefix: str = "hellojohn-local") -> dict[str, str]:
+    """Create every resource; return the values `Ref` resolves to (names, URLs), by logical id."""
+    refs: dict[str, str] = {}
+    dynamodb = boto3.client("dynamodb")
+    for logical_id, props in template.resources("AWS::DynamoDB::Table").items():
+        name = _physical(logical_id, prefix)
+        params: dict[str, Any] = {
+            "TableName": name,
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props["BillingMode"],
+        }
+        if props.get("GlobalSecondaryIndexes"):
+            params["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        if props.get("StreamSpecification"):
+            params["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+        dynamodb.create_table(**params)
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl:
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        refs[logical_id] = name
+    sqs = boto3.client("sqs")
+    queues = template.resources("AWS::SQS::Queue")
+    # dead-letter queues first, so redrive policies can name them
+    ordered = sorted(queues, key=lambda q: "RedrivePolicy" in queues[q])
+    for logical_id in ordered:
+        props = queues[logical_id]
+        attributes: dict[str, str] = {}
+        if "VisibilityTimeout" in props:
+            attributes["VisibilityTimeout"] = str(props["VisibilityTimeout"])
+        if "RedrivePolicy" in props:
+            dlq = props["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+            arn = sqs.get_queue_attributes(QueueUrl=refs[dlq], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            attributes["RedrivePolicy"] = (
+                f'{{"deadLetterTargetArn": "{arn}", "maxReceiveCount": "{props["RedrivePolicy"]["maxReceiveCount"]}"}}'
+            )
+        refs[logical_id] = sqs.create_queue(QueueName=_physical(logical_id, prefix), Attributes=attributes)["QueueUrl"]
+    sm = boto3.client("secretsmanager")
+    for logical_id, props in template.resources("AWS::SecretsManager::Secret").items():
+        gen = props["GenerateSecretString"]
+        import json
+
+        value = json.loads(gen.get("SecretStringTemplate", "{}"))
+        value[gen["GenerateStringKey"]] = secrets.token_urlsafe(48)[: int(gen.get("PasswordLength", 64))]
+        name = _physical(logical_id, prefix)
+        sm.create_secret(Name=name, SecretString=json.dumps(value))
+        refs[logical_id] = name
+    return refs
+
+
+def function_environment(function: template.Function, refs: dict[str, str], stage: str = "dev") -> dict[str, str]:
+    """A function's environment with `Ref`s resolved to the local resources."""
+    params = {"Stage": stage, "TokenIssuer": "http://127.0.0.1"}
+    env: dict[str, str] = {}
+    for key, value in function.environment.items():
+        if isinstance(value, dict) and "Ref" in value:
+            ref = value["Ref"]
+            env[key] = refs.get(ref) or params.get(ref, "")
+        else:
+            env[key] = str(value)
+    return env

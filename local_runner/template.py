@@ -1,0 +1,104 @@
+"""template.yaml, read as data: the functions, their routes and triggers, and the AWS resources.
+
+The runner and the tests both take everything from here, so they cannot drift from the template.
+"""
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short tags (`!Ref X` becomes `{"Ref": "X"}`)."""
+
+
+def _tag(name: str) -> Any:
+    def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
+        if isinstance(node, yaml.ScalarNode):
+            value: Any = loader.construct_scalar(node)
+            if name == "GetAtt":
+                value = str(value).split(".", 1)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        return {"Ref" if name == "Ref" else f"Fn::{name}": value}
+
+    return construct
+
+
+for _name in ("Ref", "GetAtt", "Sub", "If", "Equals", "Join", "Select", "Split", "Not", "And", "Or", "FindInMap"):
+    _CfnLoader.add_constructor(f"!{_name}", _tag(_name))
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # API Gateway resource path, e.g. /v1/users/{user_id}
+
+
+@dataclass(frozen=True)
+class Function:
+    logical_id: str
+    code_dir: Path
+    handler: str
+    routes: tuple[Route, ...] = ()
+    stream_filter: tuple[str, ...] = ()  # SK values the stream filter lets through
+    queue: str | None = None  # logical id of the SQS queue that triggers it
+    batch_size: int = 10
+    environment: dict[str, Any] = field(default_factory=dict)
+
+
+@cache
+def load() -> dict[str, Any]:
+    with TEMPLATE.open() as fh:
+        return yaml.load(fh, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass with CFN tags only
+
+
+def resources(kind: str) -> dict[str, dict[str, Any]]:
+    return {k: v.get("Properties", {}) for k, v in load()["Resources"].items() if v["Type"] == kind}
+
+
+def functions() -> list[Function]:
+    import json
+
+    doc = load()
+    global_env = doc.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    found = []
+    for logical_id, props in resources("AWS::Serverless::Function").items():
+        routes: list[Route] = []
+        stream_filter: list[str] = []
+        queue = None
+        batch_size = 10
+        for event in (props.get("Events") or {}).values():
+            p = event.get("Properties", {})
+            if event["Type"] == "Api":
+                routes.append(Route(p["Method"].upper(), p["Path"]))
+            elif event["Type"] == "DynamoDB":
+                batch_size = int(p.get("BatchSize", 100))
+                for f in (p.get("FilterCriteria") or {}).get("Filters", []):
+                    pattern = json.loads(f["Pattern"])
+                    stream_filter += pattern["dynamodb"]["Keys"]["SK"]["S"]
+            elif event["Type"] == "SQS":
+                queue = p["Queue"]["Fn::GetAtt"][0]
+                batch_size = int(p.get("BatchSize", 10))
+        env = {**global_env, **(props.get("Environment", {}).get("Variables", {}))}
+        found.append(
+            Function(
+                logical_id=logical_id,
+                code_dir=ROOT / props["CodeUri"],
+                handler=props["Handler"],
+                routes=tuple(routes),
+                stream_filter=tuple(stream_filter),
+                queue=queue,
+                batch_size=batch_size,
+                environment=env,
+            )
+        )
+    return found

@@ -1,0 +1,26 @@
+// The seed page's EditProfile component ("Update Users" > "Update Profile (Self-Service)"),
+// pasted exactly as printed there, whitespace included, between the two marker comments.
+// test/unit/seed.test.tsx checks that it stays byte-identical to the page and renders with the SDK.
+// --- seed: begin ---
+import { useUser } from "@hellojohn/react";
+function EditProfile() {
+const { user, update } = useUser();
+const handleSubmit = async (e: React.FormEvent<HTMLFormElement>) => {
+e.preventDefault();
+const data = new FormData(e.currentTarget);
+await update({
+name: data.get("name") as string,
+avatar_url: data.get("avatar_url") as string,
+});
+};
+return (
+<form onSubmit={handleSubmit}>
+<input name="name" defaultValue={user.name} />
+<input name="avatar_url" defaultValue={user.avatar_url ?? ""} />
+<button type="submit">Save</button>
+</form>
+);
+}
+// --- seed: end ---
+
+export default EditProfile;

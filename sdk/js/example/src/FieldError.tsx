@@ -1,0 +1,44 @@
+import { HelloJohnError } from '@hellojohn/react';
+
+/** The API's message about one field (from `HelloJohnError.details`), shown under the input. */
+export function FieldError({ error, field }: { error: HelloJohnError | null; field: string }) {
+  const message = error?.fieldError(field);
+  if (message === undefined) return null;
+  return (
+    <span className="field-error" role="alert" data-testid={`error-${field}`}>
+      {message}
+    </span>
+  );
+}
+
+/** The error's message and code, for errors that name no field of the form. */
+export function FormError({ error, testId, fields }: { error: HelloJohnError | null; testId: string; fields: string[] }) {
+  if (error === null) return null;
+  const unplaced = error.details.filter((d) => !fields.includes(d.field));
+  const placed = error.details.length > 0 && unplaced.length === 0;
+  return (
+    <div className="form-error" role="alert" data-testid={testId} data-error-code={error.code}>
+      {placed ? null : <span>{error.message}</span>}
+      {unplaced.map((d) => (
+        <span key={`${d.field}:${d.message}`}>
+          {d.field ? `${d.field}: ` : ''}
+          {d.message}
+        </span>
+      ))}
+      <small>
+        {error.code}
+        {error.requestId ? ` · ${error.requestId}` : ''}
+      </small>
+    </div>
+  );
+}
+
+/** Wraps any thrown value as a HelloJohnError so that the forms have one type to render. */
+export function asHelloJohnError(value: unknown): HelloJohnError {
+  if (value instanceof HelloJohnError) return value;
+  return new HelloJohnError({
+    code: 'internal_error',
+    message: value instanceof Error ? value.message : String(value),
+    status: 0,
+  });
+}

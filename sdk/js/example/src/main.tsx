@@ -1,0 +1,30 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { HelloJohnProvider } from '@hellojohn/react';
+import { App } from './App';
+import { loadConfig } from './config';
+import './styles.css';
+
+const root = createRoot(document.getElementById('root')!);
+
+void loadConfig().then((config) => {
+  if (config === null) {
+    root.render(
+      <main className="page">
+        <p className="card error" data-testid="config-missing">
+          No configuration: serve a <code>/config.json</code> with <code>apiUrl</code>, <code>tenantId</code> and{' '}
+          <code>publishableKey</code>, or set <code>VITE_HJ_API_URL</code>, <code>VITE_HJ_TENANT_ID</code> and{' '}
+          <code>VITE_HJ_PUBLISHABLE_KEY</code>.
+        </p>
+      </main>,
+    );
+    return;
+  }
+  root.render(
+    <StrictMode>
+      <HelloJohnProvider apiUrl={config.apiUrl} tenantId={config.tenantId} publishableKey={config.publishableKey}>
+        <App />
+      </HelloJohnProvider>
+    </StrictMode>,
+  );
+});

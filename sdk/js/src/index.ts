@@ -1,0 +1,25 @@
+export { HelloJohnProvider, useHelloJohnClient, HelloJohnContext } from './react/context.js';
+export type { HelloJohnProviderProps } from './react/context.js';
+export { useAuth, useUser, useOptionalUser, useAuthState } from './react/hooks.js';
+export type { UseAuthResult, UseUserResult, UseOptionalUserResult } from './react/hooks.js';
+export { SignedIn, SignedOut, AuthLoading } from './react/guards.js';
+export type { GuardProps } from './react/guards.js';
+export { HelloJohnClient } from './client.js';
+export type { HelloJohnClientOptions } from './client.js';
+export { HelloJohnError, isHelloJohnError } from './errors.js';
+export type { FieldError, HelloJohnErrorCode, HelloJohnErrorInit } from './errors.js';
+export { memoryStorage } from './tokenStore.js';
+export type { TokenStorage, TokenStorageOption } from './tokenStore.js';
+export type { FetchLike } from './http.js';
+export type {
+  AuthState,
+  AuthStatus,
+  HelloJohnUser,
+  JsonObject,
+  JsonValue,
+  SessionData,
+  SignInParams,
+  UpdatePasswordParams,
+  UpdateUserFields,
+  UserData,
+} from './types.js';

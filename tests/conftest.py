@@ -1,0 +1,176 @@
+"""Shared fixtures: moto in-process, the template's resources, a tenant, and an API client
+that sends API Gateway events to the real handlers."""
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)
+os.environ.setdefault("POWERTOOLS_DEV", "false")
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+    @property
+    def error(self) -> str | None:
+        return self.body["error"]["code"] if isinstance(self.body, dict) and "error" in self.body else None
+
+
+@dataclass
+class Tenant:
+    id: str
+    secret_key: str
+    publishable_key: str
+
+    def admin(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.secret_key}", "X-Tenant-ID": self.id}
+
+    def public(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.publishable_key}", "X-Tenant-ID": self.id}
+
+
+class Api:
+    """Routes a request to the function that template.yaml declares for it, as API Gateway would."""
+
+    def __init__(self) -> None:
+        from local_runner import template
+
+        self.functions = [f for f in template.functions() if f.routes]
+
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        raw: str | None = None,
+    ) -> Reply:
+        from urllib.parse import parse_qs, urlsplit
+
+        from local_runner import events, functions
+
+        parts = urlsplit(path)
+        hdrs = dict(headers or {})
+        payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        if payload is not None:
+            hdrs.setdefault("Content-Type", "application/json")
+        for function in self.functions:
+            for route in function.routes:
+                params = events.match(route, method, parts.path)
+                if params is None:
+                    continue
+                event = events.api_event(
+                    route, parts.path, headers=hdrs, body=payload, query=parse_qs(parts.query), path_params=params
+                )
+                result = functions.handler(function)(event, _Context())
+                out_headers = {k: v[-1] for k, v in (result.get("multiValueHeaders") or {}).items()}
+                out_headers.update(result.get("headers") or {})
+                text = result.get("body") or ""
+                return Reply(result["statusCode"], out_headers, json.loads(text) if text else None)
+        raise AssertionError(f"no route for {method} {path}")
+
+
+class _Context:
+    function_name = "test"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
+    aws_request_id = "test-request"
+
+
+@pytest.fixture
+def aws() -> Iterator[dict[str, str]]:
+    """moto, with the template's resources created and every function's environment set."""
+    from moto import mock_aws
+
+    from local_runner import provision, template
+
+    with mock_aws():
+        refs = provision.create_all()
+        env = provision.function_environment(template.functions()[0], refs)
+        env["ARGON2_MEMORY_KIB"] = "19456"
+        old = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        _reset_caches()
+        try:
+            yield refs
+        finally:
+            for k, v in old.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+            _reset_caches()
+
+
+def _reset_caches() -> None:
+    from aws_lambda_powertools.utilities import parameters
+
+    from hellojohn import config, jobs, mailer, tenancy
+    from hellojohn.store import client
+
+    config.settings.cache_clear()
+    client.dynamodb.cache_clear()
+    jobs.sqs.cache_clear()
+    mailer.ses.cache_clear()
+    tenancy.clear_caches()
+    parameters.clear_caches()
+
+
+@pytest.fixture
+def api(aws: dict[str, str]) -> Api:
+    return Api()
+
+
+def make_tenant(name: str = "Acme", origins: tuple[str, ...] = ()) -> Tenant:
+    from hellojohn import provisioning
+
+    created = provisioning.create_tenant(
+        name,
+        live=False,
+        email_from="no-reply@acme.test",
+        verify_url_base="https://app.acme.test/verify-email",
+        allowed_origins=origins,
+    )
+    return Tenant(created.tenant.id, created.secret_key, created.publishable_key)
+
+
+@pytest.fixture
+def tenant(aws: dict[str, str]) -> Tenant:
+    return make_tenant()
+
+
+@pytest.fixture
+def other_tenant(aws: dict[str, str]) -> Tenant:
+    return make_tenant("Globex")
+
+
+PASSWORD = "Correct-Horse-42"
+
+
+@pytest.fixture
+def user(api: Api, tenant: Tenant) -> dict[str, Any]:
+    reply = api("POST", "/v1/users", {"email": "alice@example.com", "password": PASSWORD, "name": "Alice"}, tenant.admin())
+    assert reply.status == 201, reply.body
+    return dict(reply.body)
+
+
+def sign_in(api: Api, tenant: Tenant, email: str = "alice@example.com", password: str = PASSWORD) -> dict[str, Any]:
+    reply = api("POST", "/v1/auth/sign-in", {"email": email, "password": password}, tenant.public())
+    assert reply.status == 200, reply.body
+    return dict(reply.body["session"])
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
