@@ -3,12 +3,20 @@
 import importlib.util
 import sys
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 from local_runner.template import Function
 
 Handler = Callable[[dict[str, Any], Any], Any]
 _loaded: dict[str, Handler] = {}
+_modules: dict[str, ModuleType] = {}
+
+
+def module(function: Function) -> ModuleType:
+    """The function's handler module (loaded once)."""
+    handler(function)
+    return _modules[function.logical_id]
 
 
 def handler(function: Function) -> Handler:
@@ -17,9 +25,11 @@ def handler(function: Function) -> Handler:
         path = function.code_dir / f"{module_file}.py"
         name = f"hellojohn_fn_{function.logical_id}"
         spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load {path}")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
+        _modules[function.logical_id] = module
         _loaded[function.logical_id] = getattr(module, attr)
     return _loaded[function.logical_id]

@@ -1,5 +1,6 @@
 """Create the template's table, queues and secret in moto (or any endpoint boto3 is pointed at)."""
 
+import json
 import secrets
 from typing import Any
 
@@ -44,16 +45,17 @@ def create_all(prefix: str = "hellojohn-local") -> dict[str, str]:
             attributes["VisibilityTimeout"] = str(props["VisibilityTimeout"])
         if "RedrivePolicy" in props:
             dlq = props["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
-            arn = sqs.get_queue_attributes(QueueUrl=refs[dlq], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-            attributes["RedrivePolicy"] = (
-                f'{{"deadLetterTargetArn": "{arn}", "maxReceiveCount": "{props["RedrivePolicy"]["maxReceiveCount"]}"}}'
-            )
-        refs[logical_id] = sqs.create_queue(QueueName=_physical(logical_id, prefix), Attributes=attributes)["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=refs[dlq], AttributeNames=["QueueArn"])["Attributes"][
+                "QueueArn"
+            ]
+            max_receives = str(props["RedrivePolicy"]["maxReceiveCount"])
+            attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": max_receives})
+        refs[logical_id] = sqs.create_queue(QueueName=_physical(logical_id, prefix), Attributes=attributes)[
+            "QueueUrl"
+        ]
     sm = boto3.client("secretsmanager")
     for logical_id, props in template.resources("AWS::SecretsManager::Secret").items():
         gen = props["GenerateSecretString"]
-        import json
-
         value = json.loads(gen.get("SecretStringTemplate", "{}"))
         value[gen["GenerateStringKey"]] = secrets.token_urlsafe(48)[: int(gen.get("PasswordLength", 64))]
         name = _physical(logical_id, prefix)
@@ -62,7 +64,9 @@ def create_all(prefix: str = "hellojohn-local") -> dict[str, str]:
     return refs
 
 
-def function_environment(function: template.Function, refs: dict[str, str], stage: str = "dev") -> dict[str, str]:
+def function_environment(
+    function: template.Function, refs: dict[str, str], stage: str = "dev"
+) -> dict[str, str]:
     """A function's environment with `Ref`s resolved to the local resources."""
     params = {"Stage": stage, "TokenIssuer": "http://127.0.0.1"}
     env: dict[str, str] = {}

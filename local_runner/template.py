@@ -33,7 +33,20 @@ def _tag(name: str) -> Any:
     return construct
 
 
-for _name in ("Ref", "GetAtt", "Sub", "If", "Equals", "Join", "Select", "Split", "Not", "And", "Or", "FindInMap"):
+for _name in (
+    "Ref",
+    "GetAtt",
+    "Sub",
+    "If",
+    "Equals",
+    "Join",
+    "Select",
+    "Split",
+    "Not",
+    "And",
+    "Or",
+    "FindInMap",
+):
     _CfnLoader.add_constructor(f"!{_name}", _tag(_name))
 
 

@@ -72,7 +72,12 @@ class Api:
                 if params is None:
                     continue
                 event = events.api_event(
-                    route, parts.path, headers=hdrs, body=payload, query=parse_qs(parts.query), path_params=params
+                    route,
+                    parts.path,
+                    headers=hdrs,
+                    body=payload,
+                    query=parse_qs(parts.query),
+                    path_params=params,
                 )
                 result = functions.handler(function)(event, _Context())
                 out_headers = {k: v[-1] for k, v in (result.get("multiValueHeaders") or {}).items()}
@@ -116,7 +121,6 @@ def aws() -> Iterator[dict[str, str]]:
 
 def _reset_caches() -> None:
     from aws_lambda_powertools.utilities import parameters
-
     from hellojohn import config, jobs, mailer, tenancy
     from hellojohn.store import client
 
@@ -161,12 +165,19 @@ PASSWORD = "Correct-Horse-42"
 
 @pytest.fixture
 def user(api: Api, tenant: Tenant) -> dict[str, Any]:
-    reply = api("POST", "/v1/users", {"email": "alice@example.com", "password": PASSWORD, "name": "Alice"}, tenant.admin())
+    reply = api(
+        "POST",
+        "/v1/users",
+        {"email": "alice@example.com", "password": PASSWORD, "name": "Alice"},
+        tenant.admin(),
+    )
     assert reply.status == 201, reply.body
     return dict(reply.body)
 
 
-def sign_in(api: Api, tenant: Tenant, email: str = "alice@example.com", password: str = PASSWORD) -> dict[str, Any]:
+def sign_in(
+    api: Api, tenant: Tenant, email: str = "alice@example.com", password: str = PASSWORD
+) -> dict[str, Any]:
     reply = api("POST", "/v1/auth/sign-in", {"email": email, "password": password}, tenant.public())
     assert reply.status == 200, reply.body
     return dict(reply.body["session"])

@@ -4,7 +4,6 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
-
 from hellojohn import auth, verification
 from hellojohn.http import entry, error_responses, make_app, with_etag
 from hellojohn.models import SelfUser, VerifyEmail
@@ -13,7 +12,9 @@ from hellojohn.views import self_view
 app = make_app()
 
 
-@app.post("/v1/auth/email/verify", tags=["Auth"], summary="Verify a new email", responses=error_responses(409))
+@app.post(
+    "/v1/auth/email/verify", tags=["Auth"], summary="Verify a new email", responses=error_responses(409)
+)
 def verify_email(body: Annotated[VerifyEmail, Body()]) -> Response[SelfUser]:
     caller = auth.publishable_key(app.current_event)
     user = verification.verify(caller.tenant.id, body.token)

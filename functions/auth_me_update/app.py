@@ -4,7 +4,6 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
-
 from hellojohn import account, auth, tenancy
 from hellojohn.errors import session_revoked
 from hellojohn.http import entry, error_responses, if_match, make_app, with_etag

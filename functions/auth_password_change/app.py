@@ -4,7 +4,6 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
-
 from hellojohn import account, auth, tenancy
 from hellojohn.errors import session_revoked
 from hellojohn.http import entry, error_responses, if_match, make_app, with_etag
@@ -14,7 +13,9 @@ from hellojohn.views import self_view
 app = make_app()
 
 
-@app.post("/v1/auth/password/change", tags=["Auth"], summary="Change my password", responses=error_responses(412))
+@app.post(
+    "/v1/auth/password/change", tags=["Auth"], summary="Change my password", responses=error_responses(412)
+)
 def change_password(body: Annotated[ChangePassword, Body()]) -> Response[SelfUser]:
     claims = auth.access_token(app.current_event)
     tenant = tenancy.tenant(claims.tenant_id)

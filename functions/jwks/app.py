@@ -9,7 +9,9 @@ from hellojohn.models import Jwks
 app = make_app()
 
 
-@app.get("/v1/.well-known/jwks.json", tags=["Keys"], summary="Signing keys", cache_control="public, max-age=300")
+@app.get(
+    "/v1/.well-known/jwks.json", tags=["Keys"], summary="Signing keys", cache_control="public, max-age=300"
+)
 def jwks() -> Jwks:
     return Jwks.model_validate(tokens.jwks())
 

@@ -4,7 +4,6 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
-
 from hellojohn import auth, users
 from hellojohn.http import entry, error_responses, make_app, with_etag
 from hellojohn.models import AdminUser, CreateUser
@@ -13,7 +12,9 @@ from hellojohn.views import admin_view
 app = make_app()
 
 
-@app.post("/v1/users", status_code=201, tags=["Users"], summary="Create a user", responses=error_responses(409))
+@app.post(
+    "/v1/users", status_code=201, tags=["Users"], summary="Create a user", responses=error_responses(409)
+)
 def create_user(body: Annotated[CreateUser, Body()]) -> Response[AdminUser]:
     caller = auth.secret_key(app.current_event)
     user = users.create(caller.tenant, body)

@@ -3,7 +3,6 @@
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-
 from hellojohn import auth, users
 from hellojohn.http import entry, error_responses, make_app, with_etag
 from hellojohn.models import AdminUser

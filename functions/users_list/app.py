@@ -3,7 +3,6 @@
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from hellojohn import auth, users
 from hellojohn.http import entry, error_responses, make_app
 from hellojohn.models import Pagination, UserList

@@ -4,7 +4,6 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
-
 from hellojohn import auth, users
 from hellojohn.http import entry, error_responses, if_match, make_app, with_etag
 from hellojohn.models import AdminUser, SetPassword
@@ -14,7 +13,10 @@ app = make_app()
 
 
 @app.post(
-    "/v1/users/<user_id>/password", tags=["Users"], summary="Set a user's password", responses=error_responses(404, 412)
+    "/v1/users/<user_id>/password",
+    tags=["Users"],
+    summary="Set a user's password",
+    responses=error_responses(404, 412),
 )
 def set_password(user_id: str, body: Annotated[SetPassword, Body()]) -> Response[AdminUser]:
     caller = auth.secret_key(app.current_event)

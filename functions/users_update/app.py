@@ -4,7 +4,6 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
-
 from hellojohn import auth, users
 from hellojohn.http import entry, error_responses, if_match, make_app, with_etag
 from hellojohn.models import AdminUser, AdminUserUpdate
@@ -14,7 +13,10 @@ app = make_app()
 
 
 @app.patch(
-    "/v1/users/<user_id>", tags=["Users"], summary="Update a user (admin)", responses=error_responses(404, 409, 412)
+    "/v1/users/<user_id>",
+    tags=["Users"],
+    summary="Update a user (admin)",
+    responses=error_responses(404, 409, 412),
 )
 def update_user(user_id: str, body: Annotated[AdminUserUpdate, Body()]) -> Response[AdminUser]:
     caller = auth.secret_key(app.current_event)

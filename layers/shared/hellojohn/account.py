@@ -4,6 +4,7 @@ Revocation is decided here, in the request's own read or conditional write: a se
 while its id is in the user item's `sessions` map. Revoking removes it; nothing is cached.
 """
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,7 @@ from hellojohn.store import users as store
 from hellojohn.timeutil import now as _now
 from hellojohn.timeutil import rfc3339
 from hellojohn.tokens import AccessClaims
-from hellojohn.users import _failed, patch
+from hellojohn.users import patch, refusal
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,9 @@ def me(claims: AccessClaims) -> User:
     return user
 
 
-def update_me(tenant: Tenant, claims: AccessClaims, sent: dict[str, Any], expected_version: int | None) -> User:
+def update_me(
+    tenant: Tenant, claims: AccessClaims, sent: dict[str, Any], expected_version: int | None
+) -> User:
     return patch(tenant, claims.user_id, sent, expected_version, session_id=claims.session_id)
 
 
@@ -55,16 +58,16 @@ def _record_failure(user: User, now: int) -> errors.ApiError:
         },
         touch=False,
     )
-    try:
+    with contextlib.suppress(store.ConditionFailed):  # the user vanished meanwhile: nothing to count
         store.update(user.tenant_id, user.id, update, now)
-    except store.ConditionFailed:
-        pass  # the user vanished meanwhile: nothing to count
     if state.locked_until:
         return errors.too_many_attempts(throttle.retry_after(state.locked_until, now))
     return errors.invalid_credentials()
 
 
-def change_password(tenant: Tenant, claims: AccessClaims, body: ChangePassword, expected_version: int | None) -> User:
+def change_password(
+    tenant: Tenant, claims: AccessClaims, body: ChangePassword, expected_version: int | None
+) -> User:
     """Check the current password (Argon2id), apply the policy, write conditionally: two round trips."""
     user = me(claims)
     now = _now()
@@ -85,7 +88,7 @@ def change_password(tenant: Tenant, claims: AccessClaims, body: ChangePassword, 
     try:
         return store.update(tenant.id, user.id, store.changes_to_update(values, guards), now)
     except store.ConditionFailed as exc:
-        raise _failed(exc, user.version, claims.session_id) from None
+        raise refusal(exc, user.version, claims.session_id) from None
 
 
 def _session(user: User, sid: str, refresh_token: str, refresh_expires: int, now: int) -> Session:
@@ -119,7 +122,9 @@ def sign_in(tenant: Tenant, body: SignIn) -> SignedIn:
     update.set[("sessions", sid)] = expires
     for stale in [s for s in user.sessions if s not in live]:
         update.remove.append(("sessions", stale))
-    for oldest in sorted(live, key=live.__getitem__)[: max(0, len(live) + 1 - settings().max_sessions_per_user)]:
+    for oldest in sorted(live, key=live.__getitem__)[
+        : max(0, len(live) + 1 - settings().max_sessions_per_user)
+    ]:
         update.remove.append(("sessions", oldest))
     if user.failed_attempts or user.locked_until:
         update.set.update(failed_attempts=0, first_failed_at=0, locked_until=0)
@@ -169,7 +174,7 @@ def refresh(tenant: Tenant, token: str) -> Session:
 
 def _revoke(user: User, sid: str, now: int) -> None:
     update = store.Update(remove=[("sessions", sid)], touch=False)
-    try:
+    with contextlib.suppress(store.ConditionFailed):  # already gone
         store.transact(
             user.tenant_id,
             user.id,
@@ -178,14 +183,16 @@ def _revoke(user: User, sid: str, now: int) -> None:
             now,
             extra=[session_store.delete_session(user.tenant_id, user.id, sid)],
         )
-    except store.ConditionFailed:
-        pass  # already gone
 
 
 def sign_out(claims: AccessClaims) -> None:
     """End this session: its access and refresh tokens fail from the next request on."""
     now = _now()
-    update = store.Update(remove=[("sessions", claims.session_id)], conditions=[store.session_active(claims.session_id)], touch=False)
+    update = store.Update(
+        remove=[("sessions", claims.session_id)],
+        conditions=[store.session_active(claims.session_id)],
+        touch=False,
+    )
     try:
         store.transact(
             claims.tenant_id,

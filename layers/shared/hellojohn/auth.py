@@ -3,8 +3,8 @@
 Every path resolves the tenant here, from the credential, never from the body or the path.
 """
 
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Protocol
 
 from hellojohn import errors, secrets, tenancy, tokens

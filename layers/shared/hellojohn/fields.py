@@ -33,7 +33,9 @@ def normalise_email(value: str) -> str:
     try:
         result = validate_email(value, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise PydanticCustomError("email", "is not a valid email address: {reason}", {"reason": str(exc)}) from None
+        raise PydanticCustomError(
+            "email", "is not a valid email address: {reason}", {"reason": str(exc)}
+        ) from None
     return result.normalized
 
 

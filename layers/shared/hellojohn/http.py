@@ -25,7 +25,6 @@ MAX_JSON_DEPTH = 32
 JSON = "application/json"
 
 
-
 def error_payload(err: ApiError, request_id: str) -> dict[str, Any]:
     return {
         "error": {
@@ -113,11 +112,11 @@ def make_app() -> APIGatewayRestResolver:
     """One resolver per function, with the shared error mapping registered."""
     app = APIGatewayRestResolver(enable_validation=True)
 
-    @app.exception_handler(ApiError)
+    @app.exception_handler(ApiError)  # type: ignore[untyped-decorator]
     def _api_error(err: ApiError) -> Response[Any]:
         return _respond(err, _request_id(app.current_event.raw_event))
 
-    @app.exception_handler(RequestValidationError)
+    @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
     def _invalid(exc: RequestValidationError) -> Response[Any]:
         return _respond(_validation_error(exc), _request_id(app.current_event.raw_event))
 
@@ -125,7 +124,7 @@ def make_app() -> APIGatewayRestResolver:
     def _not_found(_: Exception) -> Response[Any]:
         return _respond(errors.not_found("No such route"), _request_id(app.current_event.raw_event))
 
-    @app.exception_handler(Exception)
+    @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
     def _unexpected(exc: Exception) -> Response[Any]:
         logger.exception("unhandled error")
         err = ApiError(500, "internal_error", "Something went wrong on our side; it has been logged")

@@ -33,11 +33,15 @@ def for_change(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[J
     jobs: list[Job] = []
     change_id = (new or {}).get("pending_change_id")
     if change_id and change_id != (old or {}).get("pending_change_id"):
-        jobs.append(Job("email", {"type": VERIFY_EMAIL, "tenant_id": tid, "user_id": uid, "change_id": change_id}))
+        jobs.append(
+            Job("email", {"type": VERIFY_EMAIL, "tenant_id": tid, "user_id": uid, "change_id": change_id})
+        )
     removed = sorted(set((old or {}).get("sessions") or {}) - set((new or {}).get("sessions") or {}))
     for start in range(0, len(removed), MAX_SESSIONS_PER_JOB):
         chunk = removed[start : start + MAX_SESSIONS_PER_JOB]
-        jobs.append(Job("sessions", {"type": DELETE_SESSIONS, "tenant_id": tid, "user_id": uid, "session_ids": chunk}))
+        jobs.append(
+            Job("sessions", {"type": DELETE_SESSIONS, "tenant_id": tid, "user_id": uid, "session_ids": chunk})
+        )
     return jobs
 
 

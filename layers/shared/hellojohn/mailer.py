@@ -36,7 +36,7 @@ def verification_email(tenant: Tenant, to: str, token: str, expires_at: int) -> 
     )
     body = (
         f"<p>Someone asked to change the email address of your {html.escape(tenant.name)} account to "
-        f"<b>{html.escape(to)}</b>.</p><p><a href=\"{html.escape(link)}\">Confirm your new email address</a> "
+        f'<b>{html.escape(to)}</b>.</p><p><a href="{html.escape(link)}">Confirm your new email address</a> '
         f"(valid until {rfc3339(expires_at)}).</p><p>If this was not you, ignore this email.</p>"
     )
     return subject, text, body
@@ -48,6 +48,9 @@ def send(tenant: Tenant, to: str, subject: str, text: str, body_html: str) -> No
         Destination={"ToAddresses": [to]},
         Message={
             "Subject": {"Data": subject, "Charset": "UTF-8"},
-            "Body": {"Text": {"Data": text, "Charset": "UTF-8"}, "Html": {"Data": body_html, "Charset": "UTF-8"}},
+            "Body": {
+                "Text": {"Data": text, "Charset": "UTF-8"},
+                "Html": {"Data": body_html, "Charset": "UTF-8"},
+            },
         },
     )

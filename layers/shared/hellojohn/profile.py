@@ -55,7 +55,8 @@ def plan(tenant: Tenant, sent: dict[str, Any]) -> Plan:
 def email_values(user: User, p: Plan, now: int) -> tuple[dict[str, Any], str | None, str | None]:
     """(values, claim to put, claim to delete) for the email part of a plan, given the current user."""
     new = p.email_switch or p.email_pending
-    assert new is not None
+    if new is None:
+        raise ValueError("the plan does not change the email")
     if email_key(new) == email_key(user.email):
         # The same address (perhaps re-cased): nothing to verify; any pending change is cancelled.
         values: dict[str, Any] = {"email": new, **dict.fromkeys(_PENDING)}

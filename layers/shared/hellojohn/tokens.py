@@ -124,4 +124,15 @@ def verify(token: str) -> AccessClaims:
 
 def jwks() -> dict[str, Any]:
     key = signing_key()
-    return {"keys": [{"kty": "OKP", "crv": "Ed25519", "x": _b64(key.public_raw), "kid": key.kid, "alg": "EdDSA", "use": "sig"}]}
+    return {
+        "keys": [
+            {
+                "kty": "OKP",
+                "crv": "Ed25519",
+                "x": _b64(key.public_raw),
+                "kid": key.kid,
+                "alg": "EdDSA",
+                "use": "sig",
+            }
+        ]
+    }

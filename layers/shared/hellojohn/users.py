@@ -68,7 +68,9 @@ def _decode_cursor(cursor: str) -> str:
     return uid
 
 
-def list_users(tenant: Tenant, limit: int, cursor: str | None, email: str | None) -> tuple[list[User], str | None]:
+def list_users(
+    tenant: Tenant, limit: int, cursor: str | None, email: str | None
+) -> tuple[list[User], str | None]:
     """A page of users, oldest first; `email` is an exact (case-insensitive) match."""
     if email is not None:
         uid = store.id_for_email(tenant.id, email_key(email))
@@ -79,7 +81,9 @@ def list_users(tenant: Tenant, limit: int, cursor: str | None, email: str | None
     return users, (_encode_cursor(uids[-1]) if has_more and uids else None)
 
 
-def _failed(exc: store.ConditionFailed, expected_version: int | None, session_id: str | None) -> errors.ApiError:
+def refusal(
+    exc: store.ConditionFailed, expected_version: int | None, session_id: str | None
+) -> errors.ApiError:
     """Why a conditional write did not apply, from the item as it was."""
     current = exc.current
     if current is None:
@@ -102,20 +106,27 @@ def patch(
 ) -> User:
     """Change only the fields sent. One UpdateItem, or a read and a transaction when the email moves."""
     plan = profile.plan(tenant, sent)
+    if not ids.is_id(uid, "usr"):
+        raise errors.user_not_found()
+    if plan.touches_email:
+        return _patch_with_email(tenant, uid, plan, expected_version, session_id)
+    if not plan.values and expected_version is None and not session_id:
+        return get(tenant, uid)
     guards: list[store.Condition] = []
     if expected_version is not None:
         guards.append(store.version_is(expected_version))
     if session_id:
         guards.append(store.session_active(session_id))
-    if not ids.is_id(uid, "usr"):
-        raise errors.user_not_found()
-    if not plan.touches_email:
-        if not plan.values and expected_version is None and not session_id:
-            return get(tenant, uid)
-        try:
-            return store.update(tenant.id, uid, store.changes_to_update(plan.values, guards), _now())
-        except store.ConditionFailed as exc:
-            raise _failed(exc, expected_version, session_id) from None
+    try:
+        return store.update(tenant.id, uid, store.changes_to_update(plan.values, guards), _now())
+    except store.ConditionFailed as exc:
+        raise refusal(exc, expected_version, session_id) from None
+
+
+def _patch_with_email(
+    tenant: Tenant, uid: str, plan: profile.Plan, expected_version: int | None, session_id: str | None
+) -> User:
+    """Read, then one transaction conditioned on the version read (retried if it lost a race)."""
     for attempt in range(MAX_ATTEMPTS):
         user = store.get(tenant.id, uid)
         if user is None:
@@ -130,15 +141,17 @@ def patch(
         claims = store.ClaimMove(tenant.id, uid, put_key=put_key, delete_key=delete_key)
         if plan.email_pending and "pending_email" in email_vals:
             claims.check_key = email_key(plan.email_pending)
-        update = store.changes_to_update(values, [*guards, store.version_is(user.version)])
+        guards = [store.version_is(user.version)]
+        if session_id:
+            guards.append(store.session_active(session_id))
         try:
-            store.transact(tenant.id, uid, update, claims, now)
+            store.transact(tenant.id, uid, store.changes_to_update(values, guards), claims, now)
         except store.ClaimTaken:
             raise errors.email_taken() from None
         except store.ConditionFailed as exc:
             if expected_version is None and attempt + 1 < MAX_ATTEMPTS:
                 continue
-            raise _failed(exc, expected_version, session_id) from None
+            raise refusal(exc, expected_version, session_id) from None
         return profile.applied(user, values, now)
     raise errors.conflict()  # pragma: no cover - the loop returns or raises
 
@@ -157,7 +170,9 @@ def set_password(tenant: Tenant, uid: str, body: SetPassword, expected_version: 
     return _write(tenant, uid, values, guards, expected_version, password_given=True)
 
 
-def set_disabled(tenant: Tenant, uid: str, disabled: bool, body: DisableUser | None, expected_version: int | None) -> User:
+def set_disabled(
+    tenant: Tenant, uid: str, disabled: bool, body: DisableUser | None, expected_version: int | None
+) -> User:
     now = _now()
     values: dict[str, Any] = {"disabled": disabled, "disabled_at": now if disabled else None}
     if disabled and body is not None and body.revoke_sessions:
@@ -186,4 +201,4 @@ def _write(
             and (expected_version is None or current.version == expected_version)
         ):
             raise errors.password_too_weak("Password must not be the email address") from None
-        raise _failed(exc, expected_version, None) from None
+        raise refusal(exc, expected_version, None) from None

@@ -40,7 +40,14 @@ def issue(tid: str, uid: str, change_id: str) -> Issued | None:
     )
     record = session_store.Verification(tid, uid, user.pending_email, change_id, expires)
     try:
-        store.transact(tid, uid, update, store.ClaimMove(tid, uid), now, extra=[session_store.put_verification(token_hash, record)])
+        store.transact(
+            tid,
+            uid,
+            update,
+            store.ClaimMove(tid, uid),
+            now,
+            extra=[session_store.put_verification(token_hash, record)],
+        )
     except store.ConditionFailed:
         return None
     return Issued(user, user.pending_email, token, expires)
@@ -75,10 +82,14 @@ def verify(tid: str, token: str) -> User:
         "pending_expires_at": None,
         "pending_requested_at": None,
     }
-    update = store.changes_to_update(values, [store.version_is(user.version), store.pending_token_is(token_hash)])
+    update = store.changes_to_update(
+        values, [store.version_is(user.version), store.pending_token_is(token_hash)]
+    )
     claims = store.ClaimMove(tid, user.id, put_key=email_key(record.email), delete_key=email_key(user.email))
     try:
-        store.transact(tid, user.id, update, claims, now, extra=[session_store.delete_verification(token_hash)])
+        store.transact(
+            tid, user.id, update, claims, now, extra=[session_store.delete_verification(token_hash)]
+        )
     except store.ClaimTaken:
         raise errors.email_taken() from None
     except store.ConditionFailed:

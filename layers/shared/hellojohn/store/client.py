@@ -46,6 +46,17 @@ def error_code(exc: Exception) -> str:
     return str(response.get("Error", {}).get("Code", ""))
 
 
+def failed_item(exc: Exception, index: int | None = None) -> dict[str, Any] | None:
+    """The item a failed condition returned (ReturnValuesOnConditionCheckFailure=ALL_OLD), if any."""
+    response: dict[str, Any] = dict(getattr(exc, "response", None) or {})
+    if index is None:
+        item = response.get("Item")
+    else:
+        reasons = response.get("CancellationReasons") or []
+        item = reasons[index].get("Item") if len(reasons) > index else None
+    return from_item(item) if item else None
+
+
 def cancellation_reasons(exc: Exception) -> list[str]:
     """The per-item codes of a cancelled transaction ("None", "ConditionalCheckFailed", ...)."""
     response = getattr(exc, "response", None) or {}

@@ -123,7 +123,9 @@ def delete_sessions(tid: str, uid: str, sids: list[str]) -> int:
     calls = 0
     for start in range(0, len(sids), 25):
         request: dict[str, Any] = {
-            table_name(): [{"DeleteRequest": {"Key": keys.session(tid, uid, sid)}} for sid in sids[start : start + 25]]
+            table_name(): [
+                {"DeleteRequest": {"Key": keys.session(tid, uid, sid)}} for sid in sids[start : start + 25]
+            ]
         }
         while request:
             calls += 1

@@ -12,7 +12,16 @@ from botocore.exceptions import ClientError
 
 from hellojohn.records import User
 from hellojohn.store import keys
-from hellojohn.store.client import cancellation_reasons, dynamodb, error_code, from_item, table_name, to_av, to_item
+from hellojohn.store.client import (
+    cancellation_reasons,
+    dynamodb,
+    error_code,
+    failed_item,
+    from_item,
+    table_name,
+    to_av,
+    to_item,
+)
 
 Path = str | tuple[str, str]
 
@@ -97,7 +106,12 @@ class Update:
             removes.append(path(p, i))
             i += 1
         update = " ".join(
-            part for part in ("SET " + ", ".join(sets) if sets else "", "REMOVE " + ", ".join(removes) if removes else "") if part
+            part
+            for part in (
+                "SET " + ", ".join(sets) if sets else "",
+                "REMOVE " + ", ".join(removes) if removes else "",
+            )
+            if part
         )
         cond = ["attribute_exists(#pk)"]
         for c in self.conditions:
@@ -238,8 +252,8 @@ def update(tid: str, uid: str, change: Update, now: int) -> User:
         )
     except ClientError as exc:
         if error_code(exc) == "ConditionalCheckFailedException":
-            old = exc.response.get("Item")  # type: ignore[typeddict-item]
-            raise ConditionFailed(User.from_item(from_item(old)) if old else None) from None
+            old = failed_item(exc)
+            raise ConditionFailed(User.from_item(old) if old else None) from None
         raise
     return User.from_item(from_item(out["Attributes"]))
 
@@ -255,7 +269,9 @@ class ClaimMove:
     check_key: str | None = None  # only check the address is free (or already this user's)
 
 
-def transact(tid: str, uid: str, change: Update, claims: ClaimMove, now: int, extra: Iterable[Any] = ()) -> None:
+def transact(
+    tid: str, uid: str, change: Update, claims: ClaimMove, now: int, extra: Iterable[Any] = ()
+) -> None:
     """The user change and its claim moves in one transaction; `ClaimTaken` when the address is taken."""
     expr, cond, names, values = change.expression(now)
     items: list[Any] = [
@@ -288,7 +304,13 @@ def transact(tid: str, uid: str, change: Update, claims: ClaimMove, now: int, ex
         )
     elif claims.check_key:
         items.append(
-            {"ConditionCheck": {"TableName": table_name(), "Key": keys.email_claim(tid, claims.check_key), **free_or_mine}}
+            {
+                "ConditionCheck": {
+                    "TableName": table_name(),
+                    "Key": keys.email_claim(tid, claims.check_key),
+                    **free_or_mine,
+                }
+            }
         )
     if claims.delete_key and claims.delete_key != claims.put_key:
         items.append(
@@ -309,8 +331,8 @@ def transact(tid: str, uid: str, change: Update, claims: ClaimMove, now: int, ex
             raise
         reasons = cancellation_reasons(exc)
         if reasons and reasons[0] == "ConditionalCheckFailed":
-            raw = exc.response.get("CancellationReasons", [{}])[0].get("Item")  # type: ignore[typeddict-item]
-            raise ConditionFailed(User.from_item(from_item(raw)) if raw else None, reasons) from None
+            raw = failed_item(exc, 0)
+            raise ConditionFailed(User.from_item(raw) if raw else None, reasons) from None
         if len(reasons) > claim_index and reasons[claim_index] == "ConditionalCheckFailed":
             raise ClaimTaken from None
         if "ConditionalCheckFailed" in reasons or "TransactionConflict" in reasons:
@@ -327,9 +349,7 @@ def changes_to_update(changes: dict[str, Any], conditions: list[Condition] | Non
         if value is None:
             update.remove.append(name)
             continue
-        if name in ("public_metadata", "private_metadata"):
-            value = dump_metadata(value)
-        update.set[name] = value
+        update.set[name] = dump_metadata(value) if name in ("public_metadata", "private_metadata") else value
         if name == "email":
             update.set["email_key"] = str(value).lower()
     return update

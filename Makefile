@@ -1,0 +1,59 @@
+# HelloJohn Users. `make run` serves the API locally; `make test` sets up and passes every check.
+SHELL := /bin/bash
+export SAM_CLI_TELEMETRY := 0
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.13 || echo python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 3000
+PYTEST_WORKERS ?= 2
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements-dev.txt layers/shared/requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP) ## create .venv and install everything (once)
+
+run: $(STAMP) ## run the API locally on :$(PORT) with moto, a demo tenant and user
+	$(BIN)/python -m local_runner --port $(PORT)
+
+tenant: $(STAMP) ## create a tenant: make tenant NAME=Acme [STACK=stack-name]
+	$(BIN)/python -m scripts.tenant --name "$(NAME)" $(if $(STACK),--stack "$(STACK)")
+
+lint: $(STAMP) ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+template: $(STAMP) ## cfn-lint (zero errors and warnings) and the SAM translation
+	$(BIN)/cfn-lint template.yaml
+	$(BIN)/sam validate --lint --region us-east-1 >/dev/null
+
+openapi: $(STAMP) ## regenerate docs/openapi.json from the resolvers
+	$(BIN)/python -m scripts.openapi --write
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+
+sdk-test: ## the JS SDK's unit tests and the browser test
+	$(MAKE) -C sdk/js test
+
+test: $(STAMP) lint template pytest sdk-test ## everything CI runs
+
+build: $(STAMP) ## sam build for python3.13 / arm64
+	$(BIN)/sam build --template template.yaml
+
+bench: $(STAMP) ## benchmarks (ratios against a floor measured in the same run)
+	$(BIN)/python -m bench
+
+fuzz: $(STAMP) ## schemathesis over docs/openapi.json against the local runner
+	$(BIN)/python -m tests.fuzz
+
+.PHONY: help venv run tenant lint template openapi pytest sdk-test test build bench fuzz

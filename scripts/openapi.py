@@ -1,0 +1,72 @@
+"""The OpenAPI 3.1 document of the whole API, merged from every function's resolver.
+
+`python -m scripts.openapi --write` regenerates docs/openapi.json; `--check` fails when it is stale.
+"""
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from local_runner import functions, template
+
+DOC = template.ROOT / "docs" / "openapi.json"
+SECURITY_SCHEMES = {
+    "secretKey": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "sk_live_… / sk_test_… with X-Tenant-ID",
+    },
+    "publishableKey": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "pk_live_… / pk_test_… with X-Tenant-ID",
+    },
+    "accessToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (EdDSA)"},
+}
+
+
+def build() -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    schemas: dict[str, Any] = {}
+    for function in template.functions():
+        if not function.routes:
+            continue
+        app = functions.module(function).app
+        part = json.loads(app.get_openapi_json_schema(title="HelloJohn Users", version="1"))
+        for path, operations in part.get("paths", {}).items():
+            paths.setdefault(path, {}).update(operations)
+        schemas.update(part.get("components", {}).get("schemas", {}))
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "HelloJohn Users",
+            "version": "1.0.0",
+            "description": "Update users: admins with a secret key, users with their session token.",
+        },
+        "servers": [{"url": "http://127.0.0.1:3000", "description": "make run"}],
+        "paths": dict(sorted(paths.items())),
+        "components": {"schemas": dict(sorted(schemas.items())), "securitySchemes": SECURITY_SCHEMES},
+    }
+
+
+def render() -> str:
+    return json.dumps(build(), indent=2, sort_keys=False) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--write", action="store_true", help="rewrite docs/openapi.json")
+    args = parser.parse_args()
+    text = render()
+    if args.write:
+        DOC.write_text(text)
+        return 0
+    if not DOC.exists() or DOC.read_text() != text:
+        sys.stderr.write("docs/openapi.json is stale: run `make openapi`\n")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,45 @@
+import { AuthLoading, SignedIn, SignedOut, useOptionalUser } from '@hellojohn/react';
+import { ChangePasswordForm } from './ChangePasswordForm';
+import EditProfile from './EditProfile';
+import { ProfileErrors } from './ProfileErrors';
+import { SignInForm } from './SignInForm';
+import { UserCard } from './UserCard';
+
+function SignedInPage() {
+  const { user } = useOptionalUser();
+  return (
+    <>
+      <UserCard />
+      <section className="card" data-testid="edit-profile">
+        <h2>Profile</h2>
+        <p className="hint">
+          The seed page's <code>EditProfile</code>, unchanged: <code>useUser().update()</code> →{' '}
+          <code>PATCH /v1/auth/me</code>.
+        </p>
+        {/* Remount on another user so that the uncontrolled inputs take the new defaults. */}
+        <EditProfile key={user?.id} />
+        <ProfileErrors key={`errors-${user?.id ?? ''}`} />
+      </section>
+      <ChangePasswordForm key={`password-${user?.id ?? ''}`} />
+    </>
+  );
+}
+
+export function App() {
+  return (
+    <main className="page">
+      <h1>HelloJohn Users · React SDK example</h1>
+      <AuthLoading>
+        <p className="card" data-testid="loading">
+          Restoring session…
+        </p>
+      </AuthLoading>
+      <SignedOut>
+        <SignInForm />
+      </SignedOut>
+      <SignedIn>
+        <SignedInPage />
+      </SignedIn>
+    </main>
+  );
+}

@@ -1,0 +1,42 @@
+import { useState, type FormEvent } from 'react';
+import { useAuth, type HelloJohnError } from '@hellojohn/react';
+import { FieldError, FormError, asHelloJohnError } from './FieldError';
+
+export function SignInForm() {
+  const { signIn } = useAuth();
+  const [error, setError] = useState<HelloJohnError | null>(null);
+  const [pending, setPending] = useState(false);
+
+  const handleSubmit = async (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const data = new FormData(e.currentTarget);
+    setPending(true);
+    setError(null);
+    try {
+      await signIn({ email: String(data.get('email') ?? ''), password: String(data.get('password') ?? '') });
+    } catch (err) {
+      setError(asHelloJohnError(err));
+      setPending(false);
+    }
+  };
+
+  return (
+    <form className="card" onSubmit={handleSubmit} data-testid="sign-in-form">
+      <h2>Sign in</h2>
+      <label>
+        Email
+        <input name="email" type="email" autoComplete="username" required data-testid="sign-in-email" />
+        <FieldError error={error} field="email" />
+      </label>
+      <label>
+        Password
+        <input name="password" type="password" autoComplete="current-password" required data-testid="sign-in-password" />
+        <FieldError error={error} field="password" />
+      </label>
+      <FormError error={error} testId="sign-in-error" fields={['email', 'password']} />
+      <button type="submit" disabled={pending} data-testid="sign-in-submit">
+        {pending ? 'Signing in…' : 'Sign in'}
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,334 @@
+/**
+ * End-to-end: the example app (example/dist, built by `npm run example:build`) in headless
+ * Chromium, against a running HelloJohn API.
+ *
+ * The API:
+ * - HJ_CREDENTIALS=/path/credentials.json: use an API that is already running;
+ * - otherwise the project's local runner is started:
+ *   `<repo>/.venv/bin/python -m local_runner --port <free port> --state-dir <temp dir>` (cwd = repo),
+ *   waited for (<dir>/credentials.json), and stopped at the end;
+ * - HJ_API=mock: the same, with this package's test/mock-api.mjs instead (SDK development only).
+ *
+ * Other knobs: CHROMIUM_PATH (default /usr/bin/chromium), HJ_SCREENSHOT (default
+ * <repo>/docs/img/profile.png), HJ_RUNNER_TIMEOUT_MS (default 120000).
+ *
+ * Run with `npm run test:browser`.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, extname, join, resolve, sep } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const SDK_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const REPO = resolve(SDK_DIR, '../..');
+const DIST = join(SDK_DIR, 'example', 'dist');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOT = process.env.HJ_SCREENSHOT ?? join(REPO, 'docs', 'img', 'profile.png');
+const RUNNER_TIMEOUT_MS = Number(process.env.HJ_RUNNER_TIMEOUT_MS ?? 120_000);
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A free TCP port on 127.0.0.1 (bound then released). */
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolvePort(port));
+    });
+  });
+}
+
+function readCredentials(file) {
+  const creds = JSON.parse(readFileSync(file, 'utf8'));
+  for (const key of ['api_url', 'tenant_id', 'secret_key', 'publishable_key']) {
+    assert.equal(typeof creds[key], 'string', `credentials.json: ${key} missing`);
+  }
+  assert.equal(typeof creds.demo_user?.id, 'string', 'credentials.json: demo_user.id missing');
+  assert.equal(typeof creds.demo_user?.email, 'string', 'credentials.json: demo_user.email missing');
+  assert.equal(typeof creds.demo_user?.password, 'string', 'credentials.json: demo_user.password missing');
+  return creds;
+}
+
+/** Starts the API (local runner, or the mock) and waits for its credentials.json. */
+async function startApi() {
+  const port = await freePort();
+  const stateDir = mkdtempSync(join(tmpdir(), 'hj-e2e-state-'));
+  let command;
+  let argv;
+  let cwd;
+  if (process.env.HJ_API === 'mock') {
+    command = process.execPath;
+    argv = [join(SDK_DIR, 'test', 'mock-api.mjs'), '--port', String(port), '--state-dir', stateDir];
+    cwd = SDK_DIR;
+  } else {
+    command = join(REPO, '.venv', 'bin', 'python');
+    if (!existsSync(command)) {
+      throw new Error(
+        `${command} not found: set up the project's venv (the local runner lives there), ` +
+          'or point HJ_CREDENTIALS at the credentials.json of a running API (HJ_API=mock for the SDK mock).',
+      );
+    }
+    argv = ['-m', 'local_runner', '--port', String(port), '--state-dir', stateDir];
+    cwd = REPO;
+  }
+  // Own process group, so that stopping it also stops what it started (moto, workers).
+  const child = spawn(command, argv, { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (chunk) => {
+    output = (output + chunk.toString()).slice(-8000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  let exited = null;
+  child.once('exit', (code, signal) => {
+    exited = { code, signal };
+  });
+
+  const file = join(stateDir, 'credentials.json');
+  const deadline = Date.now() + RUNNER_TIMEOUT_MS;
+  for (;;) {
+    if (exited !== null) {
+      throw new Error(`the API exited early (${JSON.stringify(exited)}):\n${output}`);
+    }
+    if (existsSync(file)) {
+      try {
+        const creds = readCredentials(file);
+        return { creds, child, stateDir, output: () => output };
+      } catch (error) {
+        if (Date.now() > deadline) throw error; // perhaps half-written: retry until the deadline
+      }
+    }
+    if (Date.now() > deadline) {
+      stopProcess(child);
+      throw new Error(`no ${file} after ${RUNNER_TIMEOUT_MS} ms:\n${output}`);
+    }
+    await sleep(250);
+  }
+}
+
+function stopProcess(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((done) => {
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }, 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      done();
+    });
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      clearTimeout(timer);
+      done();
+    }
+  });
+}
+
+const MIME = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+};
+
+/** Serves example/dist on 127.0.0.1, plus /config.json made from the credentials. */
+async function serveApp(creds) {
+  const config = JSON.stringify({
+    apiUrl: creds.api_url,
+    tenantId: creds.tenant_id,
+    publishableKey: creds.publishable_key,
+  });
+  const server = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    if (path === '/config.json') {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(config);
+      return;
+    }
+    let file = resolve(DIST, `.${path}`);
+    if (!file.startsWith(DIST + sep) || extname(file) === '') file = join(DIST, 'index.html'); // SPA fallback
+    try {
+      const body = await readFile(file);
+      res.writeHead(200, { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream' }).end(body);
+    } catch {
+      res.writeHead(404).end('not found');
+    }
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { server, url: `http://127.0.0.1:${server.address().port}/` };
+}
+
+/** A call to the admin API with the secret key (from Node: no CORS involved). */
+async function admin(creds, method, path, body) {
+  const response = await fetch(`${creds.api_url}${path}`, {
+    method,
+    headers: {
+      Authorization: `Bearer ${creds.secret_key}`,
+      'X-Tenant-ID': creds.tenant_id,
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? null : JSON.parse(text) };
+}
+
+let api = null; // {creds, child?, stateDir?}
+let app = null;
+let browser = null;
+let page = null;
+const pageProblems = [];
+
+before(async () => {
+  assert.ok(existsSync(join(DIST, 'index.html')), `${DIST} is missing: run \`npm run example:build\` first`);
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/ensure-chromium.sh`);
+  api = process.env.HJ_CREDENTIALS ? { creds: readCredentials(process.env.HJ_CREDENTIALS) } : await startApi();
+  app = await serveApp(api.creds);
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  const context = await browser.newContext({ viewport: { width: 760, height: 900 } });
+  page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  page.on('pageerror', (error) => pageProblems.push(`pageerror: ${error.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') pageProblems.push(`console: ${msg.text()}`);
+  });
+});
+
+after(async () => {
+  if (pageProblems.length > 0) console.log(`browser messages:\n  ${pageProblems.join('\n  ')}`);
+  await browser?.close().catch(() => undefined);
+  if (app) await new Promise((r) => app.server.close(r));
+  if (api?.child) {
+    await stopProcess(api.child);
+    rmSync(api.stateDir, { recursive: true, force: true });
+  }
+});
+
+test('example app: sign in, edit the profile, change the password, sign in again', { timeout: 240_000 }, async (t) => {
+  const { creds } = api;
+  const demo = creds.demo_user;
+  const suffix = randomBytes(3).toString('hex');
+  const newName = `Ada Lovelace ${suffix}`;
+  const newPassword = `Analytical-Engine-${suffix}-1843!`;
+
+  const original = await admin(creds, 'GET', `/v1/users/${demo.id}`);
+  assert.equal(original.status, 200, `admin GET user: ${JSON.stringify(original.body)}`);
+  let passwordChanged = false;
+
+  t.after(async () => {
+    // Leave a long-lived API as it was found (a runner started here is thrown away anyway).
+    if (!process.env.HJ_CREDENTIALS) return;
+    if (passwordChanged) {
+      const r = await admin(creds, 'POST', `/v1/users/${demo.id}/password`, { password: demo.password });
+      if (r.status >= 300) console.log(`warning: could not restore the demo password: ${JSON.stringify(r.body)}`);
+    }
+    const r = await admin(creds, 'PATCH', `/v1/users/${demo.id}`, {
+      name: original.body.name,
+      avatar_url: original.body.avatar_url,
+    });
+    if (r.status >= 300) console.log(`warning: could not restore the demo profile: ${JSON.stringify(r.body)}`);
+  });
+
+  const signInAs = async (email, password) => {
+    await page.getByTestId('sign-in-email').fill(email);
+    await page.getByTestId('sign-in-password').fill(password);
+    await page.getByTestId('sign-in-submit').click();
+  };
+
+  await t.test('sign in as the demo user', async () => {
+    await page.goto(app.url);
+    await page.getByTestId('sign-in-form').waitFor();
+    await signInAs(demo.email, demo.password);
+    await page.getByTestId('current-user').waitFor();
+    assert.equal(await page.getByTestId('current-user-email').textContent(), demo.email);
+  });
+
+  await t.test('change the name and clear the avatar with the seed EditProfile form', async () => {
+    const form = page.getByTestId('edit-profile').locator('form');
+    const nameInput = form.locator('input[name="name"]');
+    assert.equal(await nameInput.inputValue(), original.body.name ?? '', 'the form starts with the current name');
+    await nameInput.fill(newName);
+    await form.locator('input[name="avatar_url"]').fill('');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await page.getByTestId('current-user-name').filter({ hasText: newName }).waitFor();
+    await page.getByTestId('current-user-initials').waitFor(); // no avatar any more
+    assert.equal(await page.getByTestId('edit-profile-error').count(), 0);
+  });
+
+  await t.test('the admin API sees the change', async () => {
+    const { status, body } = await admin(creds, 'GET', `/v1/users/${demo.id}`);
+    assert.equal(status, 200);
+    assert.equal(body.name, newName);
+    assert.ok(body.avatar_url === null || body.avatar_url === '', `avatar_url cleared, got ${JSON.stringify(body.avatar_url)}`);
+  });
+
+  await t.test('a wrong current password is refused and the error is shown by the field', async () => {
+    await page.getByTestId('current-password').fill(`not-the-password-${suffix}`);
+    await page.getByTestId('new-password').fill(newPassword);
+    await page.getByTestId('change-password-submit').click();
+    const fieldError = page.getByTestId('error-current_password');
+    await fieldError.waitFor();
+    assert.notEqual((await fieldError.textContent())?.trim() ?? '', '');
+    assert.equal(await page.getByTestId('change-password-success').count(), 0);
+    await page.getByTestId('current-user').waitFor(); // still signed in
+  });
+
+  await t.test('change the password', async () => {
+    await page.getByTestId('current-password').fill(demo.password);
+    await page.getByTestId('new-password').fill(newPassword);
+    await page.getByTestId('change-password-submit').click();
+    await page.getByTestId('change-password-success').waitFor();
+    passwordChanged = true;
+    assert.equal(await page.getByTestId('error-current_password').count(), 0);
+  });
+
+  await t.test('screenshot of the profile page', async () => {
+    mkdirSync(dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    assert.ok(existsSync(SCREENSHOT));
+  });
+
+  await t.test('a reload restores the session (refresh token rotation through the API)', async () => {
+    await page.reload();
+    await page.getByTestId('current-user-name').filter({ hasText: newName }).waitFor();
+  });
+
+  await t.test('sign out; the old password no longer works, the new one does', async () => {
+    await page.getByTestId('sign-out').click();
+    await page.getByTestId('sign-in-form').waitFor();
+
+    await signInAs(demo.email, demo.password);
+    const error = page.getByTestId('sign-in-error');
+    await error.waitFor();
+    assert.equal(await error.getAttribute('data-error-code'), 'invalid_credentials');
+
+    await signInAs(demo.email, newPassword);
+    await page.getByTestId('current-user-name').filter({ hasText: newName }).waitFor();
+    assert.equal(await page.locator('form input[name="name"]').inputValue(), newName);
+  });
+});
