@@ -12,5 +12,6 @@ export default defineConfig({
     environment: 'jsdom',
     include: ['test/unit/**/*.test.{ts,tsx}'],
     restoreMocks: true,
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });

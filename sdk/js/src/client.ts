@@ -270,6 +270,28 @@ export class HelloJohnClient {
     this.scheduleRefresh();
   }
 
+  /**
+   * `POST /v1/auth/email/verify` with the token from the verification email (publishable key; no
+   * session needed). Resolves with the user, whose `email` is now the new address; when that user
+   * is the one signed in here, the state's user is replaced too.
+   */
+  async verifyEmail(token: string): Promise<UserData> {
+    const body = await this.http.request<unknown>({
+      method: 'POST',
+      path: '/v1/auth/email/verify',
+      bearer: this.publishableKey,
+      body: { token },
+    });
+    const raw = isRecord(body) && isUserData(body.user) ? body.user : body;
+    if (!isUserData(raw)) throw invalidResponse('email verification did not return a user');
+    const user = this.makeUser(raw);
+    if (this.state.status === 'signed-in' && this.state.user?.id === user.id) {
+      this.setState({ status: 'signed-in', user });
+    }
+    const { updatePassword: _updatePassword, update: _update, ...data } = user;
+    return data;
+  }
+
   // ---- self-service user ----------------------------------------------------------------------
 
   /** `GET /v1/auth/me`, and updates the state's user. */

@@ -14,7 +14,8 @@ function SignedInPage() {
         <h2>Profile</h2>
         <p className="hint">
           The seed page's <code>EditProfile</code>, unchanged: <code>useUser().update()</code> →{' '}
-          <code>PATCH /v1/auth/me</code>.
+          <code>PATCH /v1/auth/me</code>. Fields: <code>name</code>, then <code>avatar_url</code> (empty: no
+          avatar).
         </p>
         {/* Remount on another user so that the uncontrolled inputs take the new defaults. */}
         <EditProfile key={user?.id} />

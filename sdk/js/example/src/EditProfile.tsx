@@ -1,6 +1,6 @@
 // The seed page's EditProfile component ("Update Users" > "Update Profile (Self-Service)"),
 // pasted exactly as printed there, whitespace included, between the two marker comments.
-// test/unit/seed.test.tsx checks that it stays byte-identical to the page and renders with the SDK.
+// test/unit/react.test.tsx checks that it stays byte-identical to the page and renders with the SDK.
 // --- seed: begin ---
 import { useUser } from "@hellojohn/react";
 function EditProfile() {

@@ -15,10 +15,9 @@ export function FieldError({ error, field }: { error: HelloJohnError | null; fie
 export function FormError({ error, testId, fields }: { error: HelloJohnError | null; testId: string; fields: string[] }) {
   if (error === null) return null;
   const unplaced = error.details.filter((d) => !fields.includes(d.field));
-  const placed = error.details.length > 0 && unplaced.length === 0;
   return (
     <div className="form-error" role="alert" data-testid={testId} data-error-code={error.code}>
-      {placed ? null : <span>{error.message}</span>}
+      <span>{error.message}</span>
       {unplaced.map((d) => (
         <span key={`${d.field}:${d.message}`}>
           {d.field ? `${d.field}: ` : ''}

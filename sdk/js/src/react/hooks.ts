@@ -1,6 +1,6 @@
 import { useCallback, useSyncExternalStore } from 'react';
 import { HelloJohnError } from '../errors.js';
-import type { AuthState, HelloJohnUser, SignInParams, UpdateUserFields } from '../types.js';
+import type { AuthState, HelloJohnUser, SignInParams, UpdateUserFields, UserData } from '../types.js';
 import { useHelloJohnClient } from './context.js';
 
 /** The provider's auth state, re-rendering on every change. */
@@ -19,6 +19,8 @@ export interface UseAuthResult {
   signOut(): Promise<void>;
   /** A valid access token for calling your own backend, or null when signed out. */
   getToken(): Promise<string | null>;
+  /** `POST /v1/auth/email/verify` with the token of the verification link. */
+  verifyEmail(token: string): Promise<UserData>;
 }
 
 export function useAuth(): UseAuthResult {
@@ -27,12 +29,14 @@ export function useAuth(): UseAuthResult {
   const signIn = useCallback((params: SignInParams) => client.signIn(params), [client]);
   const signOut = useCallback(() => client.signOut(), [client]);
   const getToken = useCallback(() => client.getToken(), [client]);
+  const verifyEmail = useCallback((token: string) => client.verifyEmail(token), [client]);
   return {
     isLoaded: state.status !== 'loading',
     isSignedIn: state.status === 'signed-in',
     signIn,
     signOut,
     getToken,
+    verifyEmail,
   };
 }
 

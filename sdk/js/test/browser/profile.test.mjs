@@ -220,7 +220,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (pageProblems.length > 0) console.log(`browser messages:\n  ${pageProblems.join('\n  ')}`);
+  if (pageProblems.length > 0) console.log(`browser console (401s are expected: wrong passwords are tried on purpose):\n  ${pageProblems.join('\n  ')}`);
   await browser?.close().catch(() => undefined);
   if (app) await new Promise((r) => app.server.close(r));
   if (api?.child) {
@@ -232,12 +232,13 @@ after(async () => {
 test('example app: sign in, edit the profile, change the password, sign in again', { timeout: 240_000 }, async (t) => {
   const { creds } = api;
   const demo = creds.demo_user;
-  const suffix = randomBytes(3).toString('hex');
-  const newName = `Ada Lovelace ${suffix}`;
+  const suffix = randomBytes(4).toString('hex');
   const newPassword = `Analytical-Engine-${suffix}-1843!`;
 
   const original = await admin(creds, 'GET', `/v1/users/${demo.id}`);
   assert.equal(original.status, 200, `admin GET user: ${JSON.stringify(original.body)}`);
+  // A readable name for the screenshot, always different from the one the user starts with.
+  const newName = original.body.name === 'Ada Lovelace' ? 'Ada King' : 'Ada Lovelace';
   let passwordChanged = false;
 
   t.after(async () => {
@@ -253,6 +254,13 @@ test('example app: sign in, edit the profile, change the password, sign in again
     });
     if (r.status >= 300) console.log(`warning: could not restore the demo profile: ${JSON.stringify(r.body)}`);
   });
+
+  /** Waits until the element with this data-testid has exactly this text. */
+  const waitForText = (testId, text) =>
+    page.waitForFunction(
+      ([id, expected]) => document.querySelector(`[data-testid="${id}"]`)?.textContent === expected,
+      [testId, text],
+    );
 
   const signInAs = async (email, password) => {
     await page.getByTestId('sign-in-email').fill(email);
@@ -275,7 +283,7 @@ test('example app: sign in, edit the profile, change the password, sign in again
     await nameInput.fill(newName);
     await form.locator('input[name="avatar_url"]').fill('');
     await form.getByRole('button', { name: 'Save' }).click();
-    await page.getByTestId('current-user-name').filter({ hasText: newName }).waitFor();
+    await waitForText('current-user-name', newName);
     await page.getByTestId('current-user-initials').waitFor(); // no avatar any more
     assert.equal(await page.getByTestId('edit-profile-error').count(), 0);
   });
@@ -315,7 +323,7 @@ test('example app: sign in, edit the profile, change the password, sign in again
 
   await t.test('a reload restores the session (refresh token rotation through the API)', async () => {
     await page.reload();
-    await page.getByTestId('current-user-name').filter({ hasText: newName }).waitFor();
+    await waitForText('current-user-name', newName);
   });
 
   await t.test('sign out; the old password no longer works, the new one does', async () => {
@@ -328,7 +336,7 @@ test('example app: sign in, edit the profile, change the password, sign in again
     assert.equal(await error.getAttribute('data-error-code'), 'invalid_credentials');
 
     await signInAs(demo.email, newPassword);
-    await page.getByTestId('current-user-name').filter({ hasText: newName }).waitFor();
+    await waitForText('current-user-name', newName);
     assert.equal(await page.locator('form input[name="name"]').inputValue(), newName);
   });
 });

@@ -128,6 +128,34 @@ describe('update (PATCH /v1/auth/me)', () => {
   });
 });
 
+describe('email verification', () => {
+  it('POST /v1/auth/email/verify with the publishable key; the signed-in user is updated', async () => {
+    const api = new FakeApi();
+    const client = await signedIn(api);
+    await client.updateUser({ email: 'ada.new@example.com' });
+    expect(client.getState().user?.email).toBe('ada@example.com');
+    expect(client.getState().user?.pending_email).toBe('ada.new@example.com');
+
+    const verified = await client.verifyEmail('verify-token-1');
+
+    const [call] = api.callsTo('POST', '/v1/auth/email/verify');
+    expect(call?.headers.authorization).toBe(`Bearer ${PUBLISHABLE_KEY}`);
+    expect(call?.headers['x-tenant-id']).toBe(TENANT);
+    expect(call?.rawBody).toBe('{"token":"verify-token-1"}');
+    expect(verified.email).toBe('ada.new@example.com');
+    expect(client.getState().user?.email).toBe('ada.new@example.com');
+    expect(client.getState().user?.pending_email).toBeNull();
+  });
+
+  it('works signed out, and reports a bad token', async () => {
+    const api = new FakeApi();
+    const client = makeClient(api);
+    const error = (await client.verifyEmail('nope').catch((e: unknown) => e)) as HelloJohnError;
+    expect(error.code).toBe('invalid_token');
+    expect(client.getState().status).toBe('loading'); // untouched: not a session error
+  });
+});
+
 describe('updatePassword (POST /v1/auth/password/change)', () => {
   it('sends exactly {current_password, new_password} with the access token; 204 is success', async () => {
     const api = new FakeApi();

@@ -218,7 +218,14 @@ export class FakeApi {
             ]);
           }
         }
-        this.user = { ...this.user, ...body, updated_at: new Date().toISOString() };
+        // A new email waits for verification as pending_email (the contract).
+        const { email, ...rest } = body;
+        this.user = {
+          ...this.user,
+          ...rest,
+          ...(email === undefined ? {} : { pending_email: email }),
+          updated_at: new Date().toISOString(),
+        };
         return jsonResponse(200, this.user);
       }
       case 'POST /v1/auth/password/change': {
@@ -234,6 +241,15 @@ export class FakeApi {
         }
         this.password = body.new_password;
         return new Response(null, { status: 204 });
+      }
+      case 'POST /v1/auth/email/verify': {
+        const denied = this.checkPublishable(call);
+        if (denied) return denied;
+        if (body.token !== 'verify-token-1' || typeof this.user.pending_email !== 'string') {
+          return errorResponse(401, 'invalid_token', 'the verification token is not valid');
+        }
+        this.user = { ...this.user, email: this.user.pending_email, pending_email: null, email_verified: true };
+        return jsonResponse(200, this.user);
       }
       default:
         return errorResponse(404, 'not_found', `no route ${route}`);

@@ -111,7 +111,7 @@ describe('the seed page component', () => {
 });
 
 describe('hooks and guards', () => {
-  it('useAuth: loading, then signed out, then signed in, then signed out', async () => {
+  it('useAuth: loading, then signed out, then signed in, then signed out (useUser() inside <SignedIn> never sees a null user)', async () => {
     const api = new FakeApi();
     render(
       <Providers api={api}>
@@ -124,6 +124,7 @@ describe('hooks and guards', () => {
         </SignedOut>
         <SignedIn>
           <SignOutButton />
+          <EditProfile />
         </SignedIn>
       </Providers>,
     );
