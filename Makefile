@@ -13,10 +13,12 @@ PYTEST_WORKERS ?= 2
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
+# The .pth line makes the layer's package importable from the venv, as /opt/python is in Lambda.
 $(STAMP): requirements-dev.txt layers/shared/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	$(BIN)/python -c 'import pathlib, sysconfig; pathlib.Path(sysconfig.get_path("purelib"), "hellojohn-layer.pth").write_text("$(CURDIR)/layers/shared\n")'
 	touch $(STAMP)
 
 venv: $(STAMP) ## create .venv and install everything (once)
@@ -24,8 +26,8 @@ venv: $(STAMP) ## create .venv and install everything (once)
 run: $(STAMP) ## run the API locally on :$(PORT) with moto, a demo tenant and user
 	$(BIN)/python -m local_runner --port $(PORT)
 
-tenant: $(STAMP) ## create a tenant: make tenant NAME=Acme [STACK=stack-name]
-	$(BIN)/python -m scripts.tenant --name "$(NAME)" $(if $(STACK),--stack "$(STACK)")
+tenant: $(STAMP) ## create a tenant: make tenant NAME=Acme [STACK=stack-name] [ARGS="--email-from …"]
+	$(BIN)/python -m scripts.tenant --name "$(NAME)" $(if $(STACK),--stack "$(STACK)") $(ARGS)
 
 lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff check .

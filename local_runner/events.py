@@ -1,8 +1,10 @@
-"""API Gateway (REST, proxy integration) events, built as API Gateway builds them."""
+"""The events Lambda gives a function: API Gateway (REST, proxy integration), DynamoDB stream, SQS."""
 
+import base64
 import re
 import time
 import uuid
+from datetime import datetime
 from typing import Any
 
 from local_runner.template import Route
@@ -55,4 +57,51 @@ def api_event(
         },
         "body": body,
         "isBase64Encoded": False,
+    }
+
+
+def _lambda_json(value: Any) -> Any:
+    """A boto3 response value as Lambda's JSON event carries it (epoch seconds, base64 binaries)."""
+    if isinstance(value, datetime):
+        return int(value.timestamp())
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode()
+    if isinstance(value, dict):
+        return {k: _lambda_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_lambda_json(v) for v in value]
+    return value
+
+
+def stream_event(records: list[dict[str, Any]], stream_arn: str) -> dict[str, Any]:
+    """A Lambda DynamoDB stream event from `dynamodbstreams.get_records` records."""
+    return {"Records": [{**_lambda_json(r), "eventSourceARN": stream_arn} for r in records]}
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
+    """A Lambda SQS event from `sqs.receive_message` messages (received with all attributes)."""
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": {
+                    name: {
+                        "stringValue": a.get("StringValue"),
+                        "binaryValue": _lambda_json(a.get("BinaryValue")),
+                        "stringListValues": [],
+                        "binaryListValues": [],
+                        "dataType": a["DataType"],
+                    }
+                    for name, a in (m.get("MessageAttributes") or {}).items()
+                },
+                "md5OfBody": m["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": region,
+            }
+            for m in messages
+        ]
     }

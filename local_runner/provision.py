@@ -49,7 +49,8 @@ def create_all(prefix: str = "hellojohn-local") -> dict[str, str]:
                 "QueueArn"
             ]
             max_receives = str(props["RedrivePolicy"]["maxReceiveCount"])
-            attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": max_receives})
+            redrive = {"deadLetterTargetArn": arn, "maxReceiveCount": max_receives}
+            attributes["RedrivePolicy"] = json.dumps(redrive)
         refs[logical_id] = sqs.create_queue(QueueName=_physical(logical_id, prefix), Attributes=attributes)[
             "QueueUrl"
         ]

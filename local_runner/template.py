@@ -66,6 +66,12 @@ class Function:
     queue: str | None = None  # logical id of the SQS queue that triggers it
     batch_size: int = 10
     environment: dict[str, Any] = field(default_factory=dict)
+    stream: str | None = None  # logical id of the table whose stream triggers it
+    filter_patterns: tuple[dict[str, Any], ...] = ()  # the trigger's FilterCriteria patterns, parsed
+    max_retry_attempts: int = -1  # a stream trigger's MaximumRetryAttempts (-1: until the record expires)
+    on_failure: str | None = None  # logical id of the SQS queue of a stream trigger's OnFailure destination
+    timeout: int = 3  # seconds
+    memory_mb: int = 128
 
 
 @cache
@@ -82,25 +88,38 @@ def functions() -> list[Function]:
     import json
 
     doc = load()
-    global_env = doc.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    global_fn = doc.get("Globals", {}).get("Function", {})
+    global_env = global_fn.get("Environment", {}).get("Variables", {})
     found = []
     for logical_id, props in resources("AWS::Serverless::Function").items():
         routes: list[Route] = []
         stream_filter: list[str] = []
+        patterns: list[dict[str, Any]] = []
         queue = None
+        stream = None
+        on_failure = None
+        max_retries = -1
         batch_size = 10
         for event in (props.get("Events") or {}).values():
             p = event.get("Properties", {})
             if event["Type"] == "Api":
                 routes.append(Route(p["Method"].upper(), p["Path"]))
             elif event["Type"] == "DynamoDB":
+                stream = p["Stream"]["Fn::GetAtt"][0]
                 batch_size = int(p.get("BatchSize", 100))
+                max_retries = int(p.get("MaximumRetryAttempts", -1))
+                destination = ((p.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+                if isinstance(destination, dict) and "Fn::GetAtt" in destination:
+                    on_failure = destination["Fn::GetAtt"][0]
                 for f in (p.get("FilterCriteria") or {}).get("Filters", []):
                     pattern = json.loads(f["Pattern"])
-                    stream_filter += pattern["dynamodb"]["Keys"]["SK"]["S"]
+                    patterns.append(pattern)
+                    stream_filter += pattern.get("dynamodb", {}).get("Keys", {}).get("SK", {}).get("S", [])
             elif event["Type"] == "SQS":
                 queue = p["Queue"]["Fn::GetAtt"][0]
                 batch_size = int(p.get("BatchSize", 10))
+                for f in (p.get("FilterCriteria") or {}).get("Filters", []):
+                    patterns.append(json.loads(f["Pattern"]))
         env = {**global_env, **(props.get("Environment", {}).get("Variables", {}))}
         found.append(
             Function(
@@ -112,6 +131,12 @@ def functions() -> list[Function]:
                 queue=queue,
                 batch_size=batch_size,
                 environment=env,
+                stream=stream,
+                filter_patterns=tuple(patterns),
+                max_retry_attempts=max_retries,
+                on_failure=on_failure,
+                timeout=int(props.get("Timeout", global_fn.get("Timeout", 3))),
+                memory_mb=int(props.get("MemorySize", global_fn.get("MemorySize", 128))),
             )
         )
     return found

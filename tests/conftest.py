@@ -93,6 +93,9 @@ class _Context:
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
     aws_request_id = "test-request"
 
+    def get_remaining_time_in_millis(self) -> int:  # read by the idempotency utility
+        return 10_000
+
 
 @pytest.fixture
 def aws() -> Iterator[dict[str, str]]:

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from hellojohn import account, auth, tenancy
+from hellojohn import account, auth, idempotency, tenancy
 from hellojohn.errors import session_revoked
 from hellojohn.http import entry, error_responses, if_match, make_app, with_etag
 from hellojohn.models import ChangePassword, SelfUser
@@ -14,15 +14,22 @@ app = make_app()
 
 
 @app.post(
-    "/v1/auth/password/change", tags=["Auth"], summary="Change my password", responses=error_responses(412)
+    "/v1/auth/password/change",
+    tags=["Auth"],
+    summary="Change my password",
+    responses=error_responses(409, 412),
 )
 def change_password(body: Annotated[ChangePassword, Body()]) -> Response[SelfUser]:
     claims = auth.access_token(app.current_event)
     tenant = tenancy.tenant(claims.tenant_id)
     if tenant is None:
         raise session_revoked()
-    user = account.change_password(tenant, claims, body, if_match(app))
-    return with_etag(self_view(user), user)
+
+    def work() -> Response[SelfUser]:
+        user = account.change_password(tenant, claims, body, if_match(app))
+        return with_etag(self_view(user), user)
+
+    return idempotency.once(app, claims.tenant_id, claims.session_id, work)
 
 
 lambda_handler: Any = entry(app)

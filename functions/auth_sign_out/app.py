@@ -1,21 +1,31 @@
 """POST /v1/auth/sign-out: end this session (access token)."""
 
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from hellojohn import account, auth
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from hellojohn import account, auth, idempotency
 from hellojohn.http import entry, error_responses, make_app
+from hellojohn.models import NoFields
 
 app = make_app()
 
 
 @app.post(
-    "/v1/auth/sign-out", status_code=204, tags=["Auth"], summary="Sign out", responses=error_responses()
+    "/v1/auth/sign-out",
+    status_code=204,
+    tags=["Auth"],
+    summary="Sign out",
+    responses=error_responses(409, success=204),
 )
-def sign_out() -> Response[None]:
+def sign_out(body: Annotated[NoFields | None, Body()] = None) -> Response[None]:
     claims = auth.access_token(app.current_event)
-    account.sign_out(claims)
-    return Response(status_code=204, body="")
+
+    def work() -> Response[None]:
+        account.sign_out(claims)
+        return Response(status_code=204, body="")
+
+    return idempotency.once(app, claims.tenant_id, claims.session_id, work)
 
 
 lambda_handler: Any = entry(app)

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from hellojohn import auth, users
+from hellojohn import auth, idempotency, users
 from hellojohn.http import entry, error_responses, make_app, with_etag
 from hellojohn.models import AdminUser, CreateUser
 from hellojohn.views import admin_view
@@ -13,12 +13,20 @@ app = make_app()
 
 
 @app.post(
-    "/v1/users", status_code=201, tags=["Users"], summary="Create a user", responses=error_responses(409)
+    "/v1/users",
+    status_code=201,
+    tags=["Users"],
+    summary="Create a user",
+    responses=error_responses(409, success=201),
 )
 def create_user(body: Annotated[CreateUser, Body()]) -> Response[AdminUser]:
     caller = auth.secret_key(app.current_event)
-    user = users.create(caller.tenant, body)
-    return with_etag(admin_view(user), user, status=201)
+
+    def work() -> Response[AdminUser]:
+        user = users.create(caller.tenant, body)
+        return with_etag(admin_view(user), user, status=201)
+
+    return idempotency.once(app, caller.tenant.id, caller.key_id, work)
 
 
 lambda_handler: Any = entry(app)

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from hellojohn import auth, users
+from hellojohn import auth, idempotency, users
 from hellojohn.http import entry, error_responses, if_match, make_app, with_etag
 from hellojohn.models import AdminUser, DisableUser
 from hellojohn.views import admin_view
@@ -16,12 +16,16 @@ app = make_app()
     "/v1/users/<user_id>/disable",
     tags=["Users"],
     summary="Disable a user",
-    responses=error_responses(404, 412),
+    responses=error_responses(404, 409, 412),
 )
 def disable_user(user_id: str, body: Annotated[DisableUser | None, Body()] = None) -> Response[AdminUser]:
     caller = auth.secret_key(app.current_event)
-    user = users.set_disabled(caller.tenant, user_id, True, body, if_match(app))
-    return with_etag(admin_view(user), user)
+
+    def work() -> Response[AdminUser]:
+        user = users.set_disabled(caller.tenant, user_id, True, body, if_match(app))
+        return with_etag(admin_view(user), user)
+
+    return idempotency.once(app, caller.tenant.id, caller.key_id, work)
 
 
 lambda_handler: Any = entry(app)

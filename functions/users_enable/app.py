@@ -1,23 +1,31 @@
 """POST /v1/users/{user_id}/enable: undo disable (secret key)."""
 
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from hellojohn import auth, users
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from hellojohn import auth, idempotency, users
 from hellojohn.http import entry, error_responses, if_match, make_app, with_etag
-from hellojohn.models import AdminUser
+from hellojohn.models import AdminUser, NoFields
 from hellojohn.views import admin_view
 
 app = make_app()
 
 
 @app.post(
-    "/v1/users/<user_id>/enable", tags=["Users"], summary="Enable a user", responses=error_responses(404, 412)
+    "/v1/users/<user_id>/enable",
+    tags=["Users"],
+    summary="Enable a user",
+    responses=error_responses(404, 409, 412),
 )
-def enable_user(user_id: str) -> Response[AdminUser]:
+def enable_user(user_id: str, body: Annotated[NoFields | None, Body()] = None) -> Response[AdminUser]:
     caller = auth.secret_key(app.current_event)
-    user = users.set_disabled(caller.tenant, user_id, False, None, if_match(app))
-    return with_etag(admin_view(user), user)
+
+    def work() -> Response[AdminUser]:
+        user = users.set_disabled(caller.tenant, user_id, False, None, if_match(app))
+        return with_etag(admin_view(user), user)
+
+    return idempotency.once(app, caller.tenant.id, caller.key_id, work)
 
 
 lambda_handler: Any = entry(app)

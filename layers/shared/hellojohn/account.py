@@ -20,6 +20,8 @@ from hellojohn.timeutil import rfc3339
 from hellojohn.tokens import AccessClaims
 from hellojohn.users import patch, refusal
 
+MAX_COUNT_ATTEMPTS = 10  # conditional writes of the failure count that lost a race, retried
+
 
 @dataclass(frozen=True)
 class SignedIn:
@@ -47,19 +49,44 @@ def _locked(user: User, now: int) -> None:
         raise errors.too_many_attempts(wait)
 
 
-def _record_failure(user: User, now: int) -> errors.ApiError:
-    """Count a wrong password on the user's item; the answer is 401, or 429 once locked."""
-    state = throttle.after_failure(user.failed_attempts, user.first_failed_at, now)
-    update = store.Update(
-        set={
-            "failed_attempts": state.failed_attempts,
-            "first_failed_at": state.first_failed_at,
-            "locked_until": state.locked_until,
-        },
-        touch=False,
+def _failures_unchanged(user: User) -> store.Condition:
+    return store.Condition(
+        "(attribute_not_exists(#fa) OR #fa = :fa) AND (attribute_not_exists(#ffa) OR #ffa = :ffa)",
+        {"#fa": "failed_attempts", "#ffa": "first_failed_at"},
+        {":fa": user.failed_attempts, ":ffa": user.first_failed_at},
     )
-    with contextlib.suppress(store.ConditionFailed):  # the user vanished meanwhile: nothing to count
-        store.update(user.tenant_id, user.id, update, now)
+
+
+def _next(user: User, now: int) -> throttle.FailureState:
+    return throttle.after_failure(user.failed_attempts, user.first_failed_at, now, user.locked_until)
+
+
+def _record_failure(user: User, now: int) -> errors.ApiError:
+    """Count a wrong password on the user's item; the answer is 401, or 429 once locked.
+
+    The count is written on condition that it is still the one read, so a burst of parallel
+    guesses is counted in full: a write that lost the race retries from the item it got back.
+    """
+    current: User | None = user
+    state = _next(user, now)
+    for _ in range(MAX_COUNT_ATTEMPTS):
+        if current is None:
+            break  # the user vanished meanwhile: nothing to count
+        state = _next(current, now)
+        update = store.Update(
+            set={
+                "failed_attempts": state.failed_attempts,
+                "first_failed_at": state.first_failed_at,
+                "locked_until": state.locked_until,
+            },
+            conditions=[_failures_unchanged(current)],
+            touch=False,
+        )
+        try:
+            store.update(user.tenant_id, user.id, update, now)
+            break
+        except store.ConditionFailed as exc:
+            current = exc.current
     if state.locked_until:
         return errors.too_many_attempts(throttle.retry_after(state.locked_until, now))
     return errors.invalid_credentials()
@@ -84,11 +111,15 @@ def change_password(
         values.update(failed_attempts=0, first_failed_at=0, locked_until=0)
     if body.sign_out_other_sessions:
         values["sessions"] = {claims.session_id: user.sessions[claims.session_id]}
-    guards = [store.version_is(user.version), store.session_active(claims.session_id)]
+    # Conditioned on the password that was checked, not on the version: a concurrent sign-in
+    # (which bumps the version) must not turn a correct password change into a 412.
+    guards = [store.password_hash_is(user.password_hash), store.session_active(claims.session_id)]
+    if expected_version is not None:
+        guards.append(store.version_is(expected_version))
     try:
         return store.update(tenant.id, user.id, store.changes_to_update(values, guards), now)
     except store.ConditionFailed as exc:
-        raise refusal(exc, user.version, claims.session_id) from None
+        raise refusal(exc, expected_version, claims.session_id) from None
 
 
 def _session(user: User, sid: str, refresh_token: str, refresh_expires: int, now: int) -> Session:

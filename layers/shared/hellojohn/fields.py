@@ -4,6 +4,7 @@ Each type normalises what it accepts and raises a readable error for what it doe
 """
 
 import json
+import re
 import unicodedata
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -44,6 +45,9 @@ def email_key(email: str) -> str:
     return email.strip().lower()
 
 
+_PHONE_CHARS = re.compile(r"\+[0-9 ().\-]+")
+
+
 def normalise_phone(value: str | None) -> str | None:
     """E.164 through libphonenumber: `+` and a valid number for its country; "" clears."""
     if value is None or value.strip() == "":
@@ -51,7 +55,9 @@ def normalise_phone(value: str | None) -> str | None:
     import phonenumbers
 
     raw = value.strip()
-    if not raw.startswith("+"):
+    # digits and common separators only: libphonenumber would read letters as a keypad ("+1 415 CALL
+    # NOW") and drop an extension ("ext. 5"), silently storing a different number than the one sent
+    if not _PHONE_CHARS.fullmatch(raw):
         raise PydanticCustomError("phone_number", "must be in E.164 format, e.g. +14155552671")
     try:
         parsed = phonenumbers.parse(raw, None)
@@ -93,7 +99,10 @@ def check_metadata(value: dict[str, Any] | None) -> dict[str, Any]:
     """A JSON object of at most 8 KB serialised; null clears it to {}."""
     if value is None:
         return {}
-    size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+    try:  # a number too large for a float (1e400) arrives as inf: it would be stored as null
+        size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode())
+    except ValueError:
+        raise PydanticCustomError("metadata_number", "numbers must be finite (at most 1.8e308)") from None
     if size > METADATA_MAX_BYTES:
         raise PydanticCustomError(
             "metadata_too_large", f"must be at most {METADATA_MAX_BYTES} bytes serialized, got {size}"

@@ -4,6 +4,7 @@ Every error, whether raised by the rules (`ApiError`), by request validation, or
 is not JSON at all, leaves through `error_response` in the contract's one shape.
 """
 
+import base64
 import json
 from collections.abc import Callable
 from typing import Any
@@ -14,7 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from pydantic import BaseModel
 
-from hellojohn import errors
+from hellojohn import cors, errors
 from hellojohn.errors import ApiError, FieldIssue
 from hellojohn.logs import logger
 from hellojohn.models import ErrorResponse
@@ -64,6 +65,8 @@ def _validation_error(exc: RequestValidationError) -> ApiError:
         message = str(issue.get("msg", "is invalid"))
         if issue.get("type") == "extra_forbidden":
             message = "is not a known field"
+        if issue.get("type") == "not_nullable":  # raised by a model validator: name the field
+            field, message = str((issue.get("ctx") or {}).get("field", field)), "cannot be null"
         message = message.removeprefix("Value error, ")
         details.append(FieldIssue(field, message))
     return errors.validation_failed(details)
@@ -88,24 +91,50 @@ def _depth(value: Any, level: int = 0) -> int:
     return level
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # NaN and Infinity: Python accepts them, JSON does not
+
+
+def _raw_body(event: dict[str, Any]) -> bytes:
+    body = event["body"]
+    if event.get("isBase64Encoded"):
+        try:
+            return base64.b64decode(body, validate=True)
+        except ValueError:
+            return b"\xff"  # not base64 at all: reported as invalid text below
+    return str(body).encode("utf-8", "surrogatepass")  # a lone surrogate stays, to be refused below
+
+
 def check_body(event: dict[str, Any]) -> ApiError | None:
     """Size, media type and JSON hygiene, checked before any route sees the body."""
-    body = event.get("body")
-    if body is None or body == "":
+    if event.get("body") is None or event.get("body") == "":
         return None
-    if len(body.encode()) > MAX_BODY_BYTES:
+    raw = _raw_body(event)
+    if len(raw) > MAX_BODY_BYTES:
         return errors.payload_too_large(MAX_BODY_BYTES)
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     media = str(headers.get("content-type", "")).split(";")[0].strip().lower()
     if media != JSON:
         return errors.unsupported_media_type()
+    return _check_json(raw)
+
+
+def _check_json(raw: bytes) -> ApiError | None:
+    """Strict UTF-8, strict JSON (no duplicate keys, NaN or lone surrogates), at most 32 deep."""
+    too_deep = errors.invalid_json(f"The JSON body is nested deeper than {MAX_JSON_DEPTH} levels")
     try:
-        parsed = json.loads(body, object_pairs_hook=_reject_duplicates)
+        text = raw.decode("utf-8")  # strict: invalid UTF-8 and encoded surrogates are refused
+        parsed = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_no_constant)
+        json.dumps(parsed, ensure_ascii=False).encode("utf-8")  # an escaped lone surrogate (\ud800)
+    except RecursionError:
+        return too_deep
+    except UnicodeDecodeError:
+        return errors.invalid_json("The request body is not valid UTF-8")
+    except UnicodeEncodeError:
+        return errors.invalid_json("The JSON body contains a lone UTF-16 surrogate")
     except ValueError as exc:
         return errors.invalid_json(f"The request body is not valid JSON: {str(exc)[:200]}")
-    if _depth(parsed) > MAX_JSON_DEPTH:
-        return errors.invalid_json(f"The JSON body is nested deeper than {MAX_JSON_DEPTH} levels")
-    return None
+    return too_deep if _depth(parsed) > MAX_JSON_DEPTH else None
 
 
 def make_app() -> APIGatewayRestResolver:
@@ -147,7 +176,7 @@ def _respond(err: ApiError, request_id: str) -> Response[Any]:
 
 
 def entry(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """The function's `lambda_handler`: body checks, then the resolver, then `X-Request-ID`."""
+    """The function's `lambda_handler`: body checks, then the resolver, then `X-Request-ID` and CORS."""
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -165,6 +194,7 @@ def entry(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], dict[s
             result = app.resolve(event, context)
         headers = result.setdefault("multiValueHeaders", {})
         headers["X-Request-ID"] = [request_id]
+        cors.apply(event, result)
         return result
 
     return lambda_handler
@@ -185,10 +215,16 @@ def with_etag(model: BaseModel, user: User, status: int = 200) -> Response[Any]:
     return Response(status_code=status, content_type=JSON, body=model, headers={"ETag": user.etag})
 
 
-def error_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
-    """OpenAPI entries for the errors a route can return, all in the contract's shape."""
-    always = (400, 401, 403, 413, 415, 422, 429, 500)
-    return {
+def error_responses(*statuses: int, success: int = 200) -> dict[int, OpenAPIResponse]:
+    """OpenAPI entries for the route's success response and the errors it can return (all in the
+    contract's shape). The success entry has no content of its own, so Powertools documents the
+    route's return model there (given `responses`, it would otherwise document no success at all)."""
+    always = (400, 401, 403, 413, 415, 422, 429, 500, 503)
+    found: dict[int, OpenAPIResponse] = {
         status: {"description": "Error", "content": {JSON: {"model": ErrorResponse}}}
         for status in sorted(set(always) | set(statuses))
     }
+    found[success] = (
+        {"description": "No Content", "content": {}} if success == 204 else {"description": "Success"}
+    )
+    return found

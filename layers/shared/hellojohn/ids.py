@@ -3,14 +3,14 @@
 import re
 from typing import Literal
 
-from ulid import ULID
-
 Prefix = Literal["usr", "tnt", "ses", "key"]
 
 _SHAPE = re.compile(r"^(usr|tnt|ses|key)_[0-9A-HJKMNP-TV-Z]{26}$")
 
 
 def new_id(prefix: Prefix) -> str:
+    from ulid import ULID  # imported on first use: its import reads package metadata (~15 ms)
+
     return f"{prefix}_{ULID()}"
 
 

@@ -14,7 +14,7 @@ ADMIN_ONLY_FIELDS = ("role", "email_verified", "public_metadata", "private_metad
 class _Body(BaseModel):
     """Every request body: unknown fields are an error, never silently dropped."""
 
-    model_config = ConfigDict(extra="forbid", strict=False, str_strip_whitespace=False)
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=False)  # "yes" is not true
 
 
 class CreateUser(_Body):
@@ -99,6 +99,10 @@ class SetPassword(_Body):
 
 class DisableUser(_Body):
     revoke_sessions: bool = False
+
+
+class NoFields(_Body):
+    """The body of an endpoint that takes none: absent, or `{}`; any field is unknown (422)."""
 
 
 class SelfUser(BaseModel):

@@ -3,16 +3,19 @@
 import gzip
 from functools import cache
 from importlib import resources
-
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from typing import TYPE_CHECKING
 
 from hellojohn.records import PasswordPolicy
 
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
 
 @cache
-def hasher() -> PasswordHasher:
+def hasher() -> "PasswordHasher":
     """Argon2id at the configured cost, never below OWASP's minimum (m=19 MiB, t=2, p=1)."""
+    from argon2 import PasswordHasher  # imported on first use: most functions never hash
+
     from hellojohn.config import settings
 
     s = settings()
@@ -32,6 +35,8 @@ def _dummy_hash() -> str:
 
 def verify(stored_hash: str | None, password: str) -> bool:
     """Constant-time verification; an absent hash still costs one verification."""
+    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
     try:
         return hasher().verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):

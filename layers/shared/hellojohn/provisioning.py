@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from hellojohn import ids, secrets
+from hellojohn import cors, ids, secrets
 from hellojohn.records import ApiKey, Tenant
 from hellojohn.store import tenants as store
 from hellojohn.timeutil import now
@@ -24,7 +24,11 @@ def create_tenant(
     allowed_origins: tuple[str, ...] = (),
     roles: tuple[str, ...] = ("admin", "member"),
 ) -> NewTenant:
-    """The tenant and one secret and one publishable key; the keys are shown here, once."""
+    """The tenant and one secret and one publishable key; the keys are shown here, once.
+
+    ValueError when an allowed origin is not an origin (see `hellojohn.cors`).
+    """
+    allowed_origins = cors.check_allowed_origins(allowed_origins)
     tenant = Tenant(
         id=ids.new_id("tnt"),
         name=name,

@@ -26,8 +26,13 @@ def retry_after(locked_until: int, now: int) -> int:
     return max(0, locked_until - now)
 
 
-def after_failure(failed_attempts: int, first_failed_at: int, now: int) -> FailureState:
-    if failed_attempts == 0 or now - first_failed_at > WINDOW:
+def after_failure(
+    failed_attempts: int, first_failed_at: int, now: int, locked_until: int = 0
+) -> FailureState:
+    """The state after one more wrong password. The count restarts once WINDOW seconds have passed
+    since the first failure, or, after a lock, since the lock ended: so a persistent guesser's
+    locks keep doubling (up to MAX_LOCK) instead of starting over every WINDOW seconds."""
+    if failed_attempts == 0 or now - max(first_failed_at, locked_until) > WINDOW:
         failed_attempts, first_failed_at = 0, now
     count = failed_attempts + 1
     locked_until = 0

@@ -110,8 +110,13 @@ def patch(
         raise errors.user_not_found()
     if plan.touches_email:
         return _patch_with_email(tenant, uid, plan, expected_version, session_id)
-    if not plan.values and expected_version is None and not session_id:
-        return get(tenant, uid)
+    if not plan.values:  # nothing to change: answer with the user as it is, checks included
+        user = get(tenant, uid)
+        if session_id and session_id not in user.sessions:
+            raise errors.session_revoked()
+        if expected_version is not None and user.version != expected_version:
+            raise errors.precondition_failed()
+        return user
     guards: list[store.Condition] = []
     if expected_version is not None:
         guards.append(store.version_is(expected_version))

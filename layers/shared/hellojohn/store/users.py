@@ -46,6 +46,13 @@ class Condition:
     values: dict[str, Any] = field(default_factory=dict)
 
 
+def password_hash_is(password_hash: str | None) -> Condition:
+    """The password is still the one that was checked (no other write needs to have waited)."""
+    if password_hash is None:
+        return Condition("attribute_not_exists(#pwh)", {"#pwh": "password_hash"})
+    return Condition("#pwh = :pwh", {"#pwh": "password_hash"}, {":pwh": password_hash})
+
+
 def version_is(version: int) -> Condition:
     return Condition("#version = :expected_version", {"#version": "version"}, {":expected_version": version})
 
@@ -239,6 +246,7 @@ def create(user: User) -> None:
 def update(tid: str, uid: str, change: Update, now: int) -> User:
     """One UpdateItem returning the new item: the single round trip of most writes."""
     expr, cond, names, values = change.expression(now)
+    optional: dict[str, Any] = {"ExpressionAttributeValues": values} if values else {}  # DynamoDB refuses {}
     try:
         out = dynamodb().update_item(
             TableName=table_name(),
@@ -246,7 +254,7 @@ def update(tid: str, uid: str, change: Update, now: int) -> User:
             UpdateExpression=expr,
             ConditionExpression=cond,
             ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
+            **optional,
             ReturnValues="ALL_NEW",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
@@ -282,7 +290,7 @@ def transact(
                 "UpdateExpression": expr,
                 "ConditionExpression": cond,
                 "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": values,
+                **({"ExpressionAttributeValues": values} if values else {}),  # DynamoDB refuses an empty map
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
         }

@@ -1,0 +1,175 @@
+"""`python -m local_runner [--port 3000] [--state-dir .local]`: the API of template.yaml on loopback.
+
+template.yaml -> moto (table, queues, secret) -> every function's environment -> the routes on
+http://127.0.0.1:PORT -> the stream and queue triggers -> a demo tenant and user. See docs/LOCAL.md.
+"""
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import boto3
+
+from local_runner import functions, pages, provision, seed, template, triggers
+from local_runner.aws import Moto, point_boto3_at
+from local_runner.invoke import REGION
+from local_runner.mail import Outbox
+from local_runner.server import Gateway, Server
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m local_runner", description=__doc__.split("\n")[0])
+    parser.add_argument("--port", type=int, default=3000, help="port on 127.0.0.1 (0: any free port)")
+    parser.add_argument("--state-dir", default=".local", help="where credentials.json and stack.json go")
+    parser.add_argument("--log-level", help="the functions' POWERTOOLS_LOG_LEVEL (default: the template's)")
+    parser.add_argument(
+        "--stop-on-stdin-eof",
+        action="store_true",
+        help="also stop when stdin closes (a parent that pipes stdin takes the runner with it when it dies)",
+    )
+    return parser.parse_args(argv)
+
+
+def _environment(fns: list[template.Function], refs: dict[str, str]) -> dict[str, str]:
+    """The functions' environment (one process, so one environment: the template gives them all the same)."""
+    env: dict[str, str] = {}
+    for function in fns:
+        for key, value in provision.function_environment(function, refs).items():
+            if env.get(key, value) != value:
+                print(f"! {key} differs between functions; the local runner uses one value: {env[key]}")
+            env.setdefault(key, value)
+    return env
+
+
+def _banner(creds: dict[str, Any], moto_url: str, state_dir: Path) -> str:
+    api, sk, pk, tid = creds["api_url"], creds["secret_key"], creds["publishable_key"], creds["tenant_id"]
+    user = creds["demo_user"]
+    admin = f'-H "Authorization: Bearer {sk}" -H "X-Tenant-ID: {tid}"'
+    public = f'-H "Authorization: Bearer {pk}" -H "X-Tenant-ID: {tid}"'
+    sign_in = f'{{"email": "{user["email"]}", "password": "{user["password"]}"}}'
+    return f"""
+HelloJohn Users, local: {api}   (AWS: moto at {moto_url})
+  tenant           {tid}
+  secret key       {sk}
+  publishable key  {pk}
+  demo user        {user["email"]} / {user["password"]}   ({user["id"]})
+  saved in         {state_dir / seed.CREDENTIALS}   (eval "$(.venv/bin/python -m local_runner.env)")
+
+Try:
+  curl -s {api}/v1/users/{user["id"]} {admin}
+  curl -s -X POST {api}/v1/auth/sign-in {public} -H "Content-Type: application/json" -d '{sign_in}'
+  curl -s -X PATCH {api}/v1/users/{user["id"]} {admin} -H "Content-Type: application/json" \\
+       -d '{{"email": "demo.new@example.com"}}'
+  curl -s {api}/_local/emails     # the verification email; its link opens {api}/verify-email
+Ctrl-C stops.
+"""
+
+
+class Runner:
+    """The stack of one run: moto, the resources, the HTTP server, the triggers; `close` undoes it."""
+
+    def __init__(self, port: int, state_dir: Path, stop: threading.Event) -> None:
+        self.fns = template.functions()
+        self.gateway = Gateway([f for f in self.fns if f.routes])
+        self.server = Server(port, self.gateway)  # first: a taken port fails before any work
+        self.state_dir = state_dir
+        self.stop = stop
+        self.moto = Moto()
+        self.pollers: list[threading.Thread] = []
+        self.serving: threading.Thread | None = None
+
+    def start(self, log_level: str | None) -> dict[str, Any]:
+        """Everything up and serving; the credentials (also written to credentials.json)."""
+        moto_url = self.moto.start()
+        point_boto3_at(moto_url)
+        outbox = Outbox()
+        outbox.install(boto3.DEFAULT_SESSION)  # type: ignore[arg-type]
+        refs = provision.create_all()
+        env = _environment(self.fns, refs)
+        if log_level:
+            env["POWERTOOLS_LOG_LEVEL"] = log_level
+        os.environ.update(env)
+        for function in self.fns:  # import every handler now: a broken one fails the start, not a request
+            functions.handler(function)
+        creds = seed.seed(self.gateway, self.server.url)
+        self.gateway.local_pages.update(
+            {
+                "/_local/emails": pages.json_page(outbox.all),
+                "/_local/health": pages.json_page(lambda: {"status": "ok"}),
+                "/verify-email": pages.verify_page(creds["tenant_id"], creds["publishable_key"]),
+            }
+        )
+        self.pollers = triggers.start_all(self.fns, refs, self.stop)
+        self.serving = threading.Thread(
+            target=self.server.serve_forever, args=(0.1,), name="http", daemon=True
+        )
+        self.serving.start()
+        stack = {
+            "api_url": self.server.url,
+            "endpoint_url": moto_url,
+            "region": REGION,
+            "pid": os.getpid(),
+            "resources": refs,
+            "environment": env,
+        }
+        seed.write_json(self.state_dir / seed.STACK, stack)
+        seed.write_json(self.state_dir / seed.CREDENTIALS, creds)  # last: its presence means "ready"
+        print(_banner(creds, moto_url, self.state_dir))
+        return creds
+
+    def close(self) -> None:
+        self.stop.set()
+        if self.serving is not None:
+            self.server.shutdown()
+        self.server.server_close()
+        for poller in self.pollers:
+            poller.join(timeout=5)
+        self.moto.stop()
+        seed.clear(self.state_dir)
+
+
+def _stop_on_eof(stop: threading.Event) -> None:
+    # os.read, not sys.stdin: a buffered reader's lock held by a daemon thread aborts the interpreter's exit
+    while os.read(sys.stdin.fileno(), 4096):
+        pass
+    stop.set()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    state_dir = Path(args.state_dir)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    seed.clear(state_dir)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    if args.stop_on_stdin_eof:
+        threading.Thread(target=_stop_on_eof, args=(stop,), name="stdin", daemon=True).start()
+    started = time.monotonic()
+    try:
+        runner = Runner(args.port, state_dir, stop)
+    except OSError as exc:
+        print(f"cannot listen on 127.0.0.1:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    try:
+        runner.start(args.log_level)
+        print(f"ready in {time.monotonic() - started:.1f} s")
+        # with a timeout: a signal delivered to another thread runs its handler only when the main
+        # thread next executes Python code, which an untimed wait would never do
+        while not stop.wait(0.2):
+            pass
+        print("stopping")
+        return 0
+    finally:
+        runner.close()

@@ -1,0 +1,176 @@
+"""The HTTP side: every route template.yaml declares, served on loopback as API Gateway serves it.
+
+Each request becomes an API Gateway proxy event (REST API, as `sam local start-api` builds it)
+for the function that declares the route; the function's proxy result becomes the response. A
+path or method the template does not declare is 404 `not_found` in the contract's error shape
+(the template's gateway response for MISSING_AUTHENTICATION_TOKEN). The standard library's
+ThreadingHTTPServer is enough: invocations are serialised anyway (see `invoke`), and it adds
+no dependency to the runner.
+"""
+
+import base64
+import json
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from local_runner import events
+from local_runner.invoke import invoke
+from local_runner.template import Function, Route
+
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+JSON = "application/json"
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+
+
+LocalPage = Callable[[dict[str, list[str]]], Reply]
+
+
+def error_reply(status: int, code: str, message: str, request_id: str) -> Reply:
+    payload = {
+        "error": {"code": code, "message": message, "status": status, "request_id": request_id, "details": []}
+    }
+    return Reply(status, [("Content-Type", JSON), ("X-Request-ID", request_id)], json.dumps(payload).encode())
+
+
+def json_reply(value: Any) -> Reply:
+    request_id = str(uuid.uuid4())
+    return Reply(
+        200, [("Content-Type", JSON), ("X-Request-ID", request_id)], json.dumps(value, indent=2).encode()
+    )
+
+
+class Gateway:
+    """Routes as API Gateway does: the template's routes (static segments before parameters)."""
+
+    def __init__(self, functions: list[Function], local_pages: dict[str, LocalPage] | None = None) -> None:
+        found = [(route, fn) for fn in functions for route in fn.routes]
+        self.routes: list[tuple[Route, Function]] = sorted(found, key=lambda rf: rf[0].path.count("{"))
+        self.local_pages = dict(local_pages or {})
+
+    def handle(
+        self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str = "127.0.0.1"
+    ) -> Reply:
+        parts = urlsplit(target)
+        path = unquote(parts.path) or "/"
+        query = parse_qs(parts.query, keep_blank_values=True)
+        page = self.local_pages.get(path)
+        if page is not None and method in ("GET", "HEAD"):
+            return page(query)
+        for route, function in self.routes:
+            params = events.match(route, method, path)
+            if params is None:
+                continue
+            event = events.api_event(
+                route,
+                path,
+                headers=headers,
+                body=body.decode("utf-8", errors="replace") if body else None,
+                query=query,
+                path_params=params,
+                source_ip=source_ip,
+            )
+            request_id = event["requestContext"]["requestId"]
+            try:
+                result = invoke(function, event)
+            except Exception:
+                traceback.print_exc()
+                return error_reply(
+                    500, "internal_error", "The function failed; see the runner's console", request_id
+                )
+            return _proxy_reply(result, request_id)
+        return error_reply(404, "not_found", "No such route", str(uuid.uuid4()))
+
+
+def _proxy_reply(result: dict[str, Any], request_id: str) -> Reply:
+    """A Lambda proxy result as API Gateway sends it (single- and multi-value headers merged)."""
+    headers: list[tuple[str, str]] = []
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        headers += [(name, str(v)) for v in values]
+    seen = {name.lower() for name, _ in headers}
+    headers += [(k, str(v)) for k, v in (result.get("headers") or {}).items() if k.lower() not in seen]
+    if not any(name.lower() == "x-request-id" for name, _ in headers):
+        headers.append(("X-Request-ID", request_id))
+    text = result.get("body") or ""
+    body = base64.b64decode(text) if result.get("isBase64Encoded") else str(text).encode()
+    return Reply(int(result.get("statusCode", 200)), headers, body)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "hellojohn-local"
+    server: "Server"
+
+    def _serve(self) -> None:
+        started = time.monotonic()
+        body = self._body()
+        if body is None:
+            reply = error_reply(413, "payload_too_large", "The request body is too large", str(uuid.uuid4()))
+        else:
+            headers = {k: v for k, v in self.headers.items()}
+            reply = self.server.gateway.handle(self.command, self.path, headers, body, self.client_address[0])
+        self.send_response(reply.status)
+        for name, value in reply.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(reply.body)
+        if not self.path.startswith("/_local/"):
+            elapsed = (time.monotonic() - started) * 1000
+            print(
+                f"{self.command} {urlsplit(self.path).path} -> {reply.status} ({elapsed:.0f} ms)", flush=True
+            )
+
+    def _body(self) -> bytes | None:
+        """The request body (chunked or sized); None when it is over the limit."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks = []
+            total = 0
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                total += size
+                if total > MAX_BODY_BYTES:
+                    self.close_connection = True
+                    return None
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            return b"".join(chunks)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True
+            return None
+        return self.rfile.read(length) if length > 0 else b""
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_OPTIONS = do_HEAD = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: `_serve` prints one line per request."""
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, port: int, gateway: Gateway) -> None:
+        self.gateway = gateway
+        super().__init__(("127.0.0.1", port), _Handler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"

@@ -1,0 +1,166 @@
+"""`make tenant NAME=Acme [STACK=name]`: create a tenant and its keys; the LAST line printed is JSON.
+
+    python -m scripts.tenant --name Acme                       # the running local runner (.local/stack.json)
+    python -m scripts.tenant --name Acme --stack hellojohn-users-prod \\
+        --email-from no-reply@acme.com --verify-url-base https://app.acme.com/verify-email \\
+        --allowed-origin https://app.acme.com
+
+The keys are shown once, here: only their hashes are stored. A deployed stack is found through
+its CloudFormation outputs (TableName, SigningKeySecretArn, ApiUrl) and its Stage parameter (prod
+issues sk_live_/pk_live_ keys), with the normal AWS credentials. Its sender address (or domain)
+must be verified in SES; locally, the runner's moto verifies it here.
+"""
+
+import argparse
+import json
+import os
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+from hellojohn import cors, provisioning
+
+LOCAL_ORIGINS = ("http://127.0.0.1:*", "http://localhost:*")
+LOCAL_SENDER = "no-reply@example.com"
+
+
+class Refused(Exception):
+    """A reason to stop, for the person at the terminal."""
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m scripts.tenant", description=__doc__.split("\n")[0])
+    parser.add_argument("--name", required=True, help="the tenant's display name (in emails)")
+    parser.add_argument("--stack", help="a deployed stack's name (default: the running local runner)")
+    parser.add_argument("--state-dir", default=".local", help="the local runner's state directory")
+    parser.add_argument("--email-from", help=f"sender of the tenant's emails (local default {LOCAL_SENDER})")
+    parser.add_argument("--verify-url-base", help="the page the verification link opens (gets ?token=…)")
+    parser.add_argument(
+        "--allowed-origin",
+        action="append",
+        default=None,
+        help="a browser origin allowed to call the API (repeatable); scheme://host[:port], port * = any "
+        f"(local default {' '.join(LOCAL_ORIGINS)})",
+    )
+    parser.add_argument(
+        "--roles", default="admin,member", help="the system roles, comma-separated (with member)"
+    )
+    return parser.parse_args(argv)
+
+
+def _reachable(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _local(state_dir: Path) -> dict[str, Any]:
+    """The running local runner's stack: boto3 pointed at its moto, the functions' environment set."""
+    path = state_dir / "stack.json"
+    if not path.exists():
+        raise Refused(f"the local runner is not running ({path} not found): start it with `make run`")
+    stack = json.loads(path.read_text())
+    if not _reachable(stack["endpoint_url"]):
+        raise Refused(
+            f"the local runner is not running ({stack['endpoint_url']} unreachable): start `make run`"
+        )
+    os.environ.update(stack["environment"])
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": stack["endpoint_url"],
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": stack["region"],
+        }
+    )
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        os.environ.pop(key, None)
+    return {"api_url": stack["api_url"], "live": False, "local": True}
+
+
+def _deployed(stack_name: str) -> dict[str, Any]:
+    try:
+        [stack] = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
+    except (BotoCoreError, ClientError) as exc:
+        raise Refused(f"cannot read the stack {stack_name!r}: {exc}") from None
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    params = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
+    missing = [k for k in ("TableName", "SigningKeySecretArn") if k not in outputs]
+    if missing:
+        raise Refused(f"the stack {stack_name!r} has no output {', '.join(missing)}: is it this application?")
+    stage = params.get("Stage", "dev")
+    os.environ.update(
+        {
+            "TABLE_NAME": outputs["TableName"],
+            "SIGNING_KEY_SECRET": outputs["SigningKeySecretArn"],
+            "STAGE": stage,
+        }
+    )
+    return {"api_url": outputs.get("ApiUrl", ""), "live": stage == "prod", "local": False}
+
+
+def create(args: argparse.Namespace) -> dict[str, Any]:
+    if not args.name.strip():
+        raise Refused("a tenant needs a name: make tenant NAME=Acme")
+    target = _deployed(args.stack) if args.stack else _local(Path(args.state_dir))
+    roles = tuple(r.strip() for r in args.roles.split(",") if r.strip())
+    if "member" not in roles:
+        raise Refused("--roles must include `member`, the role new users get")
+    if target["local"]:
+        email_from = args.email_from or LOCAL_SENDER
+        verify_url_base = args.verify_url_base or f"{target['api_url']}/verify-email"
+        origins = tuple(args.allowed_origin if args.allowed_origin is not None else LOCAL_ORIGINS)
+    else:
+        if not args.email_from or not args.verify_url_base:
+            raise Refused(
+                "a deployed tenant needs --email-from (an address or domain verified in SES) and "
+                "--verify-url-base (the tenant's page that posts the token to /v1/auth/email/verify)"
+            )
+        email_from, verify_url_base = args.email_from, args.verify_url_base
+        origins = tuple(args.allowed_origin or ())
+
+    try:
+        origins = cors.check_allowed_origins(origins)
+    except ValueError as exc:
+        raise Refused(str(exc)) from None
+    if target["local"]:
+        boto3.client("ses").verify_email_identity(EmailAddress=email_from)
+    created = provisioning.create_tenant(
+        args.name.strip(),
+        live=target["live"],
+        email_from=email_from,
+        verify_url_base=verify_url_base,
+        allowed_origins=origins,
+        roles=roles,
+    )
+    print(f"tenant {created.tenant.id} ({created.tenant.name}) at {target['api_url'] or 'the stack'}")
+    print(f"  sender {email_from}; verification links {verify_url_base}?token=…")
+    print(f"  allowed origins: {', '.join(origins) or 'none (no browser access)'}; roles: {', '.join(roles)}")
+    print("  the keys below are shown once: store them now")
+    return {
+        "tenant_id": created.tenant.id,
+        "secret_key": created.secret_key,
+        "publishable_key": created.publishable_key,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    try:
+        result = create(args)
+    except Refused as exc:
+        print(f"make tenant: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,67 @@
+"""Issue 3 end to end: an email change goes through the stream, SQS, the email worker and SES, and
+the link in the email is what makes the new address active."""
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.conftest import PASSWORD, Tenant
+from tests.e2e.conftest import Http, Runner, UserFactory, assert_error, unique_email, wait_for_email
+
+pytestmark = pytest.mark.e2e
+LINK = re.compile(r"https?://[^\s<>\"']+")
+
+
+def _signs_in(api: Http, tenant: Tenant, email: str, password: str = PASSWORD) -> int:
+    return api("POST", "/v1/auth/sign-in", {"email": email, "password": password}, tenant.public()).status
+
+
+def test_admin_email_change_is_confirmed_by_the_emailed_link(
+    api: Http, runner: Runner, demo: Tenant, create_user: UserFactory
+):
+    old, new = unique_email("old"), unique_email("new")
+    user = create_user(demo, old)
+
+    changed = api("PATCH", f"/v1/users/{user['id']}", {"email": new}, demo.admin())
+    assert changed.status == 200, changed.body
+    assert changed.body["email"] == old and changed.body["pending_email"] == new
+    assert _signs_in(api, demo, old) == 200
+    assert _signs_in(api, demo, new) == 401
+
+    [email] = wait_for_email(api, new)
+    assert set(email) == {"to", "subject", "text", "html", "sent_at"}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", email["sent_at"])
+    link = LINK.search(email["text"])
+    assert link, email["text"]
+    assert link.group(0).startswith(f"{runner.api_url}/verify-email?")
+    token = parse_qs(urlsplit(link.group(0)).query)["token"][0]
+    assert token in email["html"]
+
+    page = api("GET", f"/verify-email?token={token}")  # what the browser opens: a page that posts the token
+    assert page.status == 200 and "text/html" in (page.header("Content-Type") or "")
+    assert token in page.body and "/v1/auth/email/verify" in page.body
+
+    verified = api("POST", "/v1/auth/email/verify", {"token": token}, demo.public())
+    assert verified.status == 200, verified.body
+    assert verified.body["email"] == new and verified.body["email_verified"] is True
+    assert verified.body["pending_email"] is None
+    assert _signs_in(api, demo, new) == 200
+    assert _signs_in(api, demo, old) == 401
+
+    assert_error(
+        api("POST", "/v1/auth/email/verify", {"token": token}, demo.public()), 400, "invalid_request"
+    )
+    read = api("GET", f"/v1/users/{user['id']}", headers=demo.admin())
+    assert read.body["email"] == new and read.body["email_verified"] is True
+
+
+def test_the_emails_list_is_oldest_first_and_local_only(api: Http, demo: Tenant, create_user: UserFactory):
+    first, second = unique_email("first"), unique_email("second")
+    a, b = create_user(demo), create_user(demo)
+    assert api("PATCH", f"/v1/users/{a['id']}", {"email": first}, demo.admin()).status == 200
+    wait_for_email(api, first)
+    assert api("PATCH", f"/v1/users/{b['id']}", {"email": second}, demo.admin()).status == 200
+    wait_for_email(api, second)
+    listed = [e["to"] for e in api("GET", "/_local/emails").body]
+    assert listed.index(first) < listed.index(second)

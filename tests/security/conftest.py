@@ -1,0 +1,80 @@
+"""Fixtures of the security tests: AWS call recording and a movable clock."""
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+
+@dataclass
+class Calls:
+    """DynamoDB calls made through the service's client: (operation, parameters)."""
+
+    made: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def __call__(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        self.made.append((model.name, params))
+
+    def clear(self) -> None:
+        self.made.clear()
+
+    @property
+    def operations(self) -> list[str]:
+        return [name for name, _ in self.made]
+
+    def touching(self, marker: str) -> list[str]:
+        """Operations whose parameters mention `marker` (e.g. "IDEM#": the idempotency records)."""
+        return [name for name, params in self.made if marker in repr(params)]
+
+
+@pytest.fixture
+def calls(aws: dict[str, str]) -> Iterator[Calls]:
+    from hellojohn.store.client import dynamodb
+
+    recorder = Calls()
+    dynamodb().meta.events.register("before-call.dynamodb.*", recorder)
+    yield recorder
+    dynamodb().meta.events.unregister("before-call.dynamodb.*", recorder)
+
+
+class Clock:
+    """The service's clock (`hellojohn.timeutil`), moved forward by `advance`."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def time(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
+    from hellojohn import timeutil
+
+    c = Clock()
+    monkeypatch.setattr(timeutil, "time", c)
+    yield c
+
+
+@pytest.fixture
+def atomic_moto(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each AWS call applies atomically, as DynamoDB applies a write: moto's in-process backend
+    checks a condition and writes without a lock, so threads could interleave inside one call.
+    Between calls the threads interleave freely: that is where the service's races are."""
+    import threading
+
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    lock = threading.Lock()
+    real = BotocoreStubber.process_request
+
+    def atomic(self: Any, request: Any) -> Any:
+        with lock:
+            return real(self, request)
+
+    monkeypatch.setattr(BotocoreStubber, "process_request", atomic)

@@ -1,0 +1,71 @@
+"""Small helpers shared by the security tests."""
+
+import json
+from typing import Any
+
+from tests.conftest import Api, Reply, Tenant
+
+
+def invoke(api: Api, method: str, path: str, **event: Any) -> Reply:
+    """Call the route's handler with an API Gateway event whose fields `event` overrides
+    (e.g. a base64 body), for what `api(...)` cannot express."""
+    from local_runner import events, functions
+
+    for function in api.functions:
+        for route in function.routes:
+            params = events.match(route, method, path)
+            if params is None:
+                continue
+            built = events.api_event(route, path, path_params=params)
+            built.update(event)
+            headers = built.get("headers") or {}
+            built["multiValueHeaders"] = {k: [v] for k, v in headers.items()}
+            result = functions.handler(function)(built, _context())
+            out = {k: v[-1] for k, v in (result.get("multiValueHeaders") or {}).items()}
+            out.update(result.get("headers") or {})
+            text = result.get("body") or ""
+            return Reply(result["statusCode"], out, json.loads(text) if text else None)
+    raise AssertionError(f"no route for {method} {path}")
+
+
+def _context() -> Any:
+    from tests.conftest import _Context
+
+    return _Context()
+
+
+def assert_error(reply: Reply, status: int, code: str) -> None:
+    """The contract's one error shape, with this status and code."""
+    assert reply.status == status, (reply.status, reply.body)
+    assert reply.headers.get("Content-Type", "application/json").startswith("application/json")
+    assert isinstance(reply.body, dict) and set(reply.body) == {"error"}, reply.body
+    err = reply.body["error"]
+    assert set(err) == {"code", "message", "status", "request_id", "details"}, err
+    assert err["code"] == code and err["status"] == status, err
+    assert isinstance(err["message"], str) and err["message"]
+    assert isinstance(err["details"], list)
+    assert reply.headers.get("X-Request-ID") == err["request_id"]
+
+
+def admin_user(api: Api, tenant: Tenant, uid: str) -> tuple[dict[str, Any], str]:
+    """The user as an admin reads it, and its ETag."""
+    reply = api("GET", f"/v1/users/{uid}", headers=tenant.admin())
+    assert reply.status == 200, reply.body
+    return dict(reply.body), reply.headers["ETag"]
+
+
+def table_items() -> list[dict[str, Any]]:
+    """Every item of the table (a test-only Scan), sorted: to prove that nothing was written."""
+    import boto3
+    from hellojohn.config import settings
+
+    client = boto3.client("dynamodb")
+    items: list[dict[str, Any]] = []
+    request: dict[str, Any] = {"TableName": settings().table_name, "ConsistentRead": True}
+    while True:
+        out = client.scan(**request)
+        items.extend(out.get("Items", []))
+        if not out.get("LastEvaluatedKey"):
+            break
+        request["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+    return sorted(items, key=lambda i: (i["PK"]["S"], i["SK"]["S"]))

@@ -1,0 +1,135 @@
+"""Races decided by conditional writes: many processes at once, exactly one winner, claims consistent."""
+
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import Api, Tenant, make_tenant
+from tests.security.race import concurrently, world
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture(scope="module")
+def shared() -> Iterator[dict[str, str]]:
+    with world() as refs:
+        yield refs
+
+
+@pytest.fixture
+def api(shared: dict[str, str]) -> Api:
+    return Api()
+
+
+@pytest.fixture
+def tenant(shared: dict[str, str]) -> Tenant:
+    return make_tenant()
+
+
+def _create(api: Api, tenant: Tenant, email: str) -> dict[str, Any]:
+    reply = api("POST", "/v1/users", {"email": email}, tenant.admin())
+    assert reply.status == 201, reply.body
+    return dict(reply.body)
+
+
+def _claims(tenant: Tenant) -> dict[str, str]:
+    """Every email claim item of the tenant: address -> user id (a test-only Scan)."""
+    from tests.security.helpers import table_items
+
+    prefix = f"TNT#{tenant.id}#EMAIL#"
+    return {
+        i["PK"]["S"].removeprefix(prefix): i["user_id"]["S"]
+        for i in table_items()
+        if i["PK"]["S"].startswith(prefix)
+    }
+
+
+def _consistent(api: Api, tenant: Tenant, uids: list[str]) -> dict[str, Any]:
+    """Each user's email has exactly one claim, pointing at that user; no claim points elsewhere."""
+    users = {uid: api("GET", f"/v1/users/{uid}", headers=tenant.admin()).body for uid in uids}
+    claims = _claims(tenant)
+    assert claims == {u["email"].lower(): uid for uid, u in users.items()}
+    return users
+
+
+def test_50_patches_with_one_if_match_one_wins(api: Api, tenant: Tenant) -> None:
+    user = _create(api, tenant, "target@example.com")
+    uid = user["id"]
+    headers = {**tenant.admin(), "If-Match": '"1"'}
+    replies = concurrently(
+        api, [("PATCH", f"/v1/users/{uid}", {"name": f"writer {i}"}, headers) for i in range(50)]
+    )
+    statuses = Counter(r.status for r in replies)
+    assert statuses == {200: 1, 412: 49}, statuses
+    winner = next(r for r in replies if r.status == 200)
+    assert all(r.body["error"]["code"] == "precondition_failed" for r in replies if r.status == 412)
+    after = api("GET", f"/v1/users/{uid}", headers=tenant.admin())
+    assert after.body["name"] == winner.body["name"] and after.headers["ETag"] == '"2"'
+
+
+def test_50_email_changes_with_one_if_match_one_wins(api: Api, tenant: Tenant) -> None:
+    """The read-then-transaction path (an email switch moves claims) decides the same way."""
+    user = _create(api, tenant, "mover@example.com")
+    uid = user["id"]
+    headers = {**tenant.admin(), "If-Match": '"1"'}
+    requests = [
+        ("PATCH", f"/v1/users/{uid}", {"email": f"moved{i}@example.com", "email_verified": True}, headers)
+        for i in range(50)
+    ]
+    replies = concurrently(api, requests)
+    statuses = Counter(r.status for r in replies)
+    assert statuses == {200: 1, 412: 49}, statuses
+    winner = next(r for r in replies if r.status == 200)
+    users = _consistent(api, tenant, [uid])
+    assert users[uid]["email"] == winner.body["email"]
+
+
+def test_20_users_claim_one_email_admin_switch(api: Api, tenant: Tenant) -> None:
+    uids = [_create(api, tenant, f"claimant{i}@example.com")["id"] for i in range(20)]
+    body = {"email": "Wanted@Example.com", "email_verified": True}
+    replies = concurrently(api, [("PATCH", f"/v1/users/{uid}", body, tenant.admin()) for uid in uids])
+    statuses = Counter(r.status for r in replies)
+    assert statuses == {200: 1, 409: 19}, statuses
+    assert all(r.body["error"]["code"] == "email_taken" for r in replies if r.status == 409)
+    winner = uids[next(i for i, r in enumerate(replies) if r.status == 200)]
+    users = _consistent(api, tenant, uids)
+    assert [uid for uid, u in users.items() if u["email"].lower() == "wanted@example.com"] == [winner]
+    assert _claims(tenant)["wanted@example.com"] == winner
+
+
+def test_20_users_claim_one_email_switch_and_verification(api: Api, tenant: Tenant) -> None:
+    """Half switch at once (admin), half verify a pending change: one address, one owner."""
+    from hellojohn import verification
+    from hellojohn.store import users as store
+
+    uids = [_create(api, tenant, f"racer{i}@example.com")["id"] for i in range(20)]
+    requests = []
+    for i, uid in enumerate(uids):
+        if i % 2:
+            requests.append(
+                (
+                    "PATCH",
+                    f"/v1/users/{uid}",
+                    {"email": "prize@example.com", "email_verified": True},
+                    tenant.admin(),
+                )
+            )
+            continue
+        assert api("PATCH", f"/v1/users/{uid}", {"email": "prize@example.com"}, tenant.admin()).status == 200
+        pending = store.get(tenant.id, uid)
+        assert pending is not None and pending.pending_change_id
+        issued = verification.issue(tenant.id, uid, pending.pending_change_id)
+        assert issued is not None
+        requests.append(("POST", "/v1/auth/email/verify", {"token": issued.token}, tenant.public()))
+    replies = concurrently(api, requests)
+    statuses = Counter(r.status for r in replies)
+    assert statuses == {200: 1, 409: 19}, (statuses, [r.body for r in replies if r.status not in (200, 409)])
+    winner = uids[next(i for i, r in enumerate(replies) if r.status == 200)]
+    users = _consistent(api, tenant, uids)
+    owners = [uid for uid, u in users.items() if u["email"] == "prize@example.com"]
+    assert owners == [winner]
+    assert _claims(tenant)["prize@example.com"] == winner
+    losers = [u for uid, u in users.items() if uid != winner]
+    assert all(u["email"].startswith("racer") for u in losers)

@@ -1,0 +1,191 @@
+"""hellojohn.fields: one rule per user field, each normalising what it accepts."""
+
+from typing import Any
+
+import pytest
+from hellojohn import fields
+from hellojohn.fields import AvatarUrl, Email, Metadata, Name, Phone, Role
+from pydantic import TypeAdapter, ValidationError
+
+
+def check(kind: Any, value: Any) -> Any:
+    return TypeAdapter(kind).validate_python(value)
+
+
+def refused(kind: Any, value: Any) -> str:
+    with pytest.raises(ValidationError) as info:
+        TypeAdapter(kind).validate_python(value)
+    return str(info.value.errors()[0]["msg"])
+
+
+# -- email ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("alice@example.com", "alice@example.com"),
+        ("  alice@example.com\t", "alice@example.com"),
+        ("Alice.Smith@EXAMPLE.COM", "Alice.Smith@example.com"),
+        ("x+tag@Sub.Example.Org", "x+tag@sub.example.org"),
+        ("jörg@bücher.example.com", "jörg@bücher.example.com"),
+    ],
+)
+def test_email_is_trimmed_and_domain_lower_cased(given: str, stored: str) -> None:
+    assert check(Email, given) == stored
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "",
+        "   ",
+        "plain",
+        "@example.com",
+        "alice@",
+        "alice@@example.com",
+        "alice@localhost",
+        "a b@example.com",
+    ],
+)
+def test_invalid_email_is_refused(given: str) -> None:
+    assert refused(Email, given)
+
+
+def test_email_longer_than_254_is_refused() -> None:
+    assert "254" in refused(Email, "a" * 64 + "@" + ("b" * 60 + ".") * 4 + "com")
+
+
+@pytest.mark.parametrize("given", [42, True, None, ["a@example.com"]])
+def test_email_must_be_a_string(given: Any) -> None:
+    refused(Email, given)
+
+
+def test_email_key_is_case_insensitive_and_trimmed() -> None:
+    assert (
+        fields.email_key("  Alice@Example.COM ")
+        == fields.email_key("alice@example.com")
+        == "alice@example.com"
+    )
+
+
+# -- phone ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("+14155552671", "+14155552671"),
+        ("+1 (415) 555-2671", "+14155552671"),
+        (" +44 20 7183 8750 ", "+442071838750"),
+        ("+81 3-1234-5678", "+81312345678"),
+        ("", None),
+        ("   ", None),
+        (None, None),
+    ],
+)
+def test_phone_is_e164(given: str | None, stored: str | None) -> None:
+    assert check(Phone, given) == stored
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "4155552671",
+        "+1415555",
+        "+999 123",
+        "00 1 415 555 2671",
+        "+1 415 CALL NOW",  # libphonenumber would read the letters as a keypad
+        "+1 415 555 267l",  # a typo must not become another number
+        "+1 415 555 2671 ext. 5",  # an extension would be dropped silently
+        "+1 415 555 2671;ext=5",
+        "+1\u00a0415\u00a0555\u00a02671",
+    ],
+)
+def test_phone_not_e164_is_refused(given: str) -> None:
+    message = refused(Phone, given)
+    assert "E.164" in message or "valid" in message
+
+
+def test_phone_must_be_a_string() -> None:
+    assert "string" in refused(Phone, 14155552671)
+
+
+# -- avatar_url -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("https://cdn.example.com/a.png", "https://cdn.example.com/a.png"),
+        ("http://example.com/a.png?size=64#x", "http://example.com/a.png?size=64#x"),
+        ("  https://example.com/a.png  ", "https://example.com/a.png"),
+        ("", None),
+        ("  ", None),
+        (None, None),
+    ],
+)
+def test_avatar_url_http_or_empty(given: str | None, stored: str | None) -> None:
+    assert check(AvatarUrl, given) == stored
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "javascript:alert(1)",
+        "data:image/png;base64,AAAA",
+        "ftp://example.com/a.png",
+        "//example.com/a.png",
+        "/a.png",
+        "https://",
+        "https://exa mple.com/a.png",
+        "https://example.com/\u0000.png",
+        "https://example.com/" + "a" * 2048,
+    ],
+)
+def test_avatar_url_other_is_refused(given: str) -> None:
+    refused(AvatarUrl, given)
+
+
+# -- name -----------------------------------------------------------------------------------------
+
+
+def test_name_rules() -> None:
+    assert check(Name, "  Alice  ") == "Alice"
+    assert check(Name, "") is None
+    assert check(Name, None) is None
+    assert check(Name, "n" * fields.NAME_MAX) == "n" * fields.NAME_MAX
+    assert check(Name, "Zoë 山田 O'Brien-Smith") == "Zoë 山田 O'Brien-Smith"
+    assert "256" in refused(Name, "n" * (fields.NAME_MAX + 1))
+    assert "control" in refused(Name, "Ali\nce")
+    assert "control" in refused(Name, "Ali\u200bce")  # zero-width space (Cf)
+    refused(Name, 12)
+
+
+# -- metadata -------------------------------------------------------------------------------------
+
+
+def test_metadata_is_an_object_of_at_most_8_kb() -> None:
+    assert check(Metadata, None) == {}
+    assert check(Metadata, {}) == {}
+    nested = {"a": [1, {"b": None, "c": True}], "d": "é"}
+    assert check(Metadata, nested) == nested
+    overhead = len('{"k":""}')
+    exactly = {"k": "x" * (fields.METADATA_MAX_BYTES - overhead)}
+    assert check(Metadata, exactly) == exactly
+    assert "8192" in refused(Metadata, {"k": "x" * (fields.METADATA_MAX_BYTES - overhead + 1)})
+    assert "8192" in refused(Metadata, {"k": "é" * 4100})  # bytes, not characters
+    assert "finite" in refused(Metadata, {"big": float("inf")})  # what 1e400 parses as
+    assert "finite" in refused(Metadata, {"n": [float("nan")]})
+    for not_an_object in ([], "x", 1, [{"a": 1}]):
+        refused(Metadata, not_an_object)
+
+
+# -- role -----------------------------------------------------------------------------------------
+
+
+def test_role_shape() -> None:
+    assert check(Role, "admin") == "admin"
+    assert check(Role, "org:billing_admin-2") == "org:billing_admin-2"
+    for bad in ("", "Admin", "1admin", "ad min", "a" * 65):
+        refused(Role, bad)

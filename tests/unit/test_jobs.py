@@ -1,0 +1,93 @@
+"""hellojohn.jobs.for_change: which SQS jobs a committed change of a user item calls for."""
+
+from typing import Any
+
+from hellojohn import jobs
+
+BASE: dict[str, Any] = {
+    "PK": "TNT#t#USR#u",
+    "SK": "USER",
+    "tenant_id": "tnt_1",
+    "id": "usr_1",
+    "sessions": {},
+}
+
+
+def item(**changes: Any) -> dict[str, Any]:
+    return {**BASE, **changes}
+
+
+def test_other_items_call_for_nothing() -> None:
+    for sk in ("TENANT", "KEY", "EMAIL", "SES#ses_1", "VERIFY"):
+        old = {**BASE, "SK": sk, "sessions": {"s1": 1}}
+        assert jobs.for_change(old, {**old, "sessions": {}}) == []
+
+
+def test_created_user_calls_for_nothing() -> None:
+    assert jobs.for_change(None, item()) == []
+
+
+def test_a_new_pending_change_is_one_email_job() -> None:
+    [job] = jobs.for_change(item(), item(pending_email="n@example.com", pending_change_id="chg_1"))
+    assert job.queue == "email"
+    assert job.body == {
+        "type": jobs.VERIFY_EMAIL,
+        "tenant_id": "tnt_1",
+        "user_id": "usr_1",
+        "change_id": "chg_1",
+    }
+
+
+def test_a_newer_change_is_another_job() -> None:
+    old = item(pending_change_id="chg_1")
+    [job] = jobs.for_change(old, item(pending_change_id="chg_2"))
+    assert job.body["change_id"] == "chg_2"
+
+
+def test_the_same_change_is_not_sent_again() -> None:
+    """The worker's own write (the token hash) and unrelated edits keep the change id: no new job."""
+    old = item(pending_change_id="chg_1")
+    assert jobs.for_change(old, item(pending_change_id="chg_1", pending_token_hash="h")) == []
+    assert jobs.for_change(old, item(pending_change_id="chg_1", name="Bob")) == []
+
+
+def test_a_finished_or_cancelled_change_is_nothing() -> None:
+    assert jobs.for_change(item(pending_change_id="chg_1"), item()) == []
+
+
+def test_removed_sessions_are_one_cleanup_job() -> None:
+    old = item(sessions={"ses_b": 1, "ses_a": 2, "ses_keep": 3})
+    [job] = jobs.for_change(old, item(sessions={"ses_keep": 3}))
+    assert job.queue == "sessions"
+    assert job.body == {
+        "type": jobs.DELETE_SESSIONS,
+        "tenant_id": "tnt_1",
+        "user_id": "usr_1",
+        "session_ids": ["ses_a", "ses_b"],
+    }
+
+
+def test_added_sessions_are_nothing() -> None:
+    assert jobs.for_change(item(), item(sessions={"ses_new": 1})) == []
+
+
+def test_many_removed_sessions_are_chunked() -> None:
+    many = {f"ses_{i:05d}": i for i in range(jobs.MAX_SESSIONS_PER_JOB * 2 + 1)}
+    found = jobs.for_change(item(sessions=many), item(sessions={}))
+    assert [len(j.body["session_ids"]) for j in found] == [
+        jobs.MAX_SESSIONS_PER_JOB,
+        jobs.MAX_SESSIONS_PER_JOB,
+        1,
+    ]
+    assert sorted(s for j in found for s in j.body["session_ids"]) == sorted(many)
+
+
+def test_a_deleted_user_cleans_up_every_session() -> None:
+    [job] = jobs.for_change(item(sessions={"ses_1": 1}), None)
+    assert job.body["session_ids"] == ["ses_1"]
+
+
+def test_one_change_can_call_for_both() -> None:
+    old = item(sessions={"ses_1": 1})
+    found = jobs.for_change(old, item(pending_change_id="chg_1"))
+    assert sorted(j.queue for j in found) == ["email", "sessions"]
