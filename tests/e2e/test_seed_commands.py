@@ -28,7 +28,8 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(shutil.which("curl") is None, reason="the seed's commands need curl"),
 ]
-SEED_PAGE = Path("/work/shared/spec/seed-update-users.txt")
+# shared/ lies beside the repository on project machines and in CI.
+SEED_PAGE = Path(__file__).resolve().parents[3] / "shared" / "spec" / "seed-update-users.txt"
 
 # As printed on the seed page, character for character.
 ADMIN_UPDATE = """curl -X PATCH "https://api.hellojohn.dev/v1/users/usr_01HABCDEF123456" \\
