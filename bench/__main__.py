@@ -1,0 +1,90 @@
+"""`python -m bench` (`make bench`): run every section, print the tables, rewrite docs/PERFORMANCE.md.
+
+python -m bench                      # everything (under 10 minutes on 2 cores)
+python -m bench --quick --no-write   # a smoke run while changing the benchmarks
+python -m bench --only cold,hashing  # some sections (the document needs all of them)
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from bench import lambdas
+from bench.report import Run, console, document
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "PERFORMANCE.md"
+SECTIONS = ("hashing", "warm", "scale", "cold")
+
+
+def _log(message: str) -> None:
+    sys.stderr.write(f"[bench] {message}\n")
+    sys.stderr.flush()
+
+
+def _compile_ms() -> float:
+    """CPU time to compile every module of the layer (what a cold start pays without .pyc)."""
+    root = Path(__file__).resolve().parent.parent / "layers" / "shared" / "hellojohn"
+    sources = [(str(p), p.read_text()) for p in sorted(root.rglob("*.py"))]
+    start = time.process_time()
+    for path, text in sources:
+        compile(text, path, "exec")
+    return (time.process_time() - start) * 1000
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="few samples: for checking the benchmarks, not the code"
+    )
+    parser.add_argument(
+        "--no-write", action="store_true", help=f"do not rewrite {DOC.relative_to(DOC.parent.parent)}"
+    )
+    parser.add_argument(
+        "--only", default=",".join(SECTIONS), help=f"comma-separated, of {', '.join(SECTIONS)}"
+    )
+    args = parser.parse_args(argv)
+    only = {s.strip() for s in args.only.split(",") if s.strip()}
+    unknown = only - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
+    lambdas.safe_environ()
+    started = time.perf_counter()
+    run = Run(command="python -m bench" + (" --quick" if args.quick else ""), seconds=0.0)
+    if "hashing" in only:
+        from bench import hashing
+
+        _log("hashing: Argon2id at the service's parameters and the alternatives")
+        run.hashing = hashing.run(samples=5 if args.quick else 15)
+    if "warm" in only:
+        from bench import warm
+
+        _log("warm: every endpoint against its bare boto3 floor")
+        run.warm = warm.run(iterations=20 if args.quick else 150, hash_iterations=4 if args.quick else 20)
+    if "scale" in only:
+        from bench import scale
+
+        _log("scale: 10 against 100,000 users in one tenant, and the revocation worker")
+        run.scale = scale.run(users=10_000 if args.quick else 100_000, rounds=4 if args.quick else 16)
+    if "cold" in only:
+        from bench import cold
+
+        _log("cold: probing each function's first request (a moto server, one process per function)")
+        probes = cold.probe_all()
+        _log("cold: fresh processes, functions and the floor interleaved")
+        run.cold = cold.measure(probes, rounds=3 if args.quick else 10)
+        run.compile_ms = _compile_ms()
+    run.seconds = time.perf_counter() - started
+    sys.stdout.write(console(run) + "\n")
+    if not args.no_write:
+        if only != set(SECTIONS):
+            _log(f"not writing {DOC.name}: it needs every section (--only was given)")
+        else:
+            DOC.write_text(document(run))
+            _log(f"wrote {DOC}")
+    _log(f"done in {run.seconds / 60:.1f} min")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

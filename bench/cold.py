@@ -1,0 +1,379 @@
+"""Cold start: every function of template.yaml in a fresh process, against `import boto3;
+boto3.client("dynamodb")` in a fresh process.
+
+What a function's cold start is taken to be here (Lambda's init phase plus what its first request
+adds before its first AWS call):
+
+1. importing its handler module, as Lambda does (`app` from the function's CodeUri folder, with
+   the function's environment and PYTHONPATH=layers/shared);
+2. creating the AWS clients its first request creates (DynamoDB through
+   hellojohn.store.client.dynamodb(), the Powertools Secrets Manager provider, SQS, SES);
+3. importing the modules its first request imports lazily (jwt, argon2, email_validator, ...),
+   so a lazy import is only a win when the first request really does not need the module.
+
+Steps 2 and 3 are found once per function by a probe: a fresh process that imports the handler,
+then handles one typical successful request against a moto server, and reports which clients it
+created and which modules it imported while doing so (packages the floor process imports anyway,
+boto3 and botocore, are left out: the floor makes no call either). The timed runs then do 1-3 with
+no network at all. Each figure is the median wall time of >= 10 fresh processes, functions and the
+floor interleaved in a shuffled order each round.
+"""
+
+import json
+import logging
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench import lambdas
+from local_runner import template
+
+ROOT = Path(__file__).resolve().parent.parent
+FLOOR = 'import boto3; boto3.client("dynamodb")'
+# Ends every timed process: Lambda never tears an environment down between init and a request,
+# and Python's own teardown (freeing every module) would otherwise be timed too.
+EXIT = "\nimport os\nos._exit(0)"
+MARK = "@@probe@@"
+
+# How the service creates each client (the cold run creates it the same way)
+CLIENT_CODE = {
+    "dynamodb": "from hellojohn.store.client import dynamodb; dynamodb()",
+    "secretsmanager": "from hellojohn.tokens import secrets_provider; secrets_provider()",
+    "sqs": "from hellojohn.jobs import sqs; sqs()",
+    "ses": "from hellojohn.mailer import ses; ses()",
+}
+
+PROBE = f"""
+import json, sys
+from botocore.client import ClientCreator
+created = []
+_create = ClientCreator.create_client
+def _record(self, service_name, *a, **k):
+    created.append(service_name)
+    return _create(self, service_name, *a, **k)
+ClientCreator.create_client = _record
+event = json.load(sys.stdin)
+import app
+init = set(sys.modules)
+class Context:
+    function_name = "probe"; memory_limit_in_mb = 256; aws_request_id = "probe"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:probe"
+    def get_remaining_time_in_millis(self): return 10000
+result = app.lambda_handler(event, Context())
+lazy = sorted(set(sys.modules) - init)
+print({MARK!r} + json.dumps({{"result": result, "clients": created, "lazy": lazy}}, default=str))
+"""
+
+
+def python() -> str:
+    return str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() else sys.executable
+
+
+def base_env(layer: Path = ROOT / "layers" / "shared") -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in ("PYTHONPATH",)}
+    env.update(lambdas.SAFE_ENV)
+    env.update({"PYTHONPATH": str(layer), "PYTHONDONTWRITEBYTECODE": "1"})
+    return env
+
+
+def layer_copy(into: Path) -> Path:
+    """The layer's source without any __pycache__: on Lambda /opt is read-only and `sam build`
+    ships no .pyc, so the service's own modules are compiled at every cold start. So are they here."""
+    target = into / "shared"
+    shutil.copytree(ROOT / "layers" / "shared", target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return target
+
+
+def not_ours(endpoint: str) -> tuple[set[str], set[str]]:
+    """(packages, modules) any process has after the floor plus one AWS call: not the function's cost."""
+    code = (
+        FLOOR + ".list_tables(); import sys, json; "
+        "print(json.dumps([sorted({m.split('.')[0] for m in sys.modules}), sorted(sys.modules)]))"
+    )
+    env = {**base_env(), "AWS_ENDPOINT_URL": endpoint}
+    out = subprocess.run([python(), "-c", code], env=env, capture_output=True, text=True, check=True)
+    packages, modules = json.loads(out.stdout.splitlines()[-1])
+    return set(packages), set(modules)
+
+
+@dataclass
+class Probe:
+    function: str
+    status: Any = None
+    clients: list[str] = field(default_factory=list)
+    lazy: list[str] = field(default_factory=list)  # modules to import, floor packages left out
+    note: str = ""
+
+
+# -- the probes' first requests ---------------------------------------------------------------------
+
+
+def first_requests(w: Any) -> dict[str, dict[str, Any]]:
+    """A typical successful first event for each function (w: bench.scenarios.World)."""
+    from hellojohn import verification
+    from hellojohn.store import keys
+
+    from bench.scenarios import PASSWORD, sign_in
+
+    def api(
+        method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        return lambdas.api_event(method, path, body, headers)[1]
+
+    bob, carol = w.people["bob"].uid, w.people["carol"].uid
+    # pending email changes: carol's becomes a stream record and a token to verify, bob's an email job
+    for uid, email in ((carol, "carol.new@example.com"), (bob, "bob.new@example.com")):
+        reply = lambdas.call("PATCH", f"/v1/users/{uid}", {"email": email}, w.admin())
+        if reply.status != 200:
+            raise RuntimeError(f"probe setup: {reply.status} {reply.body}")
+    user = w.ddb.get_item(TableName=w.table, Key=keys.user(w.tid, carol), ConsistentRead=True)["Item"]
+    old_image = {**user, "pending_change_id": {"S": "chg_old"}}
+    issued = verification.issue(w.tid, carol, user["pending_change_id"]["S"])
+    if issued is None:
+        raise RuntimeError("probe setup: no verification token issued")
+    bob_item = w.ddb.get_item(TableName=w.table, Key=keys.user(w.tid, bob), ConsistentRead=True)["Item"]
+    bob_change = bob_item["pending_change_id"]["S"]
+    sign_in(w, "alice")
+    refresh_token = w.people["alice"].refresh  # refreshed by the probe; the next session is signed out
+    sign_in(w, "alice")
+    import boto3
+
+    boto3.client("ses").verify_email_identity(EmailAddress="no-reply@bench.test")
+    return {
+        "UsersCreateFunction": api(
+            "POST",
+            "/v1/users",
+            {"email": "probe@example.com", "password": PASSWORD, "name": "Probe"},
+            w.admin(),
+        ),
+        "UsersGetFunction": api("GET", f"/v1/users/{bob}", None, w.admin()),
+        "UsersListFunction": api("GET", "/v1/users?limit=20", None, w.admin()),
+        "UsersUpdateFunction": api("PATCH", f"/v1/users/{bob}", {"name": "Robert"}, w.admin()),
+        "UsersSetPasswordFunction": api(
+            "POST", f"/v1/users/{bob}/password", {"password": "Another-Pass-77"}, w.admin()
+        ),
+        "UsersDisableFunction": api("POST", f"/v1/users/{bob}/disable", None, w.admin()),
+        "UsersEnableFunction": api("POST", f"/v1/users/{bob}/enable", None, w.admin()),
+        "AuthSignInFunction": api(
+            "POST", "/v1/auth/sign-in", {"email": "alice@example.com", "password": PASSWORD}, w.public()
+        ),
+        "AuthRefreshFunction": api("POST", "/v1/auth/refresh", {"refresh_token": refresh_token}, w.public()),
+        "AuthSignOutFunction": api("POST", "/v1/auth/sign-out", None, w.user("alice")),
+        "AuthMeFunction": api("GET", "/v1/auth/me", None, w.user("pat")),
+        "AuthMeUpdateFunction": api("PATCH", "/v1/auth/me", {"name": "Pat"}, w.user("pat")),
+        "AuthPasswordChangeFunction": api(
+            "POST",
+            "/v1/auth/password/change",
+            {"current_password": PASSWORD, "new_password": "Another-Pass-78"},
+            w.user("pam"),
+        ),
+        "AuthEmailVerifyFunction": api("POST", "/v1/auth/email/verify", {"token": issued.token}, w.public()),
+        "JwksFunction": api("GET", "/v1/.well-known/jwks.json"),
+        "CorsPreflightFunction": api(
+            "OPTIONS",
+            "/v1/users",
+            None,
+            {"Origin": "https://app.bench.test", "Access-Control-Request-Method": "POST"},
+        ),
+        "StreamRouterFunction": {
+            "Records": [
+                {
+                    "eventID": "1",
+                    "eventName": "MODIFY",
+                    "eventVersion": "1.1",
+                    "eventSource": "aws:dynamodb",
+                    "awsRegion": lambdas.REGION,
+                    "dynamodb": {
+                        "Keys": {"PK": user["PK"], "SK": user["SK"]},
+                        "OldImage": old_image,
+                        "NewImage": user,
+                        "SequenceNumber": "100",
+                        "SizeBytes": 1000,
+                        "StreamViewType": "NEW_AND_OLD_IMAGES",
+                    },
+                    "eventSourceARN": f"arn:aws:dynamodb:{lambdas.REGION}:123456789012:table/t/stream/1",
+                }
+            ]
+        },
+        "EmailWorkerFunction": lambdas.sqs_event(
+            [{"type": "verify_email", "tenant_id": w.tid, "user_id": bob, "change_id": bob_change}]
+        ),
+        "SessionCleanupFunction": lambdas.sqs_event(
+            [
+                {
+                    "type": "delete_sessions",
+                    "tenant_id": w.tid,
+                    "user_id": bob,
+                    "session_ids": ["ses_01HZZZZZZZZZZZZZZZZZZZZZZZ"],
+                }
+            ]
+        ),
+    }
+
+
+def _succeeded(result: Any) -> bool:
+    if isinstance(result, dict) and "statusCode" in result:
+        return int(result["statusCode"]) < 300
+    return isinstance(result, dict) and not result.get("batchItemFailures")
+
+
+def probe_all(workers: int = 2) -> dict[str, Probe]:
+    """Run each function's first request in a fresh process against a moto server."""
+    from moto.server import ThreadedMotoServer
+
+    from bench.scenarios import build_world
+    from local_runner import provision
+
+    lambdas.safe_environ()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # not one line per AWS call
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    saved = dict(os.environ)
+    try:
+        os.environ["AWS_ENDPOINT_URL"] = endpoint
+        import boto3
+
+        boto3.setup_default_session()
+        refs = provision.create_all(prefix="bench-cold")
+        os.environ.update(provision.function_environment(template.functions()[0], refs))
+        lambdas.reset_caches()
+        w = build_world()
+        events = first_requests(w)
+        packages, modules = not_ours(endpoint)
+
+        def one(function: template.Function) -> Probe:
+            found = Probe(function.logical_id)
+            event = events.get(function.logical_id)
+            if event is None:
+                found.note = "no first request defined: import only"
+                return found
+            env = {
+                **base_env(),
+                **provision.function_environment(function, refs),
+                "AWS_ENDPOINT_URL": endpoint,
+            }
+            out = subprocess.run(
+                [python(), "-c", PROBE],
+                check=False,
+                input=json.dumps(event),
+                cwd=function.code_dir,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            line = next((ln for ln in out.stdout.splitlines() if ln.startswith(MARK)), None)
+            if line is None:
+                raise RuntimeError(f"probe of {function.logical_id} failed:\n{out.stderr[-3000:]}")
+            data = json.loads(line[len(MARK) :])
+            if not _succeeded(data["result"]):
+                raise RuntimeError(f"probe of {function.logical_id}: first request failed: {data['result']}")
+            found.status = data["result"].get("statusCode", "ok")
+            found.clients = list(dict.fromkeys(data["clients"]))
+            found.lazy = [m for m in data["lazy"] if m.split(".")[0] not in packages and m not in modules]
+            return found
+
+        with ThreadPoolExecutor(workers) as pool:
+            probes = list(pool.map(one, template.functions()))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        lambdas.reset_caches()
+        server.stop()
+    return {p.function: p for p in probes}
+
+
+# -- the timed runs -----------------------------------------------------------------------------------
+
+
+def cold_code(p: Probe) -> str:
+    lines = ["import app"]
+    for service in p.clients:
+        lines.append(CLIENT_CODE.get(service, f"import boto3; boto3.client({service!r})"))
+    if p.lazy:
+        lines.append(f"import importlib\nfor _m in {p.lazy!r}:\n    importlib.import_module(_m)")
+    return "\n".join(lines)
+
+
+@dataclass
+class Runs:
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # user + system time of the process
+    # each run over the mean of the floor runs just before and just after it
+    cpu_ratio: list[float] = field(default_factory=list)
+    wall_ratio: list[float] = field(default_factory=list)
+
+    def add(self, wall: float, cpu: float) -> None:
+        self.wall.append(wall)
+        self.cpu.append(cpu)
+
+
+@dataclass
+class ColdResult:
+    function: str
+    runs: Runs
+    probe: Probe
+
+
+def _run(code: str, cwd: Path, env: dict[str, str], into: Runs) -> None:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run([python(), "-c", code], cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    into.add(wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
+
+
+def measure(probes: dict[str, Probe], rounds: int = 10, seed: int = 7) -> tuple[Runs, list[ColdResult]]:
+    """(floor runs, per-function results). Every second function run, the floor runs again, and
+    each function run is compared with the floor runs on either side of it: a ratio taken over a
+    few seconds, so a change in the machine's load between rounds does not reach it."""
+    from local_runner import provision
+
+    with tempfile.TemporaryDirectory(prefix="bench-layer-") as tmp:
+        layer = layer_copy(Path(tmp))
+        fake_refs = {k: f"bench-{k}" for k in template.load()["Resources"]}
+        cases = []
+        for function in template.functions():
+            env = {**base_env(layer), **provision.function_environment(function, fake_refs)}
+            cases.append((function, cold_code(probes[function.logical_id]) + EXIT, env))
+        for function, code, env in cases:  # every case must run at all before anything is timed
+            subprocess.run(
+                [python(), "-c", code], cwd=function.code_dir, env=env, check=True, stdout=subprocess.DEVNULL
+            )
+        rng = random.Random(seed)
+        floor = Runs()
+        runs = {f.logical_id: Runs() for f, _, _ in cases}
+        pending: list[Runs] = []  # the function runs since the last floor run
+
+        def floor_run() -> None:
+            _run(FLOOR + EXIT, ROOT, base_env(layer), floor)
+            if len(floor.cpu) > 1:
+                cpu, wall = sum(floor.cpu[-2:]) / 2, sum(floor.wall[-2:]) / 2
+                for r in pending:
+                    r.cpu_ratio.append(r.cpu[-1] / cpu)
+                    r.wall_ratio.append(r.wall[-1] / wall)
+            pending.clear()
+
+        floor_run()
+        for _ in range(rounds):
+            order = list(cases)
+            rng.shuffle(order)
+            for i, (function, code, env) in enumerate(order):
+                if i and i % 2 == 0:
+                    floor_run()
+                _run(code, function.code_dir, env, runs[function.logical_id])
+                pending.append(runs[function.logical_id])
+            floor_run()
+    return floor, [ColdResult(f.logical_id, runs[f.logical_id], probes[f.logical_id]) for f, _, _ in cases]

@@ -1,0 +1,606 @@
+"""docs/PERFORMANCE.md, written from one run's measurements (prose here, numbers from the run)."""
+
+import math
+import platform
+from dataclasses import dataclass
+from typing import Any
+
+from bench import cost
+from bench.stats import median, ms, table
+
+COLD_TARGET = 1.6
+WARM_TARGET = 1.3
+SCALE_TARGET = 1.1
+
+
+@dataclass
+class Run:
+    """Everything one `python -m bench` measured (a section left out is None)."""
+
+    command: str
+    seconds: float
+    cold: Any = None  # (floor Runs, [ColdResult])
+    warm: Any = None  # ([WarmResult], {name: Units})
+    scale: Any = None  # (Seeding, [ScaleResult], [WorkerResult])
+    hashing: Any = None  # [HashResult]
+    compile_ms: float = 0.0
+
+
+def verdict(value: float, target: float) -> str:
+    return "ok" if value <= target else "**over**"
+
+
+# -- the tables ------------------------------------------------------------------------------------
+
+
+def cold_ratio(r: Any) -> float:
+    return median(r.runs.cpu_ratio)
+
+
+def cold_rows(run: Run) -> tuple[list[list[Any]], float, float]:
+    floor, results = run.cold
+    fw, fc = median(floor.wall), median(floor.cpu)
+    rows = []
+    for r in sorted(results, key=cold_ratio, reverse=True):
+        lazy = sorted({m.split(".")[0] if not m.startswith("hellojohn") else m for m in r.probe.lazy})
+        rows.append(
+            [
+                r.function,
+                ", ".join(r.probe.clients) or "none",
+                ", ".join(lazy) or "none",
+                ms(median(r.runs.cpu)),
+                f"{cold_ratio(r):.2f}x",
+                f"{median(r.runs.cpu) / fc:.2f}x",
+                ms(median(r.runs.wall)),
+                f"{median(r.runs.wall_ratio):.2f}x",
+                verdict(cold_ratio(r), COLD_TARGET),
+            ]
+        )
+    return rows, fw, fc
+
+
+def warm_rows(run: Run) -> list[list[Any]]:
+    results, _ = run.warm
+    rows = []
+    for r in results:
+        s = r.scenario
+        rows.append(
+            [
+                s.name,
+                " + ".join(c.split(".")[-1] for c in r.calls),
+                ms(r.p50),
+                ms(r.p95),
+                ms(r.floor_p50),
+                ms(r.floor_p95),
+                f"{r.p50 / r.floor_p50:.2f}x",
+                f"{r.p95 / r.floor_p95:.2f}x",
+                s.argon2 or "",
+                verdict(r.p50 / r.floor_p50, WARM_TARGET),
+            ]
+        )
+    return rows
+
+
+def estimates(run: Run) -> list[cost.Estimate]:
+    results, units = run.warm
+    return [
+        cost.estimate(r.scenario.name, r.memory_mb, r.client_cpu, r.calls, units[r.scenario.name])
+        for r in results
+    ]
+
+
+# -- the document ---------------------------------------------------------------------------------
+
+
+CACHES = [
+    [
+        "API key records, by the key's SHA-256",
+        "`hellojohn/tenancy.py` (`TTLCache`, 4,096 entries)",
+        "`CACHE_TTL_SECONDS`: 60 s (at most 60)",
+        "a revoked or re-scoped key is honoured everywhere within 60 s",
+    ],
+    [
+        "Tenant settings",
+        "`hellojohn/tenancy.py` (`TTLCache`, 1,024 entries)",
+        "60 s, the same setting",
+        "a changed role list, policy or origin list applies within 60 s",
+    ],
+    [
+        "Access-token signing seed",
+        "Powertools parameters (`get_secret`) in `hellojohn/tokens.py`",
+        "`SIGNING_KEY_MAX_AGE_SECONDS`: 300 s",
+        "a rotated seed is picked up within 5 minutes",
+    ],
+    [
+        "The Ed25519 key derived from the seed",
+        "`hellojohn/tokens.py` (`_derived`)",
+        "until the seed changes",
+        "no key derivation per request",
+    ],
+    [
+        "boto3 clients (DynamoDB, SQS, SES, the Secrets Manager provider's)",
+        "`store.client.dynamodb()`, `jobs.sqs()`, `mailer.ses()`, `tokens.secrets_provider()`",
+        "the process",
+        "one connection pool per function instance",
+    ],
+    [
+        "Settings, the Argon2id hasher, the common-password list",
+        "`config.settings()`, `passwords.hasher()`, `passwords._common()`",
+        "the process",
+        "read once",
+    ],
+]
+
+
+def _caches() -> str:
+    return f"""\
+## The caches that make a warm request cheap
+
+{table(["What", "Where", "Lifetime", "Effect"], CACHES)}
+
+Nothing about a user or a session is cached: a session is live while its id is in the user item's
+`sessions` map, and every request that acts on a user reads or conditionally writes that item, so
+revocation takes effect on the next request. The round-trip budgets below hold only with these
+caches warm; a function instance's first request also reads the key and the tenant (+2 GetItem,
+asserted by `test_the_caches_are_what_make_an_admin_read_one_call`) and, where tokens are
+involved, the signing seed (+1 GetSecretValue, `test_the_signing_key_is_read_once_then_cached`).
+"""
+
+
+def _budgets(run: Run) -> str:
+    lines = [
+        "## Round trips per request (enforced by tests/test_round_trips.py)",
+        "",
+        "Counted with a botocore `before-call` hook on every client (tests/awscalls.py), warm, "
+        "without an Idempotency-Key (with one, Powertools' idempotency adds a PutItem and an "
+        "UpdateItem). The tests assert the exact list of calls, so a new call fails even within budget.",
+        "",
+    ]
+    rows = [
+        [
+            "PATCH /v1/users/{id} without an email change; GET /v1/users/{id}; disable; enable; "
+            "admin set password",
+            "1",
+            "1 (UpdateItem or GetItem)",
+        ],
+        ["PATCH /v1/users/{id} with an email change", "2", "2 (GetItem, TransactWriteItems)"],
+        [
+            "GET /v1/auth/me; PATCH /v1/auth/me without an email change",
+            "1",
+            "1 (GetItem; UpdateItem whose condition is the revocation check)",
+        ],
+        ["POST /v1/auth/password/change", "2", "2 (GetItem, UpdateItem)"],
+        ["POST /v1/auth/sign-in", "3", "3 (GetItem claim, GetItem user, TransactWriteItems)"],
+        [
+            "revoking N sessions (functions/session_cleanup)",
+            "⌈N/25⌉ writes + 1 query per page",
+            "⌈N/25⌉ BatchWriteItem, no query (the job names the sessions)",
+        ],
+        [
+            "not budgeted: POST /v1/users; GET /v1/users; find by email; refresh; sign-out; JWKS",
+            "-",
+            "1; 2; 2; 2; 1; 0",
+        ],
+    ]
+    lines.append(table(["Request", "Budget", "Reached"], rows))
+    if run.warm:
+        results, _ = run.warm
+        lines += [
+            "",
+            "The benchmark's own count of the measured requests (same hook): "
+            + "; ".join(f"{r.scenario.name}: {len(r.calls)}" for r in results)
+            + ".",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _cold(run: Run) -> str:
+    rows, fw, fc = cold_rows(run)
+    floor, results = run.cold
+    n = len(results[0].runs.cpu) if results else 0
+    out = f"""\
+## Cold start
+
+Each function in a fresh process of the venv's Python, with its template.yaml environment and
+`PYTHONPATH=layers/shared` (a copy without `__pycache__`: Lambda's /opt is read-only and `sam build`
+ships no `.pyc`, so the layer's modules are compiled at every cold start, here too), doing:
+
+1. `import app` from its CodeUri folder, as Lambda's init does;
+2. creating the AWS clients its first request creates, the way the service creates them;
+3. importing the modules its first request imports lazily, so that a lazy import only counts as a
+   saving when the first request really does without the module.
+
+Steps 2 and 3 come from a probe: once per function, a fresh process imports the handler, serves one
+typical successful request against a moto server, and reports the clients it created and the
+modules it imported (packages any process has after `import boto3` and one AWS call are left out).
+Every process ends with `os._exit(0)`: interpreter teardown is not part of a cold start.
+
+Floor: `import boto3; boto3.client("dynamodb")` in a fresh process, run {len(floor.cpu)} times: once
+after every second function run. {n} runs per function, in a shuffled order each round. Each run is
+divided by the mean of the floor runs just before and after it, and the ratio is the median of
+those (the medians of all runs are shown too: "median/median"). It is judged on CPU time (user +
+system) of the process, which a busy machine inflates far less than wall time; wall time is shown
+too. Floor medians: CPU {ms(fc)} ms, wall {ms(fw)} ms. Target: ≤ {COLD_TARGET}x for every function.
+
+"""
+    out += table(
+        [
+            "Function",
+            "Clients",
+            "First request imports",
+            "CPU p50 ms",
+            "CPU ratio",
+            "Wall p50 ms",
+            "Wall ratio",
+            "Target",
+        ],
+        rows,
+    )
+    if run.compile_ms:
+        out += (
+            f"\n\nCompiling all of the layer's own modules (what a `.pyc`-less layer costs at most) takes "
+            f"{run.compile_ms:.0f} ms of CPU here; a function compiles the part it imports.\n"
+        )
+    return out + "\n"
+
+
+def _warm(run: Run) -> str:
+    out = f"""\
+## Warm overhead
+
+Each endpoint's handler, called in-process with an API Gateway event (built before the clock
+starts), against moto (mock_aws) in the same process; its floor is the same boto3 calls made bare
+by a plain client against the same moto, on the same items, with the same expressions (and, where
+the endpoint hashes or verifies a password, the same Argon2id work at the same parameters,
+otherwise the ratio would be Argon2id's). The run checks that each floor makes exactly the calls
+its handler makes. Handler and floor alternate request by request after 3 warm-up requests.
+moto is made lean for the benchmark (bench/motolean.py: it would otherwise copy the whole table
+before every transaction and keep a stream record per write, server-side costs real DynamoDB
+does not have, which would inflate the floor and hide overhead). Target: p50 ≤ {WARM_TARGET}x.
+
+"""
+    out += table(
+        [
+            "Endpoint",
+            "Calls",
+            "p50 ms",
+            "p95 ms",
+            "floor p50",
+            "floor p95",
+            "p50 ratio",
+            "p95 ratio",
+            "Argon2id in both",
+            "Target",
+        ],
+        warm_rows(run),
+    )
+    return out + "\n"
+
+
+def _scale(run: Run) -> str:
+    seeding, results, workers = run.scale
+    rows = []
+    for r in results:
+        rows.append(
+            [
+                r.name,
+                "/".join(str(c) for c in sorted(r.calls_small)),
+                "/".join(str(c) for c in sorted(r.calls_big)),
+                ms(median(r.small)),
+                ms(median(r.big)),
+                f"{r.ratio:.2f}x",
+                verdict(r.ratio, SCALE_TARGET),
+            ]
+        )
+    total = seeding.users + 10
+    out = f"""\
+## Scale: 10 users against {total:,} in one tenant
+
+The same tenant, the same 10 users made through the API, and {seeding.users:,} more seeded as the
+items the store writes (`hellojohn.store.users.user_item` and the email claim). Seeding through
+`batch_write_item` runs at {seeding.sample_seconds / seeding.sample_users * 1000:.2f} ms per user
+in moto (measured on {seeding.sample_users} users: all of them would take about
+{seeding.batch_write_estimate:.0f} s); the rest went straight into moto's backend in
+{seeding.backend_seconds:.1f} s. The seeded items are swapped in and out of the table between rounds,
+so both populations are measured interleaved. Target: p50 ratio ≤ {SCALE_TARGET}x.
+
+"""
+    out += table(
+        [
+            "Request",
+            "Calls (10)",
+            f"Calls ({total:,})",
+            "p50 ms (10)",
+            f"p50 ms ({total:,})",
+            "Ratio",
+            "Target",
+        ],
+        rows,
+    )
+    out += "\n\nNo request reads a tenant-wide partition: each works on one user's item collection (and an "
+    out += "email claim when the address moves), so nothing grows with the tenant. Listing pages through "
+    out += "GSI1 by cursor; moto evaluates an index query by scanning the table, so listing is not "
+    out += "timed here.\n\n"
+    out += "The revocation worker (functions/session_cleanup), for the jobs the stream makes of a revocation "
+    out += "(at most 500 sessions a job):\n\n"
+    out += table(
+        ["Sessions revoked", "BatchWriteItem", "Budget ⌈N/25⌉", "Query", "Worker time ms"],
+        [[w.sessions, w.writes, math.ceil(w.sessions / 25), w.queries, ms(w.seconds)] for w in workers],
+    )
+    return out + "\n"
+
+
+def _hashing(run: Run) -> str:
+    results = run.hashing
+    floor = results[0]
+    rows = [
+        [
+            r.label,
+            f"m={r.memory_kib} KiB, t={r.time_cost}, p={r.parallelism}",
+            ms(r.hash_p50),
+            ms(r.verify_p50),
+            f"{r.hash_p50 / floor.hash_p50:.2f}x",
+        ]
+        for r in results
+    ]
+    return (
+        "## Argon2id\n\nMedians of interleaved runs on this machine, one core. The service uses OWASP's "
+        "minimum (ratio 1.0 by construction); the other rows are what a stronger setting would cost. Lambda "
+        "gives a function CPU in proportion to memory (one vCPU at 1,769 MB), so at the 1,024 MB the "
+        "hashing functions have, expect about 1.7x these times; a stronger setting would want more memory "
+        "to keep sign-in latency where it is.\n\n"
+        + table(["Setting", "Parameters", "Hash p50 ms", "Verify p50 ms", "vs floor"], rows)
+        + "\n"
+    )
+
+
+COST_HEADER = [
+    "Endpoint",
+    "MB",
+    "CPU ms here",
+    "Lambda CPU ms",
+    "Calls ms",
+    "Billed ms",
+    "RRU",
+    "WRU",
+    "Lambda $",
+    "API GW $",
+    "DynamoDB $",
+    "Total $/M",
+]
+
+
+def _cost(run: Run) -> str:
+    ests = estimates(run)
+    rows = []
+    for e in ests:
+        rows.append(
+            [
+                e.name,
+                e.memory_mb,
+                f"{e.cpu_ms:.1f}",
+                f"{e.lambda_cpu_ms:.0f}",
+                f"{e.network_ms:.0f}",
+                e.billed_ms,
+                f"{e.units.rru:g}",
+                f"{e.units.wru:g}",
+                f"{e.lambda_usd:.3f}",
+                f"{e.api_usd:.2f}",
+                f"{e.ddb_usd:.3f}",
+                f"**{e.total:.2f}**",
+            ]
+        )
+    first = ests[0]
+    share = cost.cpu_share(first.memory_mb)
+    latency = ", ".join(f"{k} {v:g} ms" for k, v in cost.LATENCY_MS.items())
+    units_detail = "\n".join(f"- {e.name}: {e.units.detail}" for e in ests)
+    return f"""\
+## Cost per million requests
+
+Assumptions, stated so they can be checked and changed (bench/cost.py): region us-east-1, public
+list prices as of {cost.PRICE_DATE}, no free tier, first pricing tier:
+
+- API Gateway REST API: ${cost.API_GATEWAY_REST_PER_M:.2f} per million requests.
+- Lambda on arm64: ${cost.LAMBDA_ARM64_GB_SECOND} per GB-second (billed per 1 ms), plus
+  ${cost.LAMBDA_REQUEST_PER_M:.2f} per million requests.
+- DynamoDB on-demand: ${cost.DDB_RRU_PER_M} per million read request units, ${cost.DDB_WRU_PER_M} per
+  million write request units. A strongly consistent read is 1 RRU per 4 KB (eventually consistent:
+  half), a write 1 WRU per 1 KB; every action of a transaction costs twice (a ConditionCheck too,
+  as a write); a new user's GSI1 entry is one more WRU.
+- Duration: the handler's own CPU time measured here (warm p50, moto's share taken out), scaled by
+  Lambda's CPU share at the function's MemorySize from template.yaml (memory / 1,769 MB, at most 1),
+  plus an assumed in-region round trip per AWS call ({latency}).
+
+Example, {first.name}: {first.cpu_ms:.1f} ms of CPU / {share:.3f} (the CPU share at {first.memory_mb} MB)
+= {first.lambda_cpu_ms:.0f} ms, + {first.network_ms:.0f} ms for its calls = {first.billed_ms} ms billed;
+{first.memory_mb}/1024 GB x {first.billed_ms / 1000:.3f} s x ${cost.LAMBDA_ARM64_GB_SECOND} x 10⁶
++ $0.20 = ${first.lambda_usd:.3f}; DynamoDB {first.units.rru:g} RRU x $0.125
++ {first.units.wru:g} WRU x $0.625 = ${first.ddb_usd:.3f}; API Gateway $3.50: ${first.total:.2f} per million.
+
+{table(COST_HEADER, rows)}
+
+API Gateway is most of the bill for every endpoint but the Argon2id ones, where the 1,024 MB
+functions' hashing time dominates Lambda's share. Request units per request, from the item sizes in
+this run:
+
+{units_detail}
+
+### Throughput ceiling per tenant
+
+DynamoDB serves at most 3,000 RRU/s and 1,000 WRU/s per partition. What each request touches
+(store/__init__.py): the user's own item collection `TNT#{{tid}}#USR#{{uid}}` (the user item and its
+session items), an email claim `TNT#{{tid}}#EMAIL#{{email}}` when an address is created or moves, the
+API key and tenant items (read, cached 60 s per function instance), and GSI1's `TNT#{{tid}}#USERS`
+partition, the only tenant-wide one, written only when a user is created (one entry of well under
+1 KB: 1 WRU). So:
+
+- creating users: at most about 1,000 a second per tenant (GSI1's partition; an index that cannot keep
+  up throttles the table's writes);
+- everything else scales with the number of users, not the tenant: one user's item takes about
+  1,000 ÷ (WRU per write) writes a second (a 1 KB user item: ~1,000 admin updates/s or ~160 sign-ins/s
+  on one account, each sign-in being a transaction of the user item and a session item) and 3,000
+  strongly consistent reads a second;
+- the cached key and tenant reads are at most 2 per function instance per minute;
+- so the ceiling a tenant meets first is not in the key design: it is the API's stage throttle in
+  template.yaml (1,000 requests/s steady, 2,000 burst, shared by every tenant), the account's Lambda
+  concurrency (1,000 by default) and the table's on-demand limits (40,000 RRU and WRU a second by
+  default; a new on-demand table starts at about 4,000 WRU/12,000 RRU and adapts to twice its
+  previous peak).
+"""
+
+
+def _changes() -> str:
+    return """\
+## What the numbers changed in the code
+
+- `hellojohn/tokens.py`: Powertools' Secrets Manager provider gets a client on boto3's default
+  session (`secrets_provider()`). On its own it built a second boto3 session, which reloads the
+  SDK's endpoint and partition data: +0.15 of the floor for every function that touches a token,
+  the largest single cold-start cost the probe found.
+- `hellojohn/passwords.py`: `argon2` is imported on first use, so only the functions that hash or
+  verify a password import it; `hellojohn/ids.py`: `ulid` likewise (its import reads package
+  metadata). Together about 0.01 of the floor for the other functions.
+- `template.yaml`: `PYDANTIC_DISABLE_PLUGINS: "true"` in the functions' environment (pydantic would
+  otherwise scan every installed distribution for plugins when it builds the first model).
+- Already lazy before: `phonenumbers` and `email_validator` (only when a phone number or an address
+  is validated), `jwt` and Powertools parameters (only with tokens), every boto3 client.
+
+Where the rest goes, from a one-off count of instructions with `valgrind --tool=callgrind` (which a
+busy machine cannot disturb; not part of `make bench`), in fractions of the floor's 1.75 billion:
+Powertools' event handler plus pydantic (import and first model) +0.29, the architecture's share;
+the layer's own modules +0.16 for GET /v1/users/{id} and +0.18 for refresh (whose `account` module
+brings the sign-in and password flows along), about half of it compiling them; `jwt`, Powertools
+parameters and the Secrets Manager client +0.04. So GET /v1/users/{id} counts 1.44 and refresh 1.50.
+The compiling is the largest part left that the code controls: `sam build` ships no bytecode for
+the layer and /opt is read-only, so it happens at every cold start; a layer built with precompiled
+`.pyc` files (`compileall --invalidation-mode checked-hash`, a makefile build) takes 0.07-0.08 off
+every function (1.37 and 1.42 counted). Deferring the build of the pydantic models a function does
+not use (`defer_build`) would take about 0.02 more.
+"""
+
+
+def document(run: Run) -> str:
+    parts = [
+        f"""\
+# Performance
+
+Every figure is a ratio against a floor measured in the same run. Reproduce with `make bench`
+(`{run.command}`); the run took {run.seconds / 60:.1f} min on {platform.machine()}, Python
+{platform.python_version()}, {_cpus()} CPUs, and rewrote this file. The round-trip budgets are
+enforced by the test suite (tests/test_round_trips.py); the benchmarks are not part of it.
+""",
+        _summary(run),
+        _budgets(run),
+        _caches(),
+    ]
+    if run.cold:
+        parts.append(_cold(run))
+    if run.warm:
+        parts.append(_warm(run))
+    if run.scale:
+        parts.append(_scale(run))
+    if run.hashing:
+        parts.append(_hashing(run))
+    if run.warm:
+        parts.append(_cost(run))
+    parts.append(_changes())
+    return "\n".join(parts)
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 0
+
+
+def _summary(run: Run) -> str:
+    rows = []
+    if run.cold:
+        _, results = run.cold
+        worst = max(results, key=cold_ratio)
+        ratio = cold_ratio(worst)
+        rows.append(
+            [
+                "Cold start, worst function (CPU)",
+                f"{ratio:.2f}x ({worst.function})",
+                f"≤ {COLD_TARGET}x",
+                verdict(ratio, COLD_TARGET),
+            ]
+        )
+    if run.warm:
+        results, _ = run.warm
+        worst_w = max(results, key=lambda r: r.p50 / r.floor_p50)
+        ratio = worst_w.p50 / worst_w.floor_p50
+        rows.append(
+            [
+                "Warm overhead, worst endpoint (p50)",
+                f"{ratio:.2f}x ({worst_w.scenario.name})",
+                f"≤ {WARM_TARGET}x",
+                verdict(ratio, WARM_TARGET),
+            ]
+        )
+    if run.scale:
+        _, sresults, _ = run.scale
+        worst_s = max(sresults, key=lambda r: r.ratio)
+        rows.append(
+            [
+                "Scale 10 → 100k users, worst request (p50)",
+                f"{worst_s.ratio:.2f}x ({worst_s.name})",
+                f"≤ {SCALE_TARGET}x",
+                verdict(worst_s.ratio, SCALE_TARGET),
+            ]
+        )
+    if run.hashing:
+        floor_h = run.hashing[0]
+        service = next(r for r in run.hashing if "service" in r.label)
+        rows.append(
+            [
+                "Argon2id at the service's parameters",
+                f"{service.hash_p50 / floor_h.hash_p50:.2f}x "
+                f"(hash {ms(service.hash_p50)} ms, verify {ms(service.verify_p50)} ms)",
+                "OWASP minimum",
+                "ok"
+                if (service.memory_kib, service.time_cost) >= (floor_h.memory_kib, floor_h.time_cost)
+                else "**under**",
+            ]
+        )
+    return "## Summary\n\n" + table(["Figure", "Measured", "Target", ""], rows) + "\n"
+
+
+def console(run: Run) -> str:
+    """The tables, for the terminal."""
+    out = [_summary(run)]
+    if run.cold:
+        rows, _, _ = cold_rows(run)
+        out.append(
+            table(
+                ["Function", "Clients", "Lazy", "CPU ms", "CPU x", "med/med", "Wall ms", "Wall x", "Target"],
+                rows,
+            )
+        )
+    if run.warm:
+        out.append(
+            table(
+                [
+                    "Endpoint",
+                    "Calls",
+                    "p50",
+                    "p95",
+                    "floor p50",
+                    "floor p95",
+                    "p50 x",
+                    "p95 x",
+                    "Argon2id",
+                    "Target",
+                ],
+                warm_rows(run),
+            )
+        )
+    if run.scale:
+        out.append(_scale(run))
+    if run.hashing:
+        out.append(_hashing(run))
+    if run.warm:
+        ests = estimates(run)
+        out.append(table(["Endpoint", "$/M total"], [[e.name, f"{e.total:.2f}"] for e in ests]))
+    return "\n\n".join(out)

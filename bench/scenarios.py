@@ -1,0 +1,563 @@
+"""The measured requests, each with its floor: the same boto3 calls made bare against the same moto.
+
+A floor does what the endpoint cannot avoid doing: the same DynamoDB operations on the same items
+with the same expressions (and, where the endpoint hashes or verifies a password, the same Argon2id
+work at the same parameters, or the ratio would measure Argon2id, not the handler). Everything else
+the handler does (routing, validation, auth, the caches, building items, the response) is overhead.
+`bench.warm` checks that each floor makes exactly the calls its handler makes.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from argon2 import PasswordHasher
+
+from bench import lambdas
+
+PASSWORD = "Correct-Horse-42"
+Request = tuple[str, str, Any, dict[str, str]]
+
+
+@dataclass
+class Person:
+    uid: str
+    email: str
+    password: str = PASSWORD
+    access: str = ""
+    refresh: str = ""
+    sid: str = ""
+
+
+@dataclass
+class World:
+    """A tenant with its keys and a few users, made through the API; a bare client beside it."""
+
+    tid: str
+    secret_key: str
+    publishable_key: str
+    table: str
+    people: dict[str, Person]
+    ddb: Any
+    hasher: PasswordHasher
+    state: dict[str, Any] = field(default_factory=dict)
+
+    def admin(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.secret_key}", "X-Tenant-ID": self.tid}
+
+    def public(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.publishable_key}", "X-Tenant-ID": self.tid}
+
+    def user(self, name: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.people[name].access}"}
+
+    # keys, spelled as the store spells them (hellojohn.store.keys)
+    def user_key(self, name: str) -> dict[str, Any]:
+        from hellojohn.store import keys
+
+        return keys.user(self.tid, self.people[name].uid)
+
+    def claim_key(self, email: str) -> dict[str, Any]:
+        from hellojohn.store import keys
+
+        return keys.email_claim(self.tid, email.lower())
+
+
+def sign_in(w: World, name: str) -> None:
+    p = w.people[name]
+    reply = lambdas.call("POST", "/v1/auth/sign-in", {"email": p.email, "password": p.password}, w.public())
+    if reply.status != 200:
+        raise RuntimeError(f"sign-in for {name}: {reply.status} {reply.body}")
+    s = reply.body["session"]
+    p.access, p.refresh, p.sid = s["access_token"], s["refresh_token"], s["id"]
+
+
+def build_world(names: tuple[str, ...] = ("alice", "bob", "carol", "pat", "pam")) -> World:
+    """Inside `lambdas.moto_env()`."""
+    import boto3
+    from hellojohn import provisioning
+    from hellojohn.config import settings
+
+    t = provisioning.create_tenant(
+        "Bench", live=False, email_from="no-reply@bench.test", verify_url_base="https://bench.test/verify"
+    )
+    w = World(
+        tid=t.tenant.id,
+        secret_key=t.secret_key,
+        publishable_key=t.publishable_key,
+        table=settings().table_name,
+        people={},
+        ddb=boto3.client("dynamodb"),
+        hasher=PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1),
+    )
+    for name in names:
+        email = f"{name}@example.com"
+        reply = lambdas.call(
+            "POST", "/v1/users", {"email": email, "password": PASSWORD, "name": name.title()}, w.admin()
+        )
+        if reply.status != 201:
+            raise RuntimeError(f"creating {name}: {reply.status} {reply.body}")
+        w.people[name] = Person(reply.body["id"], email)
+    for name in ("alice", "pat", "pam"):
+        if name in w.people:
+            sign_in(w, name)
+    return w
+
+
+# -- bare building blocks -------------------------------------------------------------------------
+
+
+def _now() -> int:
+    import time
+
+    return int(time.time())
+
+
+def _n(value: int) -> dict[str, str]:
+    return {"N": str(value)}
+
+
+def bare_get(w: World, key: dict[str, Any]) -> dict[str, Any]:
+    return dict(w.ddb.get_item(TableName=w.table, Key=key, ConsistentRead=True).get("Item") or {})
+
+
+def bare_update(
+    w: World,
+    key: dict[str, Any],
+    sets: dict[str, dict[str, Any]],
+    removes: tuple[str, ...] = (),
+    conditions: tuple[str, ...] = (),
+    names: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    touch: bool = True,
+) -> dict[str, Any]:
+    """One UpdateItem in the shape the store writes (version bump, conditions, ALL_NEW)."""
+    all_names = {"#pk": "PK", **(names or {})}
+    all_values = dict(values or {})
+    parts = []
+    if touch:
+        all_names.update({"#version": "version", "#updated_at": "updated_at"})
+        all_values.update({":one": _n(1), ":now": _n(_now())})
+        parts += ["#version = #version + :one", "#updated_at = :now"]
+    for i, (attr, value) in enumerate(sets.items()):
+        all_names[f"#p{i}"] = attr
+        all_values[f":v{i}"] = value
+        parts.append(f"#p{i} = :v{i}")
+    expr = "SET " + ", ".join(parts)
+    if removes:
+        expr += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(removes)))
+        all_names.update({f"#r{i}": attr for i, attr in enumerate(removes)})
+    out = w.ddb.update_item(
+        TableName=w.table,
+        Key=key,
+        UpdateExpression=expr,
+        ConditionExpression=" AND ".join(["attribute_exists(#pk)", *conditions]),
+        ExpressionAttributeNames=all_names,
+        ExpressionAttributeValues=all_values,
+        ReturnValues="ALL_NEW",
+        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+    )
+    return dict(out["Attributes"])
+
+
+# -- the scenarios ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Scenario:
+    name: str
+    function: str  # logical id in template.yaml
+    budget: int | None  # the issue's round-trip budget (None: none set)
+    request: Callable[[World, int], Request]
+    floor: Callable[[World, int], None]
+    iterations: int = 200
+    after: Callable[[World, int, lambdas.Reply], None] | None = None  # untimed, after the handler
+    prepare: Callable[[World, int], None] | None = None  # untimed, before the floor
+    status: int = 200
+    argon2: str = ""  # the Argon2id work inside the floor
+
+
+def _patch_email_floor(w: World, i: int) -> None:
+    item = bare_get(w, w.user_key("carol"))
+    new = f"carol+f{i}@example.com"
+    names = {"#pk": "PK", "#version": "version", "#updated_at": "updated_at"}
+    names.update(
+        {f"#p{k}": a for k, a in enumerate(("pending_email", "pending_change_id", "pending_requested_at"))}
+    )
+    names.update({"#r0": "pending_token_hash", "#r1": "pending_expires_at"})
+    w.ddb.transact_write_items(
+        TransactItems=[
+            {
+                "Update": {
+                    "TableName": w.table,
+                    "Key": w.user_key("carol"),
+                    "UpdateExpression": "SET #version = #version + :one, #updated_at = :now, #p0 = :v0, "
+                    "#p1 = :v1, #p2 = :v2 REMOVE #r0, #r1",
+                    "ConditionExpression": "attribute_exists(#pk) AND (#version = :expected_version)",
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": {
+                        ":one": _n(1),
+                        ":now": _n(_now()),
+                        ":v0": {"S": new},
+                        ":v1": {"S": f"chg_{i:026d}"},
+                        ":v2": _n(_now()),
+                        ":expected_version": item["version"],
+                    },
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            },
+            {
+                "ConditionCheck": {
+                    "TableName": w.table,
+                    "Key": w.claim_key(new),
+                    "ConditionExpression": "attribute_not_exists(PK) OR user_id = :uid",
+                    "ExpressionAttributeValues": {":uid": {"S": w.people["carol"].uid}},
+                }
+            },
+        ]
+    )
+
+
+def _password_change_request(w: World, i: int) -> Request:
+    current, new = (PASSWORD, "Brand-New-Pass-1") if i % 2 == 0 else ("Brand-New-Pass-1", PASSWORD)
+    return (
+        "POST",
+        "/v1/auth/password/change",
+        {"current_password": current, "new_password": new},
+        w.user("pat"),
+    )
+
+
+def _password_change_floor(w: World, i: int) -> None:
+    current, new = (PASSWORD, "Brand-New-Pass-1") if i % 2 == 0 else ("Brand-New-Pass-1", PASSWORD)
+    item = bare_get(w, w.user_key("pam"))
+    w.hasher.verify(item["password_hash"]["S"], current)
+    bare_update(
+        w,
+        w.user_key("pam"),
+        {"password_hash": {"S": w.hasher.hash(new)}},
+        conditions=("(#version = :expected_version)", "(attribute_exists(#sessions.#cur_sid))"),
+        names={"#sessions": "sessions", "#cur_sid": w.people["pam"].sid},
+        values={":expected_version": item["version"]},
+    )
+
+
+def _sign_in_floor(w: World, i: int) -> None:
+    from hellojohn import ids
+    from hellojohn.store import keys
+
+    claim = bare_get(w, w.claim_key("alice@example.com"))
+    item = bare_get(w, keys.user(w.tid, claim["user_id"]["S"]))
+    w.hasher.verify(item["password_hash"]["S"], PASSWORD)
+    sid = ids.new_id("ses")
+    now = _now()
+    w.ddb.transact_write_items(
+        TransactItems=[
+            {
+                "Update": {
+                    "TableName": w.table,
+                    "Key": w.user_key("alice"),
+                    "UpdateExpression": "SET #version = #version + :one, #updated_at = :now, "
+                    "#p0 = :v0, #p1.#k1 = :v1",
+                    "ConditionExpression": "attribute_exists(#pk) AND (#version = :expected_version) "
+                    "AND (#disabled = :false)",
+                    "ExpressionAttributeNames": {
+                        "#pk": "PK",
+                        "#version": "version",
+                        "#updated_at": "updated_at",
+                        "#p0": "last_sign_in_at",
+                        "#p1": "sessions",
+                        "#k1": sid,
+                        "#disabled": "disabled",
+                    },
+                    "ExpressionAttributeValues": {
+                        ":one": _n(1),
+                        ":now": _n(now),
+                        ":v0": _n(now),
+                        ":v1": _n(now + 30 * 86400),
+                        ":expected_version": item["version"],
+                        ":false": {"BOOL": False},
+                    },
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": w.table,
+                    "Item": {
+                        "PK": w.user_key("alice")["PK"],
+                        "SK": {"S": f"SES#{sid}"},
+                        "session_id": {"S": sid},
+                        "user_id": {"S": w.people["alice"].uid},
+                        "tenant_id": {"S": w.tid},
+                        "refresh_hash": {"S": "h" * 43},
+                        "created_at": _n(now),
+                        "expires_at": _n(now + 30 * 86400),
+                        "ttl": _n(now + 30 * 86400),
+                    },
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
+        ]
+    )
+
+
+def _create_floor(w: World, i: int) -> None:
+    items = w.state.pop("create_items")
+    w.ddb.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": w.table, "Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
+            for item in items
+        ]
+    )
+
+
+def prepare_create_floor(w: World, i: int) -> None:
+    """The two items a create writes, built before the floor's clock starts."""
+    from hellojohn import ids
+    from hellojohn.records import User
+    from hellojohn.store.users import user_item
+
+    now = _now()
+    user = User(
+        id=ids.new_id("usr"), tenant_id=w.tid, email=f"floor{i}@example.com", created_at=now, updated_at=now
+    )
+    claim = {**w.claim_key(user.email), "user_id": {"S": user.id}}
+    w.state["create_items"] = [user_item(user), claim]
+
+
+def _list_floor(w: World, i: int) -> None:
+    from hellojohn.store import keys
+
+    out = w.ddb.query(
+        TableName=w.table,
+        IndexName="GSI1",
+        KeyConditionExpression="GSI1PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": keys.users_index_pk(w.tid)}},
+        Limit=21,
+    )
+    uids = [item["GSI1SK"]["S"] for item in out["Items"]][:20]
+    w.ddb.batch_get_item(
+        RequestItems={w.table: {"Keys": [keys.user(w.tid, u) for u in uids], "ConsistentRead": True}}
+    )
+
+
+def _refresh_after(w: World, i: int, reply: lambdas.Reply) -> None:
+    w.people["alice"].refresh = reply.body["session"]["refresh_token"]
+
+
+def prepare_refresh_floor(w: World, i: int) -> None:
+    """A second session of alice's for the floor to rotate (the handler rotates her first one)."""
+    from hellojohn import secrets
+
+    if "floor_sid" not in w.state:
+        reply = lambdas.call(
+            "POST", "/v1/auth/sign-in", {"email": "alice@example.com", "password": PASSWORD}, w.public()
+        )
+        session = reply.body["session"]
+        w.state["floor_sid"] = session["id"]
+        w.state["floor_refresh_hash"] = secrets.digest(session["refresh_token"].split(".")[2])
+
+
+def _refresh_floor(w: World, i: int) -> None:
+    from hellojohn import secrets
+    from hellojohn.store import keys
+
+    sid = w.state["floor_sid"]
+    old = w.state["floor_refresh_hash"]
+    new = secrets.digest(f"floor-secret-{i}")
+    session_key = keys.session(w.tid, w.people["alice"].uid, sid)
+    w.ddb.batch_get_item(
+        RequestItems={w.table: {"Keys": [w.user_key("alice"), session_key], "ConsistentRead": True}}
+    )
+    w.ddb.transact_write_items(
+        TransactItems=[
+            {
+                "Update": {
+                    "TableName": w.table,
+                    "Key": session_key,
+                    "UpdateExpression": "SET refresh_hash = :new, previous_refresh_hash = :old, "
+                    "expires_at = :exp, #ttl = :exp",
+                    "ConditionExpression": "refresh_hash = :old",
+                    "ExpressionAttributeNames": {"#ttl": "ttl"},
+                    "ExpressionAttributeValues": {":new": {"S": new}, ":old": {"S": old}, ":exp": _n(2**31)},
+                }
+            },
+            {
+                "ConditionCheck": {
+                    "TableName": w.table,
+                    "Key": w.user_key("alice"),
+                    "ConditionExpression": "attribute_exists(#s.#sid) AND #d = :false",
+                    "ExpressionAttributeNames": {"#s": "sessions", "#sid": sid, "#d": "disabled"},
+                    "ExpressionAttributeValues": {":false": {"BOOL": False}},
+                }
+            },
+        ]
+    )
+    w.state["floor_refresh_hash"] = new
+
+
+def scenarios(hash_iterations: int = 30, iterations: int = 200) -> list[Scenario]:
+    def uid(w: World, name: str) -> str:
+        return w.people[name].uid
+
+    fast = iterations
+    slow = hash_iterations
+    return [
+        Scenario(
+            "GET /v1/users/{id}",
+            "UsersGetFunction",
+            1,
+            lambda w, i: ("GET", f"/v1/users/{uid(w, 'bob')}", None, w.admin()),
+            lambda w, i: (bare_get(w, w.user_key("bob")), None)[1],
+            fast,
+        ),
+        Scenario(
+            "PATCH /v1/users/{id} (name)",
+            "UsersUpdateFunction",
+            1,
+            lambda w, i: ("PATCH", f"/v1/users/{uid(w, 'bob')}", {"name": f"Bob {i}"}, w.admin()),
+            lambda w, i: (bare_update(w, w.user_key("bob"), {"name": {"S": f"Bob {i}"}}), None)[1],
+            fast,
+        ),
+        Scenario(
+            "PATCH /v1/users/{id} (email)",
+            "UsersUpdateFunction",
+            2,
+            lambda w, i: (
+                "PATCH",
+                f"/v1/users/{uid(w, 'carol')}",
+                {"email": f"carol+{i}@example.com"},
+                w.admin(),
+            ),
+            _patch_email_floor,
+            fast,
+        ),
+        Scenario(
+            "POST /v1/users/{id}/disable",
+            "UsersDisableFunction",
+            1,
+            lambda w, i: ("POST", f"/v1/users/{uid(w, 'bob')}/disable", None, w.admin()),
+            lambda w, i: (
+                bare_update(w, w.user_key("bob"), {"disabled": {"BOOL": True}, "disabled_at": _n(_now())}),
+                None,
+            )[1],
+            fast,
+        ),
+        Scenario(
+            "POST /v1/users/{id}/enable",
+            "UsersEnableFunction",
+            1,
+            lambda w, i: ("POST", f"/v1/users/{uid(w, 'bob')}/enable", None, w.admin()),
+            lambda w, i: (
+                bare_update(w, w.user_key("bob"), {"disabled": {"BOOL": False}}, removes=("disabled_at",)),
+                None,
+            )[1],
+            fast,
+        ),
+        Scenario(
+            "POST /v1/users/{id}/password",
+            "UsersSetPasswordFunction",
+            1,
+            lambda w, i: (
+                "POST",
+                f"/v1/users/{uid(w, 'bob')}/password",
+                {"password": f"Brand-New-Pass-{i}"},
+                w.admin(),
+            ),
+            lambda w, i: (
+                bare_update(
+                    w,
+                    w.user_key("bob"),
+                    {"password_hash": {"S": w.hasher.hash(f"Brand-New-Pass-{i}")}},
+                    conditions=("(#email_key <> :not_email)",),
+                    names={"#email_key": "email_key"},
+                    values={":not_email": {"S": f"brand-new-pass-{i}"}},
+                ),
+                None,
+            )[1],
+            slow,
+            argon2="1 hash",
+        ),
+        Scenario(
+            "GET /v1/auth/me",
+            "AuthMeFunction",
+            1,
+            lambda w, i: ("GET", "/v1/auth/me", None, w.user("alice")),
+            lambda w, i: (bare_get(w, w.user_key("alice")), None)[1],
+            fast,
+        ),
+        Scenario(
+            "PATCH /v1/auth/me (name)",
+            "AuthMeUpdateFunction",
+            1,
+            lambda w, i: ("PATCH", "/v1/auth/me", {"name": f"Alice {i}"}, w.user("alice")),
+            lambda w, i: (
+                bare_update(
+                    w,
+                    w.user_key("alice"),
+                    {"name": {"S": f"Alice {i}"}},
+                    conditions=("(attribute_exists(#sessions.#cur_sid))",),
+                    names={"#sessions": "sessions", "#cur_sid": w.people["alice"].sid},
+                ),
+                None,
+            )[1],
+            fast,
+        ),
+        Scenario(
+            "POST /v1/auth/password/change",
+            "AuthPasswordChangeFunction",
+            2,
+            _password_change_request,
+            _password_change_floor,
+            slow,
+            argon2="1 verify + 1 hash",
+        ),
+        Scenario(
+            "POST /v1/auth/sign-in",
+            "AuthSignInFunction",
+            3,
+            lambda w, i: (
+                "POST",
+                "/v1/auth/sign-in",
+                {"email": "alice@example.com", "password": PASSWORD},
+                w.public(),
+            ),
+            _sign_in_floor,
+            slow,
+            argon2="1 verify",
+        ),
+        Scenario(
+            "POST /v1/auth/refresh",
+            "AuthRefreshFunction",
+            None,
+            lambda w, i: (
+                "POST",
+                "/v1/auth/refresh",
+                {"refresh_token": w.people["alice"].refresh},
+                w.public(),
+            ),
+            _refresh_floor,
+            fast,
+            after=_refresh_after,
+            prepare=prepare_refresh_floor,
+        ),
+        Scenario(
+            "POST /v1/users",
+            "UsersCreateFunction",
+            None,
+            lambda w, i: ("POST", "/v1/users", {"email": f"new{i}@example.com", "name": "New"}, w.admin()),
+            _create_floor,
+            fast,
+            status=201,
+            prepare=prepare_create_floor,
+        ),
+        Scenario(
+            "GET /v1/users",
+            "UsersListFunction",
+            None,
+            lambda w, i: ("GET", "/v1/users?limit=20", None, w.admin()),
+            _list_floor,
+            max(20, fast // 4),
+        ),
+    ]

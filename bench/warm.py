@@ -1,0 +1,154 @@
+"""Warm overhead: each endpoint's handler latency against its floor, the same boto3 calls made bare.
+
+In-process moto (mock_aws). Handler and floor alternate, request by request, after a few warm-up
+requests, so both see the same machine. Time spent inside moto itself is measured too (its
+`before-send` stub), so the cost model can replace moto with real DynamoDB latencies.
+"""
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench import lambdas
+from bench.scenarios import Scenario, World, build_world, scenarios
+from bench.stats import median, pct
+from tests.awscalls import counting
+
+WARM_UP = 3
+
+
+class MotoClock:
+    """Seconds spent inside moto's request stub (the 'server' side of every call)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    @contextmanager
+    def installed(self) -> Iterator["MotoClock"]:
+        from moto.core.botocore_stubber import BotocoreStubber
+
+        original = BotocoreStubber.__call__
+        clock = self
+
+        def timed(stub: Any, *args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return original(stub, *args, **kwargs)
+            finally:
+                clock.seconds += time.perf_counter() - start
+
+        BotocoreStubber.__call__ = timed  # type: ignore[method-assign]
+        try:
+            yield self
+        finally:
+            BotocoreStubber.__call__ = original  # type: ignore[method-assign]
+
+
+@contextmanager
+def capturing() -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """(operation, parameters) of every call made inside the block, for the cost model."""
+    from botocore.client import BaseClient
+
+    made: list[tuple[str, dict[str, Any]]] = []
+    original = BaseClient._make_api_call
+
+    def record(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        made.append((operation, params))
+        return original(client, operation, params)
+
+    BaseClient._make_api_call = record  # type: ignore[method-assign]
+    try:
+        yield made
+    finally:
+        BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+@dataclass
+class WarmResult:
+    scenario: Scenario
+    handler: list[float] = field(default_factory=list)
+    floor: list[float] = field(default_factory=list)
+    moto: list[float] = field(default_factory=list)  # moto's share of each handler request
+    calls: list[str] = field(default_factory=list)
+    units: Any = None  # bench.cost.Units of one request
+    memory_mb: int = 0
+
+    @property
+    def p50(self) -> float:
+        return median(self.handler)
+
+    @property
+    def p95(self) -> float:
+        return pct(self.handler, 95)
+
+    @property
+    def floor_p50(self) -> float:
+        return median(self.floor)
+
+    @property
+    def floor_p95(self) -> float:
+        return pct(self.floor, 95)
+
+    @property
+    def client_cpu(self) -> float:
+        """The handler's own time, moto's taken out (median)."""
+        return median([h - m for h, m in zip(self.handler, self.moto, strict=True)])
+
+
+def _handler(w: World, s: Scenario, i: int, clock: MotoClock) -> tuple[float, float]:
+    method, path, body, headers = s.request(w, i)
+    before = clock.seconds
+    reply = lambdas.call(method, path, body, headers)
+    if reply.status != s.status:
+        raise AssertionError(f"{s.name}: {reply.status} {reply.body}")
+    if s.after:
+        s.after(w, i, reply)
+    return reply.seconds, clock.seconds - before
+
+
+def _floor(w: World, s: Scenario, i: int) -> float:
+    if s.prepare:
+        s.prepare(w, i)
+    start = time.perf_counter()
+    s.floor(w, i)
+    return time.perf_counter() - start
+
+
+def run_one(w: World, s: Scenario, clock: MotoClock) -> WarmResult:
+    from bench import cost
+
+    result = WarmResult(s, memory_mb=lambdas.memory_mb(s.function))
+    for i in range(WARM_UP):
+        _handler(w, s, i, clock)
+        _floor(w, s, i)
+    first = WARM_UP
+    with counting() as handler_calls, capturing() as captured:
+        _handler(w, s, first, clock)
+    with counting(w.ddb) as floor_calls:
+        _floor(w, s, first)
+    if handler_calls.names() != floor_calls.names():
+        raise AssertionError(f"{s.name}: floor makes {floor_calls.names()}, handler {handler_calls.names()}")
+    result.calls = handler_calls.names()
+    result.units = cost.request_units(w, captured)  # with the item sizes of right now
+    for i in range(first + 1, first + 1 + s.iterations):
+        if i % 2:
+            seconds, moto = _handler(w, s, i, clock)
+            result.floor.append(_floor(w, s, i))
+        else:
+            result.floor.append(_floor(w, s, i))
+            seconds, moto = _handler(w, s, i, clock)
+        result.handler.append(seconds)
+        result.moto.append(moto)
+    return result
+
+
+def run(iterations: int = 200, hash_iterations: int = 30) -> tuple[list[WarmResult], dict[str, Any]]:
+    """Every scenario, and the request units of each (for the cost model)."""
+    results = []
+    with lambdas.moto_env(), MotoClock().installed() as clock:
+        w = build_world()
+        for s in scenarios(hash_iterations=hash_iterations, iterations=iterations):
+            results.append(run_one(w, s, clock))
+    return results, {r.scenario.name: r.units for r in results}

@@ -1,0 +1,353 @@
+"""Round-trip budgets: the AWS calls each endpoint makes per successful request, warm.
+
+Warm means the function's memory caches are filled, as they are for every request but the first
+few of a function instance: the API key and tenant caches (hellojohn.tenancy, 60 s) and the
+signing key (Powertools parameters, 300 s). Each case sends a warm-up request first, then counts
+the calls of the measured one (no Idempotency-Key: with one, Powertools' idempotency adds its
+own). The exact calls are asserted, so a new call fails a test even while it is within budget.
+See docs/PERFORMANCE.md.
+"""
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.awscalls import counting
+from tests.conftest import PASSWORD, Api, Tenant, bearer, sign_in
+
+GET = "dynamodb.GetItem"
+UPDATE = "dynamodb.UpdateItem"
+TRANSACT = "dynamodb.TransactWriteItems"
+BATCH_GET = "dynamodb.BatchGetItem"
+BATCH_WRITE = "dynamodb.BatchWriteItem"
+QUERY = "dynamodb.Query"
+ALICE = "alice@example.com"
+
+
+@dataclass
+class Ctx:
+    """What a request needs: the tenant, the user, and sessions signed in on demand."""
+
+    api: Api
+    tenant: Tenant
+    uid: str
+    sessions: list[dict[str, Any]]
+
+    def session(self, i: int) -> dict[str, Any]:
+        while len(self.sessions) <= i:
+            self.sessions.append(sign_in(self.api, self.tenant))
+        return self.sessions[i]
+
+    def as_user(self, i: int = 0) -> dict[str, str]:
+        return bearer(self.session(i)["access_token"])
+
+
+Request = tuple[str, str, Any, dict[str, str]]  # method, path, body, headers
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    budget: int  # the issue's budget (or, where the issue sets none, today's number)
+    calls: tuple[str, ...]  # exactly what a warm request makes today
+    request: Callable[[Ctx, int], Request]  # i = 0: the warm-up, 1: the measured request
+    status: int = 200
+    header: tuple[str, str] | None = None  # a response header the request must have produced
+
+
+CASES = [
+    # admin (secret key)
+    Case("GET user", 1, (GET,), lambda c, i: ("GET", f"/v1/users/{c.uid}", None, c.tenant.admin())),
+    Case(
+        "PATCH user, no email change",
+        1,
+        (UPDATE,),
+        lambda c, i: (
+            "PATCH",
+            f"/v1/users/{c.uid}",
+            {"name": f"Alice {i}", "role": "admin"},
+            c.tenant.admin(),
+        ),
+    ),
+    Case(
+        "PATCH user, email change (verification)",
+        2,
+        (GET, TRANSACT),
+        lambda c, i: ("PATCH", f"/v1/users/{c.uid}", {"email": f"alice+{i}@example.com"}, c.tenant.admin()),
+    ),
+    Case(
+        "PATCH user, email change (verified switch)",
+        2,
+        (GET, TRANSACT),
+        lambda c, i: (
+            "PATCH",
+            f"/v1/users/{c.uid}",
+            {"email": f"alice+{i}@example.com", "email_verified": True},
+            c.tenant.admin(),
+        ),
+    ),
+    Case(
+        "disable",
+        1,
+        (UPDATE,),
+        lambda c, i: ("POST", f"/v1/users/{c.uid}/disable", {"revoke_sessions": True}, c.tenant.admin()),
+    ),
+    Case("enable", 1, (UPDATE,), lambda c, i: ("POST", f"/v1/users/{c.uid}/enable", None, c.tenant.admin())),
+    Case(
+        "admin set password",
+        1,
+        (UPDATE,),
+        lambda c, i: (
+            "POST",
+            f"/v1/users/{c.uid}/password",
+            {"password": f"Brand-New-Pass-{i}"},
+            c.tenant.admin(),
+        ),
+    ),
+    # the signed-in user (access token)
+    Case("GET me", 1, (GET,), lambda c, i: ("GET", "/v1/auth/me", None, c.as_user())),
+    Case(
+        "GET me from a browser (Origin: CORS reads the cached tenant)",
+        1,
+        (GET,),
+        lambda c, i: ("GET", "/v1/auth/me", None, {**c.as_user(), "Origin": "https://app.acme.test"}),
+        header=("Access-Control-Allow-Origin", "https://app.acme.test"),
+    ),
+    Case(
+        "PATCH me, no email change",
+        1,
+        (UPDATE,),
+        lambda c, i: (
+            "PATCH",
+            "/v1/auth/me",
+            {"name": f"Alice {i}", "phone_number": "+14155552671"},
+            c.as_user(),
+        ),
+    ),
+    Case(
+        "PATCH me, email change",
+        2,
+        (GET, TRANSACT),
+        lambda c, i: ("PATCH", "/v1/auth/me", {"email": f"alice+{i}@example.com"}, c.as_user()),
+    ),
+    Case(
+        "password change",
+        2,
+        (GET, UPDATE),
+        lambda c, i: (
+            "POST",
+            "/v1/auth/password/change",
+            {
+                "current_password": PASSWORD if i == 0 else "Brand-New-Pass-0",
+                "new_password": f"Brand-New-Pass-{i}",
+            },
+            c.as_user(),
+        ),
+    ),
+    # public (publishable key)
+    Case(
+        "sign-in",
+        3,
+        (GET, GET, TRANSACT),
+        lambda c, i: ("POST", "/v1/auth/sign-in", {"email": ALICE, "password": PASSWORD}, c.tenant.public()),
+    ),
+    # endpoints the issue sets no budget for: today's numbers, held
+    Case(
+        "create user",
+        1,
+        (TRANSACT,),
+        lambda c, i: ("POST", "/v1/users", {"email": f"bob{i}@example.com"}, c.tenant.admin()),
+        status=201,
+    ),
+    Case(
+        "list users",
+        2,
+        (QUERY, BATCH_GET),
+        lambda c, i: ("GET", "/v1/users?limit=10", None, c.tenant.admin()),
+    ),
+    Case(
+        "find a user by email",
+        2,
+        (GET, GET),
+        lambda c, i: ("GET", f"/v1/users?email={ALICE}", None, c.tenant.admin()),
+    ),
+    Case(
+        "refresh",
+        2,
+        (BATCH_GET, TRANSACT),
+        lambda c, i: (
+            "POST",
+            "/v1/auth/refresh",
+            {"refresh_token": c.session(i)["refresh_token"]},
+            c.tenant.public(),
+        ),
+    ),
+    Case(
+        "sign-out", 1, (TRANSACT,), lambda c, i: ("POST", "/v1/auth/sign-out", None, c.as_user(i)), status=204
+    ),
+    Case("JWKS", 0, (), lambda c, i: ("GET", "/v1/.well-known/jwks.json", None, {})),
+]
+
+
+@pytest.fixture
+def ctx(api: Api, tenant: Tenant) -> Ctx:
+    from hellojohn.store import tenants
+
+    found = tenants.get(tenant.id)
+    assert found is not None
+    if "https://app.acme.test" not in found.allowed_origins:  # so the CORS case grants the origin
+        _set_allowed_origins(tenant.id, ["https://app.acme.test"])
+    reply = api("POST", "/v1/users", {"email": ALICE, "password": PASSWORD, "name": "Alice"}, tenant.admin())
+    assert reply.status == 201, reply.body
+    return Ctx(api, tenant, reply.body["id"], [])
+
+
+def _set_allowed_origins(tid: str, origins: list[str]) -> None:
+    import boto3
+    from hellojohn.config import settings
+    from hellojohn.store import keys
+
+    boto3.client("dynamodb").update_item(
+        TableName=settings().table_name,
+        Key=keys.tenant(tid),
+        UpdateExpression="SET allowed_origins = :o",
+        ExpressionAttributeValues={":o": {"L": [{"S": o} for o in origins]}},
+    )
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_a_warm_request_stays_within_its_budget(ctx: Ctx, case: Case) -> None:
+    assert len(case.calls) <= case.budget, "the table itself is over budget"
+    method, path, body, headers = case.request(ctx, 0)
+    warm_up = ctx.api(method, path, body, headers)
+    assert warm_up.status == case.status, warm_up.body
+    request = case.request(ctx, 1)
+    with counting() as calls:
+        reply = ctx.api(*request)
+    assert reply.status == case.status, reply.body
+    if case.header:
+        assert reply.headers.get(case.header[0]) == case.header[1]
+    assert calls.names() == list(case.calls)
+    assert len(calls) <= case.budget
+
+
+def test_the_caches_are_what_make_an_admin_read_one_call(ctx: Ctx) -> None:
+    """Cold (key and tenant not cached): the key, the tenant, then the user. Warm: the user only."""
+    from hellojohn import tenancy
+
+    tenancy.clear_caches()
+    with counting() as cold:
+        assert ctx.api("GET", f"/v1/users/{ctx.uid}", headers=ctx.tenant.admin()).status == 200
+    with counting() as warm:
+        assert ctx.api("GET", f"/v1/users/{ctx.uid}", headers=ctx.tenant.admin()).status == 200
+    assert cold.names() == [GET, GET, GET]
+    assert warm.names() == [GET]
+
+
+def test_the_signing_key_is_read_once_then_cached(ctx: Ctx) -> None:
+    from aws_lambda_powertools.utilities import parameters
+
+    headers = ctx.as_user()
+    parameters.clear_caches()
+    with counting() as cold:
+        assert ctx.api("GET", "/v1/auth/me", headers=headers).status == 200
+    with counting() as warm:
+        assert ctx.api("GET", "/v1/auth/me", headers=headers).status == 200
+    assert cold.names() == ["secretsmanager.GetSecretValue", GET]
+    assert warm.names() == [GET]
+
+
+# -- the revocation worker -------------------------------------------------------------------------
+
+
+def _seed_sessions(tid: str, uid: str, n: int) -> list[str]:
+    import boto3
+    from hellojohn import ids
+    from hellojohn.config import settings
+    from hellojohn.store import sessions
+
+    sids = [ids.new_id("ses") for _ in range(n)]
+    items = [sessions.put_session(tid, uid, sid, "h" * 43, 1, 2**31)["Put"]["Item"] for sid in sids]
+    client = boto3.client("dynamodb")
+    for start in range(0, n, 25):
+        client.batch_write_item(
+            RequestItems={
+                settings().table_name: [{"PutRequest": {"Item": i}} for i in items[start : start + 25]]
+            }
+        )
+    return sids
+
+
+def _session_items(tid: str, uid: str) -> int:
+    import boto3
+    from hellojohn.config import settings
+    from hellojohn.store import keys
+
+    pages = (
+        boto3.client("dynamodb")
+        .get_paginator("query")
+        .paginate(
+            TableName=settings().table_name,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :ses)",
+            ExpressionAttributeValues={":pk": {"S": keys.user_pk(tid, uid)}, ":ses": {"S": "SES#"}},
+            Select="COUNT",
+        )
+    )
+    return sum(page["Count"] for page in pages)
+
+
+def sqs_event(bodies: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": f"m{i}",
+                "receiptHandle": f"r{i}",
+                "body": json.dumps(body),
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:SessionCleanupQueue",
+                "awsRegion": "us-east-1",
+            }
+            for i, body in enumerate(bodies)
+        ]
+    }
+
+
+def session_cleanup() -> Callable[[dict[str, Any], Any], Any]:
+    from local_runner import functions, template
+
+    (worker,) = [f for f in template.functions() if f.queue == "SessionCleanupQueue"]
+    return functions.handler(worker)
+
+
+@pytest.mark.parametrize("n", [1, 25, 26, 500])
+def test_revoking_n_sessions_costs_one_write_per_25(ctx: Ctx, n: int) -> None:
+    """The jobs the stream makes of a revocation (at most 500 sessions each), worked by the worker."""
+    from hellojohn import jobs
+
+    from tests.conftest import _Context
+
+    sids = _seed_sessions(ctx.tenant.id, ctx.uid, n)
+    job_bodies = [
+        job.body
+        for job in jobs.for_change(
+            {"SK": "USER", "tenant_id": ctx.tenant.id, "id": ctx.uid, "sessions": dict.fromkeys(sids, 1)},
+            {"SK": "USER", "tenant_id": ctx.tenant.id, "id": ctx.uid, "sessions": {}},
+        )
+    ]
+    assert len(job_bodies) == math.ceil(n / jobs.MAX_SESSIONS_PER_JOB)
+    handler = session_cleanup()
+    handler(sqs_event([{"type": "warm-up"}]), _Context())
+    with counting() as calls:
+        result = handler(sqs_event(job_bodies), _Context())
+    assert result == {"batchItemFailures": []}
+    assert calls.count("BatchWriteItem") == math.ceil(n / 25)
+    assert calls.count("Query") == 0  # the job names the sessions: no page to read
+    assert len(calls) == math.ceil(n / 25)
+    assert _session_items(ctx.tenant.id, ctx.uid) == 0
