@@ -67,6 +67,10 @@ Try:
   curl -s -X PATCH {api}/v1/users/{user["id"]} {admin} -H "Content-Type: application/json" \\
        -d '{{"email": "demo.new@example.com"}}'
   curl -s {api}/_local/emails     # the verification email; its link opens {api}/verify-email
+
+The React example app (sdk/js/example; sign in as the demo user), in another shell:
+  cd sdk/js && npm ci && VITE_HJ_API_URL={api} VITE_HJ_TENANT_ID={tid} \\
+       VITE_HJ_PUBLISHABLE_KEY={pk} npm run example:dev
 Ctrl-C stops.
 """
 
