@@ -74,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         _log("cold: fresh processes, functions and the floor interleaved")
         run.cold = cold.measure(probes, rounds=3 if args.quick else 10)
         run.compile_ms = _compile_ms()
+        _log("cold: boto3 from a layer without and with bytecode")
+        run.bytecode = cold.bytecode_effect(rounds=2 if args.quick else 5)
     run.seconds = time.perf_counter() - started
     sys.stdout.write(console(run) + "\n")
     if not args.no_write:

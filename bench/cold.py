@@ -22,6 +22,7 @@ floor interleaved in a shuffled order each round.
 import json
 import logging
 import os
+import py_compile
 import random
 import resource
 import shutil
@@ -86,10 +87,13 @@ def base_env(layer: Path = ROOT / "layers" / "shared") -> dict[str, str]:
 
 
 def layer_copy(into: Path) -> Path:
-    """The layer's source without any __pycache__: on Lambda /opt is read-only and `sam build`
-    ships no .pyc, so the service's own modules are compiled at every cold start. So are they here."""
+    """The layer as `make build` ships it: its source plus bytecode compiled the way the Makefile
+    compiles .aws-sam/build (unchecked-hash). /opt is read-only on Lambda, so without shipped
+    bytecode every cold start would compile the modules again; the dependencies in the venv come
+    with theirs, as the built layer's do."""
     target = into / "shared"
     shutil.copytree(ROOT / "layers" / "shared", target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    compileall_quiet(target)
     return target
 
 
@@ -377,3 +381,38 @@ def measure(probes: dict[str, Probe], rounds: int = 10, seed: int = 7) -> tuple[
                 pending.append(runs[function.logical_id])
             floor_run()
     return floor, [ColdResult(f.logical_id, runs[f.logical_id], probes[f.logical_id]) for f, _, _ in cases]
+
+
+BOTO3_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
+
+
+def bytecode_effect(rounds: int = 5) -> tuple[Runs, Runs]:
+    """The floor with boto3 and its dependencies as `sam build` alone ships them (no bytecode), and
+    as `make build` now ships them (compiled): (without, with)."""
+    import boto3
+
+    site = Path(boto3.__file__).resolve().parent.parent
+    without, with_ = Runs(), Runs()
+    with tempfile.TemporaryDirectory(prefix="bench-bytecode-") as tmp:
+        dirs = {}
+        for name in ("plain", "compiled"):
+            target = Path(tmp) / name
+            target.mkdir()
+            for package in BOTO3_PACKAGES:
+                source = site / package
+                if source.is_dir():
+                    shutil.copytree(source, target / package, ignore=shutil.ignore_patterns("__pycache__"))
+                elif source.exists():
+                    shutil.copy2(source, target / package)
+            dirs[name] = target
+        compileall_quiet(dirs["compiled"])
+        for _ in range(rounds):
+            _run(FLOOR + EXIT, ROOT, base_env(dirs["plain"]), without)
+            _run(FLOOR + EXIT, ROOT, base_env(dirs["compiled"]), with_)
+    return without, with_
+
+
+def compileall_quiet(path: Path) -> None:
+    import compileall
+
+    compileall.compile_dir(path, quiet=1, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)

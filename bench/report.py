@@ -24,6 +24,7 @@ class Run:
     scale: Any = None  # (Seeding, [ScaleResult], [WorkerResult])
     hashing: Any = None  # [HashResult]
     compile_ms: float = 0.0
+    bytecode: Any = None  # (Runs without, Runs with): the floor from an uncompiled / compiled layer
 
 
 def verdict(value: float, target: float) -> str:
@@ -202,8 +203,9 @@ def _cold(run: Run) -> str:
 ## Cold start
 
 Each function in a fresh process of the venv's Python, with its template.yaml environment and
-`PYTHONPATH=layers/shared` (a copy without `__pycache__`: Lambda's /opt is read-only and `sam build`
-ships no `.pyc`, so the layer's modules are compiled at every cold start, here too), doing:
+`PYTHONPATH` on a copy of layers/shared compiled the way `make build` now compiles the built layer
+(`compileall --invalidation-mode unchecked-hash`; the dependencies come from the venv, compiled by
+pip), doing:
 
 1. `import app` from its CodeUri folder, as Lambda's init does;
 2. creating the AWS clients its first request creates, the way the service creates them;
@@ -238,8 +240,21 @@ too. Floor medians: CPU {ms(fc)} ms, wall {ms(fw)} ms. Target: ≤ {COLD_TARGET}
     )
     if run.compile_ms:
         out += (
-            f"\n\nCompiling all of the layer's own modules (what a `.pyc`-less layer costs at most) takes "
-            f"{run.compile_ms:.0f} ms of CPU here; a function compiles the part it imports.\n"
+            f"\n\nWithout the bytecode, compiling the layer's own modules would add up to "
+            f"{run.compile_ms:.0f} ms of CPU (all of them, here); see below for the dependencies.\n"
+        )
+    if run.bytecode:
+        without, with_ = run.bytecode
+        out += (
+            "\nThe dependencies matter more. `sam build`'s pip builder puts no bytecode in the layer "
+            "(none at all: boto3, botocore, pydantic, Powertools, everything), and Lambda cannot write any "
+            "to /opt, so before `make build` compiled the built layer, every cold start compiled all of "
+            "it from source. The floor alone, with boto3 and its dependencies copied from the venv without "
+            "their "
+            f"bytecode: CPU {ms(median(without.cpu))} ms, wall {ms(median(without.wall))} ms; compiled as "
+            f"`make build` now ships them: CPU {ms(median(with_.cpu))} ms, wall {ms(median(with_.wall))} ms "
+            f"(medians of {len(with_.cpu)}). Every function paid that and more (pydantic, Powertools) on a "
+            "real cold start; the ratios above compare both sides with the bytecode.\n"
         )
     return out + "\n"
 
@@ -453,10 +468,13 @@ def _changes() -> str:
     return """\
 ## What the numbers changed in the code
 
+- `Makefile` (`make build`): after `sam build`, the built functions and layer are compiled to
+  bytecode (`compileall --invalidation-mode unchecked-hash .aws-sam/build`). `sam build` ships none
+  and /opt is read-only, so until now every cold start compiled boto3, botocore, pydantic, Powertools
+  and the service from source: by far the largest cold-start cost the benchmark found (above).
 - `hellojohn/tokens.py`: Powertools' Secrets Manager provider gets a client on boto3's default
   session (`secrets_provider()`). On its own it built a second boto3 session, which reloads the
-  SDK's endpoint and partition data: +0.15 of the floor for every function that touches a token,
-  the largest single cold-start cost the probe found.
+  SDK's endpoint and partition data: +0.15 of the floor for every function that touches a token.
 - `hellojohn/passwords.py`: `argon2` is imported on first use, so only the functions that hash or
   verify a password import it; `hellojohn/ids.py`: `ulid` likewise (its import reads package
   metadata). Together about 0.01 of the floor for the other functions.
@@ -466,16 +484,15 @@ def _changes() -> str:
   is validated), `jwt` and Powertools parameters (only with tokens), every boto3 client.
 
 Where the rest goes, from a one-off count of instructions with `valgrind --tool=callgrind` (which a
-busy machine cannot disturb; not part of `make bench`), in fractions of the floor's 1.75 billion:
-Powertools' event handler plus pydantic (import and first model) +0.29, the architecture's share;
-the layer's own modules +0.16 for GET /v1/users/{id} and +0.18 for refresh (whose `account` module
-brings the sign-in and password flows along), about half of it compiling them; `jwt`, Powertools
-parameters and the Secrets Manager client +0.04. So GET /v1/users/{id} counts 1.44 and refresh 1.50.
-The compiling is the largest part left that the code controls: `sam build` ships no bytecode for
-the layer and /opt is read-only, so it happens at every cold start; a layer built with precompiled
-`.pyc` files (`compileall --invalidation-mode checked-hash`, a makefile build) takes 0.07-0.08 off
-every function (1.37 and 1.42 counted). Deferring the build of the pydantic models a function does
-not use (`defer_build`) would take about 0.02 more.
+busy machine cannot disturb; not part of `make bench`), in fractions of the floor's 1.75 billion,
+with the bytecode: Powertools' event handler plus pydantic (import and first model) +0.29, the
+architecture's share; the layer's own modules +0.09 for GET /v1/users/{id} and +0.10 for refresh
+(whose `account` module brings the sign-in and password flows along); `jwt`, Powertools parameters
+and the Secrets Manager client +0.04. So GET /v1/users/{id} counts 1.37 and refresh 1.42, against
+1.44 and 1.50 compiling the layer's modules and 1.64 for refresh with its own boto3 session. CPU
+time on this machine runs a little above those counts (compiling and schema building use the CPU
+less efficiently than the floor's JSON parsing). Deferring the build of the pydantic models a
+function does not use (`defer_build`) would take about 0.02 more.
 """
 
 

@@ -261,6 +261,18 @@ def test_the_signing_key_is_read_once_then_cached(ctx: Ctx) -> None:
     assert warm.names() == [GET]
 
 
+def test_the_revocation_check_is_the_same_single_read(ctx: Ctx) -> None:
+    """A revoked session is refused by the one GetItem that serves a live one: no extra call."""
+    headers = ctx.as_user()
+    assert ctx.api("GET", "/v1/auth/me", headers=headers).status == 200
+    revoke = ctx.api("POST", f"/v1/users/{ctx.uid}/disable", {"revoke_sessions": True}, ctx.tenant.admin())
+    assert revoke.status == 200, revoke.body
+    with counting() as calls:
+        refused = ctx.api("GET", "/v1/auth/me", headers=headers)
+    assert refused.status == 401, refused.body
+    assert calls.names() == [GET]
+
+
 # -- the revocation worker -------------------------------------------------------------------------
 
 
