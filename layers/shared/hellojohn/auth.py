@@ -5,11 +5,13 @@ Every path resolves the tenant here, from the credential, never from the body or
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from hellojohn import errors, secrets, tenancy, tokens
+from hellojohn import errors, secrets, tenancy
 from hellojohn.records import Tenant
-from hellojohn.tokens import AccessClaims
+
+if TYPE_CHECKING:  # the token module (and cryptography) only loads where tokens are used
+    from hellojohn.tokens import AccessClaims
 
 
 class HasHeaders(Protocol):
@@ -68,11 +70,13 @@ def publishable_key(event: HasHeaders) -> KeyCaller:
     return _key_caller(event, "publishable")
 
 
-def access_token(event: HasHeaders) -> AccessClaims:
+def access_token(event: HasHeaders) -> "AccessClaims":
     """A signed-in user. The session itself is checked against the user item in the same request."""
     value = _bearer(event)
     if secrets.api_key_kind(value) is not None:
         raise errors.forbidden("This endpoint needs a user's access token")
+    from hellojohn import tokens
+
     claims = tokens.verify(value)
     tid = _tenant_header(event)
     if tid is not None and not secrets.same(tid, claims.tenant_id):
