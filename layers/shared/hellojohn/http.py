@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from hellojohn import cors, errors
 from hellojohn.errors import ApiError, FieldIssue
 from hellojohn.logs import logger
-from hellojohn.models import ErrorResponse
+from hellojohn.models import ErrorResponse, build_models
 from hellojohn.records import User
 
 MAX_BODY_BYTES = 64 * 1024
@@ -176,7 +176,12 @@ def _respond(err: ApiError, request_id: str) -> Response[Any]:
 
 
 def entry(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """The function's `lambda_handler`: body checks, then the resolver, then `X-Request-ID` and CORS."""
+    """The function's `lambda_handler`: body checks, then the resolver, then `X-Request-ID` and CORS.
+
+    Called at import, once the routes exist: it builds the models they take and return, so the
+    first request finds them built (Powertools' validation then reuses their schemas)."""
+    routes = getattr(app, "_static_routes", []) + getattr(app, "_dynamic_routes", [])
+    build_models(*(route.func for route in routes))
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -1,0 +1,77 @@
+"""What a function loads when Lambda imports it: only what it uses (docs/PERFORMANCE.md).
+
+Each case imports one function's handler in a fresh interpreter, as Lambda's init does, and looks
+at what got loaded: the pydantic models it built and the heavy packages it imported.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+REPORT = """
+import json, sys
+import app
+from pydantic import BaseModel
+from hellojohn import models
+built = sorted(
+    name for name, c in vars(models).items()
+    if isinstance(c, type) and issubclass(c, BaseModel) and c.__module__ == models.__name__
+    and c.__pydantic_complete__
+)
+print(json.dumps({"built": built, "modules": sorted(sys.modules)}))
+"""
+
+
+def loaded(function: str) -> dict[str, list[str]]:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "TABLE_NAME": "hellojohn-test",
+        "SIGNING_KEY_SECRET": "test-secret",
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / function), str(ROOT / "layers" / "shared")]),
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", REPORT],
+        cwd=ROOT / "functions" / function,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    report: dict[str, list[str]] = json.loads(out.stdout.splitlines()[-1])
+    return report
+
+
+@pytest.mark.parametrize(
+    ("function", "models"),
+    [
+        ("users_get", ["AdminUser"]),
+        ("users_list", ["AdminUser", "Pagination", "UserList"]),
+        ("users_create", ["AdminUser", "CreateUser"]),
+        ("auth_sign_in", ["SelfUser", "Session", "SignIn", "SignInResult"]),
+        ("auth_refresh", ["Refresh", "RefreshResult", "Session"]),
+        ("auth_me_update", ["SelfUser", "SelfUserUpdate"]),
+        ("jwks", ["Jwk", "Jwks"]),
+    ],
+)
+def test_a_function_builds_the_models_of_its_routes_and_no_others(function: str, models: list[str]) -> None:
+    assert loaded(function)["built"] == models
+
+
+ED25519 = "cryptography.hazmat.primitives.asymmetric.ed25519"
+
+
+def test_secret_key_functions_load_no_token_code_and_none_loads_pyjwt() -> None:
+    admin = loaded("users_update")["modules"]
+    # (cryptography itself may be there in the venv: pyOpenSSL, a test tool, loads it with boto3)
+    assert not {"hellojohn.tokens", "hellojohn.jws"} & set(admin)
+    assert "jwt" not in admin
+    token = loaded("auth_me")["modules"]
+    assert {"hellojohn.tokens", "hellojohn.jws", ED25519} <= set(token)
+    assert "jwt" not in token  # PyJWT is only the tests' oracle (tests/unit/test_jws.py)
