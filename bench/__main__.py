@@ -43,6 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", default=",".join(SECTIONS), help=f"comma-separated, of {', '.join(SECTIONS)}"
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count each cold start's instructions under valgrind (load-proof; adds about 8 minutes)",
+    )
     args = parser.parse_args(argv)
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     unknown = only - set(SECTIONS)
@@ -50,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
     lambdas.safe_environ()
     started = time.perf_counter()
-    run = Run(command="python -m bench" + (" --quick" if args.quick else ""), seconds=0.0)
+    flags = [f for f, on in (("--quick", args.quick), ("--instructions", args.instructions)) if on]
+    run = Run(command=" ".join(["python -m bench", *flags]), seconds=0.0)
     if "hashing" in only:
         from bench import hashing
 
@@ -76,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
         run.compile_ms = _compile_ms()
         _log("cold: boto3 from a layer without and with bytecode")
         run.bytecode = cold.bytecode_effect(rounds=2 if args.quick else 5)
+        if args.instructions:
+            _log("cold: instruction counts under valgrind (two at a time)")
+            run.instructions = cold.instructions(probes)
     run.seconds = time.perf_counter() - started
     sys.stdout.write(console(run) + "\n")
     if not args.no_write:

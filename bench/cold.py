@@ -8,17 +8,19 @@ adds before its first AWS call):
    the function's environment and PYTHONPATH=layers/shared);
 2. creating the AWS clients its first request creates (DynamoDB through
    hellojohn.store.client.dynamodb(), the Powertools Secrets Manager provider, SQS, SES);
-3. importing the modules its first request imports lazily (jwt, argon2, email_validator, ...),
-   so a lazy import is only a win when the first request really does not need the module.
+3. importing the modules its first request imports lazily (argon2, email_validator, ...), and
+   building the pydantic models it builds lazily, so that deferring work only counts as a saving
+   when the first request really does without it.
 
 Steps 2 and 3 are found once per function by a probe: a fresh process that imports the handler,
 then handles one typical successful request against a moto server, and reports which clients it
-created and which modules it imported while doing so (packages the floor process imports anyway,
-boto3 and botocore, are left out: the floor makes no call either). The timed runs then do 1-3 with
-no network at all. Each figure is the median wall time of >= 10 fresh processes, functions and the
-floor interleaved in a shuffled order each round.
+created, which modules it imported and which of hellojohn.models it built while doing so (packages
+the floor process imports anyway, boto3 and botocore, are left out: the floor makes no call
+either). The timed runs then do 1-3 with no network at all. Each figure is the median of >= 10
+fresh processes, functions and the floor interleaved in a shuffled order each round.
 """
 
+import hashlib
 import json
 import logging
 import os
@@ -40,6 +42,22 @@ from local_runner import template
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOOR = 'import boto3; boto3.client("dynamodb")'
+# What every API function's stack costs before any code of ours: the floor, Powertools' REST
+# resolver with validation and its Logger, and one pydantic model (the first one built pays for
+# pydantic's schema machinery).
+STACK = (
+    FLOOR
+    + """
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from pydantic import BaseModel
+class Model(BaseModel):
+    name: str
+APIGatewayRestResolver(enable_validation=True)
+Logger()"""
+)
+STACK_NAME = "(stack alone)"
 # Ends every timed process: Lambda never tears an environment down between init and a request,
 # and Python's own teardown (freeing every module) would otherwise be timed too.
 EXIT = "\nimport os\nos._exit(0)"
@@ -65,13 +83,21 @@ ClientCreator.create_client = _record
 event = json.load(sys.stdin)
 import app
 init = set(sys.modules)
+def built():
+    from pydantic import BaseModel
+    models = sys.modules.get("hellojohn.models")
+    return {{n for n, c in vars(models).items() if isinstance(c, type) and issubclass(c, BaseModel)
+            and c.__pydantic_complete__}} if models else set()
+built_at_init = built()
 class Context:
     function_name = "probe"; memory_limit_in_mb = 256; aws_request_id = "probe"
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:probe"
     def get_remaining_time_in_millis(self): return 10000
 result = app.lambda_handler(event, Context())
 lazy = sorted(set(sys.modules) - init)
-print({MARK!r} + json.dumps({{"result": result, "clients": created, "lazy": lazy}}, default=str))
+late = sorted(built() - built_at_init)
+found = {{"result": result, "clients": created, "lazy": lazy, "late": late}}
+print({MARK!r} + json.dumps(found, default=str))
 """
 
 
@@ -79,18 +105,58 @@ def python() -> str:
     return str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() else sys.executable
 
 
-def base_env(layer: Path = ROOT / "layers" / "shared") -> dict[str, str]:
+def interpreter() -> list[str]:
+    """Python without its site-packages (-S): a measured process sees the standard library, the
+    layer's code and the layer's dependencies (PYTHONPATH), as a function does on Lambda, and not
+    the venv's test tools. boto3 picks up some of those when present (awscrt, pyOpenSSL), which
+    would make the floor heavier than Lambda's."""
+    return [python(), "-S"]
+
+
+DEPS_CACHE = ROOT / ".bench" / "layer-deps"
+
+
+def layer_deps() -> Path:
+    """layers/shared/requirements.txt installed alone, as `sam build` puts it in the layer (for this
+    machine's platform), compiled the way `make build` compiles the build; cached by the file's hash."""
+    requirements = ROOT / "layers" / "shared" / "requirements.txt"
+    target = DEPS_CACHE / hashlib.sha256(requirements.read_bytes()).hexdigest()[:16]
+    if not (target / ".complete").exists():
+        for stale in DEPS_CACHE.glob("*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        subprocess.run(
+            [
+                python(),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--no-compile",
+                "--target",
+                str(target),
+                "-r",
+                str(requirements),
+            ],
+            check=True,
+        )
+        compileall_quiet(target)
+        (target / ".complete").touch()
+    return target
+
+
+def base_env(layer: Path = ROOT / "layers" / "shared", deps: Path | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in ("PYTHONPATH",)}
     env.update(lambdas.SAFE_ENV)
-    env.update({"PYTHONPATH": str(layer), "PYTHONDONTWRITEBYTECODE": "1"})
+    path = [str(layer), str(deps or layer_deps())]
+    env.update({"PYTHONPATH": os.pathsep.join(path), "PYTHONDONTWRITEBYTECODE": "1"})
     return env
 
 
 def layer_copy(into: Path) -> Path:
     """The layer as `make build` ships it: its source plus bytecode compiled the way the Makefile
     compiles .aws-sam/build (unchecked-hash). /opt is read-only on Lambda, so without shipped
-    bytecode every cold start would compile the modules again; the dependencies in the venv come
-    with theirs, as the built layer's do."""
+    bytecode every cold start would compile the modules again; the dependencies (`layer_deps`) are
+    compiled the same way."""
     target = into / "shared"
     shutil.copytree(ROOT / "layers" / "shared", target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     compileall_quiet(target)
@@ -104,7 +170,7 @@ def not_ours(endpoint: str) -> tuple[set[str], set[str]]:
         "print(json.dumps([sorted({m.split('.')[0] for m in sys.modules}), sorted(sys.modules)]))"
     )
     env = {**base_env(), "AWS_ENDPOINT_URL": endpoint}
-    out = subprocess.run([python(), "-c", code], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run([*interpreter(), "-c", code], env=env, capture_output=True, text=True, check=True)
     packages, modules = json.loads(out.stdout.splitlines()[-1])
     return set(packages), set(modules)
 
@@ -115,6 +181,7 @@ class Probe:
     status: Any = None
     clients: list[str] = field(default_factory=list)
     lazy: list[str] = field(default_factory=list)  # modules to import, floor packages left out
+    late_models: list[str] = field(default_factory=list)  # hellojohn.models built by the request
     note: str = ""
 
 
@@ -268,7 +335,7 @@ def probe_all(workers: int = 2) -> dict[str, Probe]:
                 "AWS_ENDPOINT_URL": endpoint,
             }
             out = subprocess.run(
-                [python(), "-c", PROBE],
+                [*interpreter(), "-c", PROBE],
                 check=False,
                 input=json.dumps(event),
                 cwd=function.code_dir,
@@ -286,6 +353,7 @@ def probe_all(workers: int = 2) -> dict[str, Probe]:
             found.status = data["result"].get("statusCode", "ok")
             found.clients = list(dict.fromkeys(data["clients"]))
             found.lazy = [m for m in data["lazy"] if m.split(".")[0] not in packages and m not in modules]
+            found.late_models = data["late"]
             return found
 
         with ThreadPoolExecutor(workers) as pool:
@@ -307,6 +375,9 @@ def cold_code(p: Probe) -> str:
         lines.append(CLIENT_CODE.get(service, f"import boto3; boto3.client({service!r})"))
     if p.lazy:
         lines.append(f"import importlib\nfor _m in {p.lazy!r}:\n    importlib.import_module(_m)")
+    if p.late_models:  # a model the first request builds counts as much as a module it imports
+        build = "getattr(models, _n).model_rebuild()"
+        lines.append(f"from hellojohn import models\nfor _n in {p.late_models!r}:\n    {build}")
     return "\n".join(lines)
 
 
@@ -333,32 +404,64 @@ class ColdResult:
 def _run(code: str, cwd: Path, env: dict[str, str], into: Runs) -> None:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run([python(), "-c", code], cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([*interpreter(), "-c", code], cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     into.add(wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    cwd: Path
+    code: str  # without EXIT
+    env: dict[str, str]
+
+
+def cases(probes: dict[str, Probe], layer: Path) -> list[Case]:
+    """Every function's cold start, and the stack's alone (STACK_NAME), with the layer at `layer`."""
+    from local_runner import provision
+
+    fake_refs = {k: f"bench-{k}" for k in template.load()["Resources"]}
+    functions = template.functions()
+    found = [
+        Case(
+            f.logical_id,
+            f.code_dir,
+            cold_code(probes[f.logical_id]),
+            {**base_env(layer), **provision.function_environment(f, fake_refs)},
+        )
+        for f in functions
+    ]
+    # the stack's share runs with the functions' common environment (template Globals)
+    return [*found, Case(STACK_NAME, ROOT, STACK, {**base_env(layer), **_globals(functions, fake_refs)})]
+
+
+def _globals(functions: list[template.Function], refs: dict[str, str]) -> dict[str, str]:
+    from local_runner import provision
+
+    envs = [provision.function_environment(f, refs) for f in functions]
+    return {k: v for k, v in envs[0].items() if all(e.get(k) == v for e in envs)}
 
 
 def measure(probes: dict[str, Probe], rounds: int = 10, seed: int = 7) -> tuple[Runs, list[ColdResult]]:
     """(floor runs, per-function results). Every second function run, the floor runs again, and
     each function run is compared with the floor runs on either side of it: a ratio taken over a
     few seconds, so a change in the machine's load between rounds does not reach it."""
-    from local_runner import provision
-
     with tempfile.TemporaryDirectory(prefix="bench-layer-") as tmp:
         layer = layer_copy(Path(tmp))
-        fake_refs = {k: f"bench-{k}" for k in template.load()["Resources"]}
-        cases = []
-        for function in template.functions():
-            env = {**base_env(layer), **provision.function_environment(function, fake_refs)}
-            cases.append((function, cold_code(probes[function.logical_id]) + EXIT, env))
-        for function, code, env in cases:  # every case must run at all before anything is timed
+        todo = cases(probes, layer)
+        for case in todo:  # every case must run at all before anything is timed
             subprocess.run(
-                [python(), "-c", code], cwd=function.code_dir, env=env, check=True, stdout=subprocess.DEVNULL
+                [*interpreter(), "-c", case.code + EXIT],
+                cwd=case.cwd,
+                env=case.env,
+                check=True,
+                stdout=subprocess.DEVNULL,
             )
         rng = random.Random(seed)
         floor = Runs()
-        runs = {f.logical_id: Runs() for f, _, _ in cases}
+        runs = {c.name: Runs() for c in todo}
         pending: list[Runs] = []  # the function runs since the last floor run
 
         def floor_run() -> None:
@@ -372,15 +475,16 @@ def measure(probes: dict[str, Probe], rounds: int = 10, seed: int = 7) -> tuple[
 
         floor_run()
         for _ in range(rounds):
-            order = list(cases)
+            order = list(todo)
             rng.shuffle(order)
-            for i, (function, code, env) in enumerate(order):
+            for i, case in enumerate(order):
                 if i and i % 2 == 0:
                     floor_run()
-                _run(code, function.code_dir, env, runs[function.logical_id])
-                pending.append(runs[function.logical_id])
+                _run(case.code + EXIT, case.cwd, case.env, runs[case.name])
+                pending.append(runs[case.name])
             floor_run()
-    return floor, [ColdResult(f.logical_id, runs[f.logical_id], probes[f.logical_id]) for f, _, _ in cases]
+    stack_probe = Probe(STACK_NAME, note="reference: the stack's own cold start, none of ours")
+    return floor, [ColdResult(c.name, runs[c.name], probes.get(c.name, stack_probe)) for c in todo]
 
 
 BOTO3_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
@@ -389,9 +493,7 @@ BOTO3_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "si
 def bytecode_effect(rounds: int = 5) -> tuple[Runs, Runs]:
     """The floor with boto3 and its dependencies as `sam build` alone ships them (no bytecode), and
     as `make build` now ships them (compiled): (without, with)."""
-    import boto3
-
-    site = Path(boto3.__file__).resolve().parent.parent
+    site = layer_deps()
     without, with_ = Runs(), Runs()
     with tempfile.TemporaryDirectory(prefix="bench-bytecode-") as tmp:
         dirs = {}
@@ -407,8 +509,8 @@ def bytecode_effect(rounds: int = 5) -> tuple[Runs, Runs]:
             dirs[name] = target
         compileall_quiet(dirs["compiled"])
         for _ in range(rounds):
-            _run(FLOOR + EXIT, ROOT, base_env(dirs["plain"]), without)
-            _run(FLOOR + EXIT, ROOT, base_env(dirs["compiled"]), with_)
+            _run(FLOOR + EXIT, ROOT, base_env(dirs["plain"], deps=dirs["plain"]), without)
+            _run(FLOOR + EXIT, ROOT, base_env(dirs["compiled"], deps=dirs["compiled"]), with_)
     return without, with_
 
 
@@ -416,3 +518,42 @@ def compileall_quiet(path: Path) -> None:
     import compileall
 
     compileall.compile_dir(path, quiet=1, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+
+
+def instructions(probes: dict[str, Probe], workers: int = 2) -> dict[str, float] | None:
+    """Each function's instruction count over the floor's (valgrind's callgrind), or None without
+    valgrind: the same processes as `measure`, counted instead of timed, which no other load on
+    the machine can disturb (hash seed fixed). About 30 s a process under valgrind."""
+    import re
+
+    if shutil.which("valgrind") is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="bench-layer-") as tmp:
+        layer = layer_copy(Path(tmp))
+        todo = [Case("floor", ROOT, FLOOR, base_env(layer)), *cases(probes, layer)]
+
+        def count(case: Case) -> tuple[str, int]:
+            out = subprocess.run(
+                [
+                    "valgrind",
+                    "--tool=callgrind",
+                    "--callgrind-out-file=/dev/null",
+                    *interpreter(),
+                    "-c",
+                    case.code + EXIT,
+                ],
+                cwd=case.cwd,
+                env={**case.env, "PYTHONHASHSEED": "0"},
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            found = re.search(r"Collected : (\d+)", out.stderr)
+            if found is None:
+                raise RuntimeError(f"callgrind gave no count for {case.name}: {out.stderr[-2000:]}")
+            return case.name, int(found.group(1))
+
+        with ThreadPoolExecutor(workers) as pool:
+            counts = dict(pool.map(count, todo))
+    floor = counts.pop("floor")
+    return {name: n / floor for name, n in counts.items()} | {"floor": float(floor)}

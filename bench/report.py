@@ -2,10 +2,12 @@
 
 import math
 import platform
+import sys
 from dataclasses import dataclass
 from typing import Any
 
 from bench import cost
+from bench.cold import STACK_NAME
 from bench.stats import median, ms, table
 
 COLD_TARGET = 1.6
@@ -25,6 +27,7 @@ class Run:
     hashing: Any = None  # [HashResult]
     compile_ms: float = 0.0
     bytecode: Any = None  # (Runs without, Runs with): the floor from an uncompiled / compiled layer
+    instructions: Any = None  # {function: instructions / floor's, "floor": floor's count}
 
 
 def verdict(value: float, target: float) -> str:
@@ -43,21 +46,33 @@ def cold_rows(run: Run) -> tuple[list[list[Any]], float, float]:
     fw, fc = median(floor.wall), median(floor.cpu)
     rows = []
     for r in sorted(results, key=cold_ratio, reverse=True):
-        lazy = sorted({m.split(".")[0] if not m.startswith("hellojohn") else m for m in r.probe.lazy})
+        lazy = sorted(
+            {
+                m if m.startswith("hellojohn") else m.split(".")[0]
+                for m in r.probe.lazy
+                if not m.startswith("_") and m.split(".")[0] not in sys.stdlib_module_names
+            }
+        )
+        stack = r.function == STACK_NAME
         rows.append(
             [
                 r.function,
-                ", ".join(r.probe.clients) or "none",
-                ", ".join(lazy) or "none",
+                "-" if stack else ", ".join(r.probe.clients) or "none",
+                "-" if stack else ", ".join([*lazy, *(f"model {m}" for m in r.probe.late_models)]) or "none",
                 ms(median(r.runs.cpu)),
                 f"{cold_ratio(r):.2f}x",
                 f"{median(r.runs.cpu) / fc:.2f}x",
                 ms(median(r.runs.wall)),
                 f"{median(r.runs.wall_ratio):.2f}x",
-                verdict(cold_ratio(r), COLD_TARGET),
+                f"{run.instructions[r.function]:.2f}x" if run.instructions else "-",
+                "reference" if stack else verdict(cold_ratio(r), COLD_TARGET),
             ]
         )
     return rows, fw, fc
+
+
+def functions_only(results: list[Any]) -> list[Any]:
+    return [r for r in results if r.function != STACK_NAME]
 
 
 def warm_rows(run: Run) -> list[list[Any]]:
@@ -199,22 +214,29 @@ def _cold(run: Run) -> str:
     rows, fw, fc = cold_rows(run)
     floor, results = run.cold
     n = len(results[0].runs.cpu) if results else 0
+    late = sorted({m for r in results for m in r.probe.late_models})
+    late_text = ", ".join(late) if late else "none, in this run"
     out = f"""\
 ## Cold start
 
-Each function in a fresh process of the venv's Python, with its template.yaml environment and
-`PYTHONPATH` on a copy of layers/shared compiled the way `make build` now compiles the built layer
-(`compileall --invalidation-mode unchecked-hash`; the dependencies come from the venv, compiled by
-pip), doing:
+Each function in a fresh process of Python run with `-S` (no site-packages: neither the venv's
+test tools nor anything else Lambda does not have), its template.yaml environment, and
+`PYTHONPATH` on a copy of layers/shared compiled the way `make build` compiles the built layer
+(`compileall --invalidation-mode unchecked-hash`) followed by layers/shared/requirements.txt
+installed on its own (`pip install --target`, cached under .bench/, compiled the same way): the
+layer as `sam build` makes it, for this machine's platform. The venv would not do: boto3 picks up
+awscrt and pyOpenSSL there (moto and the SAM CLI bring them), which made the floor a third heavier
+than Lambda's and every ratio look better than it is. Each process does:
 
 1. `import app` from its CodeUri folder, as Lambda's init does;
 2. creating the AWS clients its first request creates, the way the service creates them;
-3. importing the modules its first request imports lazily, so that a lazy import only counts as a
-   saving when the first request really does without the module.
+3. importing the modules its first request imports lazily, and building the models it builds
+   lazily, so that deferring work only counts as a saving when the first request does without it.
 
 Steps 2 and 3 come from a probe: once per function, a fresh process imports the handler, serves one
-typical successful request against a moto server, and reports the clients it created and the
-modules it imported (packages any process has after `import boto3` and one AWS call are left out).
+typical successful request against a moto server, and reports the clients it created, the
+modules it imported (packages any process has after `import boto3` and one AWS call are left out)
+and the models of `hellojohn.models` it built ({late_text}).
 Every process ends with `os._exit(0)`: interpreter teardown is not part of a cold start.
 
 Floor: `import boto3; boto3.client("dynamodb")` in a fresh process, run {len(floor.cpu)} times: once
@@ -224,6 +246,10 @@ those (the medians of all runs are shown too: "median/median"). It is judged on 
 system) of the process, which a busy machine inflates far less than wall time; wall time is shown
 too. Floor medians: CPU {ms(fc)} ms, wall {ms(fw)} ms. Target: ≤ {COLD_TARGET}x for every function.
 
+"{STACK_NAME}" is a reference, timed the same way: the floor plus what every API function's stack
+costs before a line of ours, Powertools' REST resolver with validation, its Logger, and one pydantic
+model (bench/cold.py, `STACK`). A function's ratio minus the stack's is what our code adds.
+
 """
     out += table(
         [
@@ -232,12 +258,23 @@ too. Floor medians: CPU {ms(fc)} ms, wall {ms(fw)} ms. Target: ≤ {COLD_TARGET}
             "First request imports",
             "CPU p50 ms",
             "CPU ratio",
+            "CPU median/median",
             "Wall p50 ms",
             "Wall ratio",
+            "Instructions",
             "Target",
         ],
         rows,
     )
+    if run.instructions:
+        out += (
+            "\n\nInstructions: the same processes, each run once under valgrind's callgrind "
+            f"(`python -m bench --instructions`), counting instructions (the floor's: "
+            f"{run.instructions['floor'] / 1e9:.2f} billion). Other load on the machine cannot change a "
+            "count, so this column is the one to compare between runs and machines; CPU time runs a "
+            "little above it, compiling and building schemas being less efficient per instruction than "
+            "the floor's JSON parsing."
+        )
     if run.compile_ms:
         out += (
             f"\n\nWithout the bytecode, compiling the layer's own modules would add up to "
@@ -249,8 +286,8 @@ too. Floor medians: CPU {ms(fc)} ms, wall {ms(fw)} ms. Target: ≤ {COLD_TARGET}
             "\nThe dependencies matter more. `sam build`'s pip builder puts no bytecode in the layer "
             "(none at all: boto3, botocore, pydantic, Powertools, everything), and Lambda cannot write any "
             "to /opt, so before `make build` compiled the built layer, every cold start compiled all of "
-            "it from source. The floor alone, with boto3 and its dependencies copied from the venv without "
-            "their "
+            "it from source. The floor alone, with boto3 and its dependencies copied from the layer's "
+            "dependencies without their "
             f"bytecode: CPU {ms(median(without.cpu))} ms, wall {ms(median(without.wall))} ms; compiled as "
             f"`make build` now ships them: CPU {ms(median(with_.cpu))} ms, wall {ms(median(with_.wall))} ms "
             f"(medians of {len(with_.cpu)}). Every function paid that and more (pydantic, Powertools) on a "
@@ -416,7 +453,7 @@ Assumptions, stated so they can be checked and changed (bench/cost.py): region u
 list prices as of {cost.PRICE_DATE}, no free tier, first pricing tier:
 
 - API Gateway REST API: ${cost.API_GATEWAY_REST_PER_M:.2f} per million requests.
-- Lambda on arm64: ${cost.LAMBDA_ARM64_GB_SECOND} per GB-second (billed per 1 ms), plus
+- Lambda on arm64: ${cost.LAMBDA_ARM64_GB_SECOND:.10f} per GB-second (billed per 1 ms), plus
   ${cost.LAMBDA_REQUEST_PER_M:.2f} per million requests.
 - DynamoDB on-demand: ${cost.DDB_RRU_PER_M} per million read request units, ${cost.DDB_WRU_PER_M} per
   million write request units. A strongly consistent read is 1 RRU per 4 KB (eventually consistent:
@@ -428,7 +465,7 @@ list prices as of {cost.PRICE_DATE}, no free tier, first pricing tier:
 
 Example, {first.name}: {first.cpu_ms:.1f} ms of CPU / {share:.3f} (the CPU share at {first.memory_mb} MB)
 = {first.lambda_cpu_ms:.0f} ms, + {first.network_ms:.0f} ms for its calls = {first.billed_ms} ms billed;
-{first.memory_mb}/1024 GB x {first.billed_ms / 1000:.3f} s x ${cost.LAMBDA_ARM64_GB_SECOND} x 10⁶
+{first.memory_mb}/1024 GB x {first.billed_ms / 1000:.3f} s x ${cost.LAMBDA_ARM64_GB_SECOND:.10f} x 10⁶
 + $0.20 = ${first.lambda_usd:.3f}; DynamoDB {first.units.rru:g} RRU x $0.125
 + {first.units.wru:g} WRU x $0.625 = ${first.ddb_usd:.3f}; API Gateway $3.50: ${first.total:.2f} per million.
 
@@ -465,34 +502,44 @@ partition, the only tenant-wide one, written only when a user is created (one en
 
 
 def _changes() -> str:
-    return """\
-## What the numbers changed in the code
+    return f"""\
+## What the numbers changed in the code, and where the rest goes
 
+Changes, in fractions of the floor from instruction counts (`--instructions`; deterministic):
+
+- `hellojohn/jws.py` replaces PyJWT at runtime. `import jwt` loads cryptography's X.509, RSA, EC
+  and SSH-key modules for algorithms the service never uses: +0.20 for every function that signs or
+  verifies a token, against +0.016 for cryptography's Ed25519 alone (refresh: 1.88x -> 1.70x).
+  PyJWT is now the test oracle (tests/unit/test_jws.py; docs/DECISIONS.md).
+- `hellojohn/auth.py` imports the token module only for access tokens: the secret-key functions no
+  longer load cryptography (GET /v1/users/{{id}}: 1.68x -> 1.62x).
+- `hellojohn/models.py`: every model is `defer_build`, and `hellojohn.http.entry` builds the ones in
+  the function's route signatures at import: a function builds its 1-4 models, not all 22 (-0.03 on
+  every API function; GET /v1/users/{{id}} 1.62x -> 1.59x). The probe checks that no first request
+  builds one late (it would be counted above if it did); tests/test_cold_imports.py holds the lists.
 - `Makefile` (`make build`): after `sam build`, the built functions and layer are compiled to
-  bytecode (`compileall --invalidation-mode unchecked-hash .aws-sam/build`). `sam build` ships none
-  and /opt is read-only, so until now every cold start compiled boto3, botocore, pydantic, Powertools
-  and the service from source: by far the largest cold-start cost the benchmark found (above).
+  bytecode. `sam build` ships none and /opt is read-only, so every cold start compiled boto3,
+  botocore, pydantic, Powertools and the service from source (the floor alone, above).
 - `hellojohn/tokens.py`: Powertools' Secrets Manager provider gets a client on boto3's default
-  session (`secrets_provider()`). On its own it built a second boto3 session, which reloads the
-  SDK's endpoint and partition data: +0.15 of the floor for every function that touches a token.
-- `hellojohn/passwords.py`: `argon2` is imported on first use, so only the functions that hash or
-  verify a password import it; `hellojohn/ids.py`: `ulid` likewise (its import reads package
-  metadata). Together about 0.01 of the floor for the other functions.
-- `template.yaml`: `PYDANTIC_DISABLE_PLUGINS: "true"` in the functions' environment (pydantic would
-  otherwise scan every installed distribution for plugins when it builds the first model).
-- Already lazy before: `phonenumbers` and `email_validator` (only when a phone number or an address
-  is validated), `jwt` and Powertools parameters (only with tokens), every boto3 client.
+  session; on its own it built a second session, reloading the SDK's endpoint data (+0.15).
+- `argon2`, `ulid`, `phonenumbers`, `email_validator` and every boto3 client are imported or created
+  on first use, so a function pays only for what its first request needs.
+- `template.yaml`: `PYDANTIC_DISABLE_PLUGINS` (pydantic would scan every installed distribution
+  for plugins when it builds the first model).
 
-Where the rest goes, from a one-off count of instructions with `valgrind --tool=callgrind` (which a
-busy machine cannot disturb; not part of `make bench`), in fractions of the floor's 1.75 billion,
-with the bytecode: Powertools' event handler plus pydantic (import and first model) +0.29, the
-architecture's share; the layer's own modules +0.09 for GET /v1/users/{id} and +0.10 for refresh
-(whose `account` module brings the sign-in and password flows along); `jwt`, Powertools parameters
-and the Secrets Manager client +0.04. So GET /v1/users/{id} counts 1.37 and refresh 1.42, against
-1.44 and 1.50 compiling the layer's modules and 1.64 for refresh with its own boto3 session. CPU
-time on this machine runs a little above those counts (compiling and schema building use the CPU
-less efficiently than the floor's JSON parsing). Deferring the build of the pydantic models a
-function does not use (`defer_build`) would take about 0.02 more.
+Where the rest goes. The stack alone ("{STACK_NAME}" above) is most of every API function's cold
+start: pydantic +0.34 (importing it +0.24, building the first model +0.09), Powertools' event
+handler +0.17, of which +0.10 are the data classes of every event source it imports eagerly
+(`aws_lambda_powertools.utilities.data_classes`) and +0.04 asyncio for its AppSync resolver; with
+validation and the Logger, +0.49 before a line of ours. Our own code then adds +0.10 to +0.12 to a
+secret-key function (the contract's models and field rules, the key check with its caches, the
+store) and +0.18 to +0.20 to a token function, which also needs Powertools Parameters and the
+Secrets Manager client for the signing seed (+0.07) and Ed25519 (+0.02). POST /v1/users pays most:
+its first request validates an email address, and importing `email_validator` compiles its Unicode
+regular expressions (+0.29 under valgrind, about +0.1 of CPU). Below 1.6x for every function would
+take leaving the chosen stack (a hand-written router instead of Powertools' event handler, or no
+pydantic on the request path) or Powertools importing its event sources lazily, as it did for the
+parser's envelopes in 2026 (aws-powertools/powertools-lambda-python#8405).
 """
 
 
@@ -502,9 +549,11 @@ def document(run: Run) -> str:
 # Performance
 
 Every figure is a ratio against a floor measured in the same run. Reproduce with `make bench`
-(`{run.command}`); the run took {run.seconds / 60:.1f} min on {platform.machine()}, Python
-{platform.python_version()}, {_cpus()} CPUs, and rewrote this file. The round-trip budgets are
-enforced by the test suite (tests/test_round_trips.py); the benchmarks are not part of it.
+(`python -m bench`, under 10 minutes on 2 cores; `--instructions` adds the cold starts'
+instruction counts, which need valgrind and a few minutes more). This file was written by
+`{run.command}` in {run.seconds / 60:.1f} min on {platform.machine()}, Python
+{platform.python_version()}, {_cpus()} CPUs, a machine other work was running on. The round-trip
+budgets are enforced by the test suite (tests/test_round_trips.py); the benchmarks are not part of it.
 """,
         _summary(run),
         _budgets(run),
@@ -534,7 +583,7 @@ def _summary(run: Run) -> str:
     rows = []
     if run.cold:
         _, results = run.cold
-        worst = max(results, key=cold_ratio)
+        worst = max(functions_only(results), key=cold_ratio)
         ratio = cold_ratio(worst)
         rows.append(
             [
@@ -544,6 +593,27 @@ def _summary(run: Run) -> str:
                 verdict(ratio, COLD_TARGET),
             ]
         )
+        stack = next((r for r in results if r.function == STACK_NAME), None)
+        if stack is not None:
+            rows.append(
+                [
+                    "Cold start, the stack alone (Powertools + pydantic, CPU)",
+                    f"{cold_ratio(stack):.2f}x",
+                    f"≤ {COLD_TARGET}x",
+                    "reference",
+                ]
+            )
+        if run.instructions:
+            counted = {k: v for k, v in run.instructions.items() if k not in ("floor", STACK_NAME)}
+            top = max(counted, key=counted.__getitem__)
+            rows.append(
+                [
+                    "Cold start, worst function (instructions)",
+                    f"{counted[top]:.2f}x ({top})",
+                    f"≤ {COLD_TARGET}x",
+                    verdict(counted[top], COLD_TARGET),
+                ]
+            )
     if run.warm:
         results, _ = run.warm
         worst_w = max(results, key=lambda r: r.p50 / r.floor_p50)
@@ -591,7 +661,18 @@ def console(run: Run) -> str:
         rows, _, _ = cold_rows(run)
         out.append(
             table(
-                ["Function", "Clients", "Lazy", "CPU ms", "CPU x", "med/med", "Wall ms", "Wall x", "Target"],
+                [
+                    "Function",
+                    "Clients",
+                    "Lazy",
+                    "CPU ms",
+                    "CPU x",
+                    "med/med",
+                    "Wall ms",
+                    "Wall x",
+                    "Instr x",
+                    "Target",
+                ],
                 rows,
             )
         )
