@@ -3,6 +3,7 @@ that sends API Gateway events to the real handlers."""
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -188,3 +189,27 @@ def sign_in(
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+class Clock:
+    """The service's clock (`hellojohn.timeutil`), moved forward by `advance`."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def time(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
+    """Every `hellojohn.timeutil.now()` reads this clock (modules import `now` by name, so the
+    module-level `time` it calls is what is replaced)."""
+    from hellojohn import timeutil
+
+    c = Clock()
+    monkeypatch.setattr(timeutil, "time", c)
+    yield c

@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api, Tenant, bearer, sign_in
-from tests.handlers.conftest import SENDER, Clock
+from tests.conftest import Api, Clock, Tenant, bearer, sign_in
+from tests.handlers.conftest import SENDER
 from tests.handlers.helpers import can_sign_in, create_user, get_user
 from tests.pipeline import Pipeline
 

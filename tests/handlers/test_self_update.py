@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api, Tenant, bearer, sign_in
+from tests.conftest import Api, Clock, Tenant, bearer, sign_in
 from tests.handlers.helpers import get_user
 
 
@@ -177,3 +177,19 @@ def test_tenant_header_must_match_the_token(
     reply = me_patch(api, session, {"name": "X"}, **{"X-Tenant-ID": other_tenant.id})
     assert reply.status == 403
     assert reply.error == "tenant_mismatch"
+
+
+def test_an_access_token_lives_its_ttl_plus_the_leeway_then_refresh_works(
+    api: Api, tenant: Tenant, user: dict[str, Any], clock: Clock
+) -> None:
+    """15 minutes (ACCESS_TOKEN_TTL_SECONDS) and 5 s of clock skew; then token_expired, and the
+    refresh token still gets a new access token (the SDK's path)."""
+    session = sign_in(api, tenant)
+    clock.advance(900 + 3)  # (a second of margin: the real clock may tick between the calls)
+    assert api("GET", "/v1/auth/me", headers=bearer(session["access_token"])).status == 200
+    clock.advance(2)
+    late = api("GET", "/v1/auth/me", headers=bearer(session["access_token"]))
+    assert (late.status, late.error) == (401, "token_expired")
+    renewed = api("POST", "/v1/auth/refresh", {"refresh_token": session["refresh_token"]}, tenant.public())
+    assert renewed.status == 200, renewed.body
+    assert me(api, renewed.body["session"])["id"] == user["id"]

@@ -1,6 +1,5 @@
 """Fixtures of the security tests: AWS call recording and a movable clock."""
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,28 +36,6 @@ def calls(aws: dict[str, str]) -> Iterator[Calls]:
     dynamodb().meta.events.register("before-call.dynamodb.*", recorder)
     yield recorder
     dynamodb().meta.events.unregister("before-call.dynamodb.*", recorder)
-
-
-class Clock:
-    """The service's clock (`hellojohn.timeutil`), moved forward by `advance`."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def time(self) -> float:
-        return time.time() + self.offset
-
-    def advance(self, seconds: float) -> None:
-        self.offset += seconds
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
-    from hellojohn import timeutil
-
-    c = Clock()
-    monkeypatch.setattr(timeutil, "time", c)
-    yield c
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PASSWORD, Api, Tenant, bearer, sign_in
-from tests.security.conftest import Calls, Clock
+from tests.conftest import PASSWORD, Api, Clock, Tenant, bearer, sign_in
+from tests.security.conftest import Calls
 from tests.security.helpers import assert_error
 
 WRONG = "Wrong-Password-00"
