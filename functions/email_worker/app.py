@@ -1,7 +1,8 @@
 """SQS worker: create the verification token for a pending email change and send it through SES.
 
 A failed send is a batch item failure: SQS redelivers the job (a fresh token supersedes any
-earlier one) and, past maxReceiveCount, moves it to the dead-letter queue.
+earlier one) and, past maxReceiveCount, moves it to the dead-letter queue. A sent email is
+recorded on the user, so a job delivered twice sends one email.
 """
 
 import json
@@ -27,6 +28,7 @@ def record_handler(record: SQSRecord) -> None:
         return
     subject, text, body = mailer.verification_email(tenant, issued.to, issued.token, issued.expires_at)
     mailer.send(tenant, issued.to, subject, text, body)
+    verification.mark_sent(job["tenant_id"], job["user_id"], job["change_id"])
     logger.info("verification email sent", extra={"user_id": job["user_id"]})
 
 

@@ -50,6 +50,26 @@ def test_a_change_becomes_exactly_one_job_and_one_email(
     assert len(pipe.emails()) == 1
 
 
+def test_a_job_delivered_twice_sends_one_email_and_its_link_still_works(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline
+) -> None:
+    """SQS (and a retried stream batch) deliver at least once: a second copy of a job whose email
+    went out sends nothing, so the first link is not superseded by a second one."""
+    import json
+
+    change_email(api, tenant, user["id"], "twice@example.com")
+    pipe.route()
+    [job] = pipe.peek("EmailQueue")
+    pipe.pump()
+    [mail] = pipe.emails("twice@example.com")
+    pipe.sqs.send_message(QueueUrl=pipe.queue_url("EmailQueue"), MessageBody=json.dumps(job))
+    rounds = pipe.pump()
+    assert sum(r.handled.get("EmailQueue", 0) for r in rounds) == 1  # handled: acknowledged, not failed
+    assert len(pipe.emails("twice@example.com")) == 1
+    assert verify(api, tenant, mail.token).status == 200
+    assert get_user(api, tenant, user["id"])["email"] == "twice@example.com"
+
+
 def test_profile_changes_without_email_queue_nothing(
     api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline
 ) -> None:

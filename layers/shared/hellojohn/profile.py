@@ -14,7 +14,13 @@ from hellojohn.fields import email_key
 from hellojohn.records import Tenant, User
 
 _PLAIN = ("name", "avatar_url", "phone_number", "public_metadata", "private_metadata")
-_PENDING = ("pending_email", "pending_change_id", "pending_token_hash", "pending_expires_at")
+_PENDING = (
+    "pending_email",
+    "pending_change_id",
+    "pending_token_hash",
+    "pending_expires_at",
+    "pending_sent_at",
+)
 
 
 @dataclass
@@ -75,6 +81,7 @@ def email_values(user: User, p: Plan, now: int) -> tuple[dict[str, Any], str | N
         "pending_requested_at": now,
         "pending_token_hash": None,
         "pending_expires_at": None,
+        "pending_sent_at": None,
     }
     return values, None, None
 

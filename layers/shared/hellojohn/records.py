@@ -84,6 +84,7 @@ class User:
     pending_change_id: str | None = None
     pending_token_hash: str | None = None
     pending_expires_at: int | None = None
+    pending_sent_at: int | None = None  # the pending change's email went out (a duplicate job sends none)
     phone_number: str | None = None
     name: str | None = None
     avatar_url: str | None = None
@@ -117,6 +118,7 @@ class User:
             pending_change_id=d.get("pending_change_id"),
             pending_token_hash=d.get("pending_token_hash"),
             pending_expires_at=opt_int("pending_expires_at"),
+            pending_sent_at=opt_int("pending_sent_at"),
             phone_number=d.get("phone_number"),
             name=d.get("name"),
             avatar_url=d.get("avatar_url"),

@@ -26,9 +26,13 @@ class Issued:
 
 
 def issue(tid: str, uid: str, change_id: str) -> Issued | None:
-    """A fresh token for the pending change, or None when the change is gone or superseded."""
+    """A fresh token for the pending change, or None when the change is gone or superseded, or its
+    email already went out (SQS and the stream deliver at least once: a duplicate job must not
+    send a second link that would supersede the first)."""
     user = store.get(tid, uid)
     if user is None or user.pending_change_id != change_id or not user.pending_email:
+        return None
+    if user.pending_sent_at is not None:
         return None
     now = _now()
     token, token_hash = secrets.new_verification_token()
@@ -51,6 +55,19 @@ def issue(tid: str, uid: str, change_id: str) -> Issued | None:
     except store.ConditionFailed:
         return None
     return Issued(user, user.pending_email, token, expires)
+
+
+def mark_sent(tid: str, uid: str, change_id: str) -> None:
+    """Record that the change's email was handed to SES; nothing when a newer change replaced it.
+    If this write fails after SES accepted the email, the job is retried and sends a second link:
+    at least once, never none."""
+    update = store.Update(
+        set={"pending_sent_at": _now()}, conditions=[store.pending_change_is(change_id)], touch=False
+    )
+    try:
+        store.update(tid, uid, update, _now())
+    except store.ConditionFailed:
+        return
 
 
 def _invalid() -> errors.ApiError:
@@ -81,6 +98,7 @@ def verify(tid: str, token: str) -> User:
         "pending_token_hash": None,
         "pending_expires_at": None,
         "pending_requested_at": None,
+        "pending_sent_at": None,
     }
     update = store.changes_to_update(
         values, [store.version_is(user.version), store.pending_token_is(token_hash)]
