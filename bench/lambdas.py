@@ -118,20 +118,14 @@ def api_event(
     payload = json.dumps(body) if body is not None else None
     if payload is not None:
         hdrs.setdefault("Content-Type", "application/json")
-    for function in template.functions():
-        for route in function.routes:
-            params = events.match(route, method, parts.path)
-            if params is not None:
-                event = events.api_event(
-                    route,
-                    parts.path,
-                    headers=hdrs,
-                    body=payload,
-                    query=parse_qs(parts.query),
-                    path_params=params,
-                )
-                return function, event
-    raise LookupError(f"no route for {method} {path}")
+    found = events.find_route(events.route_table(template.functions()), method, parts.path)
+    if found is None:
+        raise LookupError(f"no route for {method} {path}")
+    route, function, params = found
+    event = events.api_event(
+        route, parts.path, headers=hdrs, body=payload, query=parse_qs(parts.query), path_params=params
+    )
+    return function, event
 
 
 def call(method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Reply:
@@ -155,19 +149,4 @@ def invoke(logical_id: str, event: dict[str, Any]) -> tuple[float, Any]:
 
 
 def sqs_event(bodies: list[dict[str, Any]], queue: str = "queue") -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "messageId": f"m{i}",
-                "receiptHandle": f"r{i}",
-                "body": json.dumps(body),
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": f"arn:aws:sqs:{REGION}:123456789012:{queue}",
-                "awsRegion": REGION,
-            }
-            for i, body in enumerate(bodies)
-        ]
-    }
+    return events.job_event(bodies, f"arn:aws:sqs:{REGION}:123456789012:{queue}", REGION)

@@ -1,13 +1,16 @@
 """The events Lambda gives a function: API Gateway (REST, proxy integration), DynamoDB stream, SQS."""
 
 import base64
+import hashlib
+import json
 import re
 import time
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from local_runner.template import Route
+from local_runner.template import Function, Route
 
 
 def match(route: Route, method: str, path: str) -> dict[str, str] | None:
@@ -17,6 +20,23 @@ def match(route: Route, method: str, path: str) -> dict[str, str] | None:
     pattern = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(route.path)) + "$"
     found = re.match(pattern, path)
     return found.groupdict() if found else None
+
+
+def route_table(functions: Iterable[Function]) -> list[tuple[Route, Function]]:
+    """Every route with its function, as API Gateway tries them: static segments before parameters."""
+    found = [(route, fn) for fn in functions for route in fn.routes]
+    return sorted(found, key=lambda rf: rf[0].path.count("{"))
+
+
+def find_route(
+    table: list[tuple[Route, Function]], method: str, path: str
+) -> tuple[Route, Function, dict[str, str]] | None:
+    """The route a request goes to, its function and its path parameters; None when none matches."""
+    for route, function in table:
+        params = match(route, method, path)
+        if params is not None:
+            return route, function, params
+    return None
 
 
 def api_event(
@@ -105,3 +125,20 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> di
             for m in messages
         ]
     }
+
+
+def job_event(bodies: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
+    """A Lambda SQS event carrying these JSON job bodies, each on its first receive."""
+    messages = []
+    for i, body in enumerate(bodies):
+        text = json.dumps(body)
+        messages.append(
+            {
+                "MessageId": f"m{i}",
+                "ReceiptHandle": f"r{i}",
+                "Body": text,
+                "Attributes": {"ApproximateReceiveCount": "1"},
+                "MD5OfBody": hashlib.md5(text.encode(), usedforsecurity=False).hexdigest(),
+            }
+        )
+    return sqs_event(messages, queue_arn, region)

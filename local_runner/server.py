@@ -55,8 +55,7 @@ class Gateway:
     """Routes as API Gateway does: the template's routes (static segments before parameters)."""
 
     def __init__(self, functions: list[Function], local_pages: dict[str, LocalPage] | None = None) -> None:
-        found = [(route, fn) for fn in functions for route in fn.routes]
-        self.routes: list[tuple[Route, Function]] = sorted(found, key=lambda rf: rf[0].path.count("{"))
+        self.routes: list[tuple[Route, Function]] = events.route_table(functions)
         self.local_pages = dict(local_pages or {})
 
     def handle(
@@ -68,29 +67,28 @@ class Gateway:
         page = self.local_pages.get(path)
         if page is not None and method in ("GET", "HEAD"):
             return page(query)
-        for route, function in self.routes:
-            params = events.match(route, method, path)
-            if params is None:
-                continue
-            event = events.api_event(
-                route,
-                path,
-                headers=headers,
-                body=body.decode("utf-8", errors="replace") if body else None,
-                query=query,
-                path_params=params,
-                source_ip=source_ip,
+        found = events.find_route(self.routes, method, path)
+        if found is None:
+            return error_reply(404, "not_found", "No such route", str(uuid.uuid4()))
+        route, function, params = found
+        event = events.api_event(
+            route,
+            path,
+            headers=headers,
+            body=body.decode("utf-8", errors="replace") if body else None,
+            query=query,
+            path_params=params,
+            source_ip=source_ip,
+        )
+        request_id = event["requestContext"]["requestId"]
+        try:
+            result = invoke(function, event)
+        except Exception:
+            traceback.print_exc()
+            return error_reply(
+                500, "internal_error", "The function failed; see the runner's console", request_id
             )
-            request_id = event["requestContext"]["requestId"]
-            try:
-                result = invoke(function, event)
-            except Exception:
-                traceback.print_exc()
-                return error_reply(
-                    500, "internal_error", "The function failed; see the runner's console", request_id
-                )
-            return _proxy_reply(result, request_id)
-        return error_reply(404, "not_found", "No such route", str(uuid.uuid4()))
+        return _proxy_reply(result, request_id)
 
 
 def _proxy_reply(result: dict[str, Any], request_id: str) -> Reply:

@@ -5,6 +5,7 @@ import json
 import os
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,14 @@ class Reply:
     status: int
     headers: dict[str, str]
     body: Any
+
+    @classmethod
+    def of(cls, result: dict[str, Any]) -> "Reply":
+        """A Lambda proxy result as the client sees it (the last value of each header)."""
+        headers = {k: v[-1] for k, v in (result.get("multiValueHeaders") or {}).items()}
+        headers.update(result.get("headers") or {})
+        text = result.get("body") or ""
+        return cls(result["statusCode"], headers, json.loads(text) if text else None)
 
     @property
     def error(self) -> str | None:
@@ -46,9 +55,9 @@ class Api:
     """Routes a request to the function that template.yaml declares for it, as API Gateway would."""
 
     def __init__(self) -> None:
-        from local_runner import template
+        from local_runner import events, template
 
-        self.functions = [f for f in template.functions() if f.routes]
+        self.routes = events.route_table(template.functions())
 
     def __call__(
         self,
@@ -67,25 +76,14 @@ class Api:
         payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
         if payload is not None:
             hdrs.setdefault("Content-Type", "application/json")
-        for function in self.functions:
-            for route in function.routes:
-                params = events.match(route, method, parts.path)
-                if params is None:
-                    continue
-                event = events.api_event(
-                    route,
-                    parts.path,
-                    headers=hdrs,
-                    body=payload,
-                    query=parse_qs(parts.query),
-                    path_params=params,
-                )
-                result = functions.handler(function)(event, _Context())
-                out_headers = {k: v[-1] for k, v in (result.get("multiValueHeaders") or {}).items()}
-                out_headers.update(result.get("headers") or {})
-                text = result.get("body") or ""
-                return Reply(result["statusCode"], out_headers, json.loads(text) if text else None)
-        raise AssertionError(f"no route for {method} {path}")
+        found = events.find_route(self.routes, method, parts.path)
+        if found is None:
+            raise AssertionError(f"no route for {method} {path}")
+        route, function, params = found
+        event = events.api_event(
+            route, parts.path, headers=hdrs, body=payload, query=parse_qs(parts.query), path_params=params
+        )
+        return Reply.of(functions.handler(function)(event, _Context()))
 
 
 class _Context:
@@ -101,26 +99,29 @@ class _Context:
 @pytest.fixture
 def aws() -> Iterator[dict[str, str]]:
     """moto, with the template's resources created and every function's environment set."""
+    with moto_world(ARGON2_MEMORY_KIB="19456") as refs:
+        yield refs
+
+
+@contextmanager
+def moto_world(**overrides: str) -> Iterator[dict[str, str]]:
+    """moto with the template's resources, and the functions' environment (plus `overrides`) set
+    for the block; the service's process caches are emptied on the way in and out."""
+    from unittest import mock
+
     from moto import mock_aws
 
     from local_runner import provision, template
 
     with mock_aws():
         refs = provision.create_all()
-        env = provision.function_environment(template.functions()[0], refs)
-        env["ARGON2_MEMORY_KIB"] = "19456"
-        old = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        _reset_caches()
-        try:
-            yield refs
-        finally:
-            for k, v in old.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+        env = {**provision.function_environment(template.functions()[0], refs), **overrides}
+        with mock.patch.dict(os.environ, env):
             _reset_caches()
+            try:
+                yield refs
+            finally:
+                _reset_caches()
 
 
 def _reset_caches() -> None:

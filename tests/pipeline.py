@@ -180,7 +180,7 @@ class Pipeline:
 
     def work(self, queue: str) -> Round:
         """One invocation of the queue's worker over one received batch."""
-        from local_runner import functions
+        from local_runner import events, functions
 
         done = Round()
         worker = self.workers[queue]
@@ -196,22 +196,7 @@ class Pipeline:
         ).get("Messages", [])
         if not messages:
             return done
-        event = {
-            "Records": [
-                {
-                    "messageId": m["MessageId"],
-                    "receiptHandle": m["ReceiptHandle"],
-                    "body": m["Body"],
-                    "attributes": m.get("Attributes", {}),
-                    "messageAttributes": m.get("MessageAttributes", {}),
-                    "md5OfBody": m["MD5OfBody"],
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": arn,
-                    "awsRegion": REGION,
-                }
-                for m in messages
-            ]
-        }
+        event = events.sqs_event(messages, arn, REGION)
         try:
             result = functions.handler(worker)(event, LambdaContext())
             failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}

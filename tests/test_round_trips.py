@@ -8,7 +8,6 @@ own). The exact calls are asserted, so a new call fails a test even while it is 
 See docs/PERFORMANCE.md.
 """
 
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -313,22 +312,9 @@ def _session_items(tid: str, uid: str) -> int:
 
 
 def sqs_event(bodies: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "messageId": f"m{i}",
-                "receiptHandle": f"r{i}",
-                "body": json.dumps(body),
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:SessionCleanupQueue",
-                "awsRegion": "us-east-1",
-            }
-            for i, body in enumerate(bodies)
-        ]
-    }
+    from local_runner import events
+
+    return events.job_event(bodies, "arn:aws:sqs:us-east-1:123456789012:SessionCleanupQueue", "us-east-1")
 
 
 def session_cleanup() -> Callable[[dict[str, Any], Any], Any]:

@@ -1,6 +1,5 @@
 """Small helpers shared by the security tests."""
 
-import json
 from typing import Any
 
 from tests.conftest import Api, Reply, Tenant
@@ -11,21 +10,15 @@ def invoke(api: Api, method: str, path: str, **event: Any) -> Reply:
     (e.g. a base64 body), for what `api(...)` cannot express."""
     from local_runner import events, functions
 
-    for function in api.functions:
-        for route in function.routes:
-            params = events.match(route, method, path)
-            if params is None:
-                continue
-            built = events.api_event(route, path, path_params=params)
-            built.update(event)
-            headers = built.get("headers") or {}
-            built["multiValueHeaders"] = {k: [v] for k, v in headers.items()}
-            result = functions.handler(function)(built, _context())
-            out = {k: v[-1] for k, v in (result.get("multiValueHeaders") or {}).items()}
-            out.update(result.get("headers") or {})
-            text = result.get("body") or ""
-            return Reply(result["statusCode"], out, json.loads(text) if text else None)
-    raise AssertionError(f"no route for {method} {path}")
+    found = events.find_route(api.routes, method, path)
+    if found is None:
+        raise AssertionError(f"no route for {method} {path}")
+    route, function, params = found
+    built = events.api_event(route, path, path_params=params)
+    built.update(event)
+    headers = built.get("headers") or {}
+    built["multiValueHeaders"] = {k: [v] for k, v in headers.items()}
+    return Reply.of(functions.handler(function)(built, _context()))
 
 
 def _context() -> Any:

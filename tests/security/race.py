@@ -79,9 +79,9 @@ def concurrently(api: Api, requests: list[Request]) -> list[Reply]:
     ctx = multiprocessing.get_context("fork")
     barrier = ctx.Barrier(len(requests), timeout=60)
     out = ctx.Queue()
-    for function in api.functions:  # load every handler before forking
-        from local_runner import functions
+    from local_runner import functions
 
+    for _, function in api.routes:  # load every handler before forking
         functions.handler(function)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads: the children only call out

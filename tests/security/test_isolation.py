@@ -7,14 +7,13 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from tests.conftest import PASSWORD, Api, Reply, Tenant, _reset_caches, bearer, make_tenant, sign_in
+from tests.conftest import PASSWORD, Api, Reply, Tenant, bearer, make_tenant, moto_world, sign_in
 from tests.security.helpers import assert_error, table_items
 
 NEW = "Battery-Staple-77"
@@ -55,25 +54,8 @@ def _header(token: str) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def world() -> Iterator[World]:
     """One moto world for the whole matrix (every case leaves it as it was, which each case checks)."""
-    from moto import mock_aws
-
-    from local_runner import provision, template
-
-    with mock_aws():
-        refs = provision.create_all()
-        env = provision.function_environment(template.functions()[0], refs)
-        old = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        _reset_caches()
-        try:
-            yield _populate()
-        finally:
-            for k, v in old.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
-            _reset_caches()
+    with moto_world():
+        yield _populate()
 
 
 def _populate() -> World:
