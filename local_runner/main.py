@@ -16,7 +16,7 @@ from typing import Any
 
 import boto3
 
-from local_runner import functions, pages, provision, seed, template, triggers
+from local_runner import esm, functions, pages, provision, seed, template
 from local_runner.aws import Moto, point_boto3_at
 from local_runner.invoke import REGION
 from local_runner.mail import Outbox
@@ -109,7 +109,7 @@ class Runner:
                 "/verify-email": pages.verify_page(creds["tenant_id"], creds["publishable_key"]),
             }
         )
-        self.pollers = triggers.start_all(self.fns, refs, self.stop)
+        self.pollers = esm.start_all(self.fns, refs, self.stop)
         self.serving = threading.Thread(
             target=self.server.serve_forever, args=(0.1,), name="http", daemon=True
         )

@@ -62,7 +62,6 @@ class Function:
     code_dir: Path
     handler: str
     routes: tuple[Route, ...] = ()
-    stream_filter: tuple[str, ...] = ()  # SK values the stream filter lets through
     queue: str | None = None  # logical id of the SQS queue that triggers it
     batch_size: int = 10
     environment: dict[str, Any] = field(default_factory=dict)
@@ -70,6 +69,8 @@ class Function:
     filter_patterns: tuple[dict[str, Any], ...] = ()  # the trigger's FilterCriteria patterns, parsed
     max_retry_attempts: int = -1  # a stream trigger's MaximumRetryAttempts (-1: until the record expires)
     on_failure: str | None = None  # logical id of the SQS queue of a stream trigger's OnFailure destination
+    bisect: bool = False  # a stream trigger's BisectBatchOnFunctionError
+    report_batch_item_failures: bool = False  # FunctionResponseTypes has ReportBatchItemFailures
     timeout: int = 3  # seconds
     memory_mb: int = 128
 
@@ -93,13 +94,14 @@ def functions() -> list[Function]:
     found = []
     for logical_id, props in resources("AWS::Serverless::Function").items():
         routes: list[Route] = []
-        stream_filter: list[str] = []
         patterns: list[dict[str, Any]] = []
         queue = None
         stream = None
         on_failure = None
         max_retries = -1
         batch_size = 10
+        bisect = False
+        partial = False
         for event in (props.get("Events") or {}).values():
             p = event.get("Properties", {})
             if event["Type"] == "Api":
@@ -108,16 +110,17 @@ def functions() -> list[Function]:
                 stream = p["Stream"]["Fn::GetAtt"][0]
                 batch_size = int(p.get("BatchSize", 100))
                 max_retries = int(p.get("MaximumRetryAttempts", -1))
+                bisect = bool(p.get("BisectBatchOnFunctionError", False))
+                partial = "ReportBatchItemFailures" in (p.get("FunctionResponseTypes") or [])
                 destination = ((p.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
                 if isinstance(destination, dict) and "Fn::GetAtt" in destination:
                     on_failure = destination["Fn::GetAtt"][0]
                 for f in (p.get("FilterCriteria") or {}).get("Filters", []):
-                    pattern = json.loads(f["Pattern"])
-                    patterns.append(pattern)
-                    stream_filter += pattern.get("dynamodb", {}).get("Keys", {}).get("SK", {}).get("S", [])
+                    patterns.append(json.loads(f["Pattern"]))
             elif event["Type"] == "SQS":
                 queue = p["Queue"]["Fn::GetAtt"][0]
                 batch_size = int(p.get("BatchSize", 10))
+                partial = "ReportBatchItemFailures" in (p.get("FunctionResponseTypes") or [])
                 for f in (p.get("FilterCriteria") or {}).get("Filters", []):
                     patterns.append(json.loads(f["Pattern"]))
         env = {**global_env, **(props.get("Environment", {}).get("Variables", {}))}
@@ -127,7 +130,6 @@ def functions() -> list[Function]:
                 code_dir=ROOT / props["CodeUri"],
                 handler=props["Handler"],
                 routes=tuple(routes),
-                stream_filter=tuple(stream_filter),
                 queue=queue,
                 batch_size=batch_size,
                 environment=env,
@@ -135,6 +137,8 @@ def functions() -> list[Function]:
                 filter_patterns=tuple(patterns),
                 max_retry_attempts=max_retries,
                 on_failure=on_failure,
+                bisect=bisect,
+                report_batch_item_failures=partial,
                 timeout=int(props.get("Timeout", global_fn.get("Timeout", 3))),
                 memory_mb=int(props.get("MemorySize", global_fn.get("MemorySize", 128))),
             )

@@ -1,40 +1,31 @@
 """The asynchronous chain, driven in-process under moto: table stream -> router -> SQS -> workers.
 
-Lambda's event source mappings are emulated the way AWS runs them, so tests read like stories:
-
-- the stream: records are read from moto's DynamoDB stream (`dynamodbstreams`), filtered by the
-  function's `FilterCriteria` (SK values), and given to the router in batches of its `BatchSize`.
-  With `ReportBatchItemFailures`, a reported record and everything after it in the shard is
-  retried on the next pump (the checkpoint stops just before it); an exception retries the batch.
-- the queues: up to `BatchSize` messages are received, given to the worker as a Lambda SQS event;
-  the messages not named in `batchItemFailures` are deleted. Failed ones are made visible again at
-  once (as if their visibility timeout had lapsed) so a retry happens on the next round; moto
-  moves a message to the queue's dead-letter queue once it was received `maxReceiveCount` times.
+A thin, step-by-step driver of `local_runner.esm`, the one emulation of Lambda's event source
+mappings (the local runner polls the same mappings from threads), so tests read like stories:
 
     pipe = Pipeline(refs)      # refs: the `aws` fixture
+    pipe.route()               # one poll of the stream mapping: the router invoked once
+    pipe.work("EmailQueue")    # one poll of the queue's mapping: the worker invoked once
     pipe.pump()                # until idle: nothing left in the stream or the queues
     [mail] = pipe.emails()     # what SES (moto) sent
+
+Time is the one thing it shortcuts: a message a worker failed comes back after the queue's
+visibility timeout, which each `step` lets pass at once (`QueueMapping.lapse`).
 """
 
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
 
+from local_runner import esm, template
+
 REGION = "us-east-1"
 TOKEN = re.compile(r"[?&;]token=([A-Za-z0-9_\-]+)")  # ";": &amp; in HTML
-
-
-class LambdaContext:
-    function_name = "pipeline"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:pipeline"
-    aws_request_id = "pipeline-request"
 
 
 @dataclass
@@ -56,173 +47,64 @@ class Round:
     """What one step did."""
 
     routed: int = 0  # stream records given to the router
-    router_failures: list[str] = field(default_factory=list)  # sequence numbers it reported
+    router_failures: list[str] = field(default_factory=list)  # sequence numbers to retry
+    discarded: list[str] = field(default_factory=list)  # sequence numbers given up on (to OnFailure)
     handled: dict[str, int] = field(default_factory=dict)  # queue -> messages done and deleted
     failed: dict[str, list[str]] = field(default_factory=dict)  # queue -> message ids kept
 
     @property
     def idle(self) -> bool:
-        return not self.routed and not any(self.handled.values()) and not any(self.failed.values())
-
-
-def _function_events(logical_id: str) -> dict[str, Any]:
-    from local_runner import template
-
-    props = template.load()["Resources"][logical_id]["Properties"]
-    return dict(props.get("Events") or {})
-
-
-def _plain(value: Any) -> Any:
-    """boto3's response values as Lambda's JSON event has them (datetimes as epoch seconds)."""
-    if isinstance(value, datetime):
-        return int(value.timestamp())
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
+        return (
+            not self.routed
+            and not self.discarded
+            and not any(self.handled.values())
+            and not any(self.failed.values())
+        )
 
 
 class Pipeline:
     def __init__(self, refs: dict[str, str]) -> None:
-        from local_runner import template
-
         self.refs = refs
-        self.ddb = boto3.client("dynamodb", region_name=REGION)
-        self.streams = boto3.client("dynamodbstreams", region_name=REGION)
         self.sqs = boto3.client("sqs", region_name=REGION)
-        self.stream_arn = self.ddb.describe_table(TableName=refs["Table"])["Table"]["LatestStreamArn"]
         functions = template.functions()
-        self.router = next(
-            f
-            for f in functions
-            if any(e["Type"] == "DynamoDB" for e in _function_events(f.logical_id).values())
-        )
-        self.workers = {f.queue: f for f in functions if f.queue}
-        self._after: dict[str, str | None] = {}  # shard -> last sequence number checkpointed
-
-    # -- the stream ---------------------------------------------------------------------------
-
-    def _shard_records(self, shard: str) -> list[dict[str, Any]]:
-        after = self._after.get(shard)
-        if after is None:
-            it = self.streams.get_shard_iterator(
-                StreamArn=self.stream_arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
-            )
-        else:
-            it = self.streams.get_shard_iterator(
-                StreamArn=self.stream_arn,
-                ShardId=shard,
-                ShardIteratorType="AFTER_SEQUENCE_NUMBER",
-                SequenceNumber=after,
-            )
-        records: list[dict[str, Any]] = []
-        iterator: str | None = it["ShardIterator"]
-        while iterator:
-            out = self.streams.get_records(ShardIterator=iterator)
-            if not out["Records"]:
-                break
-            records += out["Records"]
-            iterator = out.get("NextShardIterator")
-        return records
-
-    def _wanted(self, record: dict[str, Any]) -> bool:
-        allowed = self.router.stream_filter
-        return not allowed or record["dynamodb"]["Keys"]["SK"]["S"] in allowed
+        [self.stream] = [esm.StreamMapping.of(f, refs) for f in functions if f.stream]
+        self.queues = {f.queue: esm.QueueMapping.of(f, refs) for f in functions if f.queue}
+        self.stream_arn = self.stream.stream_arn
 
     def pending_records(self) -> list[dict[str, Any]]:
         """Stream records not yet checkpointed (before the router's filter), oldest first."""
-        shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
-        return [r for s in shards for r in self._shard_records(s["ShardId"])]
+        return self.stream.pending()
 
     def route(self) -> Round:
-        """One invocation of the router per shard, over the next batch of the stream."""
-        from local_runner import functions
-
-        done = Round()
-        shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
-        for shard in (s["ShardId"] for s in shards):
-            records = self._shard_records(shard)
-            batch: list[dict[str, Any]] = []
-            last_seen: list[str] = []  # every record read, filtered or not, up to the batch's end
-            for record in records:
-                last_seen.append(record["dynamodb"]["SequenceNumber"])
-                if self._wanted(record):
-                    batch.append({**_plain(record), "eventSourceARN": self.stream_arn})
-                    if len(batch) == self.router.batch_size:
-                        break
-            if not last_seen:
-                continue
-            if not batch:
-                self._after[shard] = last_seen[-1]
-                continue
-            done.routed += len(batch)
-            try:
-                result = functions.handler(self.router)({"Records": batch}, LambdaContext())
-            except Exception:
-                done.router_failures += [r["dynamodb"]["SequenceNumber"] for r in batch]
-                continue
-            failed = [f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])]
-            done.router_failures += failed
-            if failed:
-                first = min(failed, key=int)
-                before = [s for s in last_seen if int(s) < int(first)]
-                if before:
-                    self._after[shard] = before[-1]
-            else:
-                self._after[shard] = last_seen[-1]
-        return done
-
-    # -- the queues ---------------------------------------------------------------------------
+        """One poll of the stream's mapping: one invocation of the router per shard with work."""
+        outcome = self.stream.poll()
+        return Round(
+            routed=len(outcome.delivered), router_failures=outcome.failed, discarded=outcome.discarded
+        )
 
     def queue_url(self, logical_id: str) -> str:
         return self.refs[logical_id]
 
     def work(self, queue: str) -> Round:
-        """One invocation of the queue's worker over one received batch."""
-        from local_runner import events, functions
-
-        done = Round()
-        worker = self.workers[queue]
-        url = self.queue_url(queue)
-        arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        messages = self.sqs.receive_message(
-            QueueUrl=url,
-            MaxNumberOfMessages=min(10, worker.batch_size),
-            AttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        ).get("Messages", [])
-        if not messages:
-            return done
-        event = events.sqs_event(messages, arn, REGION)
-        try:
-            result = functions.handler(worker)(event, LambdaContext())
-            failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
-        except Exception:
-            failed = {m["MessageId"] for m in messages}
-        for m in messages:
-            if m["MessageId"] in failed:
-                self.sqs.change_message_visibility(
-                    QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0
-                )
-            else:
-                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-        done.handled[queue] = len(messages) - len(failed)
-        done.failed[queue] = sorted(failed)
-        return done
+        """One poll of the queue's mapping: one invocation of its worker over one received batch."""
+        outcome = self.queues[queue].poll()
+        return Round(
+            handled={queue: len(outcome.delivered) - len(outcome.failed)},
+            failed={queue: sorted(outcome.failed)},
+        )
 
     def step(self) -> Round:
-        """The router once, then every worker once."""
+        """The visibility timeouts of earlier failures pass; the router once; every worker once."""
+        for mapping in self.queues.values():
+            mapping.lapse()
         total = self.route()
-        for queue in self.workers:
+        for queue in self.queues:
             r = self.work(queue)
             total.handled.update(r.handled)
             total.failed.update(r.failed)
         return total
 
-    def pump(self, max_rounds: int = 25) -> list[Round]:
+    def pump(self, max_rounds: int = 40) -> list[Round]:
         """Steps until a step finds nothing to do; the rounds that did something."""
         rounds = []
         for _ in range(max_rounds):

@@ -7,7 +7,16 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.conftest import PASSWORD, Tenant
-from tests.e2e.conftest import Http, Runner, UserFactory, assert_error, unique_email, wait_for_email
+from tests.e2e.conftest import (
+    Http,
+    Runner,
+    UserFactory,
+    assert_error,
+    bearer,
+    sign_in,
+    unique_email,
+    wait_for_email,
+)
 
 pytestmark = pytest.mark.e2e
 LINK = re.compile(r"https?://[^\s<>\"']+")
@@ -65,3 +74,17 @@ def test_the_emails_list_is_oldest_first_and_local_only(api: Http, demo: Tenant,
     wait_for_email(api, second)
     listed = [e["to"] for e in api("GET", "/_local/emails").body]
     assert listed.index(first) < listed.index(second)
+
+
+def test_a_failed_transaction_does_not_stop_the_stream(api: Http, demo: Tenant, create_user: UserFactory):
+    """The second sign-out with one token is a cancelled transaction, after which moto puts back a
+    copy of the table: the runner's stream poller must follow it, or no email is ever sent again."""
+    user = create_user(demo)
+    session = sign_in(api, demo, user["email"])
+    assert api("POST", "/v1/auth/sign-out", headers=bearer(session["access_token"])).status == 204
+    assert api("POST", "/v1/auth/sign-out", headers=bearer(session["access_token"])).status == 401
+    new = unique_email("after-swap")
+    assert api("PATCH", f"/v1/users/{user['id']}", {"email": new}, demo.admin()).status == 200
+    [email] = wait_for_email(api, new)
+    token = parse_qs(urlsplit(LINK.search(email["text"]).group(0)).query)["token"][0]  # type: ignore[union-attr]
+    assert api("POST", "/v1/auth/email/verify", {"token": token}, demo.public()).status == 200

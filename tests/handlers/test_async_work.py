@@ -1,6 +1,7 @@
 """The asynchronous work after a committed change (stream -> router -> SQS -> workers), and what
 happens to it when a hop fails: nothing is lost, nothing done twice that should not be."""
 
+import json
 from types import SimpleNamespace
 from typing import Any
 
@@ -289,3 +290,71 @@ def test_session_cleanup_retries_a_throttled_delete(
     pipe.pump()
     assert session_items(tenant.id, user["id"]) == []
     assert pipe.depth("SessionCleanupQueue") == 0
+
+
+# -- (e) moto swaps the table on a failed transaction: the stream mapping follows ---------------------
+
+
+def _table_object(name: str) -> object:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    return dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_table(name)
+
+
+def test_a_failed_transaction_then_an_email_change_still_sends_the_email(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline, aws: dict[str, str]
+) -> None:
+    """Signing out twice with one token: the second sign-out's transaction is cancelled, and moto
+    puts back a copy of the table (and of its stream shard) taken before it."""
+    session = sign_in(api, tenant)
+    pipe.pump()  # the mapping has read the stream: its checkpoint is in the shard moto will replace
+    assert api("POST", "/v1/auth/sign-out", headers=bearer(session["access_token"])).status == 204
+    before = _table_object(aws["Table"])
+    again = api("POST", "/v1/auth/sign-out", headers=bearer(session["access_token"]))
+    assert again.status == 401, again.body
+    assert _table_object(aws["Table"]) is not before  # the swap this test is about happened
+
+    change_email(api, tenant, user["id"], "after.swap@example.com")
+    pipe.pump()
+    [mail] = pipe.emails("after.swap@example.com")
+    assert verify(api, tenant, mail.token).status == 200
+    assert len(pipe.emails()) == 1
+
+
+# -- (f) the router fails every time: the stream's OnFailure destination ------------------------------
+
+
+def test_a_change_the_router_never_queues_ends_in_the_stream_dead_letter_queue(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hellojohn import jobs
+
+    from local_runner import template
+
+    pipe.pump()  # the user's creation is routed
+    always = failing(10**6, "SendMessage")
+    monkeypatch.setattr(jobs, "sqs", lambda: SimpleNamespace(send_message=always))
+    change_email(api, tenant, user["id"], "never@example.com")
+    [change] = [r["dynamodb"]["SequenceNumber"] for r in user_records(pipe, user["id"])]
+
+    rounds = pipe.pump()
+    [router] = [f for f in template.functions() if f.stream]
+    assert always.calls["n"] == router.max_retry_attempts + 1  # type: ignore[attr-defined]
+    assert [r.router_failures for r in rounds[:-1]] == [[change]] * router.max_retry_attempts
+    assert rounds[-1].discarded == [change]
+    [failure] = pipe.peek("StreamDeadLetterQueue")
+    assert failure["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert failure["requestContext"]["approximateInvokeCount"] == router.max_retry_attempts + 1
+    # a batch whose every record failed is a function error (Powertools raises), not a partial response
+    assert failure["responseContext"]["functionError"] == "Unhandled"
+    info = failure["DDBStreamBatchInfo"]
+    assert (info["startSequenceNumber"], info["endSequenceNumber"], info["batchSize"]) == (change, change, 1)
+    assert info["streamArn"] == pipe.stream_arn
+    assert "never@example.com" not in json.dumps(failure)  # metadata only, as Lambda sends it
+    assert pipe.depth("EmailQueue") == 0 and pipe.emails() == []
+
+    monkeypatch.undo()  # the shard moved on: the next change is routed
+    change_email(api, tenant, user["id"], "later@example.com")
+    pipe.pump()
+    assert [m.to for m in pipe.emails()] == [["later@example.com"]]
