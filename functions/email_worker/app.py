@@ -10,9 +10,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from hellojohn import jobs, mailer, tenancy, verification
+from hellojohn import config, jobs, mailer, tenancy, verification
 from hellojohn.logs import logger
 
+config.require()  # a configuration that cannot work fails the cold start
 processor = BatchProcessor(event_type=EventType.SQS)
 
 

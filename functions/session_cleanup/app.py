@@ -9,10 +9,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from hellojohn import jobs
+from hellojohn import config, jobs
 from hellojohn.logs import logger
 from hellojohn.store import sessions
 
+config.require()  # a configuration that cannot work fails the cold start
 processor = BatchProcessor(event_type=EventType.SQS)
 
 

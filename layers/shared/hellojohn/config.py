@@ -1,4 +1,9 @@
-"""The function environment, read once into one validated model at cold start."""
+"""The function environment, read once into one validated model at cold start.
+
+`require()` runs when a function's module is imported (Lambda's init): an environment that cannot
+work fails the cold start with one structured log line naming the variables, instead of a
+function that imports fine and answers every request with a 500.
+"""
 
 from functools import cache
 
@@ -32,6 +37,12 @@ class Settings(BaseModel):
 class ConfigurationError(RuntimeError):
     """The environment is not what the template promises: fail the cold start loudly."""
 
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__(
+            "invalid function environment: " + "; ".join(f"{k}: {v}" for k, v in problems.items())
+        )
+        self.variables = sorted(problems)
+
 
 @cache
 def settings() -> Settings:
@@ -39,5 +50,17 @@ def settings() -> Settings:
 
     try:
         return Settings.model_validate(dict(os.environ))
-    except ValidationError as exc:  # pragma: no cover - exercised by the config unit test
-        raise ConfigurationError(f"invalid function environment: {exc}") from exc
+    except ValidationError as exc:
+        problems = {".".join(str(p) for p in e["loc"]): e["msg"] for e in exc.errors()}
+        raise ConfigurationError(problems) from None  # not chained: pydantic's error shows the values
+
+
+def require() -> Settings:
+    """The settings, or one structured log line naming what is wrong and the cold start failed."""
+    try:
+        return settings()
+    except ConfigurationError as exc:
+        from hellojohn.logs import logger
+
+        logger.critical(str(exc), extra={"invalid_variables": exc.variables})
+        raise

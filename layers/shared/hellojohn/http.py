@@ -10,12 +10,15 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from pydantic import BaseModel
 
-from hellojohn import cors, errors
+from hellojohn import config, cors, errors
 from hellojohn.errors import ApiError, FieldIssue
 from hellojohn.logs import logger
 from hellojohn.models import ErrorResponse, build_models
@@ -137,6 +140,28 @@ def _check_json(raw: bytes) -> ApiError | None:
     return too_deep if _depth(parsed) > MAX_JSON_DEPTH else None
 
 
+def _media_type_lowered(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with its Content-Type's media type in lower case, parameters kept: media types are
+    case-insensitive (RFC 9110, 8.3.1), and Powertools compares them to "application/json" as is."""
+
+    def lowered(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        media, sep, params = value.partition(";")
+        return media.strip().lower() + sep + params
+
+    single = event.get("headers") or {}
+    multi = event.get("multiValueHeaders") or {}
+    return {
+        **event,
+        "headers": {k: lowered(v) if k.lower() == "content-type" else v for k, v in single.items()} or None,
+        "multiValueHeaders": {
+            k: [lowered(v) for v in vs] if k.lower() == "content-type" else vs for k, vs in multi.items()
+        }
+        or None,
+    }
+
+
 def make_app() -> APIGatewayRestResolver:
     """One resolver per function, with the shared error mapping registered."""
     app = APIGatewayRestResolver(enable_validation=True)
@@ -148,6 +173,10 @@ def make_app() -> APIGatewayRestResolver:
     @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
     def _invalid(exc: RequestValidationError) -> Response[Any]:
         return _respond(_validation_error(exc), _request_id(app.current_event.raw_event))
+
+    @app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
+    def _unsupported(_: RequestUnsupportedContentType) -> Response[Any]:  # e.g. text/plain, no body
+        return _respond(errors.unsupported_media_type(), _request_id(app.current_event.raw_event))
 
     @app.not_found
     def _not_found(_: Exception) -> Response[Any]:
@@ -180,6 +209,7 @@ def entry(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], dict[s
 
     Called at import, once the routes exist: it builds the models they take and return, so the
     first request finds them built (Powertools' validation then reuses their schemas)."""
+    config.require()  # a configuration that cannot work fails the cold start, not every request
     routes = getattr(app, "_static_routes", []) + getattr(app, "_dynamic_routes", [])
     build_models(*(route.func for route in routes))
 
@@ -196,7 +226,7 @@ def entry(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], dict[s
                 "isBase64Encoded": False,
             }
         else:
-            result = app.resolve(event, context)
+            result = app.resolve(_media_type_lowered(event), context)
         headers = result.setdefault("multiValueHeaders", {})
         headers["X-Request-ID"] = [request_id]
         cors.apply(event, result)
