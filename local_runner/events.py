@@ -1,12 +1,13 @@
 """The events Lambda gives a function: API Gateway (REST, proxy integration), DynamoDB stream, SQS."""
 
 import base64
+import fnmatch
 import hashlib
 import json
 import re
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,11 @@ from local_runner.template import Function, Route
 
 
 def match(route: Route, method: str, path: str) -> dict[str, str] | None:
-    """Path parameters when `path` matches the route's resource path, else None."""
+    """Path parameters when `path` matches the route's resource path, else None.
+
+    `path` is the raw request path: an encoded slash (`%2F`) is part of a segment, not a separator,
+    and a parameter's value is the segment as sent, still percent-encoded, as API Gateway (REST)
+    routes and passes it."""
     if route.method != method.upper():
         return None
     pattern = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(route.path)) + "$"
@@ -39,26 +44,77 @@ def find_route(
     return None
 
 
+Headers = Mapping[str, str] | Iterable[tuple[str, str]]
+
+
+def binary_media_types() -> tuple[str, ...]:
+    """The REST API's BinaryMediaTypes, from the template (none: every body is text)."""
+    from local_runner import template
+
+    found: list[str] = []
+    for props in template.resources("AWS::Serverless::Api").values():
+        found += [str(t).replace("~1", "/") for t in props.get("BinaryMediaTypes") or []]
+    return tuple(found)
+
+
+def _is_binary(content_type: str, binary: tuple[str, ...]) -> bool:
+    media = content_type.split(";", maxsplit=1)[0].strip().lower()
+    return any(fnmatch.fnmatchcase(media, pattern.lower()) for pattern in binary)
+
+
+def proxy_body(body: str | bytes | None, content_type: str) -> tuple[str | None, bool]:
+    """The request body as API Gateway (REST, proxy integration) gives it to Lambda: base64 when
+    its Content-Type is one of the API's binary media types; else a text payload, a UTF-8 string,
+    in which bytes that are not UTF-8 arrive as U+FFFD ("Binary media types for REST APIs")."""
+    if body is None or body in (b"", ""):
+        return None, False
+    if isinstance(body, str):
+        return body, False
+    if _is_binary(content_type, binary_media_types()):
+        return base64.b64encode(body).decode(), True
+    return body.decode("utf-8", errors="replace"), False
+
+
+def proxy_headers(headers: Headers | None) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """`headers` (the last value of each) and `multiValueHeaders` (all of them), as API Gateway
+    builds them: names as the client spelled them, repeats of a name in any case grouped."""
+    pairs = list(headers.items() if isinstance(headers, Mapping) else headers or [])
+    spelled: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    for name, value in pairs:
+        key = spelled.setdefault(name.lower(), name)
+        multi.setdefault(key, []).append(value)
+    return {k: v[-1] for k, v in multi.items()}, multi
+
+
+def header(headers: Mapping[str, str], name: str, default: str = "") -> str:
+    """A header's value, its name matched case-insensitively."""
+    return next((v for k, v in headers.items() if k.lower() == name.lower()), default)
+
+
 def api_event(
     route: Route,
     path: str,
     *,
-    headers: dict[str, str] | None = None,
-    body: str | None = None,
+    headers: Headers | None = None,
+    body: str | bytes | None = None,
     query: dict[str, list[str]] | None = None,
     path_params: dict[str, str] | None = None,
     source_ip: str = "127.0.0.1",
     stage: str = "dev",
 ) -> dict[str, Any]:
-    headers = dict(headers or {})
+    """A REST API proxy event. `path` and `path_params` are as the client sent them: API Gateway
+    (REST) neither decodes the path before routing nor decodes path parameters."""
+    single, multi = proxy_headers(headers)
+    text, is_base64 = proxy_body(body, header(single, "Content-Type"))
     query = query or {}
     request_id = str(uuid.uuid4())
     return {
         "resource": route.path,
         "path": path,
         "httpMethod": route.method,
-        "headers": headers or None,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()} or None,
+        "headers": single or None,
+        "multiValueHeaders": multi or None,
         "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
         "multiValueQueryStringParameters": query or None,
         "pathParameters": path_params or None,
@@ -70,13 +126,13 @@ def api_event(
             "stage": stage,
             "requestId": request_id,
             "requestTimeEpoch": int(time.time() * 1000),
-            "identity": {"sourceIp": source_ip, "userAgent": headers.get("User-Agent", "")},
+            "identity": {"sourceIp": source_ip, "userAgent": header(single, "User-Agent")},
             "accountId": "123456789012",
             "apiId": "local",
             "protocol": "HTTP/1.1",
         },
-        "body": body,
-        "isBase64Encoded": False,
+        "body": text,
+        "isBase64Encoded": is_base64,
     }
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from local_runner import events
 from local_runner.invoke import invoke
@@ -59,10 +59,18 @@ class Gateway:
         self.local_pages = dict(local_pages or {})
 
     def handle(
-        self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str = "127.0.0.1"
+        self,
+        method: str,
+        target: str,
+        headers: events.Headers,
+        body: bytes,
+        source_ip: str = "127.0.0.1",
     ) -> Reply:
+        """The reply to one request. The path is routed as sent, not URL-decoded (API Gateway REST
+        does not decode `%2F` into a separator); the body goes on as bytes, for `events.api_event`
+        to hand over as API Gateway does."""
         parts = urlsplit(target)
-        path = unquote(parts.path) or "/"
+        path = parts.path or "/"
         query = parse_qs(parts.query, keep_blank_values=True)
         page = self.local_pages.get(path)
         if page is not None and method in ("GET", "HEAD"):
@@ -75,7 +83,7 @@ class Gateway:
             route,
             path,
             headers=headers,
-            body=body.decode("utf-8", errors="replace") if body else None,
+            body=body,
             query=query,
             path_params=params,
             source_ip=source_ip,
@@ -116,7 +124,7 @@ class _Handler(BaseHTTPRequestHandler):
         if body is None:
             reply = error_reply(413, "payload_too_large", "The request body is too large", str(uuid.uuid4()))
         else:
-            headers = {k: v for k, v in self.headers.items()}
+            headers = list(self.headers.items())  # every line: a repeated header is multi-valued
             reply = self.server.gateway.handle(self.command, self.path, headers, body, self.client_address[0])
         self.send_response(reply.status)
         for name, value in reply.headers:

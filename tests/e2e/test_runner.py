@@ -80,3 +80,52 @@ def test_local_pages(api: Http):
     assert emails.status == 200 and isinstance(emails.body, list)
     page = api("GET", "/verify-email")
     assert page.status == 200 and "No token in the link" in page.body
+
+
+# -- routing and the proxy event as API Gateway (REST) builds them ------------------------------------
+
+
+def test_an_encoded_slash_is_not_a_path_separator(api: Http, demo: Tenant, create_user: UserFactory):
+    """API Gateway matches the raw path: `<id>%2Fdisable` is one segment, so no route has it."""
+    user = create_user(demo)
+    reply = api("POST", f"/v1/users/{user['id']}%2Fdisable", {}, demo.admin())
+    assert_error(reply, 404, "not_found")
+    assert reply.body["error"]["message"] == "No such route"  # the gateway's answer, not a function's
+    assert api("GET", f"/v1/users/{user['id']}", headers=demo.admin()).body["disabled"] is False
+    # a declared method on that one segment reaches the function with the segment as sent
+    assert_error(api("GET", f"/v1/users/{user['id']}%2Fdisable", headers=demo.admin()), 404, "user_not_found")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"email": "\xff\xfe@example.com", "password": "Correct-Horse-42"}',
+        b"\xff\xfe\xfd",
+        b'{"email": "a@b.co"\xc3}',
+    ],
+)
+def test_a_body_that_is_not_utf8_gets_a_contract_error(api: Http, demo: Tenant, raw: bytes):
+    """Without binary media types API Gateway passes the body as UTF-8 text (invalid bytes become
+    U+FFFD): the API answers a 4xx in the contract's shape, never a 500."""
+    reply = api("POST", "/v1/auth/sign-in", raw=raw, headers=demo.public())
+    assert 400 <= reply.status < 500, reply.body
+    assert_error(reply, reply.status, reply.error or "")
+
+
+@pytest.mark.parametrize(
+    "media_type", ["Application/Json", "application/json; charset=utf-8", "APPLICATION/JSON"]
+)
+def test_content_type_in_any_case(api: Http, runner: Runner, demo: Tenant, media_type: str):
+    user = runner.credentials["demo_user"]
+    body = {"email": user["email"], "password": user["password"]}
+    reply = api("POST", "/v1/auth/sign-in", body, {**demo.public(), "Content-Type": media_type})
+    assert reply.status == 200, reply.body
+    assert reply.body["user"]["id"] == user["id"]
+
+
+def test_header_names_in_any_case(api: Http, demo: Tenant, create_user: UserFactory):
+    user = create_user(demo)
+    lower = {"authorization": f"Bearer {demo.secret_key}", "x-tenant-id": demo.id}
+    assert api("GET", f"/v1/users/{user['id']}", headers=lower).body["id"] == user["id"]
+    upper = {"AUTHORIZATION": f"Bearer {demo.secret_key}", "X-TENANT-ID": demo.id}
+    assert api("GET", f"/v1/users/{user['id']}", headers=upper).body["id"] == user["id"]

@@ -30,8 +30,8 @@ def gateway_app() -> Any:
     gateway = Gateway([f for f in template.functions() if f.routes])
 
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        target = quote(environ.get("PATH_INFO", "/"), safe="/:@!$&'()*+,;=-._~%")
-        if environ.get("QUERY_STRING"):
+        target = environ.get("RAW_URI") or quote(environ.get("PATH_INFO", "/"), safe="/:@!$&'()*+,;=-._~%")
+        if environ.get("QUERY_STRING") and "?" not in target:
             target += "?" + environ["QUERY_STRING"]
         headers = {k[5:].replace("_", "-").title(): v for k, v in environ.items() if k.startswith("HTTP_")}
         if environ.get("CONTENT_TYPE"):
