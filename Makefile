@@ -38,13 +38,14 @@ template: $(STAMP) ## cfn-lint (zero errors and warnings) and the SAM translatio
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/sam validate --lint --region us-east-1 >/dev/null
 
-openapi: $(STAMP) ## regenerate docs/openapi.json from the resolvers
+openapi: $(STAMP) ## regenerate docs/openapi.json from the resolvers, and the JS SDK's types from it
 	$(BIN)/python -m scripts.openapi --write
+	$(MAKE) -C sdk/js openapi
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
-sdk-test: ## the JS SDK's unit tests and the browser test
+sdk-test: ## the JS SDK: generated types current, ESLint, Prettier, unit tests, browser test
 	$(MAKE) -C sdk/js test
 
 test: $(STAMP) lint template pytest sdk-test ## everything CI runs

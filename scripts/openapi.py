@@ -4,6 +4,7 @@
 """
 
 import argparse
+import ast
 import json
 import os
 import sys
@@ -12,6 +13,7 @@ from typing import Any
 from local_runner import functions, template
 
 DOC = template.ROOT / "docs" / "openapi.json"
+LAYER = template.ROOT / "layers" / "shared" / "hellojohn"
 SECURITY_SCHEMES = {
     "secretKey": {
         "type": "http",
@@ -29,6 +31,39 @@ SECURITY_SCHEMES = {
 
 # importing a function runs its cold start, which refuses an environment that cannot work
 PLACEHOLDER_ENV = {"TABLE_NAME": "openapi-only", "SIGNING_KEY_SECRET": "openapi-only"}
+
+
+def error_codes() -> list[str]:
+    """Every `code` the layer can answer with, read from its `ApiError(status, code, ...)` calls.
+
+    Ordered by status, then name. A code that is not a string literal fails the build, so that
+    no code can escape the document's enum (and the SDK's types generated from it).
+    """
+    found: dict[str, int] = {}
+    for path in sorted(LAYER.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not (isinstance(node, ast.Call) and _called_name(node.func) == "ApiError"):
+                continue
+            keywords = {k.arg: k.value for k in node.keywords}
+            status = node.args[0] if node.args else keywords.get("status")
+            code = node.args[1] if len(node.args) > 1 else keywords.get("code")
+            if not (
+                isinstance(status, ast.Constant)
+                and isinstance(status.value, int)
+                and isinstance(code, ast.Constant)
+                and isinstance(code.value, str)
+            ):
+                raise ValueError(f"{path}:{node.lineno}: ApiError needs a literal status and code")
+            found[code.value] = status.value
+    if not found:
+        raise ValueError(f"no ApiError(status, code, ...) found under {LAYER}")
+    return sorted(found, key=lambda code: (found[code], code))
+
+
+def _called_name(func: ast.expr) -> str | None:
+    if isinstance(func, ast.Name):
+        return func.id
+    return func.attr if isinstance(func, ast.Attribute) else None
 
 
 def build() -> dict[str, Any]:
@@ -49,6 +84,7 @@ def _build() -> dict[str, Any]:
         for path, operations in part.get("paths", {}).items():
             paths.setdefault(path, {}).update(operations)
         schemas.update(part.get("components", {}).get("schemas", {}))
+    schemas["ErrorBody"]["properties"]["code"]["enum"] = error_codes()
     return {
         "openapi": "3.1.0",
         "info": {

@@ -18,10 +18,10 @@ app = make_app()
     summary="Sign out",
     responses=error_responses(409, success=204),
 )
-def sign_out(body: Annotated[NoFields | None, Body()] = None) -> Response[None]:
+def sign_out(body: Annotated[NoFields | None, Body()] = None) -> Response[str]:
     claims = auth.access_token(app.current_event)
 
-    def work() -> Response[None]:
+    def work() -> Response[str]:
         account.sign_out(claims)
         return Response(status_code=204, body="")
 

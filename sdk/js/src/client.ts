@@ -140,7 +140,7 @@ export class HelloJohnClient {
   start(): Promise<void> {
     this.started = true;
     this.scheduleRefresh();
-    if (this.restorePromise === null) this.restorePromise = this.restore();
+    this.restorePromise ??= this.restore();
     return this.restorePromise;
   }
 
@@ -442,7 +442,7 @@ export class HelloJohnClient {
  */
 function withRefreshLock(name: string, fn: () => Promise<void>): Promise<void> {
   const nav: Navigator | undefined = typeof navigator === 'undefined' ? undefined : navigator;
-  if (nav !== undefined && 'locks' in nav && typeof nav.locks?.request === 'function') {
+  if (nav !== undefined && 'locks' in nav && typeof nav.locks.request === 'function') {
     // request() resolves with what the callback's promise resolves to.
     return nav.locks.request(name, fn).then(() => undefined);
   }

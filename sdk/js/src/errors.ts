@@ -1,44 +1,23 @@
+import type { components } from './generated/openapi.js';
+
 /** One entry of an API error's `details`: which field is wrong, and why. */
-export interface FieldError {
-  field: string;
-  message: string;
-}
+export type FieldError = components['schemas']['ErrorDetail'];
+
+/** Every code the API answers with (the enum of `ErrorBody.code` in `docs/openapi.json`). */
+export type ApiErrorCode = components['schemas']['ErrorBody']['code'];
 
 /**
- * Codes the API documents, plus the SDK's own:
+ * The SDK's own codes:
  * - `network_error` (status 0): the request never got an HTTP answer (offline, DNS, CORS refusal);
  * - `invalid_response`: a 2xx answer that is not what the contract promises;
  * - `not_signed_in` (status 401): a signed-in call made while no session exists;
  * - `http_error`: a non-2xx answer without the contract's error body (e.g. a proxy's 502 page).
  */
+export type SdkErrorCode = 'network_error' | 'invalid_response' | 'not_signed_in' | 'http_error';
+
 export type HelloJohnErrorCode =
-  | 'invalid_json'
-  | 'invalid_request'
-  | 'unauthorized'
-  | 'invalid_token'
-  | 'token_expired'
-  | 'session_revoked'
-  | 'invalid_credentials'
-  | 'forbidden'
-  | 'tenant_mismatch'
-  | 'forbidden_field'
-  | 'user_disabled'
-  | 'user_not_found'
-  | 'not_found'
-  | 'email_taken'
-  | 'conflict'
-  | 'precondition_failed'
-  | 'payload_too_large'
-  | 'unsupported_media_type'
-  | 'validation_failed'
-  | 'password_too_weak'
-  | 'too_many_attempts'
-  | 'internal_error'
-  | 'service_unavailable'
-  | 'network_error'
-  | 'invalid_response'
-  | 'not_signed_in'
-  | 'http_error'
+  | ApiErrorCode
+  | SdkErrorCode
   // Any code a newer API version may add, without losing autocompletion of the known ones.
   | (string & {});
 

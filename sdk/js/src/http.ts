@@ -78,6 +78,7 @@ export class HttpClient {
       } catch (cause) {
         throw new HelloJohnError({
           code: 'network_error',
+          // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the timer's callback
           message: timedOut
             ? `The HelloJohn API did not answer in time (${req.method} ${req.path})`
             : `Could not reach the HelloJohn API (${req.method} ${req.path})`,

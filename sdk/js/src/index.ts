@@ -7,7 +7,13 @@ export type { GuardProps } from './react/guards.js';
 export { HelloJohnClient } from './client.js';
 export type { HelloJohnClientOptions } from './client.js';
 export { HelloJohnError, isHelloJohnError } from './errors.js';
-export type { FieldError, HelloJohnErrorCode, HelloJohnErrorInit } from './errors.js';
+export type {
+  ApiErrorCode,
+  FieldError,
+  HelloJohnErrorCode,
+  HelloJohnErrorInit,
+  SdkErrorCode,
+} from './errors.js';
 export { memoryStorage } from './tokenStore.js';
 export type { TokenStorage, TokenStorageOption } from './tokenStore.js';
 export type { FetchLike } from './http.js';

@@ -62,7 +62,13 @@ let failedPasswordAttempts = 0;
 
 const ALLOWED_ORIGIN = /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?$/;
 const SELF_FIELDS = new Set(['name', 'avatar_url', 'email', 'phone_number']);
-const ADMIN_FIELDS = new Set([...SELF_FIELDS, 'role', 'email_verified', 'public_metadata', 'private_metadata']);
+const ADMIN_FIELDS = new Set([
+  ...SELF_FIELDS,
+  'role',
+  'email_verified',
+  'public_metadata',
+  'private_metadata',
+]);
 
 class ApiError extends Error {
   constructor(status, code, message, details = [], headers = {}) {
@@ -99,16 +105,19 @@ function bearer(req) {
 
 function requireKey(req, key) {
   if (bearer(req) !== key) throw new ApiError(401, 'unauthorized', 'a valid API key is required');
-  if (req.headers['x-tenant-id'] !== tenantId) throw new ApiError(403, 'tenant_mismatch', 'X-Tenant-ID does not match the key');
+  if (req.headers['x-tenant-id'] !== tenantId)
+    throw new ApiError(403, 'tenant_mismatch', 'X-Tenant-ID does not match the key');
 }
 
 function requireAccess(req) {
   const record = accessTokens.get(bearer(req) ?? '');
   if (!record) throw new ApiError(401, 'invalid_token', 'the access token is not valid');
   if (revoked.has(record.sessionId)) throw new ApiError(401, 'session_revoked', 'the session was revoked');
-  if (record.expiresAt <= Date.now()) throw new ApiError(401, 'token_expired', 'the access token has expired');
+  if (record.expiresAt <= Date.now())
+    throw new ApiError(401, 'token_expired', 'the access token has expired');
   const tenant = req.headers['x-tenant-id'];
-  if (tenant !== undefined && tenant !== tenantId) throw new ApiError(403, 'tenant_mismatch', 'X-Tenant-ID does not match the token');
+  if (tenant !== undefined && tenant !== tenantId)
+    throw new ApiError(403, 'tenant_mismatch', 'X-Tenant-ID does not match the token');
   return record;
 }
 
@@ -116,9 +125,13 @@ function checkFields(body, allowed, forbiddenCode) {
   for (const key of Object.keys(body)) {
     if (!allowed.has(key)) {
       if (forbiddenCode && ADMIN_FIELDS.has(key)) {
-        throw new ApiError(403, forbiddenCode, `${key} can only be changed by an admin`, [{ field: key, message: 'admin only' }]);
+        throw new ApiError(403, forbiddenCode, `${key} can only be changed by an admin`, [
+          { field: key, message: 'admin only' },
+        ]);
       }
-      throw new ApiError(422, 'validation_failed', `unknown field ${key}`, [{ field: key, message: 'unknown field' }]);
+      throw new ApiError(422, 'validation_failed', `unknown field ${key}`, [
+        { field: key, message: 'unknown field' },
+      ]);
     }
   }
 }
@@ -126,18 +139,27 @@ function checkFields(body, allowed, forbiddenCode) {
 function applyProfile(body) {
   const next = { ...user };
   if ('name' in body) {
-    if (body.name !== null && typeof body.name !== 'string') throw new ApiError(422, 'validation_failed', 'name must be a string', [{ field: 'name', message: 'must be a string' }]);
+    if (body.name !== null && typeof body.name !== 'string')
+      throw new ApiError(422, 'validation_failed', 'name must be a string', [
+        { field: 'name', message: 'must be a string' },
+      ]);
     next.name = body.name === null || body.name.trim() === '' ? null : body.name.trim();
   }
   if ('avatar_url' in body) {
     const v = body.avatar_url;
     if (v === null || v === '') next.avatar_url = null;
-    else if (typeof v !== 'string' || !/^https:\/\//.test(v)) throw new ApiError(422, 'validation_failed', 'avatar_url must be an https URL', [{ field: 'avatar_url', message: 'must be an https URL' }]);
+    else if (typeof v !== 'string' || !/^https:\/\//.test(v))
+      throw new ApiError(422, 'validation_failed', 'avatar_url must be an https URL', [
+        { field: 'avatar_url', message: 'must be an https URL' },
+      ]);
     else next.avatar_url = v;
   }
   if ('phone_number' in body) {
     const v = body.phone_number;
-    if (v !== null && v !== '' && !/^\+[1-9]\d{6,14}$/.test(String(v))) throw new ApiError(422, 'validation_failed', 'phone_number must be in E.164 format', [{ field: 'phone_number', message: 'must be in E.164 format' }]);
+    if (v !== null && v !== '' && !/^\+[1-9]\d{6,14}$/.test(String(v)))
+      throw new ApiError(422, 'validation_failed', 'phone_number must be in E.164 format', [
+        { field: 'phone_number', message: 'must be in E.164 format' },
+      ]);
     next.phone_number = v === '' ? null : v;
   }
   if ('email' in body) next.pending_email = String(body.email).trim().toLowerCase();
@@ -147,10 +169,17 @@ function applyProfile(body) {
 
 function checkNewPassword(value, field) {
   if (typeof value !== 'string' || value.length < 8 || value.length > 128) {
-    throw new ApiError(422, 'password_too_weak', 'the password must be 8 to 128 characters', [{ field, message: 'must be 8 to 128 characters' }]);
+    throw new ApiError(422, 'password_too_weak', 'the password must be 8 to 128 characters', [
+      { field, message: 'must be 8 to 128 characters' },
+    ]);
   }
-  if (['password', 'password123', '12345678'].includes(value.toLowerCase()) || value.toLowerCase() === user.email) {
-    throw new ApiError(422, 'password_too_weak', 'the password is too common', [{ field, message: 'too common' }]);
+  if (
+    ['password', 'password123', '12345678'].includes(value.toLowerCase()) ||
+    value.toLowerCase() === user.email
+  ) {
+    throw new ApiError(422, 'password_too_weak', 'the password is too common', [
+      { field, message: 'too common' },
+    ]);
   }
 }
 
@@ -163,7 +192,12 @@ async function route(req, body) {
   if (m === 'POST /v1/auth/sign-in') {
     requireKey(req, publishableKey);
     checkFields(body, new Set(['email', 'password']));
-    if (String(body.email ?? '').trim().toLowerCase() !== user.email || body.password !== password) {
+    if (
+      String(body.email ?? '')
+        .trim()
+        .toLowerCase() !== user.email ||
+      body.password !== password
+    ) {
       throw new ApiError(401, 'invalid_credentials', 'the email or password is wrong');
     }
     if (user.disabled) throw new ApiError(403, 'user_disabled', 'the user is disabled');
@@ -174,7 +208,8 @@ async function route(req, body) {
     requireKey(req, publishableKey);
     checkFields(body, new Set(['refresh_token']));
     const record = refreshTokens.get(String(body.refresh_token ?? ''));
-    if (!record || record.expiresAt <= Date.now()) throw new ApiError(401, 'invalid_token', 'the refresh token is not valid');
+    if (!record || record.expiresAt <= Date.now())
+      throw new ApiError(401, 'invalid_token', 'the refresh token is not valid');
     if (record.used) {
       revoked.add(record.sessionId); // reuse of a rotated token: treat as theft
       throw new ApiError(401, 'session_revoked', 'the refresh token was already used');
@@ -201,7 +236,8 @@ async function route(req, body) {
   if (m === 'POST /v1/auth/password/change') {
     const { sessionId } = requireAccess(req);
     checkFields(body, new Set(['current_password', 'new_password', 'sign_out_other_sessions']));
-    if (failedPasswordAttempts >= 5) throw new ApiError(429, 'too_many_attempts', 'too many attempts', [], { 'Retry-After': '60' });
+    if (failedPasswordAttempts >= 5)
+      throw new ApiError(429, 'too_many_attempts', 'too many attempts', [], { 'Retry-After': '60' });
     if (body.current_password !== password) {
       failedPasswordAttempts += 1;
       throw new ApiError(401, 'invalid_credentials', 'the current password is wrong');
@@ -212,7 +248,8 @@ async function route(req, body) {
     if (body.sign_out_other_sessions === true) {
       for (const r of refreshTokens.values()) if (r.sessionId !== sessionId) revoked.add(r.sessionId);
     }
-    return [204, null];
+    user = { ...user, updated_at: now() };
+    return [200, selfView(user)];
   }
   if (userPath) {
     requireKey(req, secretKey);
@@ -221,14 +258,16 @@ async function route(req, body) {
     if (req.method === 'PATCH' && !userPath[2]) {
       checkFields(body, ADMIN_FIELDS);
       applyProfile(body);
-      for (const k of ['role', 'email_verified', 'public_metadata', 'private_metadata']) if (k in body) user = { ...user, [k]: body[k] };
+      for (const k of ['role', 'email_verified', 'public_metadata', 'private_metadata'])
+        if (k in body) user = { ...user, [k]: body[k] };
       return [200, user];
     }
     if (req.method === 'POST' && userPath[2]) {
       checkFields(body, new Set(['password', 'sign_out_all_sessions']));
       checkNewPassword(body.password, 'password');
       password = body.password;
-      if (body.sign_out_all_sessions === true) for (const r of refreshTokens.values()) revoked.add(r.sessionId);
+      if (body.sign_out_all_sessions === true)
+        for (const r of refreshTokens.values()) revoked.add(r.sessionId);
       return [204, null];
     }
   }
@@ -275,13 +314,26 @@ const server = createServer((req, res) => {
         } catch {
           throw new ApiError(400, 'invalid_json', 'the body is not valid JSON');
         }
-        if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError(400, 'invalid_request', 'the body must be a JSON object');
+        if (typeof body !== 'object' || body === null || Array.isArray(body))
+          throw new ApiError(400, 'invalid_request', 'the body must be a JSON object');
       }
       const [status, payload] = await route(req, body);
       send(status, payload);
     } catch (error) {
       const e = error instanceof ApiError ? error : new ApiError(500, 'internal_error', 'internal error');
-      send(e.status, { error: { code: e.code, message: e.message, status: e.status, request_id: requestId, details: e.details } }, e.headers);
+      send(
+        e.status,
+        {
+          error: {
+            code: e.code,
+            message: e.message,
+            status: e.status,
+            request_id: requestId,
+            details: e.details,
+          },
+        },
+        e.headers,
+      );
     }
   });
 });

@@ -5,7 +5,7 @@ import type { Reporter, TestModule } from 'vitest/node';
  * reporter's summary, so that tools which read a run's last lines can count the tests.
  */
 export default class SummaryReporter implements Reporter {
-  onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
+  onTestRunEnd(testModules: readonly TestModule[]): void {
     let passed = 0;
     let failed = 0;
     let skipped = 0;

@@ -1,6 +1,7 @@
-import { useState, type FormEvent } from 'react';
+import { useState, type SubmitEvent } from 'react';
 import { useUser, type HelloJohnError } from '@hellojohn/react';
 import { FieldError, FormError, asHelloJohnError } from './FieldError';
+import { textField } from './form';
 
 const FIELDS = ['current_password', 'new_password', 'sign_out_other_sessions'];
 
@@ -14,7 +15,7 @@ export function ChangePasswordForm() {
   const [done, setDone] = useState(false);
   const [pending, setPending] = useState(false);
 
-  const handleSubmit = async (e: FormEvent<HTMLFormElement>) => {
+  const handleSubmit = async (e: SubmitEvent<HTMLFormElement>) => {
     e.preventDefault();
     const form = e.currentTarget;
     const data = new FormData(form);
@@ -23,8 +24,8 @@ export function ChangePasswordForm() {
     setDone(false);
     try {
       await user.updatePassword({
-        current_password: String(data.get('current_password') ?? ''),
-        new_password: String(data.get('new_password') ?? ''),
+        current_password: textField(data, 'current_password'),
+        new_password: textField(data, 'new_password'),
         ...(data.get('sign_out_other_sessions') === 'on' ? { sign_out_other_sessions: true } : {}),
       });
       form.reset();
@@ -37,12 +38,14 @@ export function ChangePasswordForm() {
   };
 
   const currentPasswordError =
-    error !== null && error.code === 'invalid_credentials' && error.fieldError('current_password') === undefined
+    error !== null &&
+    error.code === 'invalid_credentials' &&
+    error.fieldError('current_password') === undefined
       ? error.message
       : undefined;
 
   return (
-    <form className="card" onSubmit={handleSubmit} data-testid="change-password-form">
+    <form className="card" onSubmit={(e) => void handleSubmit(e)} data-testid="change-password-form">
       <h2>Change password</h2>
       <label>
         Current password
@@ -62,7 +65,13 @@ export function ChangePasswordForm() {
       </label>
       <label>
         New password
-        <input name="new_password" type="password" autoComplete="new-password" required data-testid="new-password" />
+        <input
+          name="new_password"
+          type="password"
+          autoComplete="new-password"
+          required
+          data-testid="new-password"
+        />
         <FieldError error={error} field="new_password" />
       </label>
       <label className="inline">

@@ -12,7 +12,15 @@ export function FieldError({ error, field }: { error: HelloJohnError | null; fie
 }
 
 /** The error's message and code, for errors that name no field of the form. */
-export function FormError({ error, testId, fields }: { error: HelloJohnError | null; testId: string; fields: string[] }) {
+export function FormError({
+  error,
+  testId,
+  fields,
+}: {
+  error: HelloJohnError | null;
+  testId: string;
+  fields: string[];
+}) {
   if (error === null) return null;
   const unplaced = error.details.filter((d) => !fields.includes(d.field));
   return (

@@ -11,7 +11,17 @@ export function ProfileErrors() {
   const { user } = useOptionalUser();
   const [error, setError] = useState<HelloJohnError | null>(null);
   const [savedAt, setSavedAt] = useState<string | null>(null);
-  const [firstUpdatedAt] = useState(() => user?.updated_at ?? null);
+  // A changed `updated_at` means a save went through: noted during render (React's pattern for
+  // state that follows a prop), not in an effect, which would render twice.
+  const updatedAt = user?.updated_at ?? null;
+  const [seenUpdatedAt, setSeenUpdatedAt] = useState(updatedAt);
+  if (updatedAt !== seenUpdatedAt) {
+    setSeenUpdatedAt(updatedAt);
+    if (updatedAt !== null) {
+      setSavedAt(updatedAt);
+      setError(null);
+    }
+  }
 
   useEffect(() => {
     const onRejection = (event: PromiseRejectionEvent) => {
@@ -24,17 +34,15 @@ export function ProfileErrors() {
     return () => window.removeEventListener('unhandledrejection', onRejection);
   }, []);
 
-  useEffect(() => {
-    if (user !== null && user.updated_at !== firstUpdatedAt) {
-      setSavedAt(user.updated_at);
-      setError(null);
-    }
-  }, [user, firstUpdatedAt]);
-
   return (
     <div className="profile-status">
       {error !== null ? (
-        <div className="form-error" role="alert" data-testid="edit-profile-error" data-error-code={error.code}>
+        <div
+          className="form-error"
+          role="alert"
+          data-testid="edit-profile-error"
+          data-error-code={error.code}
+        >
           <span>{error.message}</span>
           {error.details.map((d) => (
             <span key={`${d.field}:${d.message}`} data-testid={`error-${d.field}`}>

@@ -1,19 +1,20 @@
-import { useState, type FormEvent } from 'react';
+import { useState, type SubmitEvent } from 'react';
 import { useAuth, type HelloJohnError } from '@hellojohn/react';
 import { FieldError, FormError, asHelloJohnError } from './FieldError';
+import { textField } from './form';
 
 export function SignInForm() {
   const { signIn } = useAuth();
   const [error, setError] = useState<HelloJohnError | null>(null);
   const [pending, setPending] = useState(false);
 
-  const handleSubmit = async (e: FormEvent<HTMLFormElement>) => {
+  const handleSubmit = async (e: SubmitEvent<HTMLFormElement>) => {
     e.preventDefault();
     const data = new FormData(e.currentTarget);
     setPending(true);
     setError(null);
     try {
-      await signIn({ email: String(data.get('email') ?? ''), password: String(data.get('password') ?? '') });
+      await signIn({ email: textField(data, 'email'), password: textField(data, 'password') });
     } catch (err) {
       setError(asHelloJohnError(err));
       setPending(false);
@@ -21,7 +22,7 @@ export function SignInForm() {
   };
 
   return (
-    <form className="card" onSubmit={handleSubmit} data-testid="sign-in-form">
+    <form className="card" onSubmit={(e) => void handleSubmit(e)} data-testid="sign-in-form">
       <h2>Sign in</h2>
       <label>
         Email
@@ -30,7 +31,13 @@ export function SignInForm() {
       </label>
       <label>
         Password
-        <input name="password" type="password" autoComplete="current-password" required data-testid="sign-in-password" />
+        <input
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          data-testid="sign-in-password"
+        />
         <FieldError error={error} field="password" />
       </label>
       <FormError error={error} testId="sign-in-error" fields={['email', 'password']} />

@@ -38,7 +38,9 @@ export function UserCard() {
         <small>
           {user.role} · {user.id}
         </small>
-        <small data-testid="current-user-avatar-url">avatar_url: {user.avatar_url === null ? 'null' : JSON.stringify(user.avatar_url)}</small>
+        <small data-testid="current-user-avatar-url">
+          avatar_url: {user.avatar_url === null ? 'null' : JSON.stringify(user.avatar_url)}
+        </small>
       </div>
       <button type="button" className="secondary" onClick={() => void signOut()} data-testid="sign-out">
         Sign out

@@ -15,9 +15,12 @@ function isConfig(value: unknown): value is ExampleConfig {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
   return (
-    typeof v.apiUrl === 'string' && v.apiUrl !== '' &&
-    typeof v.tenantId === 'string' && v.tenantId !== '' &&
-    typeof v.publishableKey === 'string' && v.publishableKey !== ''
+    typeof v.apiUrl === 'string' &&
+    v.apiUrl !== '' &&
+    typeof v.tenantId === 'string' &&
+    v.tenantId !== '' &&
+    typeof v.publishableKey === 'string' &&
+    v.publishableKey !== ''
   );
 }
 

@@ -39,7 +39,7 @@ export function HelloJohnProvider(props: HelloJohnProviderProps): ReactNode {
   let active: HelloJohnClient;
   if (injected !== undefined) {
     active = injected;
-  } else if (owned === null || owned.key !== key) {
+  } else if (owned?.key !== key) {
     // First render without an injected client, or the configuration changed: adopt a new client
     // during render (React's "storing information from previous renders" pattern); the effect
     // cleanup stops the old one.

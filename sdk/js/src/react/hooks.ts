@@ -14,13 +14,13 @@ export interface UseAuthResult {
   isLoaded: boolean;
   isSignedIn: boolean;
   /** `POST /v1/auth/sign-in`. Rejects with a {@link HelloJohnError} (`invalid_credentials`, …). */
-  signIn(params: SignInParams): Promise<HelloJohnUser>;
+  signIn: (params: SignInParams) => Promise<HelloJohnUser>;
   /** Ends the session on the API and forgets it locally. */
-  signOut(): Promise<void>;
+  signOut: () => Promise<void>;
   /** A valid access token for calling your own backend, or null when signed out. */
-  getToken(): Promise<string | null>;
+  getToken: () => Promise<string | null>;
   /** `POST /v1/auth/email/verify` with the token of the verification link. */
-  verifyEmail(token: string): Promise<UserData>;
+  verifyEmail: (token: string) => Promise<UserData>;
 }
 
 export function useAuth(): UseAuthResult {
@@ -46,7 +46,7 @@ export interface UseUserResult {
   /** Always true when `useUser()` returns (kept for symmetry with `useAuth`). */
   isLoaded: boolean;
   /** `PATCH /v1/auth/me` with exactly `fields`; `user` is replaced by the API's answer. */
-  update(fields: UpdateUserFields): Promise<HelloJohnUser>;
+  update: (fields: UpdateUserFields) => Promise<HelloJohnUser>;
 }
 
 export interface UseOptionalUserResult {
@@ -54,7 +54,7 @@ export interface UseOptionalUserResult {
   user: HelloJohnUser | null;
   isLoaded: boolean;
   isSignedIn: boolean;
-  update(fields: UpdateUserFields): Promise<HelloJohnUser>;
+  update: (fields: UpdateUserFields) => Promise<HelloJohnUser>;
 }
 
 /**

@@ -207,7 +207,9 @@ const pageProblems = [];
 before(async () => {
   assert.ok(existsSync(join(DIST, 'index.html')), `${DIST} is missing: run \`npm run example:build\` first`);
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/ensure-chromium.sh`);
-  api = process.env.HJ_CREDENTIALS ? { creds: readCredentials(process.env.HJ_CREDENTIALS) } : await startApi();
+  api = process.env.HJ_CREDENTIALS
+    ? { creds: readCredentials(process.env.HJ_CREDENTIALS) }
+    : await startApi();
   app = await serveApp(api.creds);
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   const context = await browser.newContext({ viewport: { width: 760, height: 900 } });
@@ -220,7 +222,10 @@ before(async () => {
 });
 
 after(async () => {
-  if (pageProblems.length > 0) console.log(`browser console (401s are expected: wrong passwords are tried on purpose):\n  ${pageProblems.join('\n  ')}`);
+  if (pageProblems.length > 0)
+    console.log(
+      `browser console (401s are expected: wrong passwords are tried on purpose):\n  ${pageProblems.join('\n  ')}`,
+    );
   await browser?.close().catch(() => undefined);
   if (app) await new Promise((r) => app.server.close(r));
   if (api?.child) {
@@ -229,114 +234,128 @@ after(async () => {
   }
 });
 
-test('example app: sign in, edit the profile, change the password, sign in again', { timeout: 240_000 }, async (t) => {
-  const { creds } = api;
-  const demo = creds.demo_user;
-  const suffix = randomBytes(4).toString('hex');
-  const newPassword = `Analytical-Engine-${suffix}-1843!`;
+test(
+  'example app: sign in, edit the profile, change the password, sign in again',
+  { timeout: 240_000 },
+  async (t) => {
+    const { creds } = api;
+    const demo = creds.demo_user;
+    const suffix = randomBytes(4).toString('hex');
+    const newPassword = `Analytical-Engine-${suffix}-1843!`;
 
-  const original = await admin(creds, 'GET', `/v1/users/${demo.id}`);
-  assert.equal(original.status, 200, `admin GET user: ${JSON.stringify(original.body)}`);
-  // A readable name for the screenshot, always different from the one the user starts with.
-  const newName = original.body.name === 'Ada Lovelace' ? 'Ada King' : 'Ada Lovelace';
-  let passwordChanged = false;
+    const original = await admin(creds, 'GET', `/v1/users/${demo.id}`);
+    assert.equal(original.status, 200, `admin GET user: ${JSON.stringify(original.body)}`);
+    // A readable name for the screenshot, always different from the one the user starts with.
+    const newName = original.body.name === 'Ada Lovelace' ? 'Ada King' : 'Ada Lovelace';
+    let passwordChanged = false;
 
-  t.after(async () => {
-    // Leave a long-lived API as it was found (a runner started here is thrown away anyway).
-    if (!process.env.HJ_CREDENTIALS) return;
-    if (passwordChanged) {
-      const r = await admin(creds, 'POST', `/v1/users/${demo.id}/password`, { password: demo.password });
-      if (r.status >= 300) console.log(`warning: could not restore the demo password: ${JSON.stringify(r.body)}`);
-    }
-    const r = await admin(creds, 'PATCH', `/v1/users/${demo.id}`, {
-      name: original.body.name,
-      avatar_url: original.body.avatar_url,
+    t.after(async () => {
+      // Leave a long-lived API as it was found (a runner started here is thrown away anyway).
+      if (!process.env.HJ_CREDENTIALS) return;
+      if (passwordChanged) {
+        const r = await admin(creds, 'POST', `/v1/users/${demo.id}/password`, { password: demo.password });
+        if (r.status >= 300)
+          console.log(`warning: could not restore the demo password: ${JSON.stringify(r.body)}`);
+      }
+      const r = await admin(creds, 'PATCH', `/v1/users/${demo.id}`, {
+        name: original.body.name,
+        avatar_url: original.body.avatar_url,
+      });
+      if (r.status >= 300)
+        console.log(`warning: could not restore the demo profile: ${JSON.stringify(r.body)}`);
     });
-    if (r.status >= 300) console.log(`warning: could not restore the demo profile: ${JSON.stringify(r.body)}`);
-  });
 
-  /** Waits until the element with this data-testid has exactly this text. */
-  const waitForText = (testId, text) =>
-    page.waitForFunction(
-      ([id, expected]) => document.querySelector(`[data-testid="${id}"]`)?.textContent === expected,
-      [testId, text],
-    );
+    /** Waits until the element with this data-testid has exactly this text. */
+    const waitForText = (testId, text) =>
+      page.waitForFunction(
+        // eslint-disable-next-line no-undef -- runs in the page, where `document` is defined
+        ([id, expected]) => document.querySelector(`[data-testid="${id}"]`)?.textContent === expected,
+        [testId, text],
+      );
 
-  const signInAs = async (email, password) => {
-    await page.getByTestId('sign-in-email').fill(email);
-    await page.getByTestId('sign-in-password').fill(password);
-    await page.getByTestId('sign-in-submit').click();
-  };
+    const signInAs = async (email, password) => {
+      await page.getByTestId('sign-in-email').fill(email);
+      await page.getByTestId('sign-in-password').fill(password);
+      await page.getByTestId('sign-in-submit').click();
+    };
 
-  await t.test('sign in as the demo user', async () => {
-    await page.goto(app.url);
-    await page.getByTestId('sign-in-form').waitFor();
-    await signInAs(demo.email, demo.password);
-    await page.getByTestId('current-user').waitFor();
-    assert.equal(await page.getByTestId('current-user-email').textContent(), demo.email);
-  });
+    await t.test('sign in as the demo user', async () => {
+      await page.goto(app.url);
+      await page.getByTestId('sign-in-form').waitFor();
+      await signInAs(demo.email, demo.password);
+      await page.getByTestId('current-user').waitFor();
+      assert.equal(await page.getByTestId('current-user-email').textContent(), demo.email);
+    });
 
-  await t.test('change the name and clear the avatar with the seed EditProfile form', async () => {
-    const form = page.getByTestId('edit-profile').locator('form');
-    const nameInput = form.locator('input[name="name"]');
-    assert.equal(await nameInput.inputValue(), original.body.name ?? '', 'the form starts with the current name');
-    await nameInput.fill(newName);
-    await form.locator('input[name="avatar_url"]').fill('');
-    await form.getByRole('button', { name: 'Save' }).click();
-    await waitForText('current-user-name', newName);
-    await page.getByTestId('current-user-initials').waitFor(); // no avatar any more
-    assert.equal(await page.getByTestId('edit-profile-error').count(), 0);
-  });
+    await t.test('change the name and clear the avatar with the seed EditProfile form', async () => {
+      const form = page.getByTestId('edit-profile').locator('form');
+      const nameInput = form.locator('input[name="name"]');
+      assert.equal(
+        await nameInput.inputValue(),
+        original.body.name ?? '',
+        'the form starts with the current name',
+      );
+      await nameInput.fill(newName);
+      await form.locator('input[name="avatar_url"]').fill('');
+      await form.getByRole('button', { name: 'Save' }).click();
+      await waitForText('current-user-name', newName);
+      await page.getByTestId('current-user-initials').waitFor(); // no avatar any more
+      assert.equal(await page.getByTestId('edit-profile-error').count(), 0);
+    });
 
-  await t.test('the admin API sees the change', async () => {
-    const { status, body } = await admin(creds, 'GET', `/v1/users/${demo.id}`);
-    assert.equal(status, 200);
-    assert.equal(body.name, newName);
-    assert.ok(body.avatar_url === null || body.avatar_url === '', `avatar_url cleared, got ${JSON.stringify(body.avatar_url)}`);
-  });
+    await t.test('the admin API sees the change', async () => {
+      const { status, body } = await admin(creds, 'GET', `/v1/users/${demo.id}`);
+      assert.equal(status, 200);
+      assert.equal(body.name, newName);
+      assert.ok(
+        body.avatar_url === null || body.avatar_url === '',
+        `avatar_url cleared, got ${JSON.stringify(body.avatar_url)}`,
+      );
+    });
 
-  await t.test('a wrong current password is refused and the error is shown by the field', async () => {
-    await page.getByTestId('current-password').fill(`not-the-password-${suffix}`);
-    await page.getByTestId('new-password').fill(newPassword);
-    await page.getByTestId('change-password-submit').click();
-    const fieldError = page.getByTestId('error-current_password');
-    await fieldError.waitFor();
-    assert.notEqual((await fieldError.textContent())?.trim() ?? '', '');
-    assert.equal(await page.getByTestId('change-password-success').count(), 0);
-    await page.getByTestId('current-user').waitFor(); // still signed in
-  });
+    await t.test('a wrong current password is refused and the error is shown by the field', async () => {
+      await page.getByTestId('current-password').fill(`not-the-password-${suffix}`);
+      await page.getByTestId('new-password').fill(newPassword);
+      await page.getByTestId('change-password-submit').click();
+      const fieldError = page.getByTestId('error-current_password');
+      await fieldError.waitFor();
+      assert.notEqual((await fieldError.textContent())?.trim() ?? '', '');
+      assert.equal(await page.getByTestId('change-password-success').count(), 0);
+      await page.getByTestId('current-user').waitFor(); // still signed in
+    });
 
-  await t.test('change the password', async () => {
-    await page.getByTestId('current-password').fill(demo.password);
-    await page.getByTestId('new-password').fill(newPassword);
-    await page.getByTestId('change-password-submit').click();
-    await page.getByTestId('change-password-success').waitFor();
-    passwordChanged = true;
-    assert.equal(await page.getByTestId('error-current_password').count(), 0);
-  });
+    await t.test('change the password', async () => {
+      await page.getByTestId('current-password').fill(demo.password);
+      await page.getByTestId('new-password').fill(newPassword);
+      await page.getByTestId('change-password-submit').click();
+      await page.getByTestId('change-password-success').waitFor();
+      passwordChanged = true;
+      assert.equal(await page.getByTestId('error-current_password').count(), 0);
+    });
 
-  await t.test('screenshot of the profile page', async () => {
-    mkdirSync(dirname(SCREENSHOT), { recursive: true });
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
-    assert.ok(existsSync(SCREENSHOT));
-  });
+    await t.test('screenshot of the profile page', async () => {
+      mkdirSync(dirname(SCREENSHOT), { recursive: true });
+      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+      assert.ok(existsSync(SCREENSHOT));
+    });
 
-  await t.test('a reload restores the session (refresh token rotation through the API)', async () => {
-    await page.reload();
-    await waitForText('current-user-name', newName);
-  });
+    await t.test('a reload restores the session (refresh token rotation through the API)', async () => {
+      await page.reload();
+      await waitForText('current-user-name', newName);
+    });
 
-  await t.test('sign out; the old password no longer works, the new one does', async () => {
-    await page.getByTestId('sign-out').click();
-    await page.getByTestId('sign-in-form').waitFor();
+    await t.test('sign out; the old password no longer works, the new one does', async () => {
+      await page.getByTestId('sign-out').click();
+      await page.getByTestId('sign-in-form').waitFor();
 
-    await signInAs(demo.email, demo.password);
-    const error = page.getByTestId('sign-in-error');
-    await error.waitFor();
-    assert.equal(await error.getAttribute('data-error-code'), 'invalid_credentials');
+      await signInAs(demo.email, demo.password);
+      const error = page.getByTestId('sign-in-error');
+      await error.waitFor();
+      assert.equal(await error.getAttribute('data-error-code'), 'invalid_credentials');
 
-    await signInAs(demo.email, newPassword);
-    await waitForText('current-user-name', newName);
-    assert.equal(await page.locator('form input[name="name"]').inputValue(), newName);
-  });
-});
+      await signInAs(demo.email, newPassword);
+      await waitForText('current-user-name', newName);
+      assert.equal(await page.locator('form input[name="name"]').inputValue(), newName);
+    });
+  },
+);

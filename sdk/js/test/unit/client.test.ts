@@ -64,8 +64,8 @@ describe('sign-in', () => {
     expect(stored?.refresh_token).toBe(issued.refresh_token);
     expect(stored?.session_id).toBe(issued.id);
     // The access token is never written to storage.
-    expect(JSON.stringify({ ...window.sessionStorage })).not.toContain(String(issued.access_token));
-    expect(JSON.stringify({ ...window.localStorage })).not.toContain(String(issued.access_token));
+    expect(JSON.stringify(Object.entries(window.sessionStorage))).not.toContain(issued.access_token);
+    expect(JSON.stringify(Object.entries(window.localStorage))).not.toContain(issued.access_token);
 
     // ...but it is what signed-in calls carry.
     await client.reloadUser();
@@ -78,7 +78,9 @@ describe('sign-in', () => {
   it('rejects with invalid_credentials and stays signed out', async () => {
     const api = new FakeApi();
     const client = makeClient(api);
-    const error = await client.signIn({ email: 'ada@example.com', password: 'nope' }).catch((e: unknown) => e);
+    const error = await client
+      .signIn({ email: 'ada@example.com', password: 'nope' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HelloJohnError);
     expect((error as HelloJohnError).code).toBe('invalid_credentials');
     expect((error as HelloJohnError).status).toBe(401);
@@ -157,7 +159,7 @@ describe('email verification', () => {
 });
 
 describe('updatePassword (POST /v1/auth/password/change)', () => {
-  it('sends exactly {current_password, new_password} with the access token; 204 is success', async () => {
+  it('sends exactly {current_password, new_password} with the access token; the 200 user replaces the state', async () => {
     const api = new FakeApi();
     const client = await signedIn(api);
     const user = client.getState().user!;
@@ -171,6 +173,8 @@ describe('updatePassword (POST /v1/auth/password/change)', () => {
     expect(bearer(call!)).toMatch(/^at_/);
     expect(api.password).toBe('NewPassword456!');
     expect(client.getState().status).toBe('signed-in');
+    expect(client.getState().user).not.toBe(user);
+    expect(client.getState().user?.updated_at).toBe(api.user.updated_at);
   });
 
   it('passes sign_out_other_sessions through when given', async () => {
@@ -188,16 +192,16 @@ describe('updatePassword (POST /v1/auth/password/change)', () => {
     });
   });
 
-  it('accepts a 200 with the user and updates the state', async () => {
+  it('accepts a 204 without a body and keeps the user', async () => {
     const api = new FakeApi();
     const client = await signedIn(api);
+    const user = client.getState().user;
     api.overrides.push((call) =>
-      call.path === '/v1/auth/password/change'
-        ? jsonResponse(200, { ...api.user, updated_at: '2026-02-02T00:00:00Z' })
-        : undefined,
+      call.path === '/v1/auth/password/change' ? new Response(null, { status: 204 }) : undefined,
     );
     await client.updatePassword({ current_password: 'x', new_password: 'y' });
-    expect(client.getState().user?.updated_at).toBe('2026-02-02T00:00:00Z');
+    expect(client.getState().status).toBe('signed-in');
+    expect(client.getState().user).toBe(user);
   });
 
   it('a wrong current password (401 invalid_credentials) neither refreshes nor signs out', async () => {
@@ -284,7 +288,9 @@ describe('refresh on 401 token_expired', () => {
     const third = storedSession()!.refresh_token;
     expect(third).not.toBe(second);
 
-    const sent = api.callsTo('POST', '/v1/auth/refresh').map((c) => (c.body as { refresh_token: string }).refresh_token);
+    const sent = api
+      .callsTo('POST', '/v1/auth/refresh')
+      .map((c) => (c.body as { refresh_token: string }).refresh_token);
     expect(sent).toEqual([first, second]);
     expect(api.revoked.size).toBe(0);
   });
@@ -433,7 +439,9 @@ describe('HelloJohnError', () => {
           )
         : undefined,
     );
-    const error = (await client.updateUser({ phone_number: '555' }).catch((e: unknown) => e)) as HelloJohnError;
+    const error = (await client
+      .updateUser({ phone_number: '555' })
+      .catch((e: unknown) => e)) as HelloJohnError;
     expect(error).toBeInstanceOf(Error);
     expect(error).toBeInstanceOf(HelloJohnError);
     expect(error.name).toBe('HelloJohnError');
@@ -441,7 +449,9 @@ describe('HelloJohnError', () => {
     expect(error.status).toBe(422);
     expect(error.message).toBe('phone_number must be in E.164 format');
     expect(error.requestId).toBe('req_validation_failed');
-    expect(error.details).toEqual([{ field: 'phone_number', message: 'must start with + and a country code' }]);
+    expect(error.details).toEqual([
+      { field: 'phone_number', message: 'must start with + and a country code' },
+    ]);
     expect(error.fieldError('phone_number')).toBe('must start with + and a country code');
     expect(error.fieldErrors()).toEqual({ phone_number: 'must start with + and a country code' });
     expect(error.retryAfter).toBe(7);
@@ -449,9 +459,13 @@ describe('HelloJohnError', () => {
 
   it('falls back to X-Request-ID and the HTTP status when the body is not the contract shape', async () => {
     const api = new FakeApi();
-    api.overrides.push(() => new Response('<html>bad gateway</html>', { status: 502, headers: { 'X-Request-ID': 'req_gw' } }));
+    api.overrides.push(
+      () => new Response('<html>bad gateway</html>', { status: 502, headers: { 'X-Request-ID': 'req_gw' } }),
+    );
     const client = makeClient(api);
-    const error = (await client.signIn({ email: 'a@b.c', password: 'x' }).catch((e: unknown) => e)) as HelloJohnError;
+    const error = (await client
+      .signIn({ email: 'a@b.c', password: 'x' })
+      .catch((e: unknown) => e)) as HelloJohnError;
     expect(error.code).toBe('http_error');
     expect(error.status).toBe(502);
     expect(error.requestId).toBe('req_gw');
@@ -475,7 +489,9 @@ describe('HelloJohnError', () => {
     const api = new FakeApi();
     api.overrides.push(() => jsonResponse(200, { ok: true }));
     const client = makeClient(api);
-    const error = (await client.signIn({ email: 'a@b.c', password: 'x' }).catch((e: unknown) => e)) as HelloJohnError;
+    const error = (await client
+      .signIn({ email: 'a@b.c', password: 'x' })
+      .catch((e: unknown) => e)) as HelloJohnError;
     expect(error.code).toBe('invalid_response');
     expect(client.getState().user).toBeNull();
   });

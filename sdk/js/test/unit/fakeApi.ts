@@ -2,9 +2,13 @@
  * An in-memory HelloJohn API behind a `fetch` double, following the contract closely enough
  * that the SDK's behaviour (headers, bodies, rotation, expiry, revocation) is observable:
  * refresh tokens are single-use (reuse revokes the session, as a strict API would), access
- * tokens expire, and every request is recorded.
+ * tokens expire, and every request is recorded. Its bodies are typed with the API's schemas,
+ * generated from the OpenAPI document, so that the double cannot drift from the API.
  */
 import { vi } from 'vitest';
+import type { components } from '../../src/generated/openapi.js';
+
+type Schemas = components['schemas'];
 
 export interface RecordedCall {
   method: string;
@@ -35,21 +39,20 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
 
 export function errorResponse(
   status: number,
-  code: string,
+  code: Schemas['ErrorBody']['code'],
   message: string,
-  details: { field: string; message: string }[] = [],
+  details: Schemas['ErrorDetail'][] = [],
   headers: Record<string, string> = {},
 ): Response {
-  return jsonResponse(
-    status,
-    { error: { code, message, status, request_id: `req_${code}`, details } },
-    headers,
-  );
+  const body: Schemas['ErrorResponse'] = {
+    error: { code, message, status, request_id: `req_${code}`, details },
+  };
+  return jsonResponse(status, body, headers);
 }
 
 export class FakeApi {
   readonly calls: RecordedCall[] = [];
-  user: Record<string, unknown> = {
+  user: Schemas['SelfUser'] = {
     id: 'usr_01TESTUSER00000000000000',
     tenant_id: TENANT,
     email: 'ada@example.com',
@@ -116,19 +119,13 @@ export class FakeApi {
   }
 
   /** Issues a session directly (as if signed in elsewhere), e.g. to seed storage. */
-  issueSession(sessionId = this.nextId('ses')): {
-    id: string;
-    access_token: string;
-    refresh_token: string;
-    access_token_expires_at: string;
-    refresh_token_expires_at: string;
-  } {
+  issueSession(sessionId = this.nextId('ses')): Schemas['Session'] {
     const now = Date.now();
     const accessToken = `at_${this.nextId('a')}`;
     const refreshToken = `rt_${this.nextId('r')}`;
     this.access.set(accessToken, { sessionId, expiresAt: now + this.accessTtlMs });
     this.refreshTokens.set(refreshToken, { sessionId, used: false });
-    const session = {
+    const session: Schemas['Session'] = {
       id: sessionId,
       access_token: accessToken,
       refresh_token: refreshToken,
@@ -161,7 +158,8 @@ export class FakeApi {
     if (this.revoked.has(record.sessionId)) return errorResponse(401, 'session_revoked', 'session revoked');
     if (record.expiresAt <= Date.now()) return errorResponse(401, 'token_expired', 'access token expired');
     const tenant = call.headers['x-tenant-id'];
-    if (tenant !== undefined && tenant !== TENANT) return errorResponse(403, 'tenant_mismatch', 'tenant mismatch');
+    if (tenant !== undefined && tenant !== TENANT)
+      return errorResponse(403, 'tenant_mismatch', 'tenant mismatch');
     return undefined;
   }
 
@@ -180,7 +178,8 @@ export class FakeApi {
         if (body.email !== this.user.email || body.password !== this.password) {
           return errorResponse(401, 'invalid_credentials', 'email or password is wrong');
         }
-        return jsonResponse(200, { user: this.user, session: this.issueSession() });
+        const result: Schemas['SignInResult'] = { user: this.user, session: this.issueSession() };
+        return jsonResponse(200, result);
       }
       case 'POST /v1/auth/refresh': {
         const denied = this.checkPublishable(call);
@@ -193,9 +192,11 @@ export class FakeApi {
           this.revoked.add(record.sessionId);
           return errorResponse(401, 'session_revoked', 'refresh token reused');
         }
-        if (this.revoked.has(record.sessionId)) return errorResponse(401, 'session_revoked', 'session revoked');
+        if (this.revoked.has(record.sessionId))
+          return errorResponse(401, 'session_revoked', 'session revoked');
         record.used = true;
-        return jsonResponse(200, { session: this.issueSession(record.sessionId) });
+        const result: Schemas['RefreshResult'] = { session: this.issueSession(record.sessionId) };
+        return jsonResponse(200, result);
       }
       case 'POST /v1/auth/sign-out': {
         const denied = this.checkAccess(call);
@@ -219,7 +220,7 @@ export class FakeApi {
           }
         }
         // A new email waits for verification as pending_email (the contract).
-        const { email, ...rest } = body;
+        const { email, ...rest } = body as Schemas['SelfUserUpdate'];
         this.user = {
           ...this.user,
           ...rest,
@@ -240,7 +241,9 @@ export class FakeApi {
           ]);
         }
         this.password = body.new_password;
-        return new Response(null, { status: 204 });
+        // As the API does: 200 with the user, whose updated_at moves.
+        this.user = { ...this.user, updated_at: new Date().toISOString() };
+        return jsonResponse(200, this.user);
       }
       case 'POST /v1/auth/email/verify': {
         const denied = this.checkPublishable(call);
@@ -248,7 +251,12 @@ export class FakeApi {
         if (body.token !== 'verify-token-1' || typeof this.user.pending_email !== 'string') {
           return errorResponse(401, 'invalid_token', 'the verification token is not valid');
         }
-        this.user = { ...this.user, email: this.user.pending_email, pending_email: null, email_verified: true };
+        this.user = {
+          ...this.user,
+          email: this.user.pending_email,
+          pending_email: null,
+          email_verified: true,
+        };
         return jsonResponse(200, this.user);
       }
       default:
