@@ -63,6 +63,16 @@ def _derive(seed: str) -> SigningKey:
     return _derived[seed]
 
 
+def forget_keys() -> None:
+    """Drop the derived key and Powertools' cached seed (SnapStart's after-restore hook): the next
+    request reads the current seed. The providers and their clients stay."""
+    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
+
+    _derived.clear()
+    for provider in DEFAULT_PROVIDERS.values():
+        provider.clear_cache()
+
+
 def _b64url(raw: bytes) -> str:
     return base64url_encode(raw).decode("ascii")
 
