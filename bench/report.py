@@ -580,6 +580,8 @@ this run:
 
 {units_detail}
 
+{_snapstart_cost()}
+
 ### Throughput ceiling per tenant
 
 DynamoDB serves at most 3,000 RRU/s and 1,000 WRU/s per partition. What each request touches
@@ -604,16 +606,49 @@ partition, the only tenant-wide one, written only when a user is created (one en
 """
 
 
+def _snapstart_cost() -> str:
+    from bench.first import WORKERS
+    from local_runner import template
+
+    api = [f for f in template.functions() if f.logical_id not in WORKERS]
+    gb = sum(f.memory_mb for f in api) / 1024
+    month = 30 * 24 * 3600
+    cache = gb * month * cost.SNAPSTART_CACHE_GB_SECOND
+    at_256 = 256 / 1024 * cost.SNAPSTART_RESTORE_GB
+    at_1024 = 1024 / 1024 * cost.SNAPSTART_RESTORE_GB
+    return f"""### SnapStart's charges (Python)
+
+On top of the above, SnapStart for Python bills (bench/cost.py, us-east-1 list prices):
+
+- the cache of each published version's snapshot: ${cost.SNAPSTART_CACHE_GB_SECOND:.10f} per GB of
+  the function's memory per second the version exists (at least 3 hours). The {len(api)} API functions
+  have {gb:g} GB between them and one live version each (the replaced one is deleted,
+  `VersionDeletionPolicy: Delete`): {gb:g} GB x {month:,} s (30 days) x ${cost.SNAPSTART_CACHE_GB_SECOND:.10f}
+  = ${cache:.2f} a month per stage with SnapStart on, whatever the traffic;
+- each restore (a cold start): ${cost.SNAPSTART_RESTORE_GB:.10f} per GB of memory, so
+  ${at_256:.7f} for a 256 MB function and ${at_1024:.7f} for a 1,024 MB one: ${at_256 * 1e6:.2f} and
+  ${at_1024 * 1e6:.2f} per million cold starts. At 1% of requests starting cold, that is
+  ${at_256 * 1e4:.2f} or ${at_1024 * 1e4:.2f} per million requests, against the per-million totals above.
+
+A dev stack (`SnapStart=off`) pays neither; nor do the stream router and the SQS workers, which
+have SnapStart off (no user waits on their cold starts)."""
+
+
 def _changes() -> str:
     return f"""\
 ## What the numbers changed in the code, and where the rest goes
 
 Changes, in fractions of the floor from instruction counts (`--instructions`; deterministic):
 
-- `hellojohn/jws.py` replaces PyJWT at runtime. `import jwt` loads cryptography's X.509, RSA, EC
-  and SSH-key modules for algorithms the service never uses: +0.20 for every function that signs or
-  verifies a token, against +0.016 for cryptography's Ed25519 alone (refresh: 1.88x -> 1.70x).
-  PyJWT is now the test oracle (tests/unit/test_jws.py; docs/DECISIONS.md).
+- SnapStart (template.yaml, hellojohn/snapstart.py): with a version published, a cold start
+  restores a snapshot taken after init and the before-snapshot hooks, so init is no longer on any
+  request's path; the first request after a restore is measured above against the same request
+  warm. What a first request still pays is the first real AWS call: resolving the function's
+  credentials, the first TLS connection and its parse of the response, which must happen after
+  the restore (a connection or credential in a snapshot would be shared by every copy).
+- PyJWT is the token library at runtime again (docs/DECISIONS.md). Its import cost is the
+  "{PYJWT_NAME}" row minus the stack's, above; with SnapStart it is paid at publish, not per cold
+  start (a stop earlier, `hellojohn/jws.py` had saved it, at the price of a hand-written JOSE parser).
 - `hellojohn/auth.py` imports the token module only for access tokens: the secret-key functions no
   longer load cryptography (GET /v1/users/{{id}}: 1.68x -> 1.62x).
 - `hellojohn/models.py`: every model is `defer_build`, and `hellojohn.http.entry` builds the ones in
@@ -639,10 +674,9 @@ secret-key function (the contract's models and field rules, the key check with i
 store) and +0.18 to +0.20 to a token function, which also needs Powertools Parameters and the
 Secrets Manager client for the signing seed (+0.07) and Ed25519 (+0.02). POST /v1/users pays most:
 its first request validates an email address, and importing `email_validator` compiles its Unicode
-regular expressions (+0.29 under valgrind, about +0.1 of CPU). Below 1.6x for every function would
-take leaving the chosen stack (a hand-written router instead of Powertools' event handler, or no
-pydantic on the request path) or Powertools importing its event sources lazily, as it did for the
-parser's envelopes in 2026 (aws-powertools/powertools-lambda-python#8405).
+regular expressions (+0.29 under valgrind, about +0.1 of CPU). Those figures were measured before
+priming; the hooks now also import in init what the first request needs (argon2, the validators,
+PyJWT), which raises init and is the point: with SnapStart, init is paid once per version.
 """
 
 

@@ -79,9 +79,25 @@ def _clients() -> list[Any]:
     return found
 
 
+def _wire() -> None:
+    """What the first real call loads beyond botocore's request path: urllib3's IDNA codec for the
+    host name, and SigV4 signing, exercised with fixed, fake credentials (never the function's:
+    those are resolved after the restore)."""
+    import encodings.idna  # noqa: F401
+    import stringprep  # noqa: F401
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(method="POST", url="https://dynamodb.us-east-1.amazonaws.com/", data=b"{}")
+    SigV4Auth(Credentials("PRIMING", "not-a-secret"), "dynamodb", "us-east-1").add_auth(request)
+
+
 def _dynamodb() -> None:
     from hellojohn.store.client import dynamodb, table_name
 
+    _wire()
     client = dynamodb()
     with _answered([client]):
         client.get_item(TableName=table_name(), Key={"PK": {"S": "prime"}, "SK": {"S": "prime"}})
@@ -98,6 +114,7 @@ def _tokens() -> None:
 
     from hellojohn import tokens
 
+    _wire()
     client = tokens.secrets_provider().client
     with _answered([client]):
         client.get_secret_value(SecretId="priming")
