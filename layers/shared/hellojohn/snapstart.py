@@ -156,7 +156,8 @@ def _profile() -> None:
     import hellojohn.profile  # noqa: F401
 
 
-FREEZE = True  # gc.freeze() after priming; the benchmark measures with and without
+# gc.freeze() after priming: off, as it did not measurably help (docs/PERFORMANCE.md measures both)
+FREEZE = False
 PRIMERS: dict[str, Callable[[], None]] = {
     "dynamodb": _dynamodb,
     "tokens": _tokens,
@@ -206,7 +207,7 @@ def prime(
         logger.setLevel(level)
     if FREEZE:
         gc.collect()
-        gc.freeze()  # what init made stays out of every later collection (docs/PERFORMANCE.md)
+        gc.freeze()  # what init made would stay out of every later collection
 
 
 def refresh() -> None:
