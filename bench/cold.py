@@ -58,6 +58,15 @@ APIGatewayRestResolver(enable_validation=True)
 Logger()"""
 )
 STACK_NAME = "(stack alone)"
+# the stack plus PyJWT as the token functions load it (its import cost is this minus the stack's)
+PYJWT = (
+    STACK
+    + """
+import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+Ed25519PrivateKey.from_private_bytes(bytes(32))"""
+)
+PYJWT_NAME = "(stack + PyJWT)"
 # Ends every timed process: Lambda never tears an environment down between init and a request,
 # and Python's own teardown (freeing every module) would otherwise be timed too.
 EXIT = "\nimport os\nos._exit(0)"
@@ -82,6 +91,9 @@ def _record(self, service_name, *a, **k):
 ClientCreator.create_client = _record
 event = json.load(sys.stdin)
 import app
+from hellojohn import snapstart
+snapstart.run_before_snapshot()
+snapstart.run_after_restore()
 init = set(sys.modules)
 def built():
     from pydantic import BaseModel
@@ -114,13 +126,20 @@ def interpreter() -> list[str]:
 
 
 DEPS_CACHE = ROOT / ".bench" / "layer-deps"
+# in Lambda's Python runtime itself, not in the layer (the SnapStart hooks' registry)
+RUNTIME_PROVIDED = next(
+    line.split("#")[0].strip()
+    for line in (ROOT / "requirements-dev.txt").read_text().splitlines()
+    if line.startswith("snapshot-restore-py==")
+)
 
 
 def layer_deps() -> Path:
     """layers/shared/requirements.txt installed alone, as `sam build` puts it in the layer (for this
     machine's platform), compiled the way `make build` compiles the build; cached by the file's hash."""
     requirements = ROOT / "layers" / "shared" / "requirements.txt"
-    target = DEPS_CACHE / hashlib.sha256(requirements.read_bytes()).hexdigest()[:16]
+    runtime = RUNTIME_PROVIDED
+    target = DEPS_CACHE / hashlib.sha256(requirements.read_bytes() + runtime.encode()).hexdigest()[:16]
     if not (target / ".complete").exists():
         for stale in DEPS_CACHE.glob("*"):
             shutil.rmtree(stale, ignore_errors=True)
@@ -136,6 +155,7 @@ def layer_deps() -> Path:
                 str(target),
                 "-r",
                 str(requirements),
+                runtime,
             ],
             check=True,
         )
@@ -369,8 +389,14 @@ def probe_all(workers: int = 2) -> dict[str, Probe]:
 # -- the timed runs -----------------------------------------------------------------------------------
 
 
+HOOKS = "from hellojohn import snapstart\nsnapstart.run_before_snapshot()\nsnapstart.run_after_restore()"
+
+
 def cold_code(p: Probe) -> str:
-    lines = ["import app"]
+    """Init as SnapStart's snapshot holds it: the import and the before-snapshot hooks (then the
+    after-restore hook, which a restored copy runs before its first request), plus anything the
+    probe found the first request still does lazily."""
+    lines = ["import app", HOOKS]
     for service in p.clients:
         lines.append(CLIENT_CODE.get(service, f"import boto3; boto3.client({service!r})"))
     if p.lazy:
@@ -434,7 +460,8 @@ def cases(probes: dict[str, Probe], layer: Path) -> list[Case]:
         for f in functions
     ]
     # the stack's share runs with the functions' common environment (template Globals)
-    return [*found, Case(STACK_NAME, ROOT, STACK, {**base_env(layer), **_globals(functions, fake_refs)})]
+    common = {**base_env(layer), **_globals(functions, fake_refs)}
+    return [*found, Case(STACK_NAME, ROOT, STACK, common), Case(PYJWT_NAME, ROOT, PYJWT, common)]
 
 
 def _globals(functions: list[template.Function], refs: dict[str, str]) -> dict[str, str]:
@@ -483,8 +510,8 @@ def measure(probes: dict[str, Probe], rounds: int = 10, seed: int = 7) -> tuple[
                 _run(case.code + EXIT, case.cwd, case.env, runs[case.name])
                 pending.append(runs[case.name])
             floor_run()
-    stack_probe = Probe(STACK_NAME, note="reference: the stack's own cold start, none of ours")
-    return floor, [ColdResult(c.name, runs[c.name], probes.get(c.name, stack_probe)) for c in todo]
+    reference = Probe(STACK_NAME, note="reference: the stack's own cold start, none of ours")
+    return floor, [ColdResult(c.name, runs[c.name], probes.get(c.name, reference)) for c in todo]
 
 
 BOTO3_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")

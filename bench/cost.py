@@ -14,6 +14,10 @@ LAMBDA_REQUEST_PER_M = 0.20
 LAMBDA_ARM64_GB_SECOND = 0.0000133334  # arm64, first 7.5 billion GB-seconds per month
 DDB_RRU_PER_M = 0.125  # on-demand read request units (price since November 2024)
 DDB_WRU_PER_M = 0.625  # on-demand write request units
+# SnapStart for Python (and .NET): the cached snapshot of each published version, per GB of the
+# function's memory per second it exists (3 hours at least), and each restore, per GB of memory
+SNAPSTART_CACHE_GB_SECOND = 0.0000015046
+SNAPSTART_RESTORE_GB = 0.0001397998
 FULL_VCPU_MB = 1769  # Lambda gives one vCPU's worth of CPU at 1,769 MB, proportionally less below
 # Assumed in-region round-trip latencies from Lambda (warm connection), milliseconds
 LATENCY_MS = {

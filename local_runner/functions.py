@@ -1,4 +1,6 @@
-"""Load each function's handler from its CodeUri folder, as Lambda would (each its own module)."""
+"""Load each function's handler from its CodeUri folder, as Lambda would (each its own module),
+then run the SnapStart hooks its import registered, as Lambda does for a published version:
+before-snapshot once the module is imported, after-restore before its first request."""
 
 import importlib.util
 import sys
@@ -29,7 +31,12 @@ def handler(function: Function) -> Handler:
             raise ImportError(f"cannot load {path}")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
+        from hellojohn import snapstart
+
+        before, after = snapstart.registered()
         spec.loader.exec_module(module)
+        snapstart.run_before_snapshot(since=before)
+        snapstart.run_after_restore(since=after)
         _modules[function.logical_id] = module
         _loaded[function.logical_id] = getattr(module, attr)
     return _loaded[function.logical_id]

@@ -207,10 +207,22 @@ class Clock:
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
-    """Every `hellojohn.timeutil.now()` reads this clock (modules import `now` by name, so the
-    module-level `time` it calls is what is replaced)."""
+    """Every `hellojohn.timeutil.now()` and PyJWT's time checks read this clock (modules import
+    `now` by name, so the module-level `time` it calls is what is replaced)."""
+    import datetime as dt
+
+    import jwt.api_jwt
     from hellojohn import timeutil
 
     c = Clock()
+
+    class _Moved(dt.datetime):
+        """PyJWT checks `exp`, `nbf` and `iat` against `datetime.now`: the same clock, moved."""
+
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> "_Moved":
+            return cls.fromtimestamp(c.time(), tz)
+
     monkeypatch.setattr(timeutil, "time", c)
+    monkeypatch.setattr(jwt.api_jwt, "datetime", _Moved)
     yield c

@@ -21,4 +21,4 @@ def verify_email(body: Annotated[VerifyEmail, Body()]) -> Response[SelfUser]:
     return with_etag(self_view(user), user)
 
 
-lambda_handler: Any = entry(app)
+lambda_handler: Any = entry(app, needs=("dynamodb", "profile"))

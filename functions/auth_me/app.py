@@ -18,4 +18,4 @@ def get_me() -> Response[SelfUser]:
     return with_etag(self_view(user), user)
 
 
-lambda_handler: Any = entry(app)
+lambda_handler: Any = entry(app, needs=("dynamodb", "tokens"))

@@ -24,4 +24,4 @@ def update_me(body: Annotated[SelfUserUpdate, Body()]) -> Response[SelfUser]:
     return with_etag(self_view(user), user)
 
 
-lambda_handler: Any = entry(app)
+lambda_handler: Any = entry(app, needs=("dynamodb", "tokens", "email", "phone"))

@@ -32,4 +32,4 @@ def change_password(body: Annotated[ChangePassword, Body()]) -> Response[SelfUse
     return idempotency.once(app, claims.tenant_id, claims.session_id, work)
 
 
-lambda_handler: Any = entry(app)
+lambda_handler: Any = entry(app, needs=("dynamodb", "tokens", "passwords"))

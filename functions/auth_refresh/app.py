@@ -16,4 +16,4 @@ def refresh(body: Annotated[Refresh, Body()]) -> RefreshResult:
     return RefreshResult(session=account.refresh(caller.tenant, body.refresh_token))
 
 
-lambda_handler: Any = entry(app)
+lambda_handler: Any = entry(app, needs=("dynamodb", "tokens"))

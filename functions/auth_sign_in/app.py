@@ -18,4 +18,4 @@ def sign_in(body: Annotated[SignIn, Body()]) -> SignInResult:
     return SignInResult(user=self_view(result.user), session=result.session)
 
 
-lambda_handler: Any = entry(app)
+lambda_handler: Any = entry(app, needs=("dynamodb", "tokens", "passwords", "ids"))

@@ -28,4 +28,4 @@ def sign_out(body: Annotated[NoFields | None, Body()] = None) -> Response[str]:
     return idempotency.once(app, claims.tenant_id, claims.session_id, work)
 
 
-lambda_handler: Any = entry(app)
+lambda_handler: Any = entry(app, needs=("dynamodb", "tokens"))

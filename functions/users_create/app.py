@@ -29,4 +29,4 @@ def create_user(body: Annotated[CreateUser, Body()]) -> Response[AdminUser]:
     return idempotency.once(app, caller.tenant.id, caller.key_id, work)
 
 
-lambda_handler: Any = entry(app)
+lambda_handler: Any = entry(app, needs=("dynamodb", "passwords", "ids", "email", "phone"))

@@ -28,4 +28,4 @@ def enable_user(user_id: str, body: Annotated[NoFields | None, Body()] = None) -
     return idempotency.once(app, caller.tenant.id, caller.key_id, work)
 
 
-lambda_handler: Any = entry(app)
+lambda_handler: Any = entry(app, needs=("dynamodb",))

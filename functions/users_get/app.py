@@ -18,4 +18,4 @@ def get_user(user_id: str) -> Response[AdminUser]:
     return with_etag(admin_view(user), user)
 
 
-lambda_handler: Any = entry(app)
+lambda_handler: Any = entry(app, needs=("dynamodb",))

@@ -25,4 +25,4 @@ def list_users(
     )
 
 
-lambda_handler: Any = entry(app)
+lambda_handler: Any = entry(app, needs=("dynamodb",))

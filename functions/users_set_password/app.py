@@ -28,4 +28,4 @@ def set_password(user_id: str, body: Annotated[SetPassword, Body()]) -> Response
     return idempotency.once(app, caller.tenant.id, caller.key_id, work)
 
 
-lambda_handler: Any = entry(app)
+lambda_handler: Any = entry(app, needs=("dynamodb", "passwords"))

@@ -25,4 +25,4 @@ def update_user(user_id: str, body: Annotated[AdminUserUpdate, Body()]) -> Respo
     return with_etag(admin_view(user), user)
 
 
-lambda_handler: Any = entry(app)
+lambda_handler: Any = entry(app, needs=("dynamodb", "email", "phone"))

@@ -6,7 +6,7 @@ is not JSON at all, leaves through `error_response` in the contract's one shape.
 
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -18,7 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from pydantic import BaseModel
 
-from hellojohn import config, cors, errors
+from hellojohn import config, cors, errors, snapstart
 from hellojohn.errors import ApiError, FieldIssue
 from hellojohn.logs import logger
 from hellojohn.models import ErrorResponse, build_models
@@ -204,11 +204,16 @@ def _respond(err: ApiError, request_id: str) -> Response[Any]:
     )
 
 
-def entry(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+def entry(
+    app: APIGatewayRestResolver, needs: Iterable[str] = ()
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """The function's `lambda_handler`: body checks, then the resolver, then `X-Request-ID` and CORS.
 
     Called at import, once the routes exist: it builds the models they take and return, so the
-    first request finds them built (Powertools' validation then reuses their schemas)."""
+    first request finds them built (Powertools' validation then reuses their schemas), and it
+    registers SnapStart's hooks (`hellojohn.snapstart`): before the snapshot, the `needs` (names of
+    `snapstart.PRIMERS`: what the routes' first requests would otherwise load) and one request per
+    route; after a restore, fresh randomness and empty caches."""
     config.require()  # a configuration that cannot work fails the cold start, not every request
     routes = getattr(app, "_static_routes", []) + getattr(app, "_dynamic_routes", [])
     build_models(*(route.func for route in routes))
@@ -232,6 +237,7 @@ def entry(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], dict[s
         cors.apply(event, result)
         return result
 
+    snapstart.install(app, lambda_handler, needs)
     return lambda_handler
 
 

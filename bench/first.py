@@ -1,0 +1,238 @@
+"""SnapStart's first request: what a restored copy's first request costs over the same request warm.
+
+Each API function, in a fresh process (`python -S`, the layer as `make build` ships it, a moto
+server): `import app`, the before-snapshot hooks, the after-restore hooks (what Lambda runs before
+a restored copy's first request), then request 1 (the first) and, after the after-restore hook
+has emptied the caches again, request 2: the same kind of request making the same AWS calls (the
+key and tenant reads, and the signing seed where tokens are involved, in both). Each request is
+timed in CPU time of the process (`time.process_time`: the moto server's work is not counted), and
+the run checks that both made the same calls. With `gc.freeze()` after priming and without.
+"""
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench import cold, lambdas
+from local_runner import template
+
+MARK = "@@first@@"
+WORKERS = {"StreamRouterFunction", "EmailWorkerFunction", "SessionCleanupFunction"}
+
+CODE = f"""
+import json, sys, time
+from botocore.client import BaseClient
+calls = []
+_call = BaseClient._make_api_call
+def _count(self, operation, params):
+    calls.append(operation)
+    return _call(self, operation, params)
+BaseClient._make_api_call = _count
+first_event, second_event = json.load(sys.stdin)
+from hellojohn import snapstart
+snapstart.FREEZE = sys.argv[1] == "freeze"
+import app
+snapstart.run_before_snapshot()
+snapstart.run_after_restore()
+init = set(sys.modules)
+class Context:
+    function_name = "first"; memory_limit_in_mb = 256; aws_request_id = "first"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:first"
+    def get_remaining_time_in_millis(self): return 10000
+def timed(event):
+    calls.clear()
+    start = time.process_time()
+    result = app.lambda_handler(event, Context())
+    return time.process_time() - start, list(calls), result.get("statusCode")
+first = timed(first_event)
+lazy = sorted(set(sys.modules) - init)
+snapstart.refresh()  # the caches empty again, as after a restore: the same calls
+warm = timed(second_event)
+print({MARK!r} + json.dumps({{"first": first, "warm": warm, "lazy": lazy}}))
+"""
+
+
+@dataclass
+class First:
+    function: str
+    first: list[float] = field(default_factory=list)  # CPU s, gc.freeze() after priming
+    warm: list[float] = field(default_factory=list)
+    first_nofreeze: list[float] = field(default_factory=list)
+    warm_nofreeze: list[float] = field(default_factory=list)
+    calls: list[str] = field(default_factory=list)
+    same_calls: bool = True
+    lazy: list[str] = field(default_factory=list)
+
+
+def _pairs(w: Any, n: int) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+    """Two events per API function, each making the calls the other makes (fresh users, sessions
+    and tokens where a request uses one up)."""
+    from hellojohn import verification
+    from hellojohn.store import keys
+
+    from bench.scenarios import PASSWORD, Person, sign_in
+
+    def api(
+        method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        return lambdas.api_event(method, path, body, headers)[1]
+
+    def person(tag: str) -> str:
+        name = f"{tag}{n}"
+        email = f"{name}@example.com"
+        reply = lambdas.call("POST", "/v1/users", {"email": email, "password": PASSWORD}, w.admin())
+        if reply.status != 201:
+            raise RuntimeError(f"first-request setup: {reply.status} {reply.body}")
+        w.people[name] = Person(reply.body["id"], email)
+        sign_in(w, name)
+        return name
+
+    def verify_token(name: str) -> str:
+        uid = w.people[name].uid
+        reply = lambdas.call("PATCH", f"/v1/users/{uid}", {"email": f"new.{name}@example.com"}, w.admin())
+        if reply.status != 200:
+            raise RuntimeError(f"first-request setup: {reply.status} {reply.body}")
+        item = w.ddb.get_item(TableName=w.table, Key=keys.user(w.tid, uid), ConsistentRead=True)["Item"]
+        issued = verification.issue(w.tid, uid, item["pending_change_id"]["S"])
+        if issued is None:
+            raise RuntimeError("first-request setup: no verification token")
+        return issued.token
+
+    a, b = person("fa"), person("fb")
+    bob = w.people["bob"].uid
+    same = {
+        "UsersGetFunction": api("GET", f"/v1/users/{bob}", None, w.admin()),
+        "UsersListFunction": api("GET", "/v1/users?limit=20", None, w.admin()),
+        "UsersUpdateFunction": api("PATCH", f"/v1/users/{bob}", {"name": "Robert"}, w.admin()),
+        "UsersSetPasswordFunction": api(
+            "POST", f"/v1/users/{bob}/password", {"password": "Another-Pass-77"}, w.admin()
+        ),
+        "UsersDisableFunction": api("POST", f"/v1/users/{bob}/disable", None, w.admin()),
+        "UsersEnableFunction": api("POST", f"/v1/users/{bob}/enable", None, w.admin()),
+        "AuthSignInFunction": api(
+            "POST", "/v1/auth/sign-in", {"email": w.people[a].email, "password": PASSWORD}, w.public()
+        ),
+        "AuthMeFunction": api("GET", "/v1/auth/me", None, w.user(a)),
+        "AuthMeUpdateFunction": api("PATCH", "/v1/auth/me", {"name": "Pat"}, w.user(a)),
+        "JwksFunction": api("GET", "/v1/.well-known/jwks.json"),
+        "CorsPreflightFunction": api(
+            "OPTIONS",
+            "/v1/users",
+            None,
+            {"Origin": "https://app.bench.test", "Access-Control-Request-Method": "POST"},
+        ),
+    }
+    pairs = {name: (event, event) for name, event in same.items()}
+
+    def create(tag: str) -> dict[str, Any]:
+        return api("POST", "/v1/users", {"email": f"{tag}{n}@example.com", "password": PASSWORD}, w.admin())
+
+    def change(name: str) -> dict[str, Any]:
+        body = {"current_password": PASSWORD, "new_password": "Another-Pass-78"}
+        return api("POST", "/v1/auth/password/change", body, w.user(name))
+
+    refresh_a, refresh_b = w.people[a].refresh, w.people[b].refresh
+    pairs["UsersCreateFunction"] = (create("fc"), create("fd"))
+    pairs["AuthRefreshFunction"] = (
+        api("POST", "/v1/auth/refresh", {"refresh_token": refresh_a}, w.public()),
+        api("POST", "/v1/auth/refresh", {"refresh_token": refresh_b}, w.public()),
+    )
+    c, d = person("fe"), person("ff")
+    pairs["AuthSignOutFunction"] = (
+        api("POST", "/v1/auth/sign-out", None, w.user(c)),
+        api("POST", "/v1/auth/sign-out", None, w.user(d)),
+    )
+    e, f = person("fg"), person("fh")
+    pairs["AuthPasswordChangeFunction"] = (change(e), change(f))
+    pairs["AuthEmailVerifyFunction"] = (
+        api("POST", "/v1/auth/email/verify", {"token": verify_token(a)}, w.public()),
+        api("POST", "/v1/auth/email/verify", {"token": verify_token(b)}, w.public()),
+    )
+    return pairs
+
+
+def _one(function: Any, pairs: dict[str, Any], variant: str, env: dict[str, str]) -> dict[str, Any]:
+    out = subprocess.run(
+        [*cold.interpreter(), "-c", CODE, variant],
+        check=False,
+        input=json.dumps(pairs[function.logical_id]),
+        cwd=function.code_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith(MARK)), None)
+    if line is None:
+        raise RuntimeError(f"first request of {function.logical_id} failed:\n{out.stderr[-3000:]}")
+    data: dict[str, Any] = json.loads(line[len(MARK) :])
+    statuses = (int(data["first"][2]), int(data["warm"][2]))
+    if max(statuses) >= 300:
+        raise RuntimeError(f"{function.logical_id}: statuses {statuses}")
+    return data
+
+
+def _record(r: First, variant: str, data: dict[str, Any]) -> None:
+    (t1, calls1, _), (t2, calls2, _) = data["first"], data["warm"]
+    r.calls = calls1
+    r.same_calls = r.same_calls and calls1 == calls2
+    r.lazy = sorted(set(r.lazy) | set(data["lazy"]))
+    if variant == "freeze":
+        r.first.append(t1)
+        r.warm.append(t2)
+    else:
+        r.first_nofreeze.append(t1)
+        r.warm_nofreeze.append(t2)
+
+
+def run(rounds: int = 4) -> dict[str, First]:
+    """Every API function's first and warm request, `rounds` processes each with gc.freeze() after
+    priming and as many without."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    from bench.scenarios import build_world
+    from local_runner import provision
+
+    lambdas.safe_environ()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    saved = dict(os.environ)
+    functions = [f for f in template.functions() if f.logical_id not in WORKERS]
+    found = {f.logical_id: First(f.logical_id) for f in functions}
+    try:
+        os.environ["AWS_ENDPOINT_URL"] = endpoint
+        import boto3
+
+        boto3.setup_default_session()
+        refs = provision.create_all(prefix="bench-first")
+        os.environ.update(provision.function_environment(template.functions()[0], refs))
+        lambdas.reset_caches()
+        w = build_world()
+        import tempfile
+        from pathlib import Path
+
+        with tempfile.TemporaryDirectory(prefix="bench-first-") as tmp:
+            layer = cold.layer_copy(Path(tmp))
+            for n in range(rounds * 2):
+                variant = "freeze" if n % 2 == 0 else "nofreeze"
+                pairs = _pairs(w, n)
+                for function in functions:
+                    env = {
+                        **cold.base_env(layer),
+                        **provision.function_environment(function, refs),
+                        "AWS_ENDPOINT_URL": endpoint,
+                    }
+                    _record(found[function.logical_id], variant, _one(function, pairs, variant, env))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        lambdas.reset_caches()
+        server.stop()
+    return found

@@ -1,0 +1,273 @@
+"""SnapStart's runtime hooks: what every API function does before its snapshot and after a restore.
+
+Lambda snapshots an initialised process when a version is published and restores copies of it on
+cold starts, many copies of one snapshot. So:
+
+- before the snapshot (`prime`), do what a first request would otherwise do lazily: import the
+  modules its routes need, create its AWS clients, load its data files, and send one request per
+  route through the resolver (no credential: refused before any AWS call, which primes routing,
+  validation and the error path). Nothing calls AWS, and nothing random is made: no id, salt,
+  nonce, key or credential exists in the snapshot (clients resolve credentials on their first
+  call, after the restore);
+- after a restore (`refresh`), reseed `random`, start a fresh ULID generator (python-ulid's keeps
+  the last timestamp and randomness, which every copy would share), and empty every cache that
+  holds data read from AWS or made at a given time (API keys, tenants, the signing seed and the key
+  derived from it, the dummy password hash), so that no copy serves what another read before.
+
+`hellojohn.http.entry` registers both for every API function with `snapshot_restore_py` (part of
+Lambda's Python runtime; `snapshot-restore-py` on PyPI for local use). The local runner and the
+tests run the registered hooks as Lambda does (`run_before_snapshot` once the handler is imported,
+`run_after_restore` before its first request), so what runs on AWS runs there too.
+"""
+
+import gc
+import os
+import random
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from snapshot_restore_py import (  # type: ignore[import-untyped]
+    get_after_restore,
+    get_before_snapshot,
+    register_after_restore,
+    register_before_snapshot,
+)
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+
+class _Http:
+    status_code = 200
+    headers: ClassVar[dict[str, str]] = {}
+
+
+@contextmanager
+def _answered(clients: Iterable[Any], status: int = 200) -> Iterator[None]:
+    """Every call these clients make in the block goes through botocore's request path
+    (validation, serialisation, endpoint rules) and stops before signing: a `before-call` handler
+    answers it (an empty result, or an error for `status` >= 300), so no credential is resolved
+    and nothing reaches AWS."""
+
+    def answer(**_: Any) -> tuple[_Http, dict[str, Any]]:
+        http = _Http()
+        http.status_code = status
+        return http, {} if status < 300 else {"Error": {"Code": "SnapStartPriming", "Message": "priming"}}
+
+    clients = list(clients)
+    for client in clients:
+        client.meta.events.register_first("before-call", answer, unique_id="hellojohn.snapstart")
+    try:
+        yield
+    finally:
+        for client in clients:
+            client.meta.events.unregister("before-call", unique_id="hellojohn.snapstart")
+
+
+def _clients() -> list[Any]:
+    """The clients the function has created (the primers create them)."""
+    found = []
+    if "hellojohn.store.client" in sys.modules:
+        dynamodb = sys.modules["hellojohn.store.client"].dynamodb
+        if dynamodb.cache_info().currsize:
+            found.append(dynamodb())
+    if "aws_lambda_powertools.utilities.parameters.constants" in sys.modules:
+        providers = sys.modules["aws_lambda_powertools.utilities.parameters.constants"].DEFAULT_PROVIDERS
+        found += [p.client for p in providers.values() if hasattr(p, "client")]
+    return found
+
+
+def _wire() -> None:
+    """What the first real call loads beyond botocore's request path: urllib3's IDNA codec for the
+    host name, and SigV4 signing, exercised with fixed, fake credentials (never the function's:
+    those are resolved after the restore)."""
+    import encodings.idna  # noqa: F401
+    import stringprep  # noqa: F401
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(method="POST", url="https://dynamodb.us-east-1.amazonaws.com/", data=b"{}")
+    SigV4Auth(Credentials("PRIMING", "not-a-secret"), "dynamodb", "us-east-1").add_auth(request)
+
+
+def _dynamodb() -> None:
+    from hellojohn.store.client import dynamodb, table_name
+
+    _wire()
+    client = dynamodb()
+    with _answered([client]):
+        client.get_item(TableName=table_name(), Key={"PK": {"S": "prime"}, "SK": {"S": "prime"}})
+
+
+def _tokens() -> None:
+    """PyJWT, Powertools Parameters and the Secrets Manager client; one token signed and verified
+    with a fixed, public key (not the service's: that is read on the first request)."""
+    import hashlib
+
+    import jwt
+    from aws_lambda_powertools.utilities import parameters  # noqa: F401
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from hellojohn import tokens
+
+    _wire()
+    client = tokens.secrets_provider().client
+    with _answered([client]):
+        client.get_secret_value(SecretId="priming")
+    key = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"priming, not a secret").digest())
+    token = jwt.encode(
+        {"iss": "priming", "exp": 2**31}, key, algorithm=tokens.ALGORITHM, headers={"kid": "p"}
+    )
+    jwt.get_unverified_header(token)
+    jwt.decode(token, key.public_key(), algorithms=[tokens.ALGORITHM], issuer="priming")
+
+
+def _passwords() -> None:
+    """argon2 and the hasher's parameters, and the common-password list (no hash: a hash has a salt)."""
+    from hellojohn import passwords
+
+    passwords.hasher()
+    passwords._common()
+    import argon2.exceptions  # noqa: F401  (imported by passwords.verify)
+
+
+def _ids() -> None:
+    import ulid  # noqa: F401  (no id: an id made now would be in every restored copy)
+
+
+def _email() -> None:
+    """email_validator compiles its Unicode patterns on first use: validate a fixed address."""
+    from hellojohn import fields
+
+    fields.normalise_email("priming@example.com")
+
+
+def _phone() -> None:
+    from hellojohn import fields
+
+    fields.normalise_phone("+14155550100")
+
+
+def _profile() -> None:
+    import hellojohn.profile  # noqa: F401
+
+
+# gc.freeze() after priming: off, as it did not measurably help (docs/PERFORMANCE.md measures both)
+FREEZE = False
+PRIMERS: dict[str, Callable[[], None]] = {
+    "dynamodb": _dynamodb,
+    "tokens": _tokens,
+    "passwords": _passwords,
+    "ids": _ids,
+    "email": _email,
+    "phone": _phone,
+    "profile": _profile,
+}
+
+
+def _priming_event(method: str, path: str) -> dict[str, Any]:
+    concrete = "/".join("prime" if part.startswith("<") else part for part in path.split("/"))
+    return {
+        "resource": path.replace("<", "{").replace(">", "}"),
+        "path": concrete,
+        "httpMethod": method,
+        "headers": {"Content-Type": "application/json"},
+        "multiValueHeaders": {"Content-Type": ["application/json"]},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "body": "{}" if method in ("POST", "PATCH") else None,
+        "isBase64Encoded": False,
+        "requestContext": {"requestId": "snapstart-priming", "httpMethod": method, "stage": "prime"},
+    }
+
+
+def prime(
+    app: "APIGatewayRestResolver", handler: Callable[[dict[str, Any], Any], Any], needs: Iterable[str]
+) -> None:
+    """Before the snapshot: the function's lazy work done now, without a call to AWS."""
+    from hellojohn.logs import logger
+
+    level = logger.log_level
+    logger.setLevel("CRITICAL")  # the priming requests' refusals are not requests anyone made
+    gc.disable()  # nothing made during priming is garbage worth a collection
+    try:
+        for need in needs:
+            PRIMERS[need]()
+        with _answered(_clients(), status=400):
+            for route in getattr(app, "_static_routes", []) + getattr(app, "_dynamic_routes", []):
+                path = "/v1/prime" if route.path == ".+" else route.path  # the preflight's any path
+                handler(_priming_event(route.method, path), _PrimingContext())
+    finally:
+        gc.enable()
+        logger.setLevel(level)
+    if FREEZE:
+        gc.collect()
+        gc.freeze()  # what init made would stay out of every later collection
+
+
+def refresh() -> None:
+    """After a restore: fresh randomness, and no cached data that another copy may hold too (only
+    for modules the function has loaded: the hook imports nothing)."""
+
+    random.seed(os.urandom(32))
+    loaded = sys.modules
+    if "ulid" in loaded:
+        import ulid
+
+        ulid.default_generator = ulid.ULIDGenerator()
+    if "hellojohn.tenancy" in loaded:
+        loaded["hellojohn.tenancy"].clear_caches()
+    if "hellojohn.tokens" in loaded:
+        loaded["hellojohn.tokens"].forget_keys()
+    if "hellojohn.passwords" in loaded:
+        loaded["hellojohn.passwords"]._dummy_hash.cache_clear()
+    if "aws_lambda_powertools.logging.logger" in loaded:  # the first request after it is a cold start
+        setattr(loaded["aws_lambda_powertools.logging.logger"], "is_cold_start", True)  # noqa: B010
+
+
+class _PrimingContext:
+    function_name = "snapstart-priming"
+    memory_limit_in_mb = 128
+    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:snapstart-priming"
+    aws_request_id = "snapstart-priming"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+def install(
+    app: "APIGatewayRestResolver", handler: Callable[[dict[str, Any], Any], Any], needs: Iterable[str]
+) -> None:
+    """Register the function's hooks (called by `hellojohn.http.entry`)."""
+    unknown = set(needs) - set(PRIMERS)
+    if unknown:
+        raise ValueError(f"no primer for {sorted(unknown)}")
+    register_before_snapshot(prime, app, handler, tuple(needs))
+    register_after_restore(refresh)
+
+
+def registered() -> tuple[int, int]:
+    """How many before-snapshot and after-restore hooks are registered so far."""
+    return len(get_before_snapshot()), len(get_after_restore())
+
+
+def _run(hooks: list[Any], since: int) -> int:
+    for func, args, kwargs in hooks[since:]:
+        func(*args, **kwargs)
+    return len(hooks)
+
+
+def run_before_snapshot(since: int = 0) -> int:
+    """Run the registered before-snapshot hooks (from index `since`), as Lambda does at publish;
+    returns how many there are, to pass as `since` next time."""
+    return _run(get_before_snapshot(), since)
+
+
+def run_after_restore(since: int = 0) -> int:
+    """Run the registered after-restore hooks, as Lambda does before a restored copy's first request."""
+    return _run(get_after_restore(), since)
