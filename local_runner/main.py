@@ -85,7 +85,7 @@ class Runner:
         self.state_dir = state_dir
         self.stop = stop
         self.moto = Moto()
-        self.pollers: list[threading.Thread] = []
+        self.pollers: list[esm.Poller] = []
         self.serving: threading.Thread | None = None
 
     def start(self, log_level: str | None) -> dict[str, Any]:
