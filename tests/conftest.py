@@ -70,6 +70,7 @@ class Api:
         from urllib.parse import parse_qs, urlsplit
 
         from local_runner import events, functions
+        from local_runner.invoke import LambdaContext
 
         parts = urlsplit(path)
         hdrs = dict(headers or {})
@@ -83,17 +84,7 @@ class Api:
         event = events.api_event(
             route, parts.path, headers=hdrs, body=payload, query=parse_qs(parts.query), path_params=params
         )
-        return Reply.of(functions.handler(function)(event, _Context()))
-
-
-class _Context:
-    function_name = "test"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
-    aws_request_id = "test-request"
-
-    def get_remaining_time_in_millis(self) -> int:  # read by the idempotency utility
-        return 10_000
+        return Reply.of(functions.handler(function)(event, LambdaContext.of(function)))
 
 
 @pytest.fixture
