@@ -11,11 +11,9 @@ from typing import Any
 
 import pytest
 
-os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-os.environ.pop("AWS_ENDPOINT_URL", None)
-os.environ.pop("AWS_PROFILE", None)
+from local_runner.aws import use_safe_environment
+
+use_safe_environment()  # before any client is made: no test can reach a real account
 os.environ.setdefault("POWERTOOLS_DEV", "false")
 
 
