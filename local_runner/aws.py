@@ -1,21 +1,57 @@
-"""moto in server mode, inside this process, and boto3 pointed at it: never at real AWS."""
+"""moto in server mode, inside this process, and boto3 pointed at it: never at real AWS.
+
+`safe_environment` is the one definition of an environment that cannot reach a real account: the
+runner, the tests, their subprocesses and `scripts/tenant.py --local` all take it from here.
+"""
 
 import logging
 import os
+from collections.abc import Mapping
 
 import boto3
-from moto.server import ThreadedMotoServer
 
 from local_runner.invoke import REGION
 
-# variables that could send boto3 elsewhere than moto, or pick real credentials
-_UNSAFE = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ROLE_ARN")
+
+def safe_environment(
+    base: Mapping[str, str], endpoint: str | None = None, region: str = REGION
+) -> dict[str, str]:
+    """`base` without any `AWS_*` variable (profiles, tokens, roles, endpoints), plus dummy
+    credentials, `region`, no config or credentials file and no instance metadata: boto3 finds no
+    real credentials anywhere. With `endpoint`, every client talks to it (`AWS_ENDPOINT_URL`)."""
+    env = {key: value for key, value in base.items() if not key.startswith("AWS_")}
+    env.update(
+        {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": region,
+            "AWS_REGION": region,
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+    )
+    if endpoint:
+        env["AWS_ENDPOINT_URL"] = endpoint
+    return env
+
+
+def use_safe_environment(endpoint: str | None = None, region: str = REGION) -> None:
+    """This process's environment made `safe_environment(...)`, and boto3's default session made
+    anew from it: every client made from now on gets dummy credentials (and `endpoint`)."""
+    safe = safe_environment(os.environ, endpoint, region)
+    for key in set(os.environ) - set(safe):
+        del os.environ[key]
+    os.environ.update(safe)
+    boto3.setup_default_session()
 
 
 class Moto:
     """moto's server on a free loopback port, in a thread of this process (so its state is readable)."""
 
     def __init__(self) -> None:
+        from moto.server import ThreadedMotoServer  # moto's server (flask) only where it runs
+
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # not one line per AWS call
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.endpoint = ""
@@ -30,23 +66,3 @@ class Moto:
         if self.endpoint:
             self._server.stop()
             self.endpoint = ""
-
-
-def point_boto3_at(endpoint: str) -> None:
-    """Every boto3 client made from now on talks to `endpoint`, with dummy credentials."""
-    for key in list(os.environ):
-        if key in _UNSAFE or key.startswith("AWS_ENDPOINT_URL_"):
-            del os.environ[key]
-    os.environ.update(
-        {
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_REGION": REGION,
-            "AWS_CONFIG_FILE": os.devnull,
-            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-            "AWS_EC2_METADATA_DISABLED": "true",
-        }
-    )
-    boto3.setup_default_session()

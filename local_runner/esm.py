@@ -47,7 +47,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -55,6 +55,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from local_runner import events, filters
 from local_runner.invoke import REGION, function_arn, invoke
 from local_runner.template import Function
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodbstreams.type_defs import RecordTypeDef
 
 Invoke = Callable[[Function, dict[str, Any]], Any]
 POLL_SECONDS = 0.1
@@ -90,7 +93,7 @@ def _failures(result: Any, known: list[str]) -> list[str] | None:
     return reported
 
 
-def _seq(record: dict[str, Any]) -> str:
+def _seq(record: "RecordTypeDef") -> str:
     return str(record["dynamodb"]["SequenceNumber"])
 
 
@@ -107,7 +110,7 @@ class _Iterators:
     @staticmethod
     def forget(*iterators: str) -> None:
         try:
-            from moto.core import DEFAULT_ACCOUNT_ID
+            from moto.core.models import DEFAULT_ACCOUNT_ID
             from moto.dynamodbstreams.models import dynamodbstreams_backends
 
             kept = dynamodbstreams_backends[DEFAULT_ACCOUNT_ID][REGION].shard_iterators
@@ -134,7 +137,7 @@ class StreamMapping:
         self.invoke = invoker
         self.streams = boto3.client("dynamodbstreams", region_name=REGION)
         self.checkpoint: dict[str, tuple[str, str]] = {}  # shard -> (sequence number, eventID) done
-        self.retry: dict[str, list[dict[str, Any]]] = {}  # shard -> the batch to invoke again
+        self.retry: dict[str, list[RecordTypeDef]] = {}  # shard -> the batch to invoke again
         self.retries: dict[str, int] = {}  # shard -> retries of that batch so far
 
     @classmethod
@@ -151,7 +154,7 @@ class StreamMapping:
         described = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
         return [s["ShardId"] for s in described["Shards"]]
 
-    def read(self, shard: str, limit: int) -> list[dict[str, Any]]:
+    def read(self, shard: str, limit: int) -> "list[RecordTypeDef]":
         """Up to `limit` records after the shard's checkpoint, from a fresh iterator."""
         done = self.checkpoint.get(shard)
         params: dict[str, Any] = {"StreamArn": self.stream_arn, "ShardId": shard}
@@ -162,7 +165,7 @@ class StreamMapping:
         iterator = self.streams.get_shard_iterator(**params)["ShardIterator"]
         out = self.streams.get_records(ShardIterator=iterator, Limit=min(1000, limit + 1))
         _Iterators.forget(iterator, out.get("NextShardIterator") or "")
-        records: list[dict[str, Any]] = out["Records"]
+        records = out["Records"]
         if done is not None and records and _seq(records[0]) == done[0]:
             if records[0]["eventID"] == done[1]:
                 records = records[1:]  # the checkpointed record itself
@@ -174,9 +177,9 @@ class StreamMapping:
                 )
         return records[:limit]
 
-    def pending(self) -> list[dict[str, Any]]:
+    def pending(self) -> "list[RecordTypeDef]":
         """Every record not yet checkpointed (before the filter), oldest first, delivering nothing."""
-        found: list[dict[str, Any]] = []
+        found: list[RecordTypeDef] = []
         for shard in self.shards():
             found += self.read(shard, 10**6)
         return found
@@ -199,13 +202,13 @@ class StreamMapping:
             self._deliver(shard, batch, outcome, end)
         return outcome
 
-    def _done(self, shard: str, record: dict[str, Any]) -> None:
+    def _done(self, shard: str, record: "RecordTypeDef") -> None:
         self.checkpoint[shard] = (_seq(record), str(record["eventID"]))
         self.retry.pop(shard, None)
         self.retries.pop(shard, None)
 
     def _deliver(
-        self, shard: str, batch: list[dict[str, Any]], outcome: Outcome, end: dict[str, Any] | None
+        self, shard: str, batch: "list[RecordTypeDef]", outcome: Outcome, end: "RecordTypeDef | None"
     ) -> None:
         sequences = [_seq(r) for r in batch]
         outcome.delivered += sequences
@@ -241,7 +244,7 @@ class StreamMapping:
             return
         self.retry[shard], self.retries[shard] = rest, retries
 
-    def _give_up(self, shard: str, batch: list[dict[str, Any]], invocations: int, error: bool) -> None:
+    def _give_up(self, shard: str, batch: "list[RecordTypeDef]", invocations: int, error: bool) -> None:
         """Lambda's invocation record of the discarded batch, to the OnFailure destination."""
         print(
             f"! {self.function.logical_id}: retries exhausted, {len(batch)} record(s) discarded", flush=True
@@ -364,20 +367,20 @@ class QueueMapping:
 def _stream_doorbell(stream_arn: str) -> tuple[int, int] | None:
     """Which shard object moto's table now has and how many records it holds, read in-process (no
     call); None if unknown. The stream is read through the API only when this changed."""
-    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
 
     try:
         table = stream_arn.split(":", 6)[5].split("/")[1]
         shard = dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].get_table(table).stream_shard
-        return id(shard), len(shard.items)
     except Exception:  # moto's internals changed: read the stream every time instead
         return None
+    return None if shard is None else (id(shard), len(shard.items))
 
 
 def _queue_doorbell(queue_url: str) -> bool | None:
     """Whether moto's queue holds a visible message, read in-process (no call); None if unknown."""
-    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.sqs.models import sqs_backends
 
     try:
@@ -445,9 +448,7 @@ def mappings(
     return found
 
 
-def start_all(
-    functions: list[Function], refs: dict[str, str], stop: threading.Event
-) -> list[threading.Thread]:
+def start_all(functions: list[Function], refs: dict[str, str], stop: threading.Event) -> list[Poller]:
     """A poller for each mapping the template declares, started."""
     pollers = [Poller(m, stop) for m in mappings(functions, refs)]
     for poller in pollers:

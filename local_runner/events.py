@@ -7,11 +7,15 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from local_runner.template import Function, Route
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodbstreams.type_defs import RecordTypeDef
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
 
 
 def match(route: Route, method: str, path: str) -> dict[str, str] | None:
@@ -149,12 +153,12 @@ def _lambda_json(value: Any) -> Any:
     return value
 
 
-def stream_event(records: list[dict[str, Any]], stream_arn: str) -> dict[str, Any]:
+def stream_event(records: "Sequence[RecordTypeDef]", stream_arn: str) -> dict[str, Any]:
     """A Lambda DynamoDB stream event from `dynamodbstreams.get_records` records."""
     return {"Records": [{**_lambda_json(r), "eventSourceARN": stream_arn} for r in records]}
 
 
-def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
+def sqs_event(messages: "Sequence[MessageTypeDef]", queue_arn: str, region: str) -> dict[str, Any]:
     """A Lambda SQS event from `sqs.receive_message` messages (received with all attributes)."""
     return {
         "Records": [
@@ -185,7 +189,7 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> di
 
 def job_event(bodies: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
     """A Lambda SQS event carrying these JSON job bodies, each on its first receive."""
-    messages = []
+    messages: list[MessageTypeDef] = []
     for i, body in enumerate(bodies):
         text = json.dumps(body)
         messages.append(

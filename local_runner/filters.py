@@ -14,7 +14,7 @@ refuses it at CreateEventSourceMapping), not silently matched.
 
 import json
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 _MISSING = object()
@@ -27,7 +27,7 @@ _NUMERIC: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-def matches(patterns: tuple[dict[str, Any], ...], record: dict[str, Any]) -> bool:
+def matches(patterns: tuple[dict[str, Any], ...], record: Mapping[str, Any]) -> bool:
     """Whether the mapping delivers `record` (no patterns: every record)."""
     return not patterns or any(_match(p, record) for p in patterns)
 
@@ -97,7 +97,7 @@ def _match(pattern: dict[str, Any], value: Any) -> bool:
             if not any(_match(alternative, value) for alternative in rule):
                 return False
             continue
-        field = value.get(key, _MISSING) if isinstance(value, dict) else _MISSING
+        field = value.get(key, _MISSING) if isinstance(value, Mapping) else _MISSING
         if isinstance(rule, dict):
             if not _match(rule, field):
                 return False
@@ -108,7 +108,8 @@ def _match(pattern: dict[str, Any], value: Any) -> bool:
 
 def _leaf(rule: Any, value: Any) -> bool:
     if isinstance(rule, dict) and "exists" in rule:
-        return (value is not _MISSING) == rule["exists"]
+        wanted: bool = rule["exists"]  # check() lets only a bool through
+        return (value is not _MISSING) == wanted
     if isinstance(value, list):
         return any(_leaf(rule, v) for v in value)
     if value is _MISSING:

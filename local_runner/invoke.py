@@ -22,7 +22,8 @@ REGION = "us-east-1"
 
 @dataclass
 class LambdaContext:
-    """The attributes of Lambda's context object that handlers and Powertools read."""
+    """The attributes of Lambda's context object that handlers and Powertools read (the one fake
+    context: the runner's invocations and the tests' both use it)."""
 
     function_name: str
     memory_limit_in_mb: int
@@ -40,6 +41,16 @@ class LambdaContext:
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
+    @classmethod
+    def of(cls, function: Function) -> "LambdaContext":
+        """A new invocation of `function`: its own request id, its timeout counted from now."""
+        return cls(
+            function.logical_id,
+            function.memory_mb,
+            function.timeout,
+            _deadline=time.monotonic() + function.timeout,
+        )
+
 
 def function_arn(function: Function) -> str:
     return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function.logical_id}"
@@ -50,11 +61,8 @@ def invoke(function: Function, event: dict[str, Any]) -> Any:
     handler = functions.handler(function)
     with _lock:
         started = time.monotonic()
-        context = LambdaContext(
-            function.logical_id, function.memory_mb, function.timeout, _deadline=started + function.timeout
-        )
         try:
-            return handler(event, context)
+            return handler(event, LambdaContext.of(function))
         finally:
             elapsed = time.monotonic() - started
             if elapsed > function.timeout:

@@ -17,7 +17,7 @@ from typing import Any
 import boto3
 
 from local_runner import esm, functions, pages, provision, seed, template
-from local_runner.aws import Moto, point_boto3_at
+from local_runner.aws import Moto, use_safe_environment
 from local_runner.invoke import REGION
 from local_runner.mail import Outbox
 from local_runner.server import Gateway, Server
@@ -85,13 +85,13 @@ class Runner:
         self.state_dir = state_dir
         self.stop = stop
         self.moto = Moto()
-        self.pollers: list[threading.Thread] = []
+        self.pollers: list[esm.Poller] = []
         self.serving: threading.Thread | None = None
 
     def start(self, log_level: str | None) -> dict[str, Any]:
         """Everything up and serving; the credentials (also written to credentials.json)."""
         moto_url = self.moto.start()
-        point_boto3_at(moto_url)
+        use_safe_environment(moto_url)
         outbox = Outbox()
         outbox.install(boto3.DEFAULT_SESSION)  # type: ignore[arg-type]
         refs = provision.create_all()

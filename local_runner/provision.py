@@ -2,11 +2,14 @@
 
 import json
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
 from local_runner import template
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
 
 
 def _physical(logical_id: str, prefix: str) -> str:
@@ -40,7 +43,7 @@ def create_all(prefix: str = "hellojohn-local") -> dict[str, str]:
     ordered = sorted(queues, key=lambda q: "RedrivePolicy" in queues[q])
     for logical_id in ordered:
         props = queues[logical_id]
-        attributes: dict[str, str] = {}
+        attributes: dict[QueueAttributeNameType, str] = {}
         if "VisibilityTimeout" in props:
             attributes["VisibilityTimeout"] = str(props["VisibilityTimeout"])
         if "RedrivePolicy" in props:

@@ -78,7 +78,10 @@ class Function:
 @cache
 def load() -> dict[str, Any]:
     with TEMPLATE.open() as fh:
-        return yaml.load(fh, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass with CFN tags only
+        document = yaml.load(fh, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass with CFN tags only
+    if not isinstance(document, dict):
+        raise ValueError(f"{TEMPLATE} is not a YAML mapping")
+    return document
 
 
 def resources(kind: str) -> dict[str, dict[str, Any]]:

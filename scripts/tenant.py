@@ -71,17 +71,10 @@ def _local(state_dir: Path) -> dict[str, Any]:
         raise Refused(
             f"the local runner is not running ({stack['endpoint_url']} unreachable): start `make run`"
         )
+    from local_runner.aws import use_safe_environment
+
     os.environ.update(stack["environment"])
-    os.environ.update(
-        {
-            "AWS_ENDPOINT_URL": stack["endpoint_url"],
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": stack["region"],
-        }
-    )
-    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
-        os.environ.pop(key, None)
+    use_safe_environment(stack["endpoint_url"], stack["region"])
     return {"api_url": stack["api_url"], "live": False, "local": True}
 
 

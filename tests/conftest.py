@@ -11,11 +11,9 @@ from typing import Any
 
 import pytest
 
-os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-os.environ.pop("AWS_ENDPOINT_URL", None)
-os.environ.pop("AWS_PROFILE", None)
+from local_runner.aws import use_safe_environment
+
+use_safe_environment()  # before any client is made: no test can reach a real account
 os.environ.setdefault("POWERTOOLS_DEV", "false")
 
 
@@ -70,6 +68,7 @@ class Api:
         from urllib.parse import parse_qs, urlsplit
 
         from local_runner import events, functions
+        from local_runner.invoke import LambdaContext
 
         parts = urlsplit(path)
         hdrs = dict(headers or {})
@@ -83,17 +82,7 @@ class Api:
         event = events.api_event(
             route, parts.path, headers=hdrs, body=payload, query=parse_qs(parts.query), path_params=params
         )
-        return Reply.of(functions.handler(function)(event, _Context()))
-
-
-class _Context:
-    function_name = "test"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
-    aws_request_id = "test-request"
-
-    def get_remaining_time_in_millis(self) -> int:  # read by the idempotency utility
-        return 10_000
+        return Reply.of(functions.handler(function)(event, LambdaContext.of(function)))
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from local_runner.aws import safe_environment
+
 ROOT = Path(__file__).resolve().parent.parent
 
 REPORT = """
@@ -30,8 +32,7 @@ print(json.dumps({"built": built, "modules": sorted(sys.modules)}))
 
 def loaded(function: str) -> dict[str, list[str]]:
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
-        "AWS_DEFAULT_REGION": "us-east-1",
+        **safe_environment(os.environ),
         "TABLE_NAME": "hellojohn-test",
         "SIGNING_KEY_SECRET": "test-secret",
         "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / function), str(ROOT / "layers" / "shared")]),

@@ -317,19 +317,20 @@ def sqs_event(bodies: list[dict[str, Any]]) -> dict[str, Any]:
     return events.job_event(bodies, "arn:aws:sqs:us-east-1:123456789012:SessionCleanupQueue", "us-east-1")
 
 
-def session_cleanup() -> Callable[[dict[str, Any], Any], Any]:
+def session_cleanup() -> Callable[[dict[str, Any]], Any]:
+    """The session worker's handler, each call a new invocation (its own context)."""
     from local_runner import functions, template
+    from local_runner.invoke import LambdaContext
 
     (worker,) = [f for f in template.functions() if f.queue == "SessionCleanupQueue"]
-    return functions.handler(worker)
+    handler = functions.handler(worker)
+    return lambda event: handler(event, LambdaContext.of(worker))
 
 
 @pytest.mark.parametrize("n", [1, 25, 26, 500])
 def test_revoking_n_sessions_costs_one_write_per_25(ctx: Ctx, n: int) -> None:
     """The jobs the stream makes of a revocation (at most 500 sessions each), worked by the worker."""
     from hellojohn import jobs
-
-    from tests.conftest import _Context
 
     sids = _seed_sessions(ctx.tenant.id, ctx.uid, n)
     job_bodies = [
@@ -341,9 +342,9 @@ def test_revoking_n_sessions_costs_one_write_per_25(ctx: Ctx, n: int) -> None:
     ]
     assert len(job_bodies) == math.ceil(n / jobs.MAX_SESSIONS_PER_JOB)
     handler = session_cleanup()
-    handler(sqs_event([{"type": "warm-up"}]), _Context())
+    handler(sqs_event([{"type": "warm-up"}]))
     with counting() as calls:
-        result = handler(sqs_event(job_bodies), _Context())
+        result = handler(sqs_event(job_bodies))
     assert result == {"batchItemFailures": []}
     assert calls.count("BatchWriteItem") == math.ceil(n / 25)
     assert calls.count("Query") == 0  # the job names the sessions: no page to read

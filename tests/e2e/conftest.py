@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from local_runner.aws import safe_environment
 from tests.conftest import PASSWORD, Tenant
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,7 +99,7 @@ def runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
     """`python -m local_runner --port 0` until the session ends; then SIGINT, and a clean exit."""
     state = tmp_path_factory.mktemp("local-runner")
     log = state / "runner.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env = safe_environment(os.environ)
     with log.open("w") as out:
         proc = subprocess.Popen(
             [

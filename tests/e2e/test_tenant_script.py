@@ -13,6 +13,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from local_runner.aws import safe_environment
 from scripts import tenant as tenant_script
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import ROOT, Http, Runner, make_tenant, sign_in, unique_email
@@ -67,13 +68,7 @@ def moto_stack() -> Iterator[dict[str, str]]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_ENDPOINT_URL=f"http://{host}:{port}",
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION="us-east-1",
-    )
+    env = safe_environment(os.environ, endpoint=f"http://{host}:{port}")
     key = [{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}]
     attrs = [{"AttributeName": n, "AttributeType": "S"} for n in ("PK", "SK")]
     body = {

@@ -9,6 +9,7 @@ def invoke(api: Api, method: str, path: str, **event: Any) -> Reply:
     """Call the route's handler with an API Gateway event whose fields `event` overrides
     (e.g. a base64 body), for what `api(...)` cannot express."""
     from local_runner import events, functions
+    from local_runner.invoke import LambdaContext
 
     found = events.find_route(api.routes, method, path)
     if found is None:
@@ -18,13 +19,7 @@ def invoke(api: Api, method: str, path: str, **event: Any) -> Reply:
     built.update(event)
     headers = built.get("headers") or {}
     built["multiValueHeaders"] = {k: [v] for k, v in headers.items()}
-    return Reply.of(functions.handler(function)(built, _context()))
-
-
-def _context() -> Any:
-    from tests.conftest import _Context
-
-    return _Context()
+    return Reply.of(functions.handler(function)(built, LambdaContext.of(function)))
 
 
 def assert_error(reply: Reply, status: int, code: str) -> None:

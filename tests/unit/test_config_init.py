@@ -10,15 +10,16 @@ from typing import Any
 
 import pytest
 
+from local_runner.aws import safe_environment
+
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = {"TABLE_NAME": "hellojohn-test", "SIGNING_KEY_SECRET": "hellojohn-signing-key"}
 
 
 def cold_start(function: str, **env: str | None) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in GOOD}
+    base = safe_environment({k: v for k, v in os.environ.items() if k not in GOOD})
     merged: dict[str, str | None] = {**base, **GOOD, **env}
     merged.update(
-        AWS_DEFAULT_REGION="us-east-1",
         POWERTOOLS_DEV="false",
         PYTHONPATH=os.pathsep.join([str(ROOT / "functions" / function), str(ROOT / "layers" / "shared")]),
     )
