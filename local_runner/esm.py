@@ -24,7 +24,9 @@ Stream (`StreamMapping`), per shard, from TRIM_HORIZON:
   table with a copy taken before a failed TransactWriteItems (same stream ARN, same shard id); an
   iterator held across that keeps reading the orphaned shard forever. A record the rollback undid
   (read between the transaction's first write and its rollback) has its sequence number reused by
-  the copy; the eventID check sees that and delivers the record that now holds it.
+  the copy; the eventID check sees that and delivers the record that now holds it. In-process
+  moto's transactions and the stream reads share a lock (`_Transactions`), so a read cannot fall
+  between a transaction's first write and its rollback in the first place.
 
 Queue (`QueueMapping`): up to BatchSize (at most 10) messages are received; those the FilterCriteria
 do not match are deleted (Lambda deletes them); the rest are one invocation. Success deletes them;
@@ -120,6 +122,33 @@ class _Iterators:
             kept.pop(iterator, None)
 
 
+class _Transactions:
+    """moto writes a TransactWriteItems item by item and rolls back by swapping in a copy of the
+    table: a stream read in between would see records of a transaction that, on AWS, never
+    happened. In-process moto's transactions take this lock, and a stream read holds it, so a read
+    never falls inside one. Not moto in this process, or its internals changed: a no-op."""
+
+    lock = threading.RLock()
+    _installed = False
+
+    @classmethod
+    def install(cls) -> None:
+        if cls._installed:
+            return
+        try:
+            from moto.dynamodb.models import DynamoDBBackend
+        except ImportError:  # pragma: no cover - moto is a dev dependency
+            return
+        original = DynamoDBBackend.transact_write_items
+
+        def transact_write_items(self: Any, *args: Any, **kwargs: Any) -> Any:
+            with cls.lock:
+                return original(self, *args, **kwargs)
+
+        DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+        cls._installed = True
+
+
 class StreamMapping:
     """A DynamoDB stream event source mapping of `function` (its `DynamoDB` event)."""
 
@@ -131,6 +160,7 @@ class StreamMapping:
         invoker: Invoke = invoke,
     ) -> None:
         filters.check(function.filter_patterns)
+        _Transactions.install()
         self.function = function
         self.stream_arn = stream_arn
         self.on_failure_url = on_failure_url
@@ -162,8 +192,9 @@ class StreamMapping:
             params["ShardIteratorType"] = "TRIM_HORIZON"
         else:
             params.update(ShardIteratorType="AT_SEQUENCE_NUMBER", SequenceNumber=done[0])
-        iterator = self.streams.get_shard_iterator(**params)["ShardIterator"]
-        out = self.streams.get_records(ShardIterator=iterator, Limit=min(1000, limit + 1))
+        with _Transactions.lock:
+            iterator = self.streams.get_shard_iterator(**params)["ShardIterator"]
+            out = self.streams.get_records(ShardIterator=iterator, Limit=min(1000, limit + 1))
         _Iterators.forget(iterator, out.get("NextShardIterator") or "")
         records = out["Records"]
         if done is not None and records and _seq(records[0]) == done[0]:
@@ -288,6 +319,7 @@ class QueueMapping:
 
     def __init__(self, function: Function, queue_url: str, invoker: Invoke = invoke) -> None:
         filters.check(function.filter_patterns)
+        _Transactions.install()
         self.function = function
         self.url = queue_url
         self.invoke = invoker
