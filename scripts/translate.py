@@ -46,7 +46,9 @@ def _translated() -> str:
     previous = os.environ.get("AWS_DEFAULT_REGION")
     os.environ["AWS_DEFAULT_REGION"] = REGION  # samtranslator reads the region for its ARNs
     try:
-        out = transform(packaged(template.load()), {}, _NoManagedPolicies())  # type: ignore[arg-type]
+        # passthrough_metadata: each resource's Metadata (its checkov skips) reaches what SAM makes of it
+        doc = packaged(template.load())
+        out = transform(doc, {}, _NoManagedPolicies(), passthrough_metadata=True)  # type: ignore[arg-type]
     finally:
         if previous is None:
             os.environ.pop("AWS_DEFAULT_REGION", None)

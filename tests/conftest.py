@@ -11,6 +11,10 @@ from typing import Any
 
 import pytest
 
+from tests.iam.plugin import iam_checked, pytest_addoption, pytest_configure, pytest_sessionfinish
+
+__all__ = ["iam_checked", "pytest_addoption", "pytest_configure", "pytest_sessionfinish"]  # hooks and fixture
+
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")

@@ -63,15 +63,16 @@ class Watch:
                 continue
             for kind in request.leading_keys or ("",):
                 self.exercised.add((function, request.action, request.resource, key_kind(kind)))
-            ours = {p.name for p in policies if p.ours}
+            ours = {p.name: p for p in policies if p.ours}
             for match in decision.matches:
                 if match.policy not in ours:
                     continue
+                owner = ours[match.policy].owner(function)
                 for action in match.actions:
                     for resource in match.resources:
                         for pattern in match.key_patterns or (None,):
                             self.used.add(
-                                Grant(function, match.policy, match.statement, action, resource, pattern)
+                                Grant(owner, match.policy, match.statement, action, resource, pattern)
                             )
         return refusals
 

@@ -113,7 +113,7 @@ def _conditions_hold(condition: dict[str, dict[str, Any]], context: Context) -> 
             holds, matched = _key_holds(block, key, [str(v) for v in _listed(policy_values)], context)
             if not holds:
                 return False, ()
-            if key.lower() == "dynamodb:leadingkeys":
+            if key.lower() == "dynamodb:leadingkeys" and "Not" not in block:
                 key_patterns |= matched
     return True, tuple(sorted(key_patterns))
 
