@@ -33,7 +33,7 @@ import pytest
 from scripts.translate import translated
 
 REGION = "us-east-1"
-pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS::.* not supported by moto:UserWarning")
+pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS.* not supported by moto:UserWarning")
 UNDEPLOYABLE = ("AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage", "AWS::WAFv2::WebACLAssociation")
 UNSUPPORTED = ("AWS::SecretsManager::Secret", "AWS::WAFv2::WebACL", "AWS::ApiGateway::Account")
 SENDERS = "arn:aws:ses:us-east-1:123456789012:identity/acme.test"
