@@ -7,6 +7,7 @@ PYTHON ?= $(shell command -v python3.13 || echo python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CHECKOV := $(VENV)/checkov/bin/checkov
 PORT ?= 3000
 PYTEST_WORKERS ?= 2
 
@@ -21,6 +22,11 @@ $(STAMP): requirements-dev.txt layers/shared/requirements.txt
 	$(BIN)/python -c 'import pathlib, sysconfig; pathlib.Path(sysconfig.get_path("purelib"), "hellojohn-layer.pth").write_text("$(CURDIR)/layers/shared\n")'
 	touch $(STAMP)
 
+$(CHECKOV): requirements-checkov.txt | $(STAMP)
+	test -x $(VENV)/checkov/bin/python || $(PYTHON) -m venv $(VENV)/checkov
+	$(VENV)/checkov/bin/python -m pip install -q -r requirements-checkov.txt
+	touch $(CHECKOV)
+
 venv: $(STAMP) ## create .venv and install everything (once)
 
 run: $(STAMP) ## run the API locally on :$(PORT) with moto, a demo tenant and user
@@ -34,16 +40,19 @@ lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-template: $(STAMP) ## cfn-lint (zero errors and warnings) and the SAM translation
+template: $(STAMP) $(CHECKOV) ## cfn-lint and checkov on template.yaml and on its SAM translation (zero findings)
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/sam validate --lint --region us-east-1 >/dev/null
+	$(BIN)/python -m scripts.translate --out .aws-sam/translated.json
+	$(BIN)/cfn-lint .aws-sam/translated.json
+	$(CHECKOV) --quiet --compact --skip-download --framework cloudformation -f template.yaml -f .aws-sam/translated.json
 
 openapi: $(STAMP) ## regenerate docs/openapi.json from the resolvers, and the JS SDK's types from it
 	$(BIN)/python -m scripts.openapi --write
 	$(MAKE) -C sdk/js openapi
 
 pytest: $(STAMP)
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --iam-coverage
 
 sdk-test: ## the JS SDK: generated types current, ESLint, Prettier, unit tests, browser test
 	$(MAKE) -C sdk/js test

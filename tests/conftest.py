@@ -12,6 +12,9 @@ from typing import Any
 import pytest
 
 from local_runner.aws import use_safe_environment
+from tests.iam.plugin import iam_checked, pytest_addoption, pytest_configure, pytest_sessionfinish
+
+__all__ = ["iam_checked", "pytest_addoption", "pytest_configure", "pytest_sessionfinish"]  # hooks and fixture
 
 use_safe_environment()  # before any client is made: no test can reach a real account
 os.environ.setdefault("POWERTOOLS_DEV", "false")

@@ -13,7 +13,12 @@ def _resources(kind: str) -> dict[str, dict[str, Any]]:
 def test_sign_in_rate_limit_per_source_ip() -> None:
     [acl] = _resources("AWS::WAFv2::WebACL").values()
     assert acl["Scope"] == "REGIONAL" and acl["DefaultAction"] == {"Allow": {}}
-    [rule] = acl["Rules"]
+    rule, bad_inputs = acl["Rules"]
+    assert bad_inputs["Statement"]["ManagedRuleGroupStatement"] == {
+        "VendorName": "AWS",
+        "Name": "AWSManagedRulesKnownBadInputsRuleSet",
+    }
+    assert bad_inputs["OverrideAction"] == {"None": {}} and bad_inputs["Priority"] > rule["Priority"]
     rate = rule["Statement"]["RateBasedStatement"]
     assert rate["AggregateKeyType"] == "IP" and rate["EvaluationWindowSec"] == 300
     assert rate["Limit"] == {"Ref": "SignInRateLimit"}
@@ -68,18 +73,17 @@ IDEMPOTENT = (
 
 
 def test_idempotent_functions_may_write_only_their_own_records() -> None:
+    """One managed policy holds the idempotency rights, scoped to IDEM# items; only the six
+    functions that take an Idempotency-Key attach it (what they may do beyond it: tests/iam/)."""
+    [idem_policy] = _resources("AWS::IAM::ManagedPolicy").values()
+    [idem] = idem_policy["PolicyDocument"]["Statement"]
+    assert idem["Sid"] == "IdempotencyRecords"
+    assert sorted(idem["Action"]) == ["dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    assert idem["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["IDEM#*"]}}
     functions = _resources("AWS::Serverless::Function")
-    for name in IDEMPOTENT:
-        statements = [s for p in functions[f"{name}Function"]["Policies"] for s in p["Statement"]]
-        [idem] = [s for s in statements if s.get("Sid") == "IdempotencyRecords"]
-        assert sorted(idem["Action"]) == [
-            "dynamodb:DeleteItem",
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:UpdateItem",
-        ]
-        assert idem["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["IDEM#*"]}}
-    others = [k for k in functions if k.removesuffix("Function") not in IDEMPOTENT]
-    for name in others:
-        statements = [s for p in functions[name].get("Policies", []) for s in p.get("Statement", [])]
-        assert not [s for s in statements if s.get("Sid") == "IdempotencyRecords"], name
+    attached = {
+        name.removesuffix("Function")
+        for name, props in functions.items()
+        if {"Ref": "IdempotencyPolicy"} in props.get("Policies", [])
+    }
+    assert attached == set(IDEMPOTENT)
