@@ -48,7 +48,7 @@ def _translated() -> str:
     try:
         # passthrough_metadata: each resource's Metadata (its checkov skips) reaches what SAM makes of it
         doc = packaged(template.load())
-        out = transform(doc, {}, _NoManagedPolicies(), passthrough_metadata=True)  # type: ignore[arg-type]
+        out = transform(doc, {}, _NoManagedPolicies(), passthrough_metadata=True)
     finally:
         if previous is None:
             os.environ.pop("AWS_DEFAULT_REGION", None)
