@@ -15,6 +15,10 @@ What it cannot show, left out explicitly:
   (it warns and creates nothing). So the secret's ARN is not resolved: moto drops
   the functions' SIGNING_KEY_SECRET variable, and the roles' secret grant names no real ARN; the
   test checks the template's `Ref` instead, and tests/iam/ the grant against the ARN the code reads.
+- `AWS::Lambda::Alias` (SnapStart's `live` alias of each function): moto's CloudFormation has no
+  support for it, so what refers to an alias (API Gateway's permissions, the event source
+  mappings) is pointed at the alias's function instead; tests/test_template_snapstart.py checks
+  the alias wiring of the translation.
 - The table's TTL: moto's CloudFormation ignores `TimeToLiveSpecification` (the table reports
   TTL DISABLED); the test checks the specification the stack is given.
 - A role's `ManagedPolicyArns`: moto's CloudFormation attaches none; the test checks that the six
@@ -46,6 +50,7 @@ def stack() -> Any:
     doc = translated()
     for logical_id in [k for k, v in doc["Resources"].items() if v["Type"] in UNDEPLOYABLE]:
         del doc["Resources"][logical_id]
+    doc = _aliases_as_functions(doc)
     with mock_aws():
         s3 = boto3.client("s3", region_name=REGION)
         code = io.BytesIO()
@@ -70,6 +75,23 @@ def stack() -> Any:
         physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in summaries}
         status = cfn.describe_stacks(StackName="hellojohn-users-dev")["Stacks"][0]["StackStatus"]
         yield {"doc": doc, "physical": physical, "status": status}
+
+
+def _aliases_as_functions(doc: dict[str, Any]) -> dict[str, Any]:
+    """The template with each `AWS::Lambda::Alias` removed and every `Ref` to it (and `${…}` in `Fn::Sub`)
+    made one to its function (moto creates no alias from CloudFormation, and its `Ref` of an
+    `AWS::Lambda::Version` is not the version's ARN)."""
+    aliases = {
+        logical_id: resource["Properties"]["FunctionName"]["Ref"]
+        for logical_id, resource in doc["Resources"].items()
+        if resource["Type"] == "AWS::Lambda::Alias"
+    }
+    text = json.dumps({**doc, "Resources": {k: v for k, v in doc["Resources"].items() if k not in aliases}})
+    for alias, function in aliases.items():
+        text = text.replace(json.dumps({"Ref": alias}), json.dumps({"Ref": function}))
+        text = text.replace("${%s}" % alias, "${%s}" % function)  # in Fn::Sub strings (the API's Body)
+    result: dict[str, Any] = json.loads(text)
+    return result
 
 
 def _of_type(stack: Any, kind: str) -> list[str]:
