@@ -56,9 +56,15 @@ class Api:
     """Routes a request to the function that template.yaml declares for it, as API Gateway would."""
 
     def __init__(self) -> None:
-        from local_runner import events, template
+        from local_runner import events, functions, template
 
         self.routes = events.route_table(template.functions())
+        # Every function's cold start (import, SnapStart's before-snapshot and after-restore hooks)
+        # once per process, before any test counts calls: on Lambda each function is its own
+        # process, here they share one, and a restore hook run mid-test would empty the caches that
+        # the functions loaded before it had filled.
+        for function in template.functions():
+            functions.handler(function)
 
     def __call__(
         self,
