@@ -82,6 +82,7 @@ DISABLE_AND_REVOKE = """curl -X POST "https://api.hellojohn.dev/v1/users/usr_01H
 -H "X-Tenant-ID: tnt_01HABCDEF654321" \\
 -H "Content-Type: application/json" \\
 -d '{"revoke_sessions": true}'"""
+ALL: tuple[str, ...]
 ALL = (ADMIN_UPDATE, CHANGE_PASSWORD, SET_PASSWORD, UPDATE_EMAIL, SKIP_VERIFICATION_BODY, UPDATE_ROLE)
 ALL += (DISABLE, ENABLE, DISABLE_AND_REVOKE)
 SEED_ALICE = "alice.new@example.com"

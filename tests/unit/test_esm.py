@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -17,6 +17,9 @@ from botocore.exceptions import ClientError
 
 from local_runner import esm, filters, functions, template
 from local_runner.template import Function
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
 
 HANDLER = """
 CALLS = []
@@ -242,7 +245,7 @@ def test_the_poller_follows_the_table_moto_swaps_in_on_a_failed_transaction(
     """moto answers a cancelled TransactWriteItems by putting back a copy of the table taken before
     it (same stream ARN, same shard id, its own shard object): the records that follow are in the
     copy only. The runner's poller must go on delivering them, each once."""
-    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
 
     function, module = stand_in(stream="Stand", filter_patterns=USER_ONLY)
@@ -279,7 +282,7 @@ def test_a_record_rolled_back_after_delivery_does_not_hide_the_one_reusing_its_n
 ) -> None:
     """moto writes a transaction's items one by one and rolls back on a later failure: a record
     read in between is gone from the copy, and the copy gives its sequence number to the next write."""
-    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
 
     function, module = stand_in(stream="Stand")
@@ -328,8 +331,11 @@ def test_sqs_deletes_only_what_did_not_fail_and_filters_delete(
     assert (len(outcome.delivered), len(outcome.failed), outcome.dropped) == (2, 1, 1)
 
     def depth() -> tuple[int, int]:
-        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]  # type: ignore[arg-type]
+        names: list[QueueAttributeNameType] = [
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+        ]
+        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
         return int(attrs[names[0]]), int(attrs[names[1]])
 
     assert depth() == (0, 1)  # the failed one is in flight until its visibility timeout
