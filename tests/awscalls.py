@@ -57,7 +57,7 @@ def cached_clients() -> list[BaseClient]:
     found: list[BaseClient] = []
     for factory in (client.dynamodb, jobs.sqs, mailer.ses):
         if factory.cache_info().currsize:
-            found.append(factory())  # type: ignore[arg-type]
+            found.append(factory())
     for provider in DEFAULT_PROVIDERS.values():
         provider_client = getattr(provider, "client", None)
         if isinstance(provider_client, BaseClient):
@@ -81,7 +81,7 @@ def counting(*also: BaseClient) -> Iterator[Calls]:
         hooked.append(client)
 
     original_create = ClientCreator.create_client
-    original_call = BaseClient._make_api_call
+    original_call = BaseClient._make_api_call  # type: ignore[attr-defined]  # private: botocore-stubs omit it
 
     def create_client(self: ClientCreator, *args: Any, **kwargs: Any) -> BaseClient:
         new = original_create(self, *args, **kwargs)
@@ -96,12 +96,12 @@ def counting(*also: BaseClient) -> Iterator[Calls]:
     for existing in {id(c): c for c in [*cached_clients(), *also]}.values():
         watch(existing)
     ClientCreator.create_client = create_client  # type: ignore[method-assign]
-    BaseClient._make_api_call = make_api_call  # type: ignore[method-assign]
+    BaseClient._make_api_call = make_api_call  # type: ignore[attr-defined]
     try:
         yield calls
     finally:
         ClientCreator.create_client = original_create  # type: ignore[method-assign]
-        BaseClient._make_api_call = original_call  # type: ignore[method-assign]
+        BaseClient._make_api_call = original_call  # type: ignore[attr-defined]
         for client in hooked:
             client.meta.events.unregister("before-call", unique_id=_HOOK_ID)
         calls.unhooked = seen_by_guard - len(calls.made)
