@@ -81,7 +81,7 @@ def cached_clients() -> list[BaseClient]:
     found: list[BaseClient] = []
     for factory in (client.dynamodb, jobs.sqs, mailer.ses):
         if factory.cache_info().currsize:
-            found.append(factory())  # type: ignore[arg-type]
+            found.append(factory())
     for provider in DEFAULT_PROVIDERS.values():
         provider_client = getattr(provider, "client", None)
         if isinstance(provider_client, BaseClient):
@@ -113,11 +113,11 @@ def counting(*also: BaseClient, on_call: Listener | None = None, strict: bool = 
 
     def watch(client: BaseClient) -> None:
         client.meta.events.register("before-parameter-build", keep_params, unique_id=ids[0])
-        client.meta.events.register("before-call", hook, unique_id=ids[1])
+        client.meta.events.register("before-call", hook, unique_id=ids[1])  # type: ignore[arg-type]  # botocore-stubs type handlers as returning None; before-call may answer
         hooked.append(client)
 
     original_create = ClientCreator.create_client
-    original_call = BaseClient._make_api_call
+    original_call = BaseClient._make_api_call  # type: ignore[attr-defined]  # private: botocore-stubs omit it
 
     def create_client(self: ClientCreator, *args: Any, **kwargs: Any) -> BaseClient:
         new = original_create(self, *args, **kwargs)
@@ -133,12 +133,12 @@ def counting(*also: BaseClient, on_call: Listener | None = None, strict: bool = 
     for existing in {id(c): c for c in [*cached_clients(), *also]}.values():
         watch(existing)
     ClientCreator.create_client = create_client  # type: ignore[method-assign]
-    BaseClient._make_api_call = make_api_call  # type: ignore[method-assign]
+    BaseClient._make_api_call = make_api_call  # type: ignore[attr-defined]
     try:
         yield calls
     finally:
         ClientCreator.create_client = original_create  # type: ignore[method-assign]
-        BaseClient._make_api_call = original_call  # type: ignore[method-assign]
+        BaseClient._make_api_call = original_call  # type: ignore[attr-defined]
         for client in hooked:
             for unique_id, event in zip(ids, ("before-parameter-build", "before-call"), strict=True):
                 client.meta.events.unregister(event, unique_id=unique_id)

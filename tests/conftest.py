@@ -132,7 +132,7 @@ def _reset_caches() -> None:
     jobs.sqs.cache_clear()
     mailer.ses.cache_clear()
     tenancy.clear_caches()
-    parameters.clear_caches()
+    parameters.clear_caches()  # type: ignore[no-untyped-call]  # Powertools leaves it unannotated
 
 
 @pytest.fixture

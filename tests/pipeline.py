@@ -17,12 +17,15 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import ClientError
 
 from local_runner import esm, template
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodbstreams.type_defs import RecordTypeDef
 
 REGION = "us-east-1"
 TOKEN = re.compile(r"[?&;]token=([A-Za-z0-9_\-]+)")  # ";": &amp; in HTML
@@ -71,7 +74,7 @@ class Pipeline:
         self.queues = {f.queue: esm.QueueMapping.of(f, refs) for f in functions if f.queue}
         self.stream_arn = self.stream.stream_arn
 
-    def pending_records(self) -> list[dict[str, Any]]:
+    def pending_records(self) -> "list[RecordTypeDef]":
         """Stream records not yet checkpointed (before the router's filter), oldest first."""
         return self.stream.pending()
 
@@ -106,7 +109,7 @@ class Pipeline:
 
     def pump(self, max_rounds: int = 40) -> list[Round]:
         """Steps until a step finds nothing to do; the rounds that did something."""
-        rounds = []
+        rounds: list[Round] = []
         for _ in range(max_rounds):
             r = self.step()
             if r.idle:
@@ -132,7 +135,7 @@ class Pipeline:
     @staticmethod
     def emails(to: str | None = None) -> list[Email]:
         """Every email moto's SES accepted, oldest first (optionally only those to `to`)."""
-        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.core.models import DEFAULT_ACCOUNT_ID
         from moto.ses.models import ses_backends
 
         sent = ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages

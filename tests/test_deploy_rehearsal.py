@@ -89,7 +89,7 @@ def _aliases_as_functions(doc: dict[str, Any]) -> dict[str, Any]:
     text = json.dumps({**doc, "Resources": {k: v for k, v in doc["Resources"].items() if k not in aliases}})
     for alias, function in aliases.items():
         text = text.replace(json.dumps({"Ref": alias}), json.dumps({"Ref": function}))
-        text = text.replace("${%s}" % alias, "${%s}" % function)  # in Fn::Sub strings (the API's Body)
+        text = text.replace(f"${{{alias}}}", f"${{{function}}}")  # in Fn::Sub strings (the API's Body)
     result: dict[str, Any] = json.loads(text)
     return result
 
@@ -207,8 +207,7 @@ def test_every_role_names_real_arns(stack: Any) -> None:
     for role_id in _of_type(stack, "AWS::IAM::Role"):
         role = stack["physical"][role_id]
         for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
-            document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
-            document = _document(document)
+            document = _document(iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"])
             for arn in _resources(document):
                 assert arn.startswith("arn:aws:"), (role_id, name, arn)
                 service = arn.split(":")[2]

@@ -133,7 +133,7 @@ def runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
         try:
-            code = proc.wait(timeout=20)
+            code: int | None = proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()

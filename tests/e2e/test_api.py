@@ -8,7 +8,9 @@ from tests.e2e.conftest import Http, UserFactory, assert_error, bearer, sign_in,
 pytestmark = pytest.mark.e2e
 
 
-def test_user_lifecycle_create_sign_in_me_refresh_sign_out(api: Http, demo: Tenant, create_user: UserFactory):
+def test_user_lifecycle_create_sign_in_me_refresh_sign_out(
+    api: Http, demo: Tenant, create_user: UserFactory
+) -> None:
     email = unique_email("lifecycle")
     created = api(
         "POST",
@@ -53,7 +55,7 @@ def test_user_lifecycle_create_sign_in_me_refresh_sign_out(api: Http, demo: Tena
 
 def test_refresh_then_sign_out_revokes_the_new_access_token(
     api: Http, demo: Tenant, create_user: UserFactory
-):
+) -> None:
     user = create_user(demo)
     session = sign_in(api, demo, user["email"])
     new = api("POST", "/v1/auth/refresh", {"refresh_token": session["refresh_token"]}, demo.public()).body[
@@ -66,7 +68,7 @@ def test_refresh_then_sign_out_revokes_the_new_access_token(
 
 def test_a_secret_key_with_another_tenants_id_is_tenant_mismatch(
     api: Http, demo: Tenant, other_tenant: Tenant
-):
+) -> None:
     headers = {"Authorization": f"Bearer {demo.secret_key}", "X-Tenant-ID": other_tenant.id}
     assert_error(api("GET", "/v1/users", headers=headers), 403, "tenant_mismatch")
     public = {"Authorization": f"Bearer {demo.publishable_key}", "X-Tenant-ID": other_tenant.id}
@@ -76,7 +78,7 @@ def test_a_secret_key_with_another_tenants_id_is_tenant_mismatch(
 
 def test_an_access_token_with_another_tenants_id_is_tenant_mismatch(
     api: Http, demo: Tenant, other_tenant: Tenant, create_user: UserFactory
-):
+) -> None:
     user = create_user(demo)
     token = sign_in(api, demo, user["email"])["access_token"]
     reply = api("GET", "/v1/auth/me", headers={**bearer(token), "X-Tenant-ID": other_tenant.id})
@@ -85,7 +87,7 @@ def test_an_access_token_with_another_tenants_id_is_tenant_mismatch(
 
 def test_tenant_a_can_never_read_tenant_bs_user(
     api: Http, demo: Tenant, other_tenant: Tenant, create_user: UserFactory
-):
+) -> None:
     theirs = create_user(other_tenant)
     assert api("GET", f"/v1/users/{theirs['id']}", headers=other_tenant.admin()).status == 200
     assert_error(api("GET", f"/v1/users/{theirs['id']}", headers=demo.admin()), 404, "user_not_found")
@@ -99,13 +101,13 @@ def test_tenant_a_can_never_read_tenant_bs_user(
     assert_error(reply, 401, "invalid_credentials")
 
 
-def test_malformed_json_is_400_invalid_json(api: Http, demo: Tenant, create_user: UserFactory):
+def test_malformed_json_is_400_invalid_json(api: Http, demo: Tenant, create_user: UserFactory) -> None:
     user = create_user(demo)
     reply = api("PATCH", f"/v1/users/{user['id']}", raw='{"name": "Al', headers=demo.admin())
     assert_error(reply, 400, "invalid_json")
 
 
-def test_an_unknown_field_is_422_never_dropped(api: Http, demo: Tenant, create_user: UserFactory):
+def test_an_unknown_field_is_422_never_dropped(api: Http, demo: Tenant, create_user: UserFactory) -> None:
     user = create_user(demo)
     reply = api("PATCH", f"/v1/users/{user['id']}", {"nmae": "Typo"}, demo.admin())
     assert_error(reply, 422, "validation_failed")
@@ -113,11 +115,11 @@ def test_an_unknown_field_is_422_never_dropped(api: Http, demo: Tenant, create_u
     assert api("GET", f"/v1/users/{user['id']}", headers=demo.admin()).body["name"] is None
 
 
-def test_no_credentials_is_401_in_the_error_shape(api: Http):
+def test_no_credentials_is_401_in_the_error_shape(api: Http) -> None:
     assert_error(api("GET", "/v1/users"), 401, "unauthorized")
 
 
-def test_jwks_is_public(api: Http):
+def test_jwks_is_public(api: Http) -> None:
     reply = api("GET", "/v1/.well-known/jwks.json")
     assert reply.status == 200
     [key] = reply.body["keys"]

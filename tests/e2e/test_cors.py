@@ -27,7 +27,7 @@ def _preflight(api: Http, path: str, origin: str, method: str = "PATCH") -> dict
     return {n: reply.header(f"Access-Control-{n}") for n in names}
 
 
-def test_every_declared_path_answers_a_preflight(api: Http):
+def test_every_declared_path_answers_a_preflight(api: Http) -> None:
     paths = {r.path for f in template.functions() for r in f.routes}
     for path in paths:
         concrete = path.replace("{user_id}", "usr_01HABCDEF123456")
@@ -39,13 +39,13 @@ def test_every_declared_path_answers_a_preflight(api: Http):
         assert got["Allow-Credentials"] is None
 
 
-def test_a_preflight_without_a_usable_origin_grants_nothing(api: Http):
+def test_a_preflight_without_a_usable_origin_grants_nothing(api: Http) -> None:
     assert _preflight(api, "/v1/users", "null")["Allow-Origin"] is None
 
 
 def test_an_allowed_origin_is_granted_on_key_and_token_requests(
     api: Http, demo: Tenant, create_user: UserFactory
-):
+) -> None:
     user = create_user(demo)
     admin = api("GET", f"/v1/users/{user['id']}", headers={**demo.admin(), "Origin": APP})
     assert admin.status == 200
@@ -63,7 +63,7 @@ def test_an_allowed_origin_is_granted_on_key_and_token_requests(
     assert missing.status == 404 and missing.header("Access-Control-Allow-Origin") == APP
 
 
-def test_a_disallowed_origin_gets_no_grant(api: Http, demo: Tenant, create_user: UserFactory):
+def test_a_disallowed_origin_gets_no_grant(api: Http, demo: Tenant, create_user: UserFactory) -> None:
     user = create_user(demo)
     for origin in (EVIL, "https://localhost:5173", "http://localhost.evil.example:5173", "null"):
         reply = api("GET", f"/v1/users/{user['id']}", headers={**demo.admin(), "Origin": origin})
@@ -72,7 +72,7 @@ def test_a_disallowed_origin_gets_no_grant(api: Http, demo: Tenant, create_user:
         assert reply.header("Access-Control-Expose-Headers") is None
 
 
-def test_origins_are_per_tenant(api: Http, runner: Runner, demo: Tenant, create_user: UserFactory):
+def test_origins_are_per_tenant(api: Http, runner: Runner, demo: Tenant, create_user: UserFactory) -> None:
     acme = make_tenant(runner, "Acme CORS", "--allowed-origin", "https://app.acme.example")
     user = create_user(acme)
     mine = api(

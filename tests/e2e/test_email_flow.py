@@ -28,7 +28,7 @@ def _signs_in(api: Http, tenant: Tenant, email: str, password: str = PASSWORD) -
 
 def test_admin_email_change_is_confirmed_by_the_emailed_link(
     api: Http, runner: Runner, demo: Tenant, create_user: UserFactory
-):
+) -> None:
     old, new = unique_email("old"), unique_email("new")
     user = create_user(demo, old)
 
@@ -65,7 +65,9 @@ def test_admin_email_change_is_confirmed_by_the_emailed_link(
     assert read.body["email"] == new and read.body["email_verified"] is True
 
 
-def test_the_emails_list_is_oldest_first_and_local_only(api: Http, demo: Tenant, create_user: UserFactory):
+def test_the_emails_list_is_oldest_first_and_local_only(
+    api: Http, demo: Tenant, create_user: UserFactory
+) -> None:
     first, second = unique_email("first"), unique_email("second")
     a, b = create_user(demo), create_user(demo)
     assert api("PATCH", f"/v1/users/{a['id']}", {"email": first}, demo.admin()).status == 200
@@ -76,7 +78,9 @@ def test_the_emails_list_is_oldest_first_and_local_only(api: Http, demo: Tenant,
     assert listed.index(first) < listed.index(second)
 
 
-def test_a_failed_transaction_does_not_stop_the_stream(api: Http, demo: Tenant, create_user: UserFactory):
+def test_a_failed_transaction_does_not_stop_the_stream(
+    api: Http, demo: Tenant, create_user: UserFactory
+) -> None:
     """The second sign-out with one token is a cancelled transaction, after which moto puts back a
     copy of the table: the runner's stream poller must follow it, or no email is ever sent again."""
     user = create_user(demo)

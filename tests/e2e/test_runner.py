@@ -12,7 +12,7 @@ from tests.e2e.conftest import Http, Runner, UserFactory, assert_error, sign_in
 pytestmark = pytest.mark.e2e
 
 
-def test_the_state_files(runner: Runner, demo: Tenant):
+def test_the_state_files(runner: Runner, demo: Tenant) -> None:
     creds = json.loads((runner.state_dir / "credentials.json").read_text())
     assert set(creds) == {"api_url", "tenant_id", "secret_key", "publishable_key", "demo_user"}
     assert set(creds["demo_user"]) == {"id", "email", "password"}
@@ -24,7 +24,7 @@ def test_the_state_files(runner: Runner, demo: Tenant):
         assert stat.S_IMODE((runner.state_dir / name).stat().st_mode) == 0o600
 
 
-def test_the_demo_user_signs_in(api: Http, runner: Runner, demo: Tenant):
+def test_the_demo_user_signs_in(api: Http, runner: Runner, demo: Tenant) -> None:
     user = runner.credentials["demo_user"]
     session = sign_in(api, demo, user["email"], user["password"])
     me = api("GET", "/v1/auth/me", headers={"Authorization": f"Bearer {session['access_token']}"})
@@ -40,13 +40,13 @@ def test_the_demo_user_signs_in(api: Http, runner: Runner, demo: Tenant):
         ("PUT", "/v1/auth/me"),
     ],
 )
-def test_undeclared_routes_are_404_not_found(api: Http, method: str, path: str):
+def test_undeclared_routes_are_404_not_found(api: Http, method: str, path: str) -> None:
     assert_error(api(method, path), 404, "not_found")
 
 
 def test_path_parameters_and_query_strings_reach_the_function(
     api: Http, demo: Tenant, create_user: UserFactory
-):
+) -> None:
     user = create_user(demo)
     listed = api("GET", f"/v1/users?email={user['email'].replace('@', '%40')}&limit=5", headers=demo.admin())
     assert listed.status == 200, listed.body
@@ -54,7 +54,7 @@ def test_path_parameters_and_query_strings_reach_the_function(
     assert listed.body["pagination"]["limit"] == 5
 
 
-def test_a_chunked_body_is_read(api: Http, demo: Tenant, create_user: UserFactory):
+def test_a_chunked_body_is_read(api: Http, demo: Tenant, create_user: UserFactory) -> None:
     user = create_user(demo)
     conn = http.client.HTTPConnection(api.host, api.port, timeout=30)
     try:
@@ -74,7 +74,7 @@ def test_a_chunked_body_is_read(api: Http, demo: Tenant, create_user: UserFactor
     assert body["name"] == "Chunky"
 
 
-def test_local_pages(api: Http):
+def test_local_pages(api: Http) -> None:
     assert api("GET", "/_local/health").body == {"status": "ok"}
     emails = api("GET", "/_local/emails")
     assert emails.status == 200 and isinstance(emails.body, list)
@@ -85,7 +85,7 @@ def test_local_pages(api: Http):
 # -- routing and the proxy event as API Gateway (REST) builds them ------------------------------------
 
 
-def test_an_encoded_slash_is_not_a_path_separator(api: Http, demo: Tenant, create_user: UserFactory):
+def test_an_encoded_slash_is_not_a_path_separator(api: Http, demo: Tenant, create_user: UserFactory) -> None:
     """API Gateway matches the raw path: `<id>%2Fdisable` is one segment, so no route has it."""
     user = create_user(demo)
     reply = api("POST", f"/v1/users/{user['id']}%2Fdisable", {}, demo.admin())
@@ -104,7 +104,7 @@ def test_an_encoded_slash_is_not_a_path_separator(api: Http, demo: Tenant, creat
         b'{"email": "a@b.co"\xc3}',
     ],
 )
-def test_a_body_that_is_not_utf8_gets_a_contract_error(api: Http, demo: Tenant, raw: bytes):
+def test_a_body_that_is_not_utf8_gets_a_contract_error(api: Http, demo: Tenant, raw: bytes) -> None:
     """Without binary media types API Gateway passes the body as UTF-8 text (invalid bytes become
     U+FFFD): the API answers a 4xx in the contract's shape, never a 500."""
     reply = api("POST", "/v1/auth/sign-in", raw=raw, headers=demo.public())
@@ -115,7 +115,7 @@ def test_a_body_that_is_not_utf8_gets_a_contract_error(api: Http, demo: Tenant, 
 @pytest.mark.parametrize(
     "media_type", ["Application/Json", "application/json; charset=utf-8", "APPLICATION/JSON"]
 )
-def test_content_type_in_any_case(api: Http, runner: Runner, demo: Tenant, media_type: str):
+def test_content_type_in_any_case(api: Http, runner: Runner, demo: Tenant, media_type: str) -> None:
     user = runner.credentials["demo_user"]
     body = {"email": user["email"], "password": user["password"]}
     reply = api("POST", "/v1/auth/sign-in", body, {**demo.public(), "Content-Type": media_type})
@@ -123,7 +123,7 @@ def test_content_type_in_any_case(api: Http, runner: Runner, demo: Tenant, media
     assert reply.body["user"]["id"] == user["id"]
 
 
-def test_header_names_in_any_case(api: Http, demo: Tenant, create_user: UserFactory):
+def test_header_names_in_any_case(api: Http, demo: Tenant, create_user: UserFactory) -> None:
     user = create_user(demo)
     lower = {"authorization": f"Bearer {demo.secret_key}", "x-tenant-id": demo.id}
     assert api("GET", f"/v1/users/{user['id']}", headers=lower).body["id"] == user["id"]

@@ -82,6 +82,7 @@ DISABLE_AND_REVOKE = """curl -X POST "https://api.hellojohn.dev/v1/users/usr_01H
 -H "X-Tenant-ID: tnt_01HABCDEF654321" \\
 -H "Content-Type: application/json" \\
 -d '{"revoke_sessions": true}'"""
+ALL: tuple[str, ...]
 ALL = (ADMIN_UPDATE, CHANGE_PASSWORD, SET_PASSWORD, UPDATE_EMAIL, SKIP_VERIFICATION_BODY, UPDATE_ROLE)
 ALL += (DISABLE, ENABLE, DISABLE_AND_REVOKE)
 SEED_ALICE = "alice.new@example.com"
@@ -108,13 +109,15 @@ def curl(runner: Runner, command: str, tenant: Tenant, user_id: str = "", token:
 
 
 @pytest.mark.skipif(not SEED_PAGE.exists(), reason="the seed page is not on this machine")
-def test_the_commands_are_the_seed_pages_own():
+def test_the_commands_are_the_seed_pages_own() -> None:
     page = SEED_PAGE.read_text()
     for command in ALL:
         assert command in page, command
 
 
-def test_admin_update_profile(api: Http, runner: Runner, new_tenant: NamedTenant, create_user: UserFactory):
+def test_admin_update_profile(
+    api: Http, runner: Runner, new_tenant: NamedTenant, create_user: UserFactory
+) -> None:
     user = create_user(new_tenant, "alice@example.com", name="Alice")
     status, body = curl(runner, ADMIN_UPDATE, new_tenant, user["id"])
     assert status == 200, body
@@ -127,7 +130,7 @@ def test_admin_update_profile(api: Http, runner: Runner, new_tenant: NamedTenant
     wait_for_email(api, SEED_ALICE, about=new_tenant.name)
 
 
-def test_user_changes_own_password(api: Http, runner: Runner, demo: Tenant, create_user: UserFactory):
+def test_user_changes_own_password(api: Http, runner: Runner, demo: Tenant, create_user: UserFactory) -> None:
     user = create_user(demo, password="OldPassword123!")
     token = sign_in(api, demo, user["email"], "OldPassword123!")["access_token"]
     status, body = curl(runner, CHANGE_PASSWORD, demo, token=token)
@@ -142,7 +145,7 @@ def test_user_changes_own_password(api: Http, runner: Runner, demo: Tenant, crea
 
 def test_admin_sets_password_and_signs_out_all_sessions(
     api: Http, runner: Runner, demo: Tenant, create_user: UserFactory
-):
+) -> None:
     user = create_user(demo)
     sessions = [sign_in(api, demo, user["email"]) for _ in range(2)]
     status, body = curl(runner, SET_PASSWORD, demo, user["id"])
@@ -161,7 +164,7 @@ def test_admin_sets_password_and_signs_out_all_sessions(
 
 def test_update_email_keeps_the_old_one_active_until_verified(
     api: Http, runner: Runner, new_tenant: NamedTenant, create_user: UserFactory
-):
+) -> None:
     user = create_user(new_tenant, "alice@example.com")
     status, body = curl(runner, UPDATE_EMAIL, new_tenant, user["id"])
     assert status == 200, body
@@ -177,7 +180,7 @@ def test_update_email_keeps_the_old_one_active_until_verified(
 
 def test_admin_skips_reverification(
     api: Http, runner: Runner, new_tenant: NamedTenant, create_user: UserFactory
-):
+) -> None:
     user = create_user(new_tenant, "alice@example.com")
     command = UPDATE_EMAIL.replace("""'{"email": "alice.new@example.com"}'""", f"'{SKIP_VERIFICATION_BODY}'")
     status, body = curl(runner, command, new_tenant, user["id"])
@@ -196,7 +199,7 @@ def test_admin_skips_reverification(
     assert emails(api, SEED_ALICE, about=new_tenant.name) == []
 
 
-def test_update_role(api: Http, runner: Runner, demo: Tenant, create_user: UserFactory):
+def test_update_role(api: Http, runner: Runner, demo: Tenant, create_user: UserFactory) -> None:
     user = create_user(demo)
     assert user["role"] == "member"
     status, body = curl(runner, UPDATE_ROLE, demo, user["id"])
@@ -209,7 +212,7 @@ def test_update_role(api: Http, runner: Runner, demo: Tenant, create_user: UserF
 
 def test_disable_refuses_sign_in_but_keeps_sessions_then_enable(
     api: Http, runner: Runner, demo: Tenant, create_user: UserFactory
-):
+) -> None:
     user = create_user(demo)
     session = sign_in(api, demo, user["email"])
     status, body = curl(runner, DISABLE, demo, user["id"])
@@ -230,7 +233,7 @@ def test_disable_refuses_sign_in_but_keeps_sessions_then_enable(
 
 def test_disable_with_revoke_sessions_ends_them_at_once(
     api: Http, runner: Runner, demo: Tenant, create_user: UserFactory
-):
+) -> None:
     user = create_user(demo)
     session = sign_in(api, demo, user["email"])
     status, body = curl(runner, DISABLE_AND_REVOKE, demo, user["id"])

@@ -33,7 +33,7 @@ def _script(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     )
 
 
-def test_local_tenant_keys_work_and_are_last(api: Http, runner: Runner):
+def test_local_tenant_keys_work_and_are_last(api: Http, runner: Runner) -> None:
     tenant = make_tenant(runner, "Initech")
     assert tenant.secret_key.startswith("sk_test_") and tenant.publishable_key.startswith("pk_test_")
     email = unique_email("initech")
@@ -42,7 +42,9 @@ def test_local_tenant_keys_work_and_are_last(api: Http, runner: Runner):
     assert sign_in(api, tenant, email)["access_token"]
 
 
-def test_local_mode_without_a_runner_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+def test_local_mode_without_a_runner_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     # in-process: both refusals come before the script touches the environment
     assert tenant_script.main(["--name", "Acme", "--state-dir", str(tmp_path)]) == 1
     err = capsys.readouterr().err
@@ -52,7 +54,7 @@ def test_local_mode_without_a_runner_is_a_clear_error(tmp_path: Path, capsys: py
     assert "not running" in capsys.readouterr().err
 
 
-def test_a_bad_origin_is_refused(runner: Runner):
+def test_a_bad_origin_is_refused(runner: Runner) -> None:
     out = _script(
         "--name", "Acme", "--state-dir", str(runner.state_dir), "--allowed-origin", "https://a.example/app"
     )
@@ -108,7 +110,7 @@ def moto_stack() -> Iterator[dict[str, str]]:
         server.stop()
 
 
-def test_stack_mode_finds_the_table_through_the_outputs(moto_stack: dict[str, str]):
+def test_stack_mode_finds_the_table_through_the_outputs(moto_stack: dict[str, str]) -> None:
     out = _script(
         "--name", "Acme", "--stack", "hellojohn-users-prod",
         "--email-from", "no-reply@acme.example", "--verify-url-base", "https://app.acme.example/verify",
@@ -137,7 +139,7 @@ def test_stack_mode_finds_the_table_through_the_outputs(moto_stack: dict[str, st
     assert key["tenant_id"]["S"] == created["tenant_id"] and key["kind"]["S"] == "secret"
 
 
-def test_stack_mode_needs_a_sender_and_a_verify_page(moto_stack: dict[str, str]):
+def test_stack_mode_needs_a_sender_and_a_verify_page(moto_stack: dict[str, str]) -> None:
     out = _script("--name", "Acme", "--stack", "hellojohn-users-prod", env=moto_stack)
     assert out.returncode == 1
     assert "--email-from" in out.stderr and "--verify-url-base" in out.stderr

@@ -2,11 +2,13 @@
 
 import json
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import requests
-import schemathesis
+
+if TYPE_CHECKING:
+    from schemathesis.specs.openapi.schemas import OpenApiCase
 
 
 class Http:
@@ -18,7 +20,7 @@ class Http:
         r = self.session.request(method, self.base_url + path, json=body, headers=headers, timeout=30)
         return r.status_code, (r.json() if r.content else None)
 
-    def call(self, case: schemathesis.Case, headers: dict[str, str]) -> Any:
+    def call(self, case: "OpenApiCase", headers: dict[str, str]) -> Any:
         return case.call(base_url=self.base_url, session=self.session, headers=headers, timeout=30)
 
 
@@ -61,5 +63,5 @@ class InProcess:
         )
         return r.status_code, (json.loads(r.get_data()) if r.get_data() else None)
 
-    def call(self, case: schemathesis.Case, headers: dict[str, str]) -> Any:
+    def call(self, case: "OpenApiCase", headers: dict[str, str]) -> Any:
         return case.call(headers=headers, app=self.app)

@@ -7,11 +7,12 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import hypothesis
 import schemathesis
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from requests.structures import CaseInsensitiveDict
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -19,6 +20,9 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
+if TYPE_CHECKING:
+    from schemathesis.specs.openapi.schemas import OpenApiCase
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = ROOT / "docs" / "openapi.json"
@@ -44,7 +48,7 @@ def document() -> dict[str, Any]:
         return dict(json.loads(DOCUMENT.read_text()))
     from scripts import openapi
 
-    return dict(openapi.build())  # type: ignore[attr-defined]
+    return dict(openapi.build())
 
 
 def with_links(raw: dict[str, Any]) -> dict[str, Any]:
@@ -80,7 +84,7 @@ class Client(Protocol):
 
     def send(self, method: str, path: str, body: Any, headers: dict[str, str]) -> tuple[int, Any]: ...
 
-    def call(self, case: schemathesis.Case, headers: dict[str, str]) -> Any: ...
+    def call(self, case: "OpenApiCase", headers: dict[str, str]) -> Any: ...
 
 
 @dataclass
@@ -188,14 +192,15 @@ def _settings(max_examples: int, seed: int | None) -> Callable[[Any], Any]:
     return lambda f: hypothesis.seed(seed)(s(f))
 
 
-def _send(case: schemathesis.Case, creds: Credentials, client: Client, report: Report) -> Any:
+def _send(case: "OpenApiCase", creds: Credentials, client: Client, report: Report) -> Any:
     method, path = case.operation.method.upper(), case.operation.path
-    case.headers = {**(case.headers or {}), **creds.headers(method, path)}
+    headers = {**case.headers, **creds.headers(method, path)}
+    case.headers = CaseInsensitiveDict(headers)
     positive = case.meta is None or case.meta.generation.mode == GenerationMode.POSITIVE
     if positive and "user_id" in (case.path_parameters or {}) and report.requests % 3:
         # two valid cases in three name a real user (a random string is only ever a 404)
         case.path_parameters = {**case.path_parameters, "user_id": creds.some_user(report.requests)}
-    response = client.call(case, case.headers)
+    response = client.call(case, headers)
     report.add(f"{method} {path}", response.status_code)
     if caller(method, path) == USER and response.status_code in (401, 403, 429):
         creds.spent()  # revoked, disabled or locked: the next token operation signs in a new user
@@ -224,7 +229,7 @@ def _fuzz_one(
 ) -> None:
     @_settings(examples, seed)
     @given(case=operation.as_strategy(generation_mode=mode))
-    def run(case: schemathesis.Case) -> None:
+    def run(case: "OpenApiCase") -> None:
         response = _send(case, creds, client, report)
         try:
             case.validate_response(response, checks=CHECKS)
@@ -246,11 +251,11 @@ def fuzz_stateful(
     machine = schema.as_state_machine()
 
     class Machine(machine):  # type: ignore[misc, valid-type]
-        def call(self, case: schemathesis.Case, **kwargs: Any) -> Any:
+        def call(self, case: "OpenApiCase", **kwargs: Any) -> Any:
             report.stateful_steps += 1
             return _send(case, creds, client, report)
 
-        def validate_response(self, response: Any, case: schemathesis.Case, **kwargs: Any) -> None:
+        def validate_response(self, response: Any, case: "OpenApiCase", **kwargs: Any) -> None:
             try:
                 case.validate_response(response, checks=CHECKS)
             except Exception as exc:

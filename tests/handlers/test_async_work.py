@@ -3,13 +3,16 @@ happens to it when a hop fails: nothing is lost, nothing done twice that should 
 
 import json
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tests.conftest import Api, Tenant, bearer, sign_in
 from tests.handlers.helpers import get_user, session_items
 from tests.pipeline import TOKEN, Pipeline, failing
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodbstreams.type_defs import RecordTypeDef
 
 
 def change_email(api: Api, tenant: Tenant, uid: str, email: str) -> None:
@@ -27,7 +30,7 @@ def max_receive_count(queue: str) -> int:
     return int(template.resources("AWS::SQS::Queue")[queue]["RedrivePolicy"]["maxReceiveCount"])
 
 
-def user_records(pipe: Pipeline, uid: str) -> list[dict[str, Any]]:
+def user_records(pipe: Pipeline, uid: str) -> "list[RecordTypeDef]":
     return [r for r in pipe.pending_records() if r["dynamodb"]["Keys"]["PK"]["S"].endswith(f"#USR#{uid}")]
 
 
@@ -296,7 +299,7 @@ def test_session_cleanup_retries_a_throttled_delete(
 
 
 def _table_object(name: str) -> object:
-    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
 
     return dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_table(name)

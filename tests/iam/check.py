@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 
 from tests.awscalls import Call, counting
 from tests.iam.policy import evaluate
@@ -99,7 +99,7 @@ def _access_denied(call: Call, refusal: Refusal) -> tuple[AWSResponse, dict[str,
     role = f"arn:aws:sts::{ACCOUNT}:assumed-role/{refusal.function}Role/{refusal.function}"
     message = f"User: {role} is not authorized to perform: {refusal}"  # AWS's wording, and what was asked
     parsed = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": 400}}
-    return AWSResponse("https://iam.check.local", 400, {}, None), parsed
+    return AWSResponse("https://iam.check.local", 400, HTTPHeaders(), None), parsed
 
 
 @contextmanager

@@ -41,7 +41,7 @@ def test_a_browser_gets_its_origin_granted_on_every_route_cold(
     """Unauthenticated or not, the response names the origin the tenant allows (AuthSignOutFunction
     could not read its tenant on the template of 47d7ac6: its sign-outs got no grant)."""
     _reset_caches()
-    body = {} if method in {"POST", "PATCH"} else None
+    body: dict[str, Any] | None = {} if method in {"POST", "PATCH"} else None
     headers = {"Origin": ORIGIN, "X-Tenant-ID": browser_tenant.id}
     reply = api(method, _concrete(path), body, headers)
     assert reply.status < 500, reply.body

@@ -207,6 +207,7 @@ def test_self_service_control_chars_and_types(api: Api, tenant: Tenant, user: di
     session = sign_in(api, tenant)
     headers = bearer(session["access_token"])
     before = admin_user(api, tenant, user["id"])
+    body: dict[str, Any]
     for body in ({"name": "A\u0007B"}, {"name": 5}, {"avatar_url": 1.5}, {"phone_number": ["+1"]}):
         assert_error(api("PATCH", "/v1/auth/me", body, headers), 422, "validation_failed")
     for body in ({"current_password": 1, "new_password": "Battery-Staple-77"},):

@@ -32,11 +32,11 @@ APP = "https://app.acme.test"
         ("https://app.acme.test", [], False),
     ],
 )
-def test_allowed(origin: str, entries: list[str], granted: bool):
+def test_allowed(origin: str, entries: list[str], granted: bool) -> None:
     assert cors.allowed(origin, entries) is granted
 
 
-def test_allowed_origins_are_checked_and_normalised():
+def test_allowed_origins_are_checked_and_normalised() -> None:
     assert cors.check_allowed_origins(
         ["HTTPS://App.Acme.test:443", "http://localhost:*", "http://x.test:8080"]
     ) == (
@@ -56,7 +56,7 @@ def test_allowed_origins_are_checked_and_normalised():
             cors.check_allowed_origins([bad])
 
 
-def test_the_preflight_answers_any_origin_and_never_allows_credentials():
+def test_the_preflight_answers_any_origin_and_never_allows_credentials() -> None:
     got = cors.preflight({"Origin": "https://anyone.example", "Access-Control-Request-Method": "PATCH"})
     assert got["Access-Control-Allow-Origin"] == "https://anyone.example"
     assert "PATCH" in got["Access-Control-Allow-Methods"]
@@ -66,7 +66,7 @@ def test_the_preflight_answers_any_origin_and_never_allows_credentials():
     assert "Access-Control-Allow-Origin" not in cors.preflight({})
 
 
-def test_every_api_path_has_an_options_route_and_every_method_is_allowed():
+def test_every_api_path_has_an_options_route_and_every_method_is_allowed() -> None:
     routes = [r for f in template.functions() for r in f.routes]
     paths = {r.path for r in routes}
     assert {r.path for r in routes if r.method == "OPTIONS"} == paths
@@ -78,7 +78,9 @@ def browser_tenant(aws: dict[str, str]) -> Tenant:
     return make_tenant("Acme", origins=(APP, "http://localhost:*"))
 
 
-def test_the_grant_follows_the_tenant_of_the_key(api: Api, browser_tenant: Tenant, other_tenant: Tenant):
+def test_the_grant_follows_the_tenant_of_the_key(
+    api: Api, browser_tenant: Tenant, other_tenant: Tenant
+) -> None:
     granted = api("GET", "/v1/users", headers={**browser_tenant.admin(), "Origin": APP})
     assert granted.status == 200
     assert granted.headers["Access-Control-Allow-Origin"] == APP
@@ -90,7 +92,7 @@ def test_the_grant_follows_the_tenant_of_the_key(api: Api, browser_tenant: Tenan
     assert api("GET", "/v1/users", headers=headers).error == "tenant_mismatch"
 
 
-def test_the_grant_follows_the_tid_of_an_access_token(api: Api, browser_tenant: Tenant):
+def test_the_grant_follows_the_tid_of_an_access_token(api: Api, browser_tenant: Tenant) -> None:
     created = api(
         "POST",
         "/v1/users",
@@ -107,7 +109,7 @@ def test_the_grant_follows_the_tid_of_an_access_token(api: Api, browser_tenant: 
 
 def test_cors_costs_no_call_without_origin_and_only_the_cached_tenant_with_one(
     api: Api, browser_tenant: Tenant
-):
+) -> None:
     created = api(
         "POST",
         "/v1/users",

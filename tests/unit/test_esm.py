@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -17,6 +17,9 @@ from botocore.exceptions import ClientError
 
 from local_runner import esm, filters, functions, template
 from local_runner.template import Function
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
 
 HANDLER = """
 CALLS = []
@@ -102,7 +105,9 @@ def test_the_template_mappings_are_read_from_the_template() -> None:
 # -- the stream ------------------------------------------------------------------------------------
 
 
-def test_stream_records_are_filtered_batched_and_in_lambdas_shape(aws: dict[str, str], stand_in: StandIn):
+def test_stream_records_are_filtered_batched_and_in_lambdas_shape(
+    aws: dict[str, str], stand_in: StandIn
+) -> None:
     function, module = stand_in(stream="Stand", filter_patterns=USER_ONLY, batch_size=2)
     mapping = _stream(function, aws)
     for pk in ("A", "B", "C"):
@@ -121,7 +126,7 @@ def test_stream_records_are_filtered_batched_and_in_lambdas_shape(aws: dict[str,
 
 def test_a_partial_batch_response_checkpoints_before_the_lowest_reported_record(
     aws: dict[str, str], stand_in: StandIn
-):
+) -> None:
     function, module = stand_in(
         stream="Stand", filter_patterns=USER_ONLY, batch_size=100, report_batch_item_failures=True
     )
@@ -147,7 +152,7 @@ def test_a_partial_batch_response_checkpoints_before_the_lowest_reported_record(
 @pytest.mark.parametrize("identifier", ["", None, "12345"])
 def test_an_unusable_item_identifier_fails_the_whole_batch(
     aws: dict[str, str], stand_in: StandIn, identifier: str | None
-):
+) -> None:
     function, module = stand_in(stream="Stand", report_batch_item_failures=True)
     module.BEHAVE[0] = lambda e: (
         {"batchItemFailures": [{"itemIdentifier": identifier}]} if len(module.CALLS) == 1 else None
@@ -158,7 +163,9 @@ def test_an_unusable_item_identifier_fails_the_whole_batch(
     assert [_keys(e) for e in module.CALLS] == [["A", "B"], ["A", "B"]]
 
 
-def test_without_report_batch_item_failures_the_response_is_ignored(aws: dict[str, str], stand_in: StandIn):
+def test_without_report_batch_item_failures_the_response_is_ignored(
+    aws: dict[str, str], stand_in: StandIn
+) -> None:
     function, module = stand_in(stream="Stand")
     module.BEHAVE[0] = lambda e: {
         "batchItemFailures": [{"itemIdentifier": e["Records"][0]["dynamodb"]["SequenceNumber"]}]
@@ -170,7 +177,7 @@ def test_without_report_batch_item_failures_the_response_is_ignored(aws: dict[st
 
 def test_retries_exhausted_send_lambdas_record_to_the_on_failure_queue_and_the_shard_moves_on(
     aws: dict[str, str], stand_in: StandIn
-):
+) -> None:
     function, module = stand_in(
         stream="Stand", filter_patterns=USER_ONLY, max_retry_attempts=2, on_failure="StreamDeadLetterQueue"
     )
@@ -205,7 +212,9 @@ def test_retries_exhausted_send_lambdas_record_to_the_on_failure_queue_and_the_s
     assert len(module.CALLS) == 4
 
 
-def test_bisect_splits_a_failing_batch_without_consuming_retries(aws: dict[str, str], stand_in: StandIn):
+def test_bisect_splits_a_failing_batch_without_consuming_retries(
+    aws: dict[str, str], stand_in: StandIn
+) -> None:
     function, module = stand_in(
         stream="Stand", bisect=True, max_retry_attempts=1, on_failure="StreamDeadLetterQueue"
     )
@@ -232,11 +241,11 @@ def test_bisect_splits_a_failing_batch_without_consuming_retries(aws: dict[str, 
 
 def test_the_poller_follows_the_table_moto_swaps_in_on_a_failed_transaction(
     aws: dict[str, str], stand_in: StandIn, stop: threading.Event
-):
+) -> None:
     """moto answers a cancelled TransactWriteItems by putting back a copy of the table taken before
     it (same stream ARN, same shard id, its own shard object): the records that follow are in the
     copy only. The runner's poller must go on delivering them, each once."""
-    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
 
     function, module = stand_in(stream="Stand", filter_patterns=USER_ONLY)
@@ -270,10 +279,10 @@ def test_the_poller_follows_the_table_moto_swaps_in_on_a_failed_transaction(
 
 def test_a_record_rolled_back_after_delivery_does_not_hide_the_one_reusing_its_number(
     aws: dict[str, str], stand_in: StandIn
-):
+) -> None:
     """moto writes a transaction's items one by one and rolls back on a later failure: a record
     read in between is gone from the copy, and the copy gives its sequence number to the next write."""
-    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
 
     function, module = stand_in(stream="Stand")
@@ -297,7 +306,9 @@ def test_a_record_rolled_back_after_delivery_does_not_hide_the_one_reusing_its_n
 # -- the queues ------------------------------------------------------------------------------------
 
 
-def test_sqs_deletes_only_what_did_not_fail_and_filters_delete(aws: dict[str, str], stand_in: StandIn):
+def test_sqs_deletes_only_what_did_not_fail_and_filters_delete(
+    aws: dict[str, str], stand_in: StandIn
+) -> None:
     function, module = stand_in(
         queue="EmailQueue",
         batch_size=10,
@@ -320,8 +331,11 @@ def test_sqs_deletes_only_what_did_not_fail_and_filters_delete(aws: dict[str, st
     assert (len(outcome.delivered), len(outcome.failed), outcome.dropped) == (2, 1, 1)
 
     def depth() -> tuple[int, int]:
-        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]  # type: ignore[arg-type]
+        names: list[QueueAttributeNameType] = [
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+        ]
+        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
         return int(attrs[names[0]]), int(attrs[names[1]])
 
     assert depth() == (0, 1)  # the failed one is in flight until its visibility timeout
@@ -337,7 +351,7 @@ def test_sqs_deletes_only_what_did_not_fail_and_filters_delete(aws: dict[str, st
 
 def test_sqs_a_function_error_keeps_the_batch_until_max_receive_count_then_the_dead_letter_queue(
     aws: dict[str, str], stand_in: StandIn
-):
+) -> None:
     function, module = stand_in(queue="EmailQueue", report_batch_item_failures=True)
 
     def broken(event: dict[str, Any]) -> None:
@@ -355,7 +369,9 @@ def test_sqs_a_function_error_keeps_the_batch_until_max_receive_count_then_the_d
     assert _messages(aws["EmailDeadLetterQueue"]) == [{"job": 1}]
 
 
-def test_the_runners_queue_poller_delivers(aws: dict[str, str], stand_in: StandIn, stop: threading.Event):
+def test_the_runners_queue_poller_delivers(
+    aws: dict[str, str], stand_in: StandIn, stop: threading.Event
+) -> None:
     function, module = stand_in(queue="EmailQueue")
     esm.Poller(esm.QueueMapping.of(function, aws), stop).start()
     boto3.client("sqs").send_message(QueueUrl=aws["EmailQueue"], MessageBody="plain text")
@@ -399,7 +415,7 @@ def test_the_runners_queue_poller_delivers(aws: dict[str, str], stand_in: StandI
         ({"body": ["plain"]}, filters.sqs_view({"body": "plain"}), True),
     ],
 )
-def test_filters(pattern: dict[str, Any], record: dict[str, Any], matched: bool):
+def test_filters(pattern: dict[str, Any], record: dict[str, Any], matched: bool) -> None:
     filters.check((pattern,))
     assert filters.matches((pattern,), record) is matched
     assert filters.matches((), record) is True
@@ -418,7 +434,7 @@ def test_filters(pattern: dict[str, Any], record: dict[str, Any], matched: bool)
 )
 def test_a_filter_lambda_would_refuse_is_refused_when_the_mapping_is_made(
     aws: dict[str, str], stand_in: StandIn, pattern: dict[str, Any]
-):
+) -> None:
     with pytest.raises(ValueError):
         filters.check((pattern,))
     function, _ = stand_in(queue="EmailQueue", filter_patterns=(pattern,))

@@ -1,5 +1,7 @@
 """The IAM evaluator of tests/iam/policy.py against AWS's documented evaluation logic."""
 
+from typing import Any
+
 import pytest
 
 from tests.iam.policy import Unsupported, evaluate, glob_match
@@ -7,11 +9,13 @@ from tests.iam.policy import Unsupported, evaluate, glob_match
 T = "arn:aws:dynamodb:us-east-1:1:table/T"
 
 
-def doc(*statements: dict) -> list[tuple[str, dict]]:
+def doc(*statements: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return [("p", {"Version": "2012-10-17", "Statement": list(statements)})]
 
 
-def allow(action: object = "dynamodb:GetItem", resource: object = T, **condition: dict) -> dict:
+def allow(
+    action: object = "dynamodb:GetItem", resource: object = T, **condition: dict[str, Any]
+) -> dict[str, Any]:
     statement = {"Effect": "Allow", "Action": action, "Resource": resource}
     if condition:
         statement["Condition"] = {k.replace("__", ":"): v for k, v in condition.items()}
@@ -110,6 +114,6 @@ def test_matches_name_what_matched() -> None:
         {"Effect": "Allow", "Action": "*", "Resource": "*", "Principal": "*"},
     ],
 )
-def test_anything_else_is_refused_loudly(statement: dict) -> None:
+def test_anything_else_is_refused_loudly(statement: dict[str, Any]) -> None:
     with pytest.raises(Unsupported):
         evaluate(doc(statement), "dynamodb:GetItem", T, keys("A"))
