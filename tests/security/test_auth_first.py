@@ -80,7 +80,9 @@ def test_authenticated_callers_still_learn_about_their_body(
 ) -> None:
     session = sign_in(api, tenant)
     assert_error(
-        api("PATCH", "/v1/auth/me", {"role": "admin"}, bearer(session["access_token"])), 403, "forbidden_field"
+        api("PATCH", "/v1/auth/me", {"role": "admin"}, bearer(session["access_token"])),
+        403,
+        "forbidden_field",
     )
     assert_error(api("POST", "/v1/users", {"email": "x"}, tenant.admin()), 422, "validation_failed")
     assert_error(api("POST", "/v1/users", raw="{not json", headers=tenant.admin()), 400, "invalid_json")

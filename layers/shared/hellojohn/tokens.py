@@ -14,10 +14,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from hellojohn import errors, jws
 from hellojohn.config import settings
+from hellojohn.secrets import secrets_provider
 from hellojohn.timeutil import now as _now
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+    pass
 
 
 LEEWAY_SECONDS = 5  # clock skew allowed on exp, nbf and iat
@@ -52,22 +53,6 @@ def _derive(seed: str) -> SigningKey:
         _derived.clear()
         _derived[seed] = SigningKey(jws.b64url(hashlib.sha256(raw).digest())[:16], private, public, raw)
     return _derived[seed]
-
-
-def secrets_provider() -> "SecretsProvider":
-    """Powertools' default Secrets Manager provider, given a client on boto3's default session (the
-    DynamoDB client's). Left to itself it builds a second boto3 session, which reloads the SDK's
-    endpoint and partition data: about 0.3 s of CPU at cold start (docs/PERFORMANCE.md).
-    `parameters.clear_caches()` still resets it."""
-    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
-
-    if "secrets" not in DEFAULT_PROVIDERS:
-        import boto3
-        from aws_lambda_powertools.utilities.parameters import SecretsProvider
-
-        DEFAULT_PROVIDERS["secrets"] = SecretsProvider(boto3_client=boto3.client("secretsmanager"))
-    provider: SecretsProvider = DEFAULT_PROVIDERS["secrets"]
-    return provider
 
 
 def signing_key() -> SigningKey:
