@@ -41,9 +41,7 @@ def test_one_user_alternating_two_addresses(
     assert _me(api, token, "target4@example.org").status == 200
 
 
-def test_one_address_targeted_by_many_users(
-    api: Api, tenant: Tenant, pipe: Pipeline, clock: Clock
-) -> None:
+def test_one_address_targeted_by_many_users(api: Api, tenant: Tenant, pipe: Pipeline, clock: Clock) -> None:
     clock.advance(3600 - clock.time() % 3600 + 10)
     victim = "victim@example.org"
     tokens = []
