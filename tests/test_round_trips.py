@@ -136,7 +136,7 @@ CASES = [
     Case(
         "password change",
         2,
-        (GET, UPDATE),
+        (UPDATE, UPDATE),  # the guess reserved (returning the user), the new password
         lambda c, i: (
             "POST",
             "/v1/auth/password/change",
@@ -151,7 +151,7 @@ CASES = [
     Case(
         "sign-in",
         3,
-        (GET, GET, TRANSACT),
+        (GET, UPDATE, TRANSACT),  # claim, the guess reserved (returning the user), the session
         lambda c, i: ("POST", "/v1/auth/sign-in", {"email": ALICE, "password": PASSWORD}, c.tenant.public()),
     ),
     # endpoints the issue sets no budget for: today's numbers, held

@@ -5,7 +5,8 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from hellojohn import auth, verification
-from hellojohn.http import entry, error_responses, make_app, with_etag
+from hellojohn.auth import KeyCaller
+from hellojohn.http import caller_of, entry, error_responses, make_app, with_etag
 from hellojohn.models import SelfUser, VerifyEmail
 from hellojohn.views import self_view
 
@@ -16,9 +17,9 @@ app = make_app()
     "/v1/auth/email/verify", tags=["Auth"], summary="Verify a new email", responses=error_responses(409)
 )
 def verify_email(body: Annotated[VerifyEmail, Body()]) -> Response[SelfUser]:
-    caller = auth.publishable_key(app.current_event)
+    caller: KeyCaller = caller_of(app)
     user = verification.verify(caller.tenant.id, body.token)
     return with_etag(self_view(user), user)
 
 
-lambda_handler: Any = entry(app, needs=("dynamodb", "profile"))
+lambda_handler: Any = entry(app, auth.publishable_key, needs=("dynamodb", "profile"))

@@ -1,21 +1,24 @@
 """GET /v1/auth/me: the signed-in user (access token)."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response
 from hellojohn import account, auth
-from hellojohn.http import entry, error_responses, make_app, with_etag
+from hellojohn.http import caller_of, entry, error_responses, make_app, with_etag
 from hellojohn.models import SelfUser
 from hellojohn.views import self_view
+
+if TYPE_CHECKING:
+    from hellojohn.tokens import AccessClaims
 
 app = make_app()
 
 
 @app.get("/v1/auth/me", tags=["Auth"], summary="The signed-in user", responses=error_responses())
 def get_me() -> Response[SelfUser]:
-    claims = auth.access_token(app.current_event)
+    claims: AccessClaims = caller_of(app)
     user = account.me(claims)
     return with_etag(self_view(user), user)
 
 
-lambda_handler: Any = entry(app, needs=("dynamodb", "tokens"))
+lambda_handler: Any = entry(app, auth.access_token, needs=("dynamodb", "tokens"))

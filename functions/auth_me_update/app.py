@@ -1,21 +1,24 @@
 """PATCH /v1/auth/me: the self-service column; admin-only fields are 403 forbidden_field."""
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from hellojohn import account, auth, tenancy
 from hellojohn.errors import session_revoked
-from hellojohn.http import entry, error_responses, if_match, make_app, with_etag
+from hellojohn.http import caller_of, entry, error_responses, if_match, make_app, with_etag
 from hellojohn.models import SelfUser, SelfUserUpdate
 from hellojohn.views import self_view
+
+if TYPE_CHECKING:
+    from hellojohn.tokens import AccessClaims
 
 app = make_app()
 
 
 @app.patch("/v1/auth/me", tags=["Auth"], summary="Update my profile", responses=error_responses(409, 412))
 def update_me(body: Annotated[SelfUserUpdate, Body()]) -> Response[SelfUser]:
-    claims = auth.access_token(app.current_event)
+    claims: AccessClaims = caller_of(app)
     tenant = tenancy.tenant(claims.tenant_id)
     if tenant is None:
         raise session_revoked()
@@ -24,4 +27,4 @@ def update_me(body: Annotated[SelfUserUpdate, Body()]) -> Response[SelfUser]:
     return with_etag(self_view(user), user)
 
 
-lambda_handler: Any = entry(app, needs=("dynamodb", "tokens", "email", "phone"))
+lambda_handler: Any = entry(app, auth.access_token, needs=("dynamodb", "tokens", "email", "phone"))

@@ -1,14 +1,17 @@
 """POST /v1/auth/password/change: the current password, then the new one (access token)."""
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from hellojohn import account, auth, idempotency, tenancy
 from hellojohn.errors import session_revoked
-from hellojohn.http import entry, error_responses, if_match, make_app, with_etag
+from hellojohn.http import caller_of, entry, error_responses, if_match, make_app, with_etag
 from hellojohn.models import ChangePassword, SelfUser
 from hellojohn.views import self_view
+
+if TYPE_CHECKING:
+    from hellojohn.tokens import AccessClaims
 
 app = make_app()
 
@@ -20,7 +23,7 @@ app = make_app()
     responses=error_responses(409, 412),
 )
 def change_password(body: Annotated[ChangePassword, Body()]) -> Response[SelfUser]:
-    claims = auth.access_token(app.current_event)
+    claims: AccessClaims = caller_of(app)
     tenant = tenancy.tenant(claims.tenant_id)
     if tenant is None:
         raise session_revoked()
@@ -32,4 +35,4 @@ def change_password(body: Annotated[ChangePassword, Body()]) -> Response[SelfUse
     return idempotency.once(app, claims.tenant_id, claims.session_id, work)
 
 
-lambda_handler: Any = entry(app, needs=("dynamodb", "tokens", "passwords"))
+lambda_handler: Any = entry(app, auth.access_token, needs=("dynamodb", "tokens", "passwords"))

@@ -4,7 +4,8 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from hellojohn import account, auth
-from hellojohn.http import entry, error_responses, make_app
+from hellojohn.auth import KeyCaller
+from hellojohn.http import caller_of, entry, error_responses, make_app
 from hellojohn.models import Refresh, RefreshResult
 
 app = make_app()
@@ -12,8 +13,8 @@ app = make_app()
 
 @app.post("/v1/auth/refresh", tags=["Auth"], summary="Refresh a session", responses=error_responses())
 def refresh(body: Annotated[Refresh, Body()]) -> RefreshResult:
-    caller = auth.publishable_key(app.current_event)
+    caller: KeyCaller = caller_of(app)
     return RefreshResult(session=account.refresh(caller.tenant, body.refresh_token))
 
 
-lambda_handler: Any = entry(app, needs=("dynamodb", "tokens"))
+lambda_handler: Any = entry(app, auth.publishable_key, needs=("dynamodb", "tokens"))

@@ -4,7 +4,8 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from hellojohn import account, auth
-from hellojohn.http import entry, error_responses, make_app
+from hellojohn.auth import KeyCaller
+from hellojohn.http import caller_of, entry, error_responses, make_app
 from hellojohn.models import SignIn, SignInResult
 from hellojohn.views import self_view
 
@@ -13,9 +14,9 @@ app = make_app()
 
 @app.post("/v1/auth/sign-in", tags=["Auth"], summary="Sign in", responses=error_responses(409))
 def sign_in(body: Annotated[SignIn, Body()]) -> SignInResult:
-    caller = auth.publishable_key(app.current_event)
+    caller: KeyCaller = caller_of(app)
     result = account.sign_in(caller.tenant, body)
     return SignInResult(user=self_view(result.user), session=result.session)
 
 
-lambda_handler: Any = entry(app, needs=("dynamodb", "tokens", "passwords", "ids"))
+lambda_handler: Any = entry(app, auth.publishable_key, needs=("dynamodb", "tokens", "passwords", "ids"))

@@ -1,12 +1,15 @@
 """POST /v1/auth/sign-out: end this session (access token)."""
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from hellojohn import account, auth, idempotency
-from hellojohn.http import entry, error_responses, make_app
+from hellojohn.http import caller_of, entry, error_responses, make_app
 from hellojohn.models import NoFields
+
+if TYPE_CHECKING:
+    from hellojohn.tokens import AccessClaims
 
 app = make_app()
 
@@ -19,7 +22,7 @@ app = make_app()
     responses=error_responses(409, success=204),
 )
 def sign_out(body: Annotated[NoFields | None, Body()] = None) -> Response[str]:
-    claims = auth.access_token(app.current_event)
+    claims: AccessClaims = caller_of(app)
 
     def work() -> Response[str]:
         account.sign_out(claims)
@@ -28,4 +31,4 @@ def sign_out(body: Annotated[NoFields | None, Body()] = None) -> Response[str]:
     return idempotency.once(app, claims.tenant_id, claims.session_id, work)
 
 
-lambda_handler: Any = entry(app, needs=("dynamodb", "tokens"))
+lambda_handler: Any = entry(app, auth.access_token, needs=("dynamodb", "tokens"))

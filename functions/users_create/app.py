@@ -5,7 +5,8 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from hellojohn import auth, idempotency, users
-from hellojohn.http import entry, error_responses, make_app, with_etag
+from hellojohn.auth import KeyCaller
+from hellojohn.http import caller_of, entry, error_responses, make_app, with_etag
 from hellojohn.models import AdminUser, CreateUser
 from hellojohn.views import admin_view
 
@@ -20,7 +21,7 @@ app = make_app()
     responses=error_responses(409, success=201),
 )
 def create_user(body: Annotated[CreateUser, Body()]) -> Response[AdminUser]:
-    caller = auth.secret_key(app.current_event)
+    caller: KeyCaller = caller_of(app)
 
     def work() -> Response[AdminUser]:
         user = users.create(caller.tenant, body)
@@ -29,4 +30,4 @@ def create_user(body: Annotated[CreateUser, Body()]) -> Response[AdminUser]:
     return idempotency.once(app, caller.tenant.id, caller.key_id, work)
 
 
-lambda_handler: Any = entry(app, needs=("dynamodb", "passwords", "ids", "email", "phone"))
+lambda_handler: Any = entry(app, auth.secret_key, needs=("dynamodb", "passwords", "ids", "email", "phone"))

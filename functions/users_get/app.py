@@ -4,7 +4,8 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from hellojohn import auth, users
-from hellojohn.http import entry, error_responses, make_app, with_etag
+from hellojohn.auth import KeyCaller
+from hellojohn.http import caller_of, entry, error_responses, make_app, with_etag
 from hellojohn.models import AdminUser
 from hellojohn.views import admin_view
 
@@ -13,9 +14,9 @@ app = make_app()
 
 @app.get("/v1/users/<user_id>", tags=["Users"], summary="Read a user", responses=error_responses(404))
 def get_user(user_id: str) -> Response[AdminUser]:
-    caller = auth.secret_key(app.current_event)
+    caller: KeyCaller = caller_of(app)
     user = users.get(caller.tenant, user_id)
     return with_etag(admin_view(user), user)
 
 
-lambda_handler: Any = entry(app, needs=("dynamodb",))
+lambda_handler: Any = entry(app, auth.secret_key, needs=("dynamodb",))

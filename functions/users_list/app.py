@@ -4,7 +4,8 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from hellojohn import auth, users
-from hellojohn.http import entry, error_responses, make_app
+from hellojohn.auth import KeyCaller
+from hellojohn.http import caller_of, entry, error_responses, make_app
 from hellojohn.models import Pagination, UserList
 from hellojohn.views import admin_view
 
@@ -17,7 +18,7 @@ def list_users(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     email: Annotated[str | None, Query(max_length=320)] = None,
 ) -> UserList:
-    caller = auth.secret_key(app.current_event)
+    caller: KeyCaller = caller_of(app)
     found, next_cursor = users.list_users(caller.tenant, limit, cursor, email)
     return UserList(
         data=[admin_view(u) for u in found],
@@ -25,4 +26,4 @@ def list_users(
     )
 
 
-lambda_handler: Any = entry(app, needs=("dynamodb",))
+lambda_handler: Any = entry(app, auth.secret_key, needs=("dynamodb",))

@@ -5,7 +5,8 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from hellojohn import auth, idempotency, users
-from hellojohn.http import entry, error_responses, if_match, make_app, with_etag
+from hellojohn.auth import KeyCaller
+from hellojohn.http import caller_of, entry, error_responses, if_match, make_app, with_etag
 from hellojohn.models import AdminUser, SetPassword
 from hellojohn.views import admin_view
 
@@ -19,7 +20,7 @@ app = make_app()
     responses=error_responses(404, 409, 412),
 )
 def set_password(user_id: str, body: Annotated[SetPassword, Body()]) -> Response[AdminUser]:
-    caller = auth.secret_key(app.current_event)
+    caller: KeyCaller = caller_of(app)
 
     def work() -> Response[AdminUser]:
         user = users.set_password(caller.tenant, user_id, body, if_match(app))
@@ -28,4 +29,4 @@ def set_password(user_id: str, body: Annotated[SetPassword, Body()]) -> Response
     return idempotency.once(app, caller.tenant.id, caller.key_id, work)
 
 
-lambda_handler: Any = entry(app, needs=("dynamodb", "passwords"))
+lambda_handler: Any = entry(app, auth.secret_key, needs=("dynamodb", "passwords"))

@@ -5,7 +5,8 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from hellojohn import auth, users
-from hellojohn.http import entry, error_responses, if_match, make_app, with_etag
+from hellojohn.auth import KeyCaller
+from hellojohn.http import caller_of, entry, error_responses, if_match, make_app, with_etag
 from hellojohn.models import AdminUser, AdminUserUpdate
 from hellojohn.views import admin_view
 
@@ -19,10 +20,10 @@ app = make_app()
     responses=error_responses(404, 409, 412),
 )
 def update_user(user_id: str, body: Annotated[AdminUserUpdate, Body()]) -> Response[AdminUser]:
-    caller = auth.secret_key(app.current_event)
+    caller: KeyCaller = caller_of(app)
     sent = body.model_dump(include=body.model_fields_set)
     user = users.patch(caller.tenant, user_id, sent, if_match(app))
     return with_etag(admin_view(user), user)
 
 
-lambda_handler: Any = entry(app, needs=("dynamodb", "email", "phone"))
+lambda_handler: Any = entry(app, auth.secret_key, needs=("dynamodb", "email", "phone"))

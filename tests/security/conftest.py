@@ -55,3 +55,19 @@ def atomic_moto(monkeypatch: pytest.MonkeyPatch) -> None:
             return real(self, request)
 
     monkeypatch.setattr(BotocoreStubber, "process_request", atomic)
+
+
+@pytest.fixture
+def verifications(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every Argon2 verification made (the password each was asked about), in this process."""
+    from argon2 import PasswordHasher
+
+    made: list[str] = []
+    real = PasswordHasher.verify
+
+    def counting(self: Any, hash: str | bytes, password: str | bytes) -> bool:
+        made.append(password if isinstance(password, str) else password.decode())
+        return real(self, hash, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", counting)
+    return made

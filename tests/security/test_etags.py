@@ -50,7 +50,7 @@ def _state(api: Api, tenant: Tenant, uid: str) -> tuple[dict[str, Any], str, boo
 
     stored = store.get(tenant.id, uid)
     assert stored is not None
-    return user, etag, passwords.verify(stored.password_hash, PASSWORD)
+    return user, etag, bool(passwords.verify(stored.password_hash, PASSWORD))
 
 
 @pytest.mark.parametrize("name", list(MUTATIONS))

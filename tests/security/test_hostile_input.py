@@ -195,8 +195,9 @@ def test_every_body_route_refuses(
 
 
 def test_unauthenticated_hostile_body_is_refused_before_any_lookup(api: Api, tenant: Tenant) -> None:
+    """Authentication comes first: an anonymous caller learns nothing about its body."""
     reply = api("POST", "/v1/users", headers={"Content-Type": "application/json"}, raw="[" * 30000)
-    assert_error(reply, 400, "invalid_json")
+    assert_error(reply, 401, "unauthorized")
     reply = api(
         "POST", "/v1/users", headers={"Content-Type": "application/json"}, raw='{"email": "a@example.com"}'
     )

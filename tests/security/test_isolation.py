@@ -331,7 +331,10 @@ def _send(w: World, method: str, path: str, headers: dict[str, str], body: Any) 
 
 
 def _victim_state(w: World) -> list[dict[str, Any]]:
-    return table_items()
+    """The whole table but the attacker's own guess counters: a sign-in guess for an address
+    unknown in the attacker's tenant is counted there (hellojohn.store.guesses), as any would be."""
+    own = f"TNT#{w.b.id}#GUESS#"
+    return [i for i in table_items() if not i["PK"]["S"].startswith(own)]
 
 
 @pytest.mark.parametrize(("endpoint", "name", "attack"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])

@@ -21,6 +21,9 @@ DEFAULT = PasswordPolicy()
         ("iloveyou", "common"),
         ("alice@example.com", "email"),
         (" Alice@Example.com ", "email"),
+        (" " * 8, "whitespace"),  # finding 8: eight spaces were accepted
+        ("\u3000" * 4 + "\t\n  ", "whitespace"),
+        ("Alice@EXAMPLE.com", "email"),
     ],
 )
 def test_weak_passwords_have_a_reason(password: str, reason: str) -> None:
@@ -74,9 +77,35 @@ def test_argon2id_round_trip() -> None:
     assert stored.startswith("$argon2id$")
     assert "m=19456" in stored
     assert "Correct-Horse-42" not in stored
-    assert passwords.verify(stored, "Correct-Horse-42") is True
-    assert passwords.verify(stored, "correct-horse-42") is False
-    assert passwords.verify(None, "Correct-Horse-42") is False
-    assert passwords.verify("not-a-hash", "Correct-Horse-42") is False
+    assert passwords.verify(stored, "Correct-Horse-42").ok is True
+    assert passwords.verify(stored, "correct-horse-42").ok is False
+    assert passwords.verify(None, "Correct-Horse-42").ok is False
+    assert passwords.verify("not-a-hash", "Correct-Horse-42").ok is False
     assert passwords.needs_rehash(stored) is False
     assert passwords.hash_password("Correct-Horse-42") != stored  # salted
+
+
+NFC = "Caf\u00e9-Latte-99"
+NFD = "Cafe\u0301-Latte-99"
+
+
+@pytest.mark.usefixtures("hashing")
+def test_passwords_are_nfc_normalised() -> None:
+    """Finding 8: a password set in NFC and typed in NFD (or the other way) is the same one."""
+    assert NFC != NFD
+    for given, typed in ((NFC, NFD), (NFD, NFC), (NFD, NFD)):
+        stored = passwords.hash_password(given)
+        verdict = passwords.verify(stored, typed)
+        assert verdict.ok is True and verdict.rehash is False
+    assert passwords.weakness(NFD, DEFAULT, None) == passwords.weakness(NFC, DEFAULT, None) is None
+    # the length is that of the NFC form: 7 NFC characters are too short even when NFD makes 8
+    assert "at least 8" in (passwords.weakness("Cafe\u0301123", DEFAULT, None) or "")
+
+
+@pytest.mark.usefixtures("hashing")
+def test_a_hash_of_a_raw_non_nfc_password_still_verifies_and_asks_for_a_rehash() -> None:
+    legacy = passwords.hasher().hash(NFD)  # made before normalisation, from the raw NFD form
+    verdict = passwords.verify(legacy, NFD)
+    assert verdict.ok is True and verdict.rehash is True
+    assert passwords.verify(legacy, NFC).ok is False  # the NFC form was never what it hashed
+    assert passwords.verify(passwords.hash_password(NFD), NFD).rehash is False

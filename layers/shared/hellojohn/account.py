@@ -5,6 +5,7 @@ while its id is in the user item's `sessions` map. Revoking removes it; nothing 
 """
 
 import contextlib
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,14 +14,13 @@ from hellojohn.config import settings
 from hellojohn.fields import email_key
 from hellojohn.models import ChangePassword, Session, SignIn
 from hellojohn.records import Tenant, User
+from hellojohn.store import guesses, keys
 from hellojohn.store import sessions as session_store
 from hellojohn.store import users as store
 from hellojohn.timeutil import now as _now
 from hellojohn.timeutil import rfc3339
 from hellojohn.tokens import AccessClaims
 from hellojohn.users import patch, refusal
-
-MAX_COUNT_ATTEMPTS = 10  # conditional writes of the failure count that lost a race, retried
 
 
 @dataclass(frozen=True)
@@ -43,72 +43,75 @@ def update_me(
     return patch(tenant, claims.user_id, sent, expected_version, session_id=claims.session_id)
 
 
-def _locked(user: User, now: int) -> None:
-    wait = throttle.retry_after(user.locked_until, now)
-    if wait:
-        raise errors.too_many_attempts(wait)
-
-
-def _failures_unchanged(user: User) -> store.Condition:
-    return store.Condition(
-        "(attribute_not_exists(#fa) OR #fa = :fa) AND (attribute_not_exists(#ffa) OR #ffa = :ffa)",
-        {"#fa": "failed_attempts", "#ffa": "first_failed_at"},
-        {":fa": user.failed_attempts, ":ffa": user.first_failed_at},
-    )
-
-
-def _next(user: User, now: int) -> throttle.FailureState:
-    return throttle.after_failure(user.failed_attempts, user.first_failed_at, now, user.locked_until)
-
-
-def _record_failure(user: User, now: int) -> errors.ApiError:
-    """Count a wrong password on the user's item; the answer is 401, or 429 once locked.
-
-    The count is written on condition that it is still the one read, so a burst of parallel
-    guesses is counted in full: a write that lost the race retries from the item it got back.
-    """
-    current: User | None = user
-    state = _next(user, now)
-    for _ in range(MAX_COUNT_ATTEMPTS):
-        if current is None:
-            break  # the user vanished meanwhile: nothing to count
-        state = _next(current, now)
-        update = store.Update(
-            set={
-                "failed_attempts": state.failed_attempts,
-                "first_failed_at": state.first_failed_at,
-                "locked_until": state.locked_until,
-            },
-            conditions=[_failures_unchanged(current)],
-            touch=False,
-        )
-        try:
-            store.update(user.tenant_id, user.id, update, now)
-            break
-        except store.ConditionFailed as exc:
-            current = exc.current
+def _failure(state: throttle.FailureState, now: int) -> errors.ApiError:
+    """The answer to a wrong password, already counted: 401, or 429 when it set the lock."""
     if state.locked_until:
         return errors.too_many_attempts(throttle.retry_after(state.locked_until, now))
     return errors.invalid_credentials()
 
 
+def _reserve(
+    key: dict[str, Any], now: int, must_exist: bool, session_id: str | None = None
+) -> tuple[dict[str, Any], throttle.FailureState]:
+    """Count the guess before the password is checked (hellojohn.store.guesses)."""
+    conditions = (store.session_active(session_id),) if session_id else ()
+    try:
+        return guesses.reserve(
+            key,
+            now,
+            must_exist,
+            conditions,
+            usable=lambda item: item is not None and session_id in (item.get("sessions") or {}),
+        )
+    except guesses.Locked as exc:
+        raise errors.too_many_attempts(exc.retry_after) from None
+    except guesses.Gone:
+        raise errors.session_revoked() if session_id else errors.invalid_credentials() from None
+    except guesses.Contended:
+        raise errors.service_unavailable() from None
+
+
+def _release(tid: str, uid: str, now: int) -> None:
+    """The password was right but the request failed after all: the guess it reserved is no
+    failure, so the count is cleared (as a success clears it)."""
+    update = store.Update(remove=list(throttle.STATE), touch=False)
+    with contextlib.suppress(store.ConditionFailed):
+        store.update(tid, uid, update, now)
+
+
 def change_password(
     tenant: Tenant, claims: AccessClaims, body: ChangePassword, expected_version: int | None
 ) -> User:
-    """Check the current password (Argon2id), apply the policy, write conditionally: two round trips."""
-    user = me(claims)
+    """Reserve the guess (one conditional write, which reads the user), check the current password
+    (Argon2id), apply the policy, write conditionally: two round trips."""
     now = _now()
-    _locked(user, now)
+    key = keys.user(tenant.id, claims.user_id)
+    item, state = _reserve(key, now, must_exist=True, session_id=claims.session_id)
+    user = User.from_item(item)
     if not passwords.verify(user.password_hash, body.current_password):
-        raise _record_failure(user, now)
+        raise _failure(state, now)
+    try:
+        return _change(tenant, claims, user, body, expected_version, now)
+    except errors.ApiError:
+        _release(tenant.id, user.id, now)
+        raise
+
+
+def _change(
+    tenant: Tenant,
+    claims: AccessClaims,
+    user: User,
+    body: ChangePassword,
+    expected_version: int | None,
+    now: int,
+) -> User:
     reason = passwords.weakness(body.new_password, tenant.password_policy, user.email)
     if reason:
         raise errors.password_too_weak(reason, "new_password")
     if expected_version is not None and user.version != expected_version:
         raise errors.precondition_failed()
     values: dict[str, Any] = {"password_hash": passwords.hash_password(body.new_password)}
-    if user.failed_attempts or user.locked_until:
-        values.update(failed_attempts=0, first_failed_at=0, locked_until=0)
+    values.update(dict.fromkeys(throttle.STATE))  # None: removed, the count is cleared
     if body.sign_out_other_sessions:
         values["sessions"] = {claims.session_id: user.sessions[claims.session_id]}
     # Conditioned on the password that was checked, not on the version: a concurrent sign-in
@@ -134,14 +137,38 @@ def _session(user: User, sid: str, refresh_token: str, refresh_expires: int, now
 
 
 def sign_in(tenant: Tenant, body: SignIn) -> SignedIn:
-    """Three round trips: the email claim, the user, and one transaction writing the session."""
-    uid = store.id_for_email(tenant.id, email_key(body.email))
-    user = store.get(tenant.id, uid) if uid else None
+    """Three round trips: the email claim, the guess reserved on the user (which reads it), and one
+    transaction writing the session. An unknown email makes the same calls (the guess is counted
+    on a stand-in item) and the same Argon2 verification, and is answered the same way, no sooner
+    than SIGN_IN_REFUSAL_FLOOR_MS after it began: what is left of a difference in time (a user's
+    item is larger than a stand-in) is hidden under the floor."""
+    started = time.monotonic()
+    try:
+        return _sign_in(tenant, body)
+    except errors.ApiError as err:
+        if err.status in (401, 429):
+            time.sleep(max(0.0, settings().sign_in_refusal_floor_ms / 1000 - (time.monotonic() - started)))
+        raise
+
+
+def _sign_in(tenant: Tenant, body: SignIn) -> SignedIn:
+    key = email_key(body.email)
+    uid = store.id_for_email(tenant.id, key)
     now = _now()
-    if user is not None:
-        _locked(user, now)
-    if not passwords.verify(user.password_hash if user else None, body.password) or user is None:
-        raise _record_failure(user, now) if user is not None else errors.invalid_credentials()
+    target = keys.user(tenant.id, uid) if uid else keys.guesses(tenant.id, key)
+    item, state = _reserve(target, now, must_exist=uid is not None)
+    user = User.from_item(item) if uid else None
+    verdict = passwords.verify(user.password_hash if user else None, body.password)
+    if user is None or not verdict:
+        raise _failure(state, now)
+    try:
+        return _open_session(tenant, user, body.password if verdict.rehash else None, now)
+    except errors.ApiError:
+        _release(tenant.id, user.id, now)
+        raise
+
+
+def _open_session(tenant: Tenant, user: User, rehash: str | None, now: int) -> SignedIn:
     if user.disabled:
         raise errors.user_disabled()
     sid = ids.new_id("ses")
@@ -157,10 +184,9 @@ def sign_in(tenant: Tenant, body: SignIn) -> SignedIn:
         : max(0, len(live) + 1 - settings().max_sessions_per_user)
     ]:
         update.remove.append(("sessions", oldest))
-    if user.failed_attempts or user.locked_until:
-        update.set.update(failed_attempts=0, first_failed_at=0, locked_until=0)
-    if user.password_hash and passwords.needs_rehash(user.password_hash):
-        update.set["password_hash"] = passwords.hash_password(body.password)
+    update.remove.extend(throttle.STATE)  # the guess reserved for this sign-in, and any before it
+    if rehash is not None:
+        update.set["password_hash"] = passwords.hash_password(rehash)
     put = session_store.put_session(tenant.id, user.id, sid, refresh_hash, now, expires)
     try:
         store.transact(tenant.id, user.id, update, store.ClaimMove(tenant.id, user.id), now, extra=[put])

@@ -17,6 +17,7 @@ class Settings(BaseModel):
 
     table_name: str = Field(alias="TABLE_NAME", min_length=3)
     signing_key_secret: str = Field(alias="SIGNING_KEY_SECRET", min_length=1)
+    fingerprint_key_secret: str = Field(default="", alias="FINGERPRINT_KEY_SECRET")
     email_queue_url: str = Field(default="", alias="EMAIL_QUEUE_URL")
     session_cleanup_queue_url: str = Field(default="", alias="SESSION_CLEANUP_QUEUE_URL")
     stage: str = Field(default="dev", alias="STAGE")
@@ -31,6 +32,7 @@ class Settings(BaseModel):
     argon2_time_cost: int = Field(default=2, ge=2, alias="ARGON2_TIME_COST")
     argon2_memory_kib: int = Field(default=19456, ge=19456, alias="ARGON2_MEMORY_KIB")
     argon2_parallelism: int = Field(default=1, ge=1, alias="ARGON2_PARALLELISM")
+    sign_in_refusal_floor_ms: int = Field(default=300, ge=0, le=2000, alias="SIGN_IN_REFUSAL_FLOOR_MS")
     max_sessions_per_user: int = Field(default=1000, ge=1, le=5000, alias="MAX_SESSIONS_PER_USER")
 
 

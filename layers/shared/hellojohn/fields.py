@@ -25,7 +25,8 @@ def _no_control_chars(value: str, what: str) -> str:
 
 
 def normalise_email(value: str) -> str:
-    """Trim, validate the syntax, lower-case the domain (IDNA-aware); keep the local part."""
+    """Trim, validate the syntax, normalise: the domain through IDNA (UTS #46: `xn--bcher-kva.de`
+    and `BÜCHER.de` are `bücher.de`), the whole address NFC; the local part's case is kept."""
     from email_validator import EmailNotValidError, validate_email
 
     value = value.strip()
@@ -41,8 +42,14 @@ def normalise_email(value: str) -> str:
 
 
 def email_key(email: str) -> str:
-    """The tenant-wide uniqueness key of an address: case-insensitive."""
-    return email.strip().lower()
+    """The tenant-wide key of an address, the one every lookup and claim uses (create, both
+    PATCHes, sign-in, the `email=` filter, verification): the normalised address, lower-cased.
+    A string that is no valid address (sign-in and the filter take any) gets its NFC form
+    lower-cased, which no stored address has."""
+    try:
+        return normalise_email(email).lower()
+    except PydanticCustomError:
+        return unicodedata.normalize("NFC", email.strip()).lower()
 
 
 _PHONE_CHARS = re.compile(r"\+[0-9 ().\-]+")

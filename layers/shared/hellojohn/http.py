@@ -2,12 +2,18 @@
 
 Every error, whether raised by the rules (`ApiError`), by request validation, or by a body that
 is not JSON at all, leaves through `error_response` in the contract's one shape.
+
+Order of a request (`entry`): the caller is authenticated first, then the body's hygiene is
+checked, then Powertools routes and validates it. Authentication cannot be a Powertools
+middleware: the resolver always runs its request validation before any middleware
+(`Route._build_middleware_stack`), so an anonymous caller would learn what is wrong with its
+body. Each function serves one route, so its one credential is declared with `entry`.
 """
 
 import base64
 import json
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
@@ -16,6 +22,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import APIGatewayProxyEvent
 from pydantic import BaseModel
 
 from hellojohn import config, cors, errors, snapstart
@@ -185,10 +192,13 @@ def make_app() -> APIGatewayRestResolver:
     @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
     def _unexpected(exc: Exception) -> Response[Any]:
         logger.exception("unhandled error")
-        err = ApiError(500, "internal_error", "Something went wrong on our side; it has been logged")
-        return _respond(err, _request_id(app.current_event.raw_event))
+        return _respond(_internal_error(), _request_id(app.current_event.raw_event))
 
     return app
+
+
+def _internal_error() -> ApiError:
+    return ApiError(500, "internal_error", "Something went wrong on our side; it has been logged")
 
 
 def _respond(err: ApiError, request_id: str) -> Response[Any]:
@@ -204,10 +214,42 @@ def _respond(err: ApiError, request_id: str) -> Response[Any]:
     )
 
 
+class Authenticate(Protocol):
+    """Who is calling (`hellojohn.auth`), from the request's headers; raises ApiError (401, 403)."""
+
+    def __call__(self, event: APIGatewayProxyEvent, /) -> Any: ...
+
+
+CALLER = "caller"
+
+
+def caller_of(app: APIGatewayRestResolver) -> Any:
+    """The caller `entry` authenticated for this request (a KeyCaller or AccessClaims)."""
+    return app.context[CALLER]
+
+
+def _authenticate(
+    app: APIGatewayRestResolver, authenticate: Authenticate | None, event: dict[str, Any]
+) -> ApiError | None:
+    """Authenticate before anything looks at the body: a refusal here is all an anonymous
+    caller learns (401, or 403/400 for a credential of the wrong kind or tenant)."""
+    if authenticate is None:
+        return None
+    try:
+        app.context[CALLER] = authenticate(APIGatewayProxyEvent(event))
+    except ApiError as err:
+        return err
+    except Exception:  # noqa: BLE001 - as the resolver's own handler answers an error in a route
+        logger.exception("unhandled error")
+        return _internal_error()
+    return None
+
+
 def entry(
-    app: APIGatewayRestResolver, needs: Iterable[str] = ()
+    app: APIGatewayRestResolver, authenticate: Authenticate | None = None, needs: Iterable[str] = ()
 ) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """The function's `lambda_handler`: body checks, then the resolver, then `X-Request-ID` and CORS.
+    """The function's `lambda_handler`: authentication, body checks, then the resolver, then
+    `X-Request-ID` and CORS. `authenticate` is the route's credential (None: public).
 
     Called at import, once the routes exist: it builds the models they take and return, so the
     first request finds them built (Powertools' validation then reuses their schemas), and it
@@ -221,8 +263,10 @@ def entry(
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         request_id = _request_id(event)
-        refused = check_body(event)
+        app.context.clear()
+        refused = _authenticate(app, authenticate, event) or check_body(event)
         if refused is not None:
+            app.context.clear()
             _respond(refused, request_id)
             result: dict[str, Any] = {
                 "statusCode": refused.status,

@@ -20,12 +20,20 @@ AWS calls with a key (DynamoDB): first run +2 (a conditional PutItem marking the
 an UpdateItem storing the response); replay 1 (the PutItem fails and returns the stored record);
 a run that fails +2 (the PutItem, a DeleteItem, so a retry runs again). Without a key: none.
 
+Nothing in a record lets a password be tested: the request fingerprint (Powertools' `validation`
+hash, SHA-256 of the request) is taken over the body with each password field replaced by its
+HMAC-SHA-256 under the fingerprint key (Secrets Manager, `FINGERPRINT_KEY_SECRET`; only the
+functions whose bodies carry a password may read it). Without the key, a record's hash cannot be
+checked against a guessed password; a different password is still a different request.
+
 Only successful responses are stored: an error leaves nothing behind, so the retry runs again.
 Sign-in, refresh and email verification are not covered: their responses carry secrets (tokens)
 that must never be written anywhere, and each is safe to retry or single-use by nature.
 """
 
 import copy
+import hashlib
+import hmac
 import json
 import re
 from collections.abc import Callable
@@ -55,6 +63,7 @@ HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 EXPIRES_AFTER_SECONDS = 24 * 3600
 MAX_KEY_LENGTH = 255
+PASSWORD_FIELDS = ("password", "current_password", "new_password")
 _KEY_SHAPE = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
 
 
@@ -125,6 +134,34 @@ def _thaw(frozen: dict[str, Any]) -> Response[Any]:
     )
 
 
+def fingerprint_key() -> bytes:
+    """The key password fields are HMAC'd with: its own secret, not the token-signing seed, so
+    the admin functions that need it hold nothing that can mint tokens (cached 300 s)."""
+    from aws_lambda_powertools.utilities import parameters
+
+    from hellojohn.config import settings
+    from hellojohn.secrets import secrets_provider
+
+    s = settings()
+    secrets_provider()
+    raw = parameters.get_secret(s.fingerprint_key_secret, max_age=s.signing_key_max_age_seconds)
+    text = raw.decode() if isinstance(raw, bytes) else str(raw)
+    return str(json.loads(text)["key"]).encode()
+
+
+def without_passwords(body: Any) -> Any:
+    """The body as it is fingerprinted: each password field keyed (HMAC-SHA-256), never plain."""
+    if not isinstance(body, dict) or not any(isinstance(body.get(f), str) for f in PASSWORD_FIELDS):
+        return body
+    secret = fingerprint_key()
+    return {
+        k: hmac.new(secret, v.encode(), hashlib.sha256).hexdigest()
+        if k in PASSWORD_FIELDS and isinstance(v, str)
+        else v
+        for k, v in body.items()
+    }
+
+
 def key(app: APIGatewayRestResolver) -> str | None:
     """The request's Idempotency-Key, None when absent; a malformed one is 400."""
     raw = app.current_event.headers.get(HEADER.lower())
@@ -155,7 +192,7 @@ def once(
         "key": idempotency_key,
         "request": {
             "path": dict(event.path_parameters or {}),
-            "body": body,
+            "body": without_passwords(body),
             "if_match": event.headers.get("if-match"),
         },
     }

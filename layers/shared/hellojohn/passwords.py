@@ -1,6 +1,13 @@
-"""Argon2id hashing and the tenant's password policy."""
+"""Argon2id hashing and the tenant's password policy.
+
+Passwords are NFC-normalised before they are hashed, verified or judged (NIST SP 800-63B
+§5.1.1.2): `Café` typed with a combining accent is the same password. A hash made before that
+from a non-NFC password still verifies against the raw form, and is then replaced.
+"""
 
 import gzip
+import unicodedata
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -24,8 +31,12 @@ def hasher() -> "PasswordHasher":
     )
 
 
+def normalised(password: str) -> str:
+    return unicodedata.normalize("NFC", password)
+
+
 def hash_password(password: str) -> str:
-    return hasher().hash(password)
+    return hasher().hash(normalised(password))
 
 
 @cache
@@ -33,14 +44,34 @@ def _dummy_hash() -> str:
     return hasher().hash("not-a-real-password: equalises timing for unknown users")
 
 
-def verify(stored_hash: str | None, password: str) -> bool:
-    """Constant-time verification; an absent hash still costs one verification."""
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    rehash: bool = False  # the hash should be replaced by hash_password(password)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def _matches(stored_hash: str, password: str) -> bool:
     from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
     try:
-        return hasher().verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
+        return hasher().verify(stored_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+def verify(stored_hash: str | None, password: str) -> Verdict:
+    """Constant-time verification of the NFC form, then of the raw form when it differs (a hash
+    made before normalisation); an absent hash costs the same verifications."""
+    nfc = normalised(password)
+    candidate = stored_hash or _dummy_hash()
+    if _matches(candidate, nfc):
+        return Verdict(stored_hash is not None, stored_hash is not None and needs_rehash(candidate))
+    if nfc != password and _matches(candidate, password):
+        return Verdict(stored_hash is not None, stored_hash is not None)
+    return Verdict(False)
 
 
 def needs_rehash(stored_hash: str) -> bool:
@@ -55,12 +86,17 @@ def _common() -> frozenset[str]:
 
 
 def weakness(password: str, policy: PasswordPolicy, email: str | None) -> str | None:
-    """Why the password breaks the policy, or None when it is acceptable."""
+    """Why the password (in its NFC form) breaks the policy, or None when it is acceptable."""
+    from hellojohn.fields import email_key
+
+    password = normalised(password)
     if len(password) < policy.min_length:
         return f"Password must be at least {policy.min_length} characters"
     if len(password) > policy.max_length:
         return f"Password must be at most {policy.max_length} characters"
-    if policy.reject_email and email and password.strip().lower() == email.strip().lower():
+    if not password.strip():
+        return "Password must not be only whitespace"
+    if policy.reject_email and email and email_key(password) == email_key(email):
         return "Password must not be the email address"
     if policy.reject_common and password.lower() in _common():
         return "Password is too common"

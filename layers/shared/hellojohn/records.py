@@ -102,6 +102,8 @@ class User:
     failed_attempts: int = 0
     first_failed_at: int = 0
     locked_until: int = 0
+    mail_hour: int = 0  # the hour (epoch // 3600) of the last verification email requested
+    mail_count: int = 0  # verification emails requested in that hour
 
     @classmethod
     def from_item(cls, d: dict[str, Any]) -> "User":
@@ -136,6 +138,8 @@ class User:
             failed_attempts=int(d.get("failed_attempts", 0)),
             first_failed_at=int(d.get("first_failed_at", 0)),
             locked_until=int(d.get("locked_until", 0)),
+            mail_hour=int(d.get("mail_hour", 0)),
+            mail_count=int(d.get("mail_count", 0)),
         )
 
     @property

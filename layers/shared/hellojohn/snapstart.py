@@ -112,10 +112,10 @@ def _tokens() -> None:
     from aws_lambda_powertools.utilities import parameters  # noqa: F401
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from hellojohn import tokens
+    from hellojohn import secrets, tokens
 
     _wire()
-    client = tokens.secrets_provider().client
+    client = secrets.secrets_provider().client
     with _answered([client]):
         client.get_secret_value(SecretId="priming")
     key = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"priming, not a secret").digest())

@@ -1,17 +1,27 @@
-"""Guess throttling, kept on the user's own item so the success path costs no extra round trip.
+"""Guess throttling: the rules. The state is kept on the user's own item (or, for an address no
+user has, on a stand-in item: `hellojohn.store.guesses`), so known and unknown emails cost the
+same calls and answer the same way.
 
-After FREE_FAILURES wrong passwords within WINDOW seconds the user is locked for BASE_LOCK
-seconds, doubling with each further failure up to MAX_LOCK (Cognito's shape). While locked,
-password attempts are refused with 429 and Retry-After without being checked; once the lock has
-passed, a correct password works again and clears the count.
+After FREE_FAILURES wrong passwords within WINDOW seconds the account is locked for BASE_LOCK
+seconds, doubling with each further failure up to MAX_LOCK. While locked, password attempts are
+refused with 429 and Retry-After without being checked; once the lock has passed, a correct
+password works again and clears the count.
+
+A guess is counted *before* its password is checked (reserved), as if it were wrong; a correct
+password clears the count. So however many guesses arrive at once, at most FREE_FAILURES of them
+are checked before the lock applies. MAX_LOCK is minutes, not hours: a stranger holding the
+publishable key can keep an account locked for at most MAX_LOCK seconds per burst
+(docs/SECURITY.md, "Guess throttling").
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 FREE_FAILURES = 5
 WINDOW = 15 * 60
 BASE_LOCK = 60
-MAX_LOCK = 60 * 60
+MAX_LOCK = 15 * 60
+STATE = ("failed_attempts", "first_failed_at", "locked_until")  # the attributes holding it
 
 
 @dataclass(frozen=True)
@@ -19,6 +29,11 @@ class FailureState:
     failed_attempts: int
     first_failed_at: int
     locked_until: int
+
+    @classmethod
+    def of(cls, item: dict[str, Any] | None) -> "FailureState":
+        item = item or {}
+        return cls(*(int(item.get(name, 0)) for name in STATE))
 
 
 def retry_after(locked_until: int, now: int) -> int:
@@ -39,3 +54,8 @@ def after_failure(
     if count >= FREE_FAILURES:
         locked_until = now + min(MAX_LOCK, BASE_LOCK * 2 ** (count - FREE_FAILURES))
     return FailureState(count, first_failed_at, locked_until)
+
+
+def forget_after(now: int) -> int:
+    """When a state written now stops mattering (the stand-in item's TTL)."""
+    return now + MAX_LOCK + WINDOW + 60

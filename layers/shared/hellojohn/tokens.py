@@ -13,7 +13,7 @@ ever tried. Its clock is the real one (`datetime.now`), as is `hellojohn.timeuti
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -21,10 +21,7 @@ from jwt.utils import base64url_encode
 
 from hellojohn import errors
 from hellojohn.config import settings
-
-if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.parameters import SecretsProvider
-
+from hellojohn.secrets import secrets_provider
 
 LEEWAY_SECONDS = 5  # clock skew allowed on exp, nbf and iat
 ALGORITHM = "EdDSA"
@@ -75,22 +72,6 @@ def forget_keys() -> None:
 
 def _b64url(raw: bytes) -> str:
     return base64url_encode(raw).decode("ascii")
-
-
-def secrets_provider() -> "SecretsProvider":
-    """Powertools' default Secrets Manager provider, given a client on boto3's default session (the
-    DynamoDB client's). Left to itself it builds a second boto3 session, which reloads the SDK's
-    endpoint and partition data: about 0.3 s of CPU at cold start (docs/PERFORMANCE.md).
-    `parameters.clear_caches()` still resets it."""
-    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
-
-    if "secrets" not in DEFAULT_PROVIDERS:
-        import boto3
-        from aws_lambda_powertools.utilities.parameters import SecretsProvider
-
-        DEFAULT_PROVIDERS["secrets"] = SecretsProvider(boto3_client=boto3.client("secretsmanager"))
-    provider: SecretsProvider = DEFAULT_PROVIDERS["secrets"]
-    return provider
 
 
 def signing_key() -> SigningKey:

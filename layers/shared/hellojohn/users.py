@@ -4,7 +4,7 @@ import base64
 import binascii
 from typing import Any
 
-from hellojohn import errors, ids, passwords, profile
+from hellojohn import errors, ids, passwords, profile, throttle
 from hellojohn.errors import FieldIssue
 from hellojohn.fields import email_key
 from hellojohn.models import CreateUser, DisableUser, SetPassword
@@ -13,6 +13,7 @@ from hellojohn.store import users as store
 from hellojohn.timeutil import now as _now
 
 MAX_ATTEMPTS = 3  # optimistic retries of a read-modify-write that lost a race (no If-Match given)
+MAILS_PER_HOUR = 5  # verification emails per user, and per target address, in a clock hour
 
 
 def get(tenant: Tenant, uid: str) -> User:
@@ -144,16 +145,23 @@ def _patch_with_email(
         email_vals, put_key, delete_key = profile.email_values(user, plan, now)
         values = {**plan.values, **email_vals}
         claims = store.ClaimMove(tenant.id, uid, put_key=put_key, delete_key=delete_key)
+        extra: list[Any] = []
         if plan.email_pending and "pending_email" in email_vals:
             claims.check_key = email_key(plan.email_pending)
+        if email_vals.get("pending_email"):  # a verification email will be sent: count it
+            values.update(_count_mail(user, now))
+            target = email_key(email_vals["pending_email"])
+            extra.append(store.count_mail_to(tenant.id, target, now // 3600, MAILS_PER_HOUR))
         guards = [store.version_is(user.version)]
         if session_id:
             guards.append(store.session_active(session_id))
         try:
-            store.transact(tenant.id, uid, store.changes_to_update(values, guards), claims, now)
+            store.transact(tenant.id, uid, store.changes_to_update(values, guards), claims, now, extra=extra)
         except store.ClaimTaken:
             raise errors.email_taken() from None
         except store.ConditionFailed as exc:
+            if extra and exc.current is None and exc.reasons[-1:] == ["ConditionalCheckFailed"]:
+                raise _mail_refused(now) from None  # the address had its emails this hour
             if expected_version is None and attempt + 1 < MAX_ATTEMPTS:
                 continue
             raise refusal(exc, expected_version, session_id) from None
@@ -161,17 +169,33 @@ def _patch_with_email(
     raise errors.conflict()  # pragma: no cover - the loop returns or raises
 
 
+def _mail_refused(now: int) -> errors.ApiError:
+    return errors.too_many_attempts(3600 - now % 3600)
+
+
+def _count_mail(user: User, now: int) -> dict[str, Any]:
+    """One more verification email for this user this hour, or 429 (nothing written or sent):
+    a signed-in user could otherwise mail any address without limit."""
+    hour = now // 3600
+    sent = user.mail_count if user.mail_hour == hour else 0
+    if sent >= MAILS_PER_HOUR:
+        raise _mail_refused(now)
+    return {"mail_hour": hour, "mail_count": sent + 1}
+
+
 def set_password(tenant: Tenant, uid: str, body: SetPassword, expected_version: int | None) -> User:
-    """Set without the current one; the email check is part of the write's condition."""
+    """Set without the current one; the email check is part of the write's condition. Clears
+    the guess count and any lock: the admin has given the user a password to sign in with."""
     reason = passwords.weakness(body.password, tenant.password_policy, None)
     if reason:
         raise errors.password_too_weak(reason)
     values: dict[str, Any] = {"password_hash": passwords.hash_password(body.password)}
+    values.update(dict.fromkeys(throttle.STATE))  # None: removed; the new password is not locked out
     if body.sign_out_all_sessions:
         values["sessions"] = {}
     guards = [store.version_is(expected_version)] if expected_version is not None else []
     if tenant.password_policy.reject_email:
-        guards.append(store.email_key_is_not(body.password.strip().lower()))
+        guards.append(store.email_key_is_not(email_key(body.password)))
     return _write(tenant, uid, values, guards, expected_version, password_given=True)
 
 

@@ -10,6 +10,8 @@ Key design (one table, see docs/ARCHITECTURE.md):
 | session | `TNT#{tid}#USR#{uid}` | `SES#{sid}` |
 | email claim | `TNT#{tid}#EMAIL#{email_key}` | `EMAIL` |
 | verification token | `VFY#{sha256(token)}` | `VERIFY` |
+| sign-in guesses for an unknown address | `TNT#{tid}#GUESS#{sha256(email_key)}` | `GUESS` |
+| verification emails to an address in an hour | `TNT#{tid}#MAILTO#{sha256(email_key)}#{hour}` | `MAILTO` |
 
 A request touches one user's item collection (plus a claim item when an email moves). The only
 index, `GSI1` (keys only), lists a tenant's users and is written on create alone.

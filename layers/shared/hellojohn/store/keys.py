@@ -1,5 +1,7 @@
 """Primary keys of every item kind: one place, so no two modules spell them differently."""
 
+import hashlib
+
 USER_SK = "USER"
 
 
@@ -33,3 +35,15 @@ def verification(token_hash: str) -> dict[str, dict[str, str]]:
 
 def users_index_pk(tid: str) -> str:
     return f"TNT#{tid}#USERS"
+
+
+def guesses(tid: str, email_key: str) -> dict[str, dict[str, str]]:
+    """The stand-in that counts sign-in guesses for an address no user has (hellojohn.store.guesses)."""
+    digest = hashlib.sha256(email_key.encode()).hexdigest()
+    return {"PK": {"S": f"TNT#{tid}#GUESS#{digest}"}, "SK": {"S": "GUESS"}}
+
+
+def mail_to(tid: str, email_key: str, hour: int) -> dict[str, dict[str, str]]:
+    """How many verification emails an address was sent in one hour (removed by TTL)."""
+    digest = hashlib.sha256(email_key.encode()).hexdigest()
+    return {"PK": {"S": f"TNT#{tid}#MAILTO#{digest}#{hour}"}, "SK": {"S": "MAILTO"}}

@@ -10,6 +10,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from hellojohn.fields import email_key
 from hellojohn.records import User
 from hellojohn.store import keys
 from hellojohn.store.client import (
@@ -191,7 +192,7 @@ def user_item(user: User) -> dict[str, Any]:
                 "id": user.id,
                 "tenant_id": user.tenant_id,
                 "email": user.email,
-                "email_key": user.email.lower(),
+                "email_key": email_key(user.email),
                 "email_verified": user.email_verified,
                 "phone_number": user.phone_number,
                 "name": user.name,
@@ -227,7 +228,7 @@ def create(user: User) -> None:
                     "Put": {
                         "TableName": table_name(),
                         "Item": {
-                            **keys.email_claim(user.tenant_id, user.email.lower()),
+                            **keys.email_claim(user.tenant_id, email_key(user.email)),
                             "user_id": {"S": user.id},
                         },
                         "ConditionExpression": "attribute_not_exists(PK)",
@@ -359,5 +360,25 @@ def changes_to_update(changes: dict[str, Any], conditions: list[Condition] | Non
             continue
         update.set[name] = dump_metadata(value) if name in ("public_metadata", "private_metadata") else value
         if name == "email":
-            update.set["email_key"] = str(value).lower()
+            update.set["email_key"] = email_key(str(value))
     return update
+
+
+def count_mail_to(tid: str, email_key: str, hour: int, limit: int) -> dict[str, Any]:
+    """A transaction item counting one verification email to an address in `hour`; its condition
+    fails once `limit` were counted."""
+    return {
+        "Update": {
+            "TableName": table_name(),
+            "Key": keys.mail_to(tid, email_key, hour),
+            "UpdateExpression": "SET #n = if_not_exists(#n, :zero) + :one, #ttl = :ttl",
+            "ConditionExpression": "attribute_not_exists(#n) OR #n < :limit",
+            "ExpressionAttributeNames": {"#n": "n", "#ttl": "ttl"},
+            "ExpressionAttributeValues": {
+                ":zero": {"N": "0"},
+                ":one": {"N": "1"},
+                ":limit": {"N": str(limit)},
+                ":ttl": {"N": str((hour + 2) * 3600)},
+            },
+        }
+    }
