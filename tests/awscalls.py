@@ -9,7 +9,9 @@ hellojohn.jobs.sqs, hellojohn.mailer.ses, and the Powertools parameters' Secrets
 so the hook is registered both on the clients that exist when counting starts and on every client
 created while it runs. `before-call` fires once per API call (retries of one call are not extra
 calls). As a guard, every `BaseClient._make_api_call` is counted too: a call made by a client the
-hook missed fails the block instead of going uncounted.
+hook missed fails the block instead of going uncounted. The calls SnapStart's before-snapshot hook
+makes when a handler loads inside the block reach only its loopback server, not AWS
+(`hellojohn.snapstart.priming`): they are not counted.
 
 Used by the round-trip budget tests and by the benchmarks (bench/), never imported by the service.
 """
@@ -73,7 +75,11 @@ def counting(*also: BaseClient) -> Iterator[Calls]:
     seen_by_guard = 0
     hooked: list[BaseClient] = []
 
+    from hellojohn import snapstart
+
     def hook(model: Any, **_: Any) -> None:
+        if snapstart.priming():
+            return
         calls.made.append((model.service_model.service_name, model.name))
 
     def watch(client: BaseClient) -> None:
@@ -90,7 +96,7 @@ def counting(*also: BaseClient) -> Iterator[Calls]:
 
     def make_api_call(self: BaseClient, operation_name: str, api_params: Any) -> Any:
         nonlocal seen_by_guard
-        seen_by_guard += 1
+        seen_by_guard += 0 if snapstart.priming() else 1
         return original_call(self, operation_name, api_params)
 
     for existing in {id(c): c for c in [*cached_clients(), *also]}.values():
