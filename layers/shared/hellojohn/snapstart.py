@@ -4,11 +4,17 @@ Lambda snapshots an initialised process when a version is published and restores
 cold starts, many copies of one snapshot. So:
 
 - before the snapshot (`prime`), do what a first request would otherwise do lazily: import the
-  modules its routes need, create its AWS clients, load its data files, and send one request per
-  route through the resolver (no credential: refused before any AWS call, which primes routing,
-  validation and the error path). Nothing calls AWS, and nothing random is made: no id, salt,
-  nonce, key or credential exists in the snapshot (clients resolve credentials on their first
-  call, after the restore);
+  modules its routes need, create its AWS clients, load its data files, and send each route
+  requests that are refused (a key and an access token no tenant has), which primes routing,
+  validation, the error path and the AWS calls up to the refusal. Those calls run botocore's
+  whole path, signing, urllib3 and response parsing included, over a real HTTP connection to a
+  server on 127.0.0.1 in this process that answers 200 and `{}` (no item, no secret): the code a
+  first call runs for the first time runs now, and nothing reaches AWS. Before the snapshot every
+  socket is closed and the server's thread has ended. Nothing random is made: no id, salt, nonce
+  or key exists in the snapshot. (botocore resolves a client's credentials when the client is
+  created, so the clients made here hold the init phase's credentials, as any client made at
+  init does; on SnapStart those come from the container credentials endpoint and are refreshed
+  by botocore when they expire);
 - after a restore (`refresh`), reseed `random`, start a fresh ULID generator (python-ulid's keeps
   the last timestamp and randomness, which every copy would share), and empty every cache that
   holds data read from AWS or made at a given time (API keys, tenants, the signing seed and the key
@@ -23,10 +29,12 @@ tests run the registered hooks as Lambda does (`run_before_snapshot` once the ha
 import gc
 import os
 import random
+import socket
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from snapshot_restore_py import (  # type: ignore[import-untyped]
     get_after_restore,
@@ -39,31 +47,87 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 
-class _Http:
-    status_code = 200
-    headers: ClassVar[dict[str, str]] = {}
+def _serve(server: socket.socket, stop: threading.Event) -> None:
+    """The loopback server's loop: every request gets 200 and `{}` (a valid answer to any
+    JSON-protocol operation: no item, no secret), on kept-alive connections, until `stop`."""
+    while not stop.is_set():
+        conn, _ = server.accept()
+        with conn:
+            data = b""
+            while chunk := conn.recv(65536):
+                data += chunk
+                while b"\r\n\r\n" in data:
+                    head, _, rest = data.partition(b"\r\n\r\n")
+                    fields = (line.split(b":", 1) for line in head.split(b"\r\n")[1:])
+                    length = next((int(v) for k, v in fields if k.strip().lower() == b"content-length"), 0)
+                    if len(rest) < length:
+                        break  # the body is still arriving
+                    data = rest[length:]
+                    conn.sendall(_ANSWER)
+
+
+_ANSWER = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\n"
+    b"x-amzn-RequestId: snapstart-priming\r\nContent-Length: 2\r\n\r\n{}"
+)
+
+
+class _Loopback:
+    """A server on 127.0.0.1 in this process (a thread), and a botocore URLLib3Session to reach it."""
+
+    def __init__(self) -> None:
+        from botocore.httpsession import URLLib3Session
+
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self._port = self._server.getsockname()[1]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=_serve, args=(self._server, self._stop), daemon=True)
+        self._thread.start()
+        self._session = URLLib3Session()
+
+    def send(self, request: Any, **_: Any) -> Any:
+        """botocore's `before-send`: the signed request, re-addressed here, over a real connection."""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(request.url)
+        request.url = f"http://127.0.0.1:{self._port}{parts.path or '/'}" + (
+            f"?{parts.query}" if parts.query else ""
+        )
+        return self._session.send(request)
+
+    def close(self) -> None:
+        """Every socket closed (none may be in the snapshot), the thread ended."""
+        self._session.close()
+        self._stop.set()
+        socket.create_connection(("127.0.0.1", self._port)).close()  # wakes the accept to see `stop`
+        self._thread.join()
+        self._server.close()
+
+
+_loopback: _Loopback | None = None  # only while `prime` runs
+
+
+def priming() -> bool:
+    """True while the before-snapshot hook runs (its calls reach only its loopback server)."""
+    return _loopback is not None
 
 
 @contextmanager
-def _answered(clients: Iterable[Any], status: int = 200) -> Iterator[None]:
-    """Every call these clients make in the block goes through botocore's request path
-    (validation, serialisation, endpoint rules) and stops before signing: a `before-call` handler
-    answers it (an empty result, or an error for `status` >= 300), so no credential is resolved
-    and nothing reaches AWS."""
-
-    def answer(**_: Any) -> tuple[_Http, dict[str, Any]]:
-        http = _Http()
-        http.status_code = status
-        return http, {} if status < 300 else {"Error": {"Code": "SnapStartPriming", "Message": "priming"}}
-
+def _answered(clients: Iterable[Any]) -> Iterator[None]:
+    """Every call these clients make in the block runs botocore's whole path (validation,
+    serialisation, endpoint rules, signing, urllib3 and http.client on a real connection, response
+    parsing and retry checks) against the loopback server, not AWS: a `before-send` handler
+    re-addresses each request there. The answer is always 200 and `{}`."""
+    if _loopback is None:
+        raise RuntimeError("AWS calls are answered only while priming")
     clients = list(clients)
     for client in clients:
-        client.meta.events.register_first("before-call", answer, unique_id="hellojohn.snapstart")
+        client.meta.events.register_first("before-send", _loopback.send, unique_id="hellojohn.snapstart")
     try:
         yield
     finally:
         for client in clients:
-            client.meta.events.unregister("before-call", unique_id="hellojohn.snapstart")
+            client.meta.events.unregister("before-send", unique_id="hellojohn.snapstart")
 
 
 def _clients() -> list[Any]:
@@ -169,14 +233,27 @@ PRIMERS: dict[str, Callable[[], None]] = {
 }
 
 
-def _priming_event(method: str, path: str) -> dict[str, Any]:
+# Bearer values no tenant has: a key (its lookup is answered "no such key") and an access token
+# with no valid signature (the signing seed's read is answered "no secret"); both are refused
+_PRIMING_BEARERS = (
+    "sk_test_snapstart-priming",
+    "eyJhbGciOiJFZERTQSIsImtpZCI6InByaW1pbmciLCJ0eXAiOiJKV1QifQ.e30.cHJpbWluZw",
+)
+
+
+def _priming_event(method: str, path: str, bearer: str) -> dict[str, Any]:
     concrete = "/".join("prime" if part.startswith("<") else part for part in path.split("/"))
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {bearer}"}
+    if method == "OPTIONS":
+        headers |= {"Origin": "https://priming.invalid", "Access-Control-Request-Method": "POST"}
+    else:
+        headers["X-Tenant-ID"] = "tnt_00000000000000000000000000"
     return {
         "resource": path.replace("<", "{").replace(">", "}"),
         "path": concrete,
         "httpMethod": method,
-        "headers": {"Content-Type": "application/json"},
-        "multiValueHeaders": {"Content-Type": ["application/json"]},
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
         "queryStringParameters": None,
         "multiValueQueryStringParameters": None,
         "pathParameters": None,
@@ -192,17 +269,22 @@ def prime(
     """Before the snapshot: the function's lazy work done now, without a call to AWS."""
     from hellojohn.logs import logger
 
+    global _loopback  # noqa: PLW0603 - the priming's server, for the primers' calls
     level = logger.log_level
     logger.setLevel("CRITICAL")  # the priming requests' refusals are not requests anyone made
     gc.disable()  # nothing made during priming is garbage worth a collection
+    _loopback = _Loopback()
     try:
         for need in needs:
             PRIMERS[need]()
-        with _answered(_clients(), status=400):
+        with _answered(_clients()):
             for route in getattr(app, "_static_routes", []) + getattr(app, "_dynamic_routes", []):
                 path = "/v1/prime" if route.path == ".+" else route.path  # the preflight's any path
-                handler(_priming_event(route.method, path), _PrimingContext())
+                for bearer in _PRIMING_BEARERS:
+                    handler(_priming_event(route.method, path, bearer), _PrimingContext())
     finally:
+        _loopback.close()
+        _loopback = None
         gc.enable()
         logger.setLevel(level)
     if FREEZE:
