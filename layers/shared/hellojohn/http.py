@@ -245,6 +245,13 @@ def _authenticate(
     return None
 
 
+def routes_of(app: APIGatewayRestResolver) -> list[Any]:
+    """The resolver's routes (each with `.method`, `.path`, `.func`). Powertools has no public way
+    to list them (its OpenAPI generation reads the same two private lists), so this is the one place
+    that does; tests/unit/test_powertools_private.py fails if they change."""
+    return list(app._static_routes) + list(app._dynamic_routes)
+
+
 def entry(
     app: APIGatewayRestResolver, authenticate: Authenticate | None = None, needs: Iterable[str] = ()
 ) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
@@ -257,8 +264,7 @@ def entry(
     `snapstart.PRIMERS`: what the routes' first requests would otherwise load) and one request per
     route; after a restore, fresh randomness and empty caches."""
     config.require()  # a configuration that cannot work fails the cold start, not every request
-    routes = getattr(app, "_static_routes", []) + getattr(app, "_dynamic_routes", [])
-    build_models(*(route.func for route in routes))
+    build_models(*(route.func for route in routes_of(app)))
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

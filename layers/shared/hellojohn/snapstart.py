@@ -272,13 +272,15 @@ def prime(
     global _loopback  # noqa: PLW0603 - the priming's server, for the primers' calls
     level = logger.log_level
     logger.setLevel("CRITICAL")  # the priming requests' refusals are not requests anyone made
+    from hellojohn.http import routes_of  # http imports this module: not at the top
+
     gc.disable()  # nothing made during priming is garbage worth a collection
     _loopback = _Loopback()
     try:
         for need in needs:
             PRIMERS[need]()
         with _answered(_clients()):
-            for route in getattr(app, "_static_routes", []) + getattr(app, "_dynamic_routes", []):
+            for route in routes_of(app):
                 path = "/v1/prime" if route.path == ".+" else route.path  # the preflight's any path
                 for bearer in _PRIMING_BEARERS:
                     handler(_priming_event(route.method, path, bearer), _PrimingContext())
