@@ -262,6 +262,22 @@ def test_returning_to_the_current_address_cancels_the_pending_change(
     assert get_user(api, tenant, user["id"])["email"] == "alice@example.com"
 
 
+def test_a_cancelled_change_leaves_no_pending_attribute_on_the_item(
+    api: Api, tenant: Tenant, user: dict[str, Any], aws: dict[str, str]
+) -> None:
+    """Every attribute a change sets is removed when it ends (`records.PENDING_FIELDS`, one list:
+    `pending_requested_at` was once missing from the list the cancellation removed)."""
+    import boto3
+    from hellojohn.store import keys
+
+    change_email(api, tenant, user["id"], "maybe@example.com")
+    change_email(api, tenant, user["id"], "alice@example.com")
+    item = boto3.client("dynamodb").get_item(TableName=aws["Table"], Key=keys.user(tenant.id, user["id"]))[
+        "Item"
+    ]
+    assert [name for name in item if name.startswith("pending_")] == []
+
+
 def test_sender_and_link_come_from_the_tenants_settings(api: Api, pipe: Pipeline) -> None:
     from hellojohn import provisioning
 

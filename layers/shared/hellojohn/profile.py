@@ -11,16 +11,9 @@ from typing import Any
 from hellojohn import errors, ids
 from hellojohn.errors import FieldIssue
 from hellojohn.fields import email_key
-from hellojohn.records import Tenant, User
+from hellojohn.records import PENDING_FIELDS, Tenant, User
 
 _PLAIN = ("name", "avatar_url", "phone_number", "public_metadata", "private_metadata")
-_PENDING = (
-    "pending_email",
-    "pending_change_id",
-    "pending_token_hash",
-    "pending_expires_at",
-    "pending_sent_at",
-)
 
 
 @dataclass
@@ -65,23 +58,21 @@ def email_values(user: User, p: Plan, now: int) -> tuple[dict[str, Any], str | N
         raise ValueError("the plan does not change the email")
     if email_key(new) == email_key(user.email):
         # The same address (perhaps re-cased): nothing to verify; any pending change is cancelled.
-        values: dict[str, Any] = {"email": new, **dict.fromkeys(_PENDING)}
+        values: dict[str, Any] = {"email": new, **dict.fromkeys(PENDING_FIELDS)}
         if p.email_switch:
             values["email_verified"] = True
         return values, None, None
     if p.email_switch:
         return (
-            {"email": new, "email_verified": True, **dict.fromkeys(_PENDING)},
+            {"email": new, "email_verified": True, **dict.fromkeys(PENDING_FIELDS)},
             email_key(new),
             email_key(user.email),
         )
     values = {
+        **dict.fromkeys(PENDING_FIELDS),
         "pending_email": new,
         "pending_change_id": ids.new_id("ses").replace("ses_", "chg_"),
         "pending_requested_at": now,
-        "pending_token_hash": None,
-        "pending_expires_at": None,
-        "pending_sent_at": None,
     }
     return values, None, None
 

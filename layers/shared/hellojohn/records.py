@@ -1,7 +1,7 @@
 """What the store holds, as typed records (never serialised to a response directly)."""
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 DEFAULT_ROLES = ("admin", "member")
@@ -82,6 +82,7 @@ class User:
     email_verified: bool = False
     pending_email: str | None = None
     pending_change_id: str | None = None
+    pending_requested_at: int | None = None
     pending_token_hash: str | None = None
     pending_expires_at: int | None = None
     pending_sent_at: int | None = None  # the pending change's email went out (a duplicate job sends none)
@@ -118,6 +119,7 @@ class User:
             email_verified=bool(d.get("email_verified", False)),
             pending_email=d.get("pending_email"),
             pending_change_id=d.get("pending_change_id"),
+            pending_requested_at=opt_int("pending_requested_at"),
             pending_token_hash=d.get("pending_token_hash"),
             pending_expires_at=opt_int("pending_expires_at"),
             pending_sent_at=opt_int("pending_sent_at"),
@@ -149,3 +151,7 @@ class User:
 
 def dump_metadata(value: dict[str, Any]) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+PENDING_FIELDS = tuple(f.name for f in fields(User) if f.name.startswith("pending_"))
+"""The attributes of a pending email change: all set when one starts, all removed when it ends."""
