@@ -38,6 +38,7 @@ from typing import Any
 
 from bench import lambdas
 from local_runner import caches, template
+from local_runner.invoke import ACCOUNT, REGION
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOOR = 'import boto3; boto3.client("dynamodb")'
@@ -283,7 +284,7 @@ def first_requests(w: Any) -> dict[str, dict[str, Any]]:
                     "eventName": "MODIFY",
                     "eventVersion": "1.1",
                     "eventSource": "aws:dynamodb",
-                    "awsRegion": lambdas.REGION,
+                    "awsRegion": REGION,
                     "dynamodb": {
                         "Keys": {"PK": user["PK"], "SK": user["SK"]},
                         "OldImage": old_image,
@@ -292,7 +293,7 @@ def first_requests(w: Any) -> dict[str, dict[str, Any]]:
                         "SizeBytes": 1000,
                         "StreamViewType": "NEW_AND_OLD_IMAGES",
                     },
-                    "eventSourceARN": f"arn:aws:dynamodb:{lambdas.REGION}:123456789012:table/t/stream/1",
+                    "eventSourceARN": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/t/stream/1",
                 }
             ]
         },
