@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = only - set(SECTIONS)
     if unknown:
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
-    lambdas.safe_environ()
+    lambdas.use_environment()
     started = time.perf_counter()
     flags = [f for f, on in (("--quick", args.quick), ("--instructions", args.instructions)) if on]
     run = Run(command=" ".join(["python -m bench", *flags]), seconds=0.0)

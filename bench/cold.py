@@ -22,7 +22,6 @@ fresh processes, functions and the floor interleaved in a shuffled order each ro
 
 import hashlib
 import json
-import logging
 import os
 import py_compile
 import random
@@ -38,7 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import lambdas
-from local_runner import template
+from local_runner import caches, template
+from local_runner.invoke import ACCOUNT, REGION
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOOR = 'import boto3; boto3.client("dynamodb")'
@@ -101,6 +101,9 @@ def built():
     return {{n for n, c in vars(models).items() if isinstance(c, type) and issubclass(c, BaseModel)
             and c.__pydantic_complete__}} if models else set()
 built_at_init = built()
+# not local_runner.invoke.LambdaContext: this process sees only the layer and its dependencies
+# (python -S), as a function on Lambda does; the runner's package (and PyYAML, which it imports) is
+# not there, and importing it would add modules to the ones measured as the first request's
 class Context:
     function_name = "probe"; memory_limit_in_mb = 256; aws_request_id = "probe"
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:probe"
@@ -165,8 +168,7 @@ def layer_deps() -> Path:
 
 
 def base_env(layer: Path = ROOT / "layers" / "shared", deps: Path | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in ("PYTHONPATH",)}
-    env.update(lambdas.SAFE_ENV)
+    env = lambdas.environment({k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
     path = [str(layer), str(deps or layer_deps())]
     env.update({"PYTHONPATH": os.pathsep.join(path), "PYTHONDONTWRITEBYTECODE": "1"})
     return env
@@ -282,7 +284,7 @@ def first_requests(w: Any) -> dict[str, dict[str, Any]]:
                     "eventName": "MODIFY",
                     "eventVersion": "1.1",
                     "eventSource": "aws:dynamodb",
-                    "awsRegion": lambdas.REGION,
+                    "awsRegion": REGION,
                     "dynamodb": {
                         "Keys": {"PK": user["PK"], "SK": user["SK"]},
                         "OldImage": old_image,
@@ -291,7 +293,7 @@ def first_requests(w: Any) -> dict[str, dict[str, Any]]:
                         "SizeBytes": 1000,
                         "StreamViewType": "NEW_AND_OLD_IMAGES",
                     },
-                    "eventSourceARN": f"arn:aws:dynamodb:{lambdas.REGION}:123456789012:table/t/stream/1",
+                    "eventSourceARN": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/t/stream/1",
                 }
             ]
         },
@@ -319,26 +321,19 @@ def _succeeded(result: Any) -> bool:
 
 def probe_all(workers: int = 2) -> dict[str, Probe]:
     """Run each function's first request in a fresh process against a moto server."""
-    from moto.server import ThreadedMotoServer
-
     from bench.scenarios import build_world
     from local_runner import provision
+    from local_runner.aws import Moto
 
-    lambdas.safe_environ()
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # not one line per AWS call
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
+    lambdas.use_environment()
+    server = Moto()
+    endpoint = server.start()
     saved = dict(os.environ)
     try:
-        os.environ["AWS_ENDPOINT_URL"] = endpoint
-        import boto3
-
-        boto3.setup_default_session()
+        lambdas.use_environment(endpoint)
         refs = provision.create_all(prefix="bench-cold")
         os.environ.update(provision.function_environment(template.functions()[0], refs))
-        lambdas.reset_caches()
+        caches.reset()
         w = build_world()
         events = first_requests(w)
         packages, modules = not_ours(endpoint)
@@ -381,7 +376,7 @@ def probe_all(workers: int = 2) -> dict[str, Probe]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
-        lambdas.reset_caches()
+        caches.reset()
         server.stop()
     return {p.function: p for p in probes}
 

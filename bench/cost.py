@@ -5,6 +5,7 @@ The prices are assumptions: us-east-1 public list prices as published on the AWS
 """
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +38,7 @@ def _number_size(v: str) -> int:
     return math.ceil(digits / 2) + 1
 
 
-_SCALAR_SIZE = {
+_SCALAR_SIZE: dict[str, Callable[[Any], int]] = {
     "S": lambda v: len(v.encode()),
     "N": _number_size,
     "B": len,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench import cold, lambdas
-from local_runner import template
+from local_runner import caches, template
 
 MARK = "@@first@@"
 WORKERS = {"StreamRouterFunction", "EmailWorkerFunction", "SessionCleanupFunction"}
@@ -53,6 +53,8 @@ import app
 snapstart.run_before_snapshot()
 snapstart.run_after_restore()
 init = set(sys.modules)
+# not local_runner.invoke.LambdaContext: this process sees only the layer and its dependencies, as
+# bench.cold's probe does (see there)
 class Context:
     function_name = "first"; memory_limit_in_mb = 256; aws_request_id = "first"
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:first"
@@ -215,30 +217,21 @@ def _record(r: First, variant: str, data: dict[str, Any]) -> None:
 def run(rounds: int = 4) -> dict[str, First]:
     """Every API function's first and warm request, `rounds` processes each with gc.freeze() after
     priming and as many without."""
-    import logging
-
-    from moto.server import ThreadedMotoServer
-
     from bench.scenarios import build_world
     from local_runner import provision
+    from local_runner.aws import Moto
 
-    lambdas.safe_environ()
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
+    lambdas.use_environment()
+    server = Moto()
+    endpoint = server.start()
     saved = dict(os.environ)
     functions = [f for f in template.functions() if f.logical_id not in WORKERS]
     found = {f.logical_id: First(f.logical_id) for f in functions}
     try:
-        os.environ["AWS_ENDPOINT_URL"] = endpoint
-        import boto3
-
-        boto3.setup_default_session()
+        lambdas.use_environment(endpoint)
         refs = provision.create_all(prefix="bench-first")
         os.environ.update(provision.function_environment(template.functions()[0], refs))
-        lambdas.reset_caches()
+        caches.reset()
         w = build_world()
         import tempfile
         from pathlib import Path
@@ -258,6 +251,6 @@ def run(rounds: int = 4) -> dict[str, First]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
-        lambdas.reset_caches()
+        caches.reset()
         server.stop()
     return found

@@ -7,65 +7,32 @@ timed, which is what Lambda bills.
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from local_runner import events, functions, template
+from local_runner import caches, events, functions, template
+from local_runner.aws import safe_environment, use_safe_environment
+from local_runner.invoke import ACCOUNT, REGION, LambdaContext
 
-REGION = "us-east-1"
-SAFE_ENV = {
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_CONFIG_FILE": os.devnull,
-    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    "AWS_EC2_METADATA_DISABLED": "true",
-    "POWERTOOLS_DEV": "false",
-}
-_UNSAFE = (
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "AWS_ENDPOINT_URL",
-)
+# Lambda runs without Powertools' dev mode (pretty-printed logs, extra checks), whatever this shell says
+LAMBDA_LIKE = {"POWERTOOLS_DEV": "false"}
 
 
-def safe_environ() -> None:
-    """Dummy credentials and no endpoint override: nothing here can reach real AWS."""
-    for key in list(os.environ):
-        if key in _UNSAFE or key.startswith("AWS_ENDPOINT_URL_"):
-            del os.environ[key]
-    os.environ.update(SAFE_ENV)
+def environment(base: Mapping[str, str], endpoint: str | None = None) -> dict[str, str]:
+    """`base` for a measured subprocess: `local_runner.aws.safe_environment` (nothing can reach real
+    AWS), without Powertools' dev mode."""
+    return {**safe_environment(base, endpoint, REGION), **LAMBDA_LIKE}
 
 
-class Context:
-    function_name = "bench"
-    memory_limit_in_mb = 256
-    invoked_function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:bench"
-    aws_request_id = "bench-request"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
-
-
-def reset_caches() -> None:
-    """Every per-process cache of the service: the next request is a cold one."""
-    from aws_lambda_powertools.utilities import parameters
-    from hellojohn import config, jobs, mailer, tenancy
-    from hellojohn.store import client
-
-    config.settings.cache_clear()
-    client.dynamodb.cache_clear()
-    jobs.sqs.cache_clear()
-    mailer.ses.cache_clear()
-    tenancy.clear_caches()
-    parameters.clear_caches()
+def use_environment(endpoint: str | None = None) -> None:
+    """This process's environment made `environment(os.environ, endpoint)`, and boto3's default
+    session made anew from it."""
+    use_safe_environment(endpoint, REGION)
+    os.environ.update(LAMBDA_LIKE)
 
 
 @contextmanager
@@ -77,17 +44,17 @@ def moto_env() -> Iterator[dict[str, str]]:
     from bench.motolean import lean
     from local_runner import provision
 
-    safe_environ()
+    use_environment()
     with mock_aws():
         refs = provision.create_all()
         os.environ.update(provision.function_environment(template.functions()[0], refs))
         os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the workers log an INFO line per job
-        reset_caches()
+        caches.reset()
         try:
             with lean(REGION):
                 yield refs
         finally:
-            reset_caches()
+            caches.reset()
 
 
 @cache
@@ -132,7 +99,7 @@ def call(method: str, path: str, body: Any = None, headers: dict[str, str] | Non
     """One API request, its handler call timed."""
     function, event = api_event(method, path, body, headers)
     handler = functions.handler(function)
-    context = Context()
+    context = LambdaContext.of(function)
     start = time.perf_counter()
     result = handler(event, context)
     seconds = time.perf_counter() - start
@@ -142,11 +109,13 @@ def call(method: str, path: str, body: Any = None, headers: dict[str, str] | Non
 
 def invoke(logical_id: str, event: dict[str, Any]) -> tuple[float, Any]:
     """A non-API function (stream, SQS), timed."""
-    handler = functions.handler(by_id()[logical_id])
+    function = by_id()[logical_id]
+    handler = functions.handler(function)
+    context = LambdaContext.of(function)
     start = time.perf_counter()
-    result = handler(event, Context())
+    result = handler(event, context)
     return time.perf_counter() - start, result
 
 
 def sqs_event(bodies: list[dict[str, Any]], queue: str = "queue") -> dict[str, Any]:
-    return events.job_event(bodies, f"arn:aws:sqs:{REGION}:123456789012:{queue}", REGION)
+    return events.job_event(bodies, f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}", REGION)

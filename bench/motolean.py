@@ -44,17 +44,17 @@ def _restore(saved: list[tuple[Any, Any, Any, Any]]) -> None:
 @contextmanager
 def lean(region: str) -> Iterator[None]:
     """Inside mock_aws, after the tables exist."""
-    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
     from moto.dynamodb.models.table import Table
 
     original = DynamoDBBackend.transact_write_items
 
-    def transact_write_items(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
-        saved = _snapshot(backend, transact_items)
+    def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        saved = _snapshot(self, transact_items)
         Table.__deepcopy__ = lambda table, memo: table  # type: ignore[attr-defined]
         try:
-            original(backend, transact_items)
+            original(self, transact_items)
         except Exception:
             _restore(saved)
             raise

@@ -10,11 +10,12 @@ interleaved, on the same tenant, the same users and the same items.
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from bench import lambdas
 from bench.scenarios import PASSWORD, World, build_world
 from bench.stats import median
+from local_runner.invoke import REGION
 from tests.awscalls import counting
 
 SAMPLE_USERS = 500  # seeded through batch_write_item, to measure moto's rate
@@ -77,10 +78,10 @@ def _users(w: World, start: int, count: int) -> list[dict[str, Any]]:
 
 
 def _table(w: World) -> Any:
-    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
 
-    return dynamodb_backends[DEFAULT_ACCOUNT_ID][lambdas.REGION].get_table(w.table)
+    return dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].get_table(w.table)
 
 
 def seed(w: World, users: int) -> tuple[dict[Any, dict[Any, Any]], Seeding]:
@@ -103,7 +104,7 @@ def seed(w: World, users: int) -> tuple[dict[Any, dict[Any, Any]], Seeding]:
     start = time.perf_counter()
     for it in _users(w, sample, users - sample):
         h, r = DynamoType(it["PK"]), DynamoType(it["SK"])
-        item = Item.__new__(Item)
+        item = cast(Item, Item.__new__(Item))  # moto annotates BaseModel.__new__ as -> BaseModel
         item.hash_key, item.range_key = h, r
         item.attrs = LimitedSizeDict(
             {k: DynamoType(v) for k, v in it.items()}

@@ -27,15 +27,18 @@ class MotoClock:
 
     @contextmanager
     def installed(self) -> Iterator["MotoClock"]:
+        from botocore.awsrequest import AWSPreparedRequest, AWSResponse
         from moto.core.botocore_stubber import BotocoreStubber
 
         original = BotocoreStubber.__call__
         clock = self
 
-        def timed(stub: Any, *args: Any, **kwargs: Any) -> Any:
+        def timed(
+            self: BotocoreStubber, event_name: str, request: AWSPreparedRequest, **kwargs: Any
+        ) -> AWSResponse | None:
             start = time.perf_counter()
             try:
-                return original(stub, *args, **kwargs)
+                return original(self, event_name, request, **kwargs)
             finally:
                 clock.seconds += time.perf_counter() - start
 
@@ -52,17 +55,17 @@ def capturing() -> Iterator[list[tuple[str, dict[str, Any]]]]:
     from botocore.client import BaseClient
 
     made: list[tuple[str, dict[str, Any]]] = []
-    original = BaseClient._make_api_call
+    original = BaseClient._make_api_call  # type: ignore[attr-defined]  # private: botocore-stubs omit it
 
     def record(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
         made.append((operation, params))
         return original(client, operation, params)
 
-    BaseClient._make_api_call = record  # type: ignore[method-assign]
+    BaseClient._make_api_call = record  # type: ignore[attr-defined]
     try:
         yield made
     finally:
-        BaseClient._make_api_call = original  # type: ignore[method-assign]
+        BaseClient._make_api_call = original  # type: ignore[attr-defined]
 
 
 @dataclass

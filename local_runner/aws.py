@@ -1,7 +1,8 @@
 """moto in server mode, inside this process, and boto3 pointed at it: never at real AWS.
 
 `safe_environment` is the one definition of an environment that cannot reach a real account: the
-runner, the tests, their subprocesses and `scripts/tenant.py --local` all take it from here.
+runner, the tests, their subprocesses, the benchmarks and `scripts/tenant.py --local` all take it
+from here.
 """
 
 import logging

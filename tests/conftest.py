@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from local_runner import caches
 from local_runner.aws import use_safe_environment
 from tests.iam.plugin import iam_checked, pytest_addoption, pytest_configure, pytest_sessionfinish
 
@@ -123,17 +124,7 @@ def moto_world(**overrides: str) -> Iterator[dict[str, str]]:
                 _reset_caches()
 
 
-def _reset_caches() -> None:
-    from aws_lambda_powertools.utilities import parameters
-    from hellojohn import config, jobs, mailer, tenancy
-    from hellojohn.store import client
-
-    config.settings.cache_clear()
-    client.dynamodb.cache_clear()
-    jobs.sqs.cache_clear()
-    mailer.ses.cache_clear()
-    tenancy.clear_caches()
-    parameters.clear_caches()  # type: ignore[no-untyped-call]  # Powertools leaves it unannotated
+_reset_caches = caches.reset  # the name tests/iam and tests/security import
 
 
 @pytest.fixture
