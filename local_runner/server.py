@@ -38,9 +38,10 @@ LocalPage = Callable[[dict[str, list[str]]], Reply]
 
 
 def error_reply(status: int, code: str, message: str, request_id: str) -> Reply:
-    payload = {
-        "error": {"code": code, "message": message, "status": status, "request_id": request_id, "details": []}
-    }
+    """The runner's own refusals (no route, a body too large, a crashed function), in the API's shape."""
+    from hellojohn.errors import ApiError
+
+    payload = ApiError(status, code, message).payload(request_id)
     return Reply(status, [("Content-Type", JSON), ("X-Request-ID", request_id)], json.dumps(payload).encode())
 
 

@@ -1,9 +1,12 @@
 """Domain errors: each carries the contract's status, code and message.
 
-They are mapped to the contract's error shape in one place, `hellojohn.http`.
+`ApiError.payload` is the contract's error shape, built here only: the API's responses
+(`hellojohn.http`), the local runner's own refusals, and the template's canned gateway and WAF
+bodies (held to it by tests/unit/test_error_shape.py) all take it from here.
 """
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,18 @@ class ApiError(Exception):
 
     def __str__(self) -> str:
         return f"{self.status} {self.code}: {self.message}"
+
+    def payload(self, request_id: str) -> dict[str, Any]:
+        """The contract's error body."""
+        return {
+            "error": {
+                "code": self.code,
+                "message": self.message,
+                "status": self.status,
+                "request_id": request_id,
+                "details": [{"field": d.field, "message": d.message} for d in self.details],
+            }
+        }
 
 
 def invalid_json(message: str = "The request body is not valid JSON") -> ApiError:

@@ -36,15 +36,13 @@ MAX_JSON_DEPTH = 32
 JSON = "application/json"
 
 
-def error_payload(err: ApiError, request_id: str) -> dict[str, Any]:
+def error_result(err: ApiError, request_id: str) -> dict[str, Any]:
+    """A refusal as a Lambda proxy result (for what is refused before the resolver runs)."""
     return {
-        "error": {
-            "code": err.code,
-            "message": err.message,
-            "status": err.status,
-            "request_id": request_id,
-            "details": [{"field": d.field, "message": d.message} for d in err.details],
-        }
+        "statusCode": err.status,
+        "multiValueHeaders": {"Content-Type": [JSON], **{k: [v] for k, v in err.headers.items()}},
+        "body": json.dumps(err.payload(request_id)),
+        "isBase64Encoded": False,
     }
 
 
@@ -209,7 +207,7 @@ def _respond(err: ApiError, request_id: str) -> Response[Any]:
     return Response(
         status_code=err.status,
         content_type=JSON,
-        body=json.dumps(error_payload(err, request_id)),
+        body=json.dumps(err.payload(request_id)),
         headers=dict(err.headers),
     )
 
@@ -274,12 +272,7 @@ def entry(
         if refused is not None:
             app.context.clear()
             _respond(refused, request_id)
-            result: dict[str, Any] = {
-                "statusCode": refused.status,
-                "multiValueHeaders": {"Content-Type": [JSON], **{k: [v] for k, v in refused.headers.items()}},
-                "body": json.dumps(error_payload(refused, request_id)),
-                "isBase64Encoded": False,
-            }
+            result: dict[str, Any] = error_result(refused, request_id)
         else:
             result = app.resolve(_media_type_lowered(event), context)
         headers = result.setdefault("multiValueHeaders", {})
