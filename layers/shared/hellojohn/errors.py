@@ -1,6 +1,6 @@
 """Domain errors: each carries the contract's status, code and message.
 
-They are mapped to the contract's error shape in one place, `hellojohn.http`.
+They are mapped to the contract's error shape in one place, `hellojohn.edge.resolver`.
 """
 
 from dataclasses import dataclass, field
