@@ -75,9 +75,9 @@ MARK = "@@probe@@"
 # How the service creates each client (the cold run creates it the same way)
 CLIENT_CODE = {
     "dynamodb": "from hellojohn.store.client import dynamodb; dynamodb()",
-    "secretsmanager": "from hellojohn.tokens import secrets_provider; secrets_provider()",
-    "sqs": "from hellojohn.jobs import sqs; sqs()",
-    "ses": "from hellojohn.mailer import ses; ses()",
+    "secretsmanager": "from hellojohn.rules.tokens import secrets_provider; secrets_provider()",
+    "sqs": "from hellojohn.adapters.jobs import sqs; sqs()",
+    "ses": "from hellojohn.adapters.mail import ses; ses()",
 }
 
 PROBE = f"""
@@ -91,7 +91,7 @@ def _record(self, service_name, *a, **k):
 ClientCreator.create_client = _record
 event = json.load(sys.stdin)
 import app
-from hellojohn import snapstart
+from hellojohn.edge import snapstart
 snapstart.run_before_snapshot()
 snapstart.run_after_restore()
 init = set(sys.modules)
@@ -212,7 +212,7 @@ class Probe:
 
 def first_requests(w: Any) -> dict[str, dict[str, Any]]:
     """A typical successful first event for each function (w: bench.scenarios.World)."""
-    from hellojohn import verification
+    from hellojohn.rules import verification
     from hellojohn.store import keys
 
     from bench.scenarios import PASSWORD, sign_in

@@ -47,7 +47,7 @@ def _count(self, operation, params):
     return _call(self, operation, params)
 BaseClient._make_api_call = _count
 first_event, second_event = json.load(sys.stdin)
-from hellojohn import snapstart
+from hellojohn.edge import snapstart
 snapstart.FREEZE = sys.argv[1] == "freeze"
 import app
 snapstart.run_before_snapshot()
@@ -94,7 +94,7 @@ class First:
 def _pairs(w: Any, n: int) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
     """Two events per API function, each making the calls the other makes (fresh users, sessions
     and tokens where a request uses one up)."""
-    from hellojohn import verification
+    from hellojohn.rules import verification
     from hellojohn.store import keys
 
     from bench.scenarios import PASSWORD, Person, sign_in

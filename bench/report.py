@@ -137,7 +137,7 @@ def _first(run: Run) -> str:
     out = f"""## SnapStart: the first request after a restore
 
 With SnapStart, a cold start restores a snapshot taken after init and the before-snapshot hooks
-(hellojohn/snapstart.py), runs the after-restore hook, and serves the request: what users wait for
+(hellojohn/edge/snapstart.py), runs the after-restore hook, and serves the request: what users wait for
 is that first request. bench/first.py, per API function, in a fresh process (`python -S`, the layer
 as `make build` ships it, a moto server): `import app`, the before-snapshot hooks, the after-restore
 hook, request 1; then the after-restore hook again (the caches empty, so the same AWS calls: the
@@ -218,37 +218,37 @@ def estimates(run: Run) -> list[cost.Estimate]:
 CACHES = [
     [
         "API key records, by the key's SHA-256",
-        "`hellojohn/tenancy.py` (`TTLCache`, 4,096 entries)",
+        "`hellojohn/rules/tenancy.py` (`TTLCache`, 4,096 entries)",
         "`CACHE_TTL_SECONDS`: 60 s (at most 60)",
         "a revoked or re-scoped key is honoured everywhere within 60 s",
     ],
     [
         "Tenant settings",
-        "`hellojohn/tenancy.py` (`TTLCache`, 1,024 entries)",
+        "`hellojohn/rules/tenancy.py` (`TTLCache`, 1,024 entries)",
         "60 s, the same setting",
         "a changed role list, policy or origin list applies within 60 s",
     ],
     [
         "Access-token signing seed",
-        "Powertools parameters (`get_secret`) in `hellojohn/tokens.py`",
+        "Powertools parameters (`get_secret`) in `hellojohn/rules/tokens.py`",
         "`SIGNING_KEY_MAX_AGE_SECONDS`: 300 s",
         "a rotated seed is picked up within 5 minutes",
     ],
     [
         "The Ed25519 key derived from the seed",
-        "`hellojohn/tokens.py` (`_derived`)",
+        "`hellojohn/rules/tokens.py` (`_derived`)",
         "until the seed changes",
         "no key derivation per request",
     ],
     [
         "boto3 clients (DynamoDB, SQS, SES, the Secrets Manager provider's)",
-        "`store.client.dynamodb()`, `jobs.sqs()`, `mailer.ses()`, `tokens.secrets_provider()`",
+        "`store.client.dynamodb()`, `jobs.sqs()`, `mail.ses()`, `secrets_manager.secrets_provider()`",
         "the process",
         "one connection pool per function instance",
     ],
     [
         "Settings, the Argon2id hasher, the common-password list",
-        "`config.settings()`, `passwords.hasher()`, `passwords._common()`",
+        "`config.settings()`, `passwords.hasher()`, `passwords.common_passwords()`",
         "the process",
         "read once",
     ],
@@ -338,7 +338,7 @@ awscrt and pyOpenSSL there (moto and the SAM CLI bring them), which made the flo
 than Lambda's and every ratio look better than it is. Each process does:
 
 1. `import app` from its CodeUri folder, as Lambda's init does;
-2. the before-snapshot hooks (hellojohn/snapstart.py: the clients, imports and data its routes
+2. the before-snapshot hooks (hellojohn/edge/snapstart.py: the clients, imports and data its routes
    need, one request per route), then the after-restore hook;
 3. creating any AWS client and importing any module its first request still creates or imports
    lazily after those hooks, and building any model it builds lazily, so that deferring work only
@@ -652,7 +652,7 @@ def _changes() -> str:
 
 Changes, in fractions of the floor from instruction counts (`--instructions`; deterministic):
 
-- SnapStart (template.yaml, hellojohn/snapstart.py): with a version published, a cold start
+- SnapStart (template.yaml, hellojohn/edge/snapstart.py): with a version published, a cold start
   restores a snapshot taken after init and the before-snapshot hooks, so init is no longer on any
   request's path; the first request after a restore is measured above against the same request
   warm. The before-snapshot hook sends each route refused requests and makes its AWS calls over a
@@ -664,17 +664,18 @@ Changes, in fractions of the floor from instruction counts (`--instructions`; de
 - PyJWT is the token library at runtime again (docs/DECISIONS.md). Its import cost is the
   "{PYJWT_NAME}" row minus the stack's, above; with SnapStart it is paid at publish, not per cold
   start (a stop earlier, `hellojohn/jws.py` had saved it, at the price of a hand-written JOSE parser).
-- `hellojohn/auth.py` imports the token module only for access tokens: the secret-key functions no
+- `hellojohn/edge/auth.py` imports the token module only for access tokens: the secret-key functions no
   longer load cryptography (GET /v1/users/{{id}}: 1.68x -> 1.62x).
-- `hellojohn/models.py`: every model is `defer_build`, and `hellojohn.http.entry` builds the ones in
+- `hellojohn/models.py`: every model is `defer_build`, and `hellojohn.edge.resolver.entry` builds the ones in
   the function's route signatures at import: a function builds its 1-4 models, not all 22 (-0.03 on
   every API function; GET /v1/users/{{id}} 1.62x -> 1.59x). The probe checks that no first request
   builds one late (it would be counted above if it did); tests/test_cold_imports.py holds the lists.
 - `Makefile` (`make build`): after `sam build`, the built functions and layer are compiled to
   bytecode. `sam build` ships none and /opt is read-only, so every cold start compiled boto3,
   botocore, pydantic, Powertools and the service from source (the floor alone, above).
-- `hellojohn/tokens.py`: Powertools' Secrets Manager provider gets a client on boto3's default
-  session; on its own it built a second session, reloading the SDK's endpoint data (+0.15).
+- `hellojohn/adapters/secrets_manager.py`: Powertools' Secrets Manager provider gets a client on
+  boto3's default session; on its own it built a second session, reloading the SDK's endpoint data
+  (+0.15).
 - `argon2`, `ulid`, `phonenumbers`, `email_validator` and every boto3 client are imported or created
   on first use, so a function pays only for what its first request needs.
 - `template.yaml`: `PYDANTIC_DISABLE_PLUGINS` (pydantic would scan every installed distribution

@@ -146,7 +146,8 @@ def _requests(w: World) -> list[tuple[str, Any, int]]:
 
 
 def _worker(w: World, n: int) -> WorkerResult:
-    from hellojohn import ids, jobs
+    from hellojohn import ids
+    from hellojohn.adapters import jobs
     from hellojohn.store import sessions
 
     uid = w.people["carol"].uid

@@ -75,8 +75,8 @@ def sign_in(w: World, name: str) -> None:
 def build_world(names: tuple[str, ...] = ("alice", "bob", "carol", "pat", "pam")) -> World:
     """Inside `lambdas.moto_env()`."""
     import boto3
-    from hellojohn import provisioning
     from hellojohn.config import settings
+    from hellojohn.rules import provisioning
 
     t = provisioning.create_tenant(
         "Bench", live=False, email_from="no-reply@bench.test", verify_url_base="https://bench.test/verify"
@@ -348,7 +348,7 @@ def _refresh_after(w: World, i: int, reply: lambdas.Reply) -> None:
 
 def prepare_refresh_floor(w: World, i: int) -> None:
     """A second session of alice's for the floor to rotate (the handler rotates her first one)."""
-    from hellojohn import secrets
+    from hellojohn.rules import opaque
 
     if "floor_sid" not in w.state:
         reply = lambdas.call(
@@ -356,16 +356,16 @@ def prepare_refresh_floor(w: World, i: int) -> None:
         )
         session = reply.body["session"]
         w.state["floor_sid"] = session["id"]
-        w.state["floor_refresh_hash"] = secrets.digest(session["refresh_token"].split(".")[2])
+        w.state["floor_refresh_hash"] = opaque.digest(session["refresh_token"].split(".")[2])
 
 
 def _refresh_floor(w: World, i: int) -> None:
-    from hellojohn import secrets
+    from hellojohn.rules import opaque
     from hellojohn.store import keys
 
     sid = w.state["floor_sid"]
     old = w.state["floor_refresh_hash"]
-    new = secrets.digest(f"floor-secret-{i}")
+    new = opaque.digest(f"floor-secret-{i}")
     session_key = keys.session(w.tid, w.people["alice"].uid, sid)
     w.ddb.batch_get_item(
         RequestItems={w.table: {"Keys": [w.user_key("alice"), session_key], "ConsistentRead": True}}

@@ -8,12 +8,14 @@ here once.
 
 def reset() -> None:
     from aws_lambda_powertools.utilities import parameters
-    from hellojohn import config, jobs, mailer, tenancy
+    from hellojohn import config
+    from hellojohn.adapters import jobs, mail
+    from hellojohn.rules import tenancy
     from hellojohn.store import client
 
     config.settings.cache_clear()
     client.dynamodb.cache_clear()
     jobs.sqs.cache_clear()
-    mailer.ses.cache_clear()
+    mail.ses.cache_clear()
     tenancy.clear_caches()
     parameters.clear_caches()  # type: ignore[no-untyped-call]  # Powertools leaves it unannotated

@@ -55,7 +55,7 @@ def handler(function: Function) -> Handler:
             raise ImportError(f"cannot load {path}")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
-        from hellojohn import snapstart
+        from hellojohn.edge import snapstart
 
         before, after = snapstart.registered()
         with _as(function.logical_id):

@@ -13,7 +13,7 @@ DEMO_TENANT = "Demo"
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "Demo-Password-42"
 SENDER = "no-reply@example.com"
-# any port of loopback, over http: the SDK's example app and dev servers (see hellojohn.cors)
+# any port of loopback, over http: the SDK's example app and dev servers (see hellojohn.edge.cors)
 LOCAL_ORIGINS = ("http://127.0.0.1:*", "http://localhost:*")
 
 CREDENTIALS = "credentials.json"
@@ -27,7 +27,7 @@ def verify_sender(address: str) -> None:
 
 def seed(gateway: Gateway, api_url: str) -> dict[str, Any]:
     """Create the demo tenant (keys) and its demo user through the API; the credentials."""
-    from hellojohn import provisioning
+    from hellojohn.rules import provisioning
 
     verify_sender(SENDER)
     created = provisioning.create_tenant(

@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
-from hellojohn import cors, provisioning
+from hellojohn.rules import origins as origin_rules
+from hellojohn.rules import provisioning
 
 LOCAL_ORIGINS = ("http://127.0.0.1:*", "http://localhost:*")
 LOCAL_SENDER = "no-reply@example.com"
@@ -120,7 +121,7 @@ def create(args: argparse.Namespace) -> dict[str, Any]:
         origins = tuple(args.allowed_origin or ())
 
     try:
-        origins = cors.check_allowed_origins(origins)
+        origins = origin_rules.check_allowed_origins(origins)
     except ValueError as exc:
         raise Refused(str(exc)) from None
     if target["local"]:

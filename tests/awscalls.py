@@ -9,14 +9,15 @@ Each call is also kept with its parameters and the function that made it (`Calls
 function makes against that function's role, and answers a call AWS would refuse as AWS would.
 
 The service creates its clients once per process and caches them (hellojohn.store.client.dynamodb,
-hellojohn.jobs.sqs, hellojohn.mailer.ses, and the Powertools parameters' Secrets Manager provider),
-so the hook is registered both on the clients that exist when counting starts and on every client
-created while it runs. `before-call` fires once per API call (retries of one call are not extra
-calls). As a guard, every `BaseClient._make_api_call` is counted too: a call made by a client the
-hook missed fails the block instead of going uncounted (with `strict=False`, only a call made
-while a function runs does: the IAM check wraps whole tests, whose own set-up clients may predate it).
-The calls SnapStart's before-snapshot hook makes when a handler loads inside the block reach only
-its loopback server, not AWS (`hellojohn.snapstart.priming`): they are neither counted nor checked.
+hellojohn.adapters.jobs.sqs, hellojohn.adapters.mail.ses, and the Powertools parameters' Secrets
+Manager provider), so the hook is registered both on the clients that exist when counting starts
+and on every client created while it runs. `before-call` fires once per API call (retries of one
+call are not extra calls). As a guard, every `BaseClient._make_api_call` is counted too: a call
+made by a client the hook missed fails the block instead of going uncounted (with `strict=False`,
+only a call made while a function runs does: the IAM check wraps whole tests, whose own set-up
+clients may predate it). The calls SnapStart's before-snapshot hook makes when a handler loads
+inside the block reach only its loopback server, not AWS (`hellojohn.edge.snapstart.priming`): they
+are neither counted nor checked.
 
 Used by the round-trip budget tests and by the benchmarks (bench/), never imported by the service.
 """
@@ -77,11 +78,11 @@ class Calls:
 def cached_clients() -> list[BaseClient]:
     """The clients the service keeps per process that exist right now (creating none)."""
     from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
-    from hellojohn import jobs, mailer
+    from hellojohn.adapters import jobs, mail
     from hellojohn.store import client
 
     found: list[BaseClient] = []
-    for factory in (client.dynamodb, jobs.sqs, mailer.ses):
+    for factory in (client.dynamodb, jobs.sqs, mail.ses):
         if factory.cache_info().currsize:
             found.append(factory())
     for provider in DEFAULT_PROVIDERS.values():
@@ -104,7 +105,7 @@ def counting(*also: BaseClient, on_call: Listener | None = None, strict: bool = 
     block = next(_blocks)
     ids = (f"{_HOOK_ID}.params.{block}", f"{_HOOK_ID}.call.{block}")
 
-    from hellojohn import snapstart
+    from hellojohn.edge import snapstart
 
     def keep_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         context[_PARAMS] = params

@@ -133,7 +133,7 @@ def api(aws: dict[str, str]) -> Api:
 
 
 def make_tenant(name: str = "Acme", origins: tuple[str, ...] = ()) -> Tenant:
-    from hellojohn import provisioning
+    from hellojohn.rules import provisioning
 
     created = provisioning.create_tenant(
         name,

@@ -68,6 +68,6 @@ def test_a_function_builds_the_models_of_its_routes_and_no_others(function: str,
 def test_secret_key_functions_load_no_token_code_and_token_functions_load_pyjwt() -> None:
     admin = loaded("users_update")["modules"]
     # (cryptography itself may be there in the venv: pyOpenSSL, a test tool, loads it with boto3)
-    assert not {"hellojohn.tokens", "jwt"} & set(admin)
+    assert not {"hellojohn.rules.tokens", "jwt"} & set(admin)
     token = loaded("auth_me")["modules"]
-    assert {"hellojohn.tokens", "jwt", "jwt.algorithms"} <= set(token)
+    assert {"hellojohn.rules.tokens", "jwt", "jwt.algorithms"} <= set(token)

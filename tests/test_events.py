@@ -63,8 +63,8 @@ class World:
     """A tenant and a signed-in user, with values made only when a sample asks for them."""
 
     def __init__(self, refs: dict[str, str]) -> None:
-        from hellojohn import users
         from hellojohn.models import CreateUser
+        from hellojohn.rules import users
 
         self.refs = refs
         self.tenant: Tenant = make_tenant()
@@ -76,7 +76,7 @@ class World:
         self._values: dict[str, str] = {}
 
     def _tenant_record(self) -> Any:
-        from hellojohn import tenancy
+        from hellojohn.rules import tenancy
 
         return tenancy.tenant(self.tenant.id)
 
@@ -87,8 +87,8 @@ class World:
 
     def session(self) -> dict[str, str]:
         if "_session" not in self._values:
-            from hellojohn import account
             from hellojohn.models import SignIn
+            from hellojohn.rules import account
 
             signed = account.sign_in(self._tenant_record(), SignIn(email=self.email, password=PASSWORD))
             s = signed.session
@@ -100,7 +100,7 @@ class World:
     def pending_change(self) -> str:
         """The change id of a pending email change whose job has not run yet."""
         if "change_id" not in self._values:
-            from hellojohn import users
+            from hellojohn.rules import users
             from hellojohn.store import users as store
 
             users.patch(self._tenant_record(), self.user_id, {"email": "alice.pending@example.com"}, None)

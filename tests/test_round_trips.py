@@ -1,7 +1,7 @@
 """Round-trip budgets: the AWS calls each endpoint makes per successful request, warm.
 
 Warm means the function's memory caches are filled, as they are for every request but the first
-few of a function instance: the API key and tenant caches (hellojohn.tenancy, 60 s) and the
+few of a function instance: the API key and tenant caches (hellojohn.rules.tenancy, 60 s) and the
 signing key (Powertools parameters, 300 s). Each case sends a warm-up request first, then counts
 the calls of the measured one (no Idempotency-Key: with one, Powertools' idempotency adds its
 own). The exact calls are asserted, so a new call fails a test even while it is within budget.
@@ -236,7 +236,7 @@ def test_a_warm_request_stays_within_its_budget(ctx: Ctx, case: Case) -> None:
 
 def test_the_caches_are_what_make_an_admin_read_one_call(ctx: Ctx) -> None:
     """Cold (key and tenant not cached): the key, the tenant, then the user. Warm: the user only."""
-    from hellojohn import tenancy
+    from hellojohn.rules import tenancy
 
     tenancy.clear_caches()
     with counting() as cold:
@@ -330,7 +330,7 @@ def session_cleanup() -> Callable[[dict[str, Any]], Any]:
 @pytest.mark.parametrize("n", [1, 25, 26, 500])
 def test_revoking_n_sessions_costs_one_write_per_25(ctx: Ctx, n: int) -> None:
     """The jobs the stream makes of a revocation (at most 500 sessions each), worked by the worker."""
-    from hellojohn import jobs
+    from hellojohn.adapters import jobs
 
     sids = _seed_sessions(ctx.tenant.id, ctx.uid, n)
     job_bodies = [

@@ -1,4 +1,4 @@
-"""SnapStart's hooks (hellojohn/snapstart.py), run in fresh interpreters as Lambda runs them: the
+"""SnapStart's hooks (hellojohn/edge/snapstart.py), run in fresh interpreters as Lambda runs them: the
 function's import, the before-snapshot hooks, then, in each restored copy, the after-restore hooks."""
 
 import json
@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 RESTORED_TWICE = """
 import json, os, random, sys
 import app
-from hellojohn import ids, passwords, snapstart
+from hellojohn import ids
+from hellojohn.edge import snapstart
+from hellojohn.rules import passwords
 snapstart.run_before_snapshot()
 restore = sys.argv[1] == "restore"
 out = []
@@ -45,7 +47,7 @@ def _record(self, request):
     return _send(self, request)
 URLLib3Session.send = _record
 import app
-from hellojohn import snapstart
+from hellojohn.edge import snapstart
 snapstart.run_before_snapshot()
 snapstart.run_after_restore()
 fds = []
@@ -93,7 +95,7 @@ def test_the_after_restore_hook_reseeds_random_and_starts_a_fresh_ulid_generator
     import random
 
     import ulid
-    from hellojohn import snapstart
+    from hellojohn.edge import snapstart
 
     state, generator = random.getstate(), ulid.default_generator
     snapstart.refresh()
@@ -104,9 +106,12 @@ def test_the_after_restore_hook_reseeds_random_and_starts_a_fresh_ulid_generator
     ("function", "expected"),
     [
         ("users_create", {"argon2", "email_validator", "phonenumbers", "ulid"}),
-        ("auth_sign_in", {"argon2", "jwt", "hellojohn.tokens", "aws_lambda_powertools.utilities.parameters"}),
-        ("auth_me", {"jwt", "hellojohn.tokens"}),
-        ("jwks", {"jwt", "hellojohn.tokens"}),
+        (
+            "auth_sign_in",
+            {"argon2", "jwt", "hellojohn.rules.tokens", "aws_lambda_powertools.utilities.parameters"},
+        ),
+        ("auth_me", {"jwt", "hellojohn.rules.tokens"}),
+        ("jwks", {"jwt", "hellojohn.rules.tokens"}),
         ("users_get", set()),
         ("cors_preflight", set()),
     ],
@@ -128,7 +133,7 @@ def test_priming_loads_what_the_first_request_needs_and_calls_only_its_loopback(
 def test_the_local_runner_runs_the_hooks_when_it_loads_a_function(aws: dict[str, str]) -> None:
     """Loading a handler runs its before-snapshot hook (the DynamoDB client exists, primed), then
     its after-restore hook (the key and tenant caches are empty)."""
-    from hellojohn import tenancy
+    from hellojohn.rules import tenancy
     from hellojohn.store import client
 
     from local_runner import functions, template

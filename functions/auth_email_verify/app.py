@@ -4,11 +4,12 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from hellojohn import auth, verification
-from hellojohn.auth import KeyCaller
-from hellojohn.http import caller_of, entry, error_responses, make_app, with_etag
+from hellojohn.edge import auth
+from hellojohn.edge.auth import KeyCaller
+from hellojohn.edge.resolver import caller_of, entry, error_responses, make_app, with_etag
+from hellojohn.edge.views import self_view
 from hellojohn.models import SelfUser, VerifyEmail
-from hellojohn.views import self_view
+from hellojohn.rules import verification
 
 app = make_app()
 

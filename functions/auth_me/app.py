@@ -3,13 +3,14 @@
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response
-from hellojohn import account, auth
-from hellojohn.http import caller_of, entry, error_responses, make_app, with_etag
+from hellojohn.edge import auth
+from hellojohn.edge.resolver import caller_of, entry, error_responses, make_app, with_etag
+from hellojohn.edge.views import self_view
 from hellojohn.models import SelfUser
-from hellojohn.views import self_view
+from hellojohn.rules import account
 
 if TYPE_CHECKING:
-    from hellojohn.tokens import AccessClaims
+    from hellojohn.rules.tokens import AccessClaims
 
 app = make_app()
 

@@ -4,14 +4,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from hellojohn import account, auth, idempotency, tenancy
+from hellojohn.edge import auth, idempotency
+from hellojohn.edge.resolver import caller_of, entry, error_responses, if_match, make_app, with_etag
+from hellojohn.edge.views import self_view
 from hellojohn.errors import session_revoked
-from hellojohn.http import caller_of, entry, error_responses, if_match, make_app, with_etag
 from hellojohn.models import ChangePassword, SelfUser
-from hellojohn.views import self_view
+from hellojohn.rules import account, tenancy
 
 if TYPE_CHECKING:
-    from hellojohn.tokens import AccessClaims
+    from hellojohn.rules.tokens import AccessClaims
 
 app = make_app()
 

@@ -4,12 +4,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from hellojohn import account, auth, idempotency
-from hellojohn.http import caller_of, entry, error_responses, make_app
+from hellojohn.edge import auth, idempotency
+from hellojohn.edge.resolver import caller_of, entry, error_responses, make_app
 from hellojohn.models import NoFields
+from hellojohn.rules import account
 
 if TYPE_CHECKING:
-    from hellojohn.tokens import AccessClaims
+    from hellojohn.rules.tokens import AccessClaims
 
 app = make_app()
 

@@ -3,8 +3,8 @@
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from hellojohn import cors
-from hellojohn.http import entry, make_app
+from hellojohn.edge import cors
+from hellojohn.edge.resolver import entry, make_app
 
 app = make_app()
 

@@ -11,8 +11,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from hellojohn import config, jobs, mailer, tenancy, verification
+from hellojohn import config
+from hellojohn.adapters import jobs, mail
 from hellojohn.logs import logger
+from hellojohn.rules import tenancy, verification
 
 config.require()  # a configuration that cannot work fails the cold start
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -28,8 +30,8 @@ def record_handler(record: SQSRecord) -> None:
     if tenant is None or issued is None:
         logger.info("verification superseded or user gone", extra={"user_id": job["user_id"]})
         return
-    subject, text, body = mailer.verification_email(tenant, issued.to, issued.token, issued.expires_at)
-    mailer.send(tenant, issued.to, subject, text, body)
+    subject, text, body = mail.verification_email(tenant, issued.to, issued.token, issued.expires_at)
+    mail.send(tenant, issued.to, subject, text, body)
     verification.mark_sent(job["tenant_id"], job["user_id"], job["change_id"])
     logger.info("verification email sent", extra={"user_id": job["user_id"]})
 

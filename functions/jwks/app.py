@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from hellojohn import tokens
-from hellojohn.http import entry, make_app
+from hellojohn.edge.resolver import entry, make_app
 from hellojohn.models import Jwks
+from hellojohn.rules import tokens
 
 app = make_app()
 

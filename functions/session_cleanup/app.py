@@ -10,7 +10,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from hellojohn import config, jobs
+from hellojohn import config
+from hellojohn.adapters import jobs
 from hellojohn.logs import logger
 from hellojohn.store import sessions
 

@@ -9,7 +9,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-from hellojohn import config, jobs
+from hellojohn import config
+from hellojohn.adapters import jobs
 from hellojohn.logs import logger
 
 config.require()  # a configuration that cannot work fails the cold start

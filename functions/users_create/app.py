@@ -4,11 +4,12 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from hellojohn import auth, idempotency, users
-from hellojohn.auth import KeyCaller
-from hellojohn.http import caller_of, entry, error_responses, make_app, with_etag
+from hellojohn.edge import auth, idempotency
+from hellojohn.edge.auth import KeyCaller
+from hellojohn.edge.resolver import caller_of, entry, error_responses, make_app, with_etag
+from hellojohn.edge.views import admin_view
 from hellojohn.models import AdminUser, CreateUser
-from hellojohn.views import admin_view
+from hellojohn.rules import users
 
 app = make_app()
 

@@ -3,11 +3,12 @@
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from hellojohn import auth, users
-from hellojohn.auth import KeyCaller
-from hellojohn.http import caller_of, entry, error_responses, make_app
+from hellojohn.edge import auth
+from hellojohn.edge.auth import KeyCaller
+from hellojohn.edge.resolver import caller_of, entry, error_responses, make_app
+from hellojohn.edge.views import admin_view
 from hellojohn.models import Pagination, UserList
-from hellojohn.views import admin_view
+from hellojohn.rules import users
 
 app = make_app()
 

@@ -161,7 +161,7 @@ def test_invalid_field_is_422_and_changes_nothing(
 
 
 def test_role_must_be_one_of_the_tenants_roles(api: Api) -> None:
-    from hellojohn import provisioning
+    from hellojohn.rules import provisioning
 
     custom = provisioning.create_tenant(
         "Initech",

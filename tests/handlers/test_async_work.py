@@ -124,7 +124,7 @@ def test_session_cleanup_keeps_the_sessions_not_revoked(
 def test_router_reports_a_refused_send_and_the_retry_delivers(
     api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hellojohn import jobs
+    from hellojohn.adapters import jobs
 
     real = jobs.sqs()
     send = failing(1, "SendMessage", then=real.send_message)
@@ -150,7 +150,7 @@ def test_router_reports_a_refused_send_and_the_retry_delivers(
 def test_router_keeps_failing_records_in_the_stream_until_sqs_is_back(
     api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hellojohn import jobs
+    from hellojohn.adapters import jobs
 
     real = jobs.sqs()
     stub = SimpleNamespace(send_message=failing(3, "SendMessage", then=real.send_message))
@@ -169,9 +169,9 @@ def test_router_keeps_failing_records_in_the_stream_until_sqs_is_back(
 def test_ses_failure_is_retried_and_only_the_delivered_token_verifies(
     api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hellojohn import mailer
+    from hellojohn.adapters import mail
 
-    ses = mailer.ses()
+    ses = mail.ses()
     attempts: list[dict[str, Any]] = []
     monkeypatch.setattr(ses, "send_email", failing(1, "SendEmail", then=ses.send_email))
     monkeypatch.setattr(ses, "send_email", _recording(ses.send_email, attempts))
@@ -185,15 +185,15 @@ def test_ses_failure_is_retried_and_only_the_delivered_token_verifies(
     assert pipe.emails() == []
 
     pipe.pump()  # the fault has cleared: SQS redelivers the job
-    [mail] = pipe.emails("retry@example.com")
+    [email] = pipe.emails("retry@example.com")
     assert len(attempts) == 2
     earlier = TOKEN.search(attempts[0]["Message"]["Body"]["Html"]["Data"])
     assert earlier is not None
-    assert earlier.group(1) != mail.token
+    assert earlier.group(1) != email.token
 
     stale = verify(api, tenant, earlier.group(1))  # the token of the failed attempt is superseded
     assert stale.status == 400, stale.body
-    assert verify(api, tenant, mail.token).status == 200
+    assert verify(api, tenant, email.token).status == 200
     assert get_user(api, tenant, user["id"])["email"] == "retry@example.com"
     assert pipe.depth("EmailQueue") == 0
 
@@ -212,7 +212,7 @@ def _recording(inner: Any, calls: list[dict[str, Any]]) -> Any:
 def test_one_failing_job_in_a_batch_is_the_only_one_retried(
     api: Api, tenant: Tenant, pipe: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hellojohn import mailer
+    from hellojohn.adapters import mail
 
     people = []
     for name in ("ann", "ben", "cat"):
@@ -221,7 +221,7 @@ def test_one_failing_job_in_a_batch_is_the_only_one_retried(
         people.append(created.body)
         change_email(api, tenant, created.body["id"], f"{name}.new@example.com")
 
-    ses = mailer.ses()
+    ses = mail.ses()
     real_send = ses.send_email
     broken = {"on": True}
 
@@ -245,8 +245,8 @@ def test_one_failing_job_in_a_batch_is_the_only_one_retried(
     assert sent == ["ann.new@example.com", "ben.new@example.com", "cat.new@example.com"]  # each once
     # the jobs that succeeded were not redone: their links (from the first batch) still verify
     for person in people:
-        [mail] = pipe.emails(f"{person['email'].split('@')[0]}.new@example.com")
-        assert verify(api, tenant, mail.token).status == 200
+        [email] = pipe.emails(f"{person['email'].split('@')[0]}.new@example.com")
+        assert verify(api, tenant, email.token).status == 200
 
 
 # -- (d) a job that fails every time ends in the dead-letter queue -----------------------------------
@@ -255,10 +255,10 @@ def test_one_failing_job_in_a_batch_is_the_only_one_retried(
 def test_a_job_failing_every_time_lands_in_the_dead_letter_queue(
     api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hellojohn import mailer
+    from hellojohn.adapters import mail
 
     always = failing(10**6, "SendEmail")
-    monkeypatch.setattr(mailer.ses(), "send_email", always)
+    monkeypatch.setattr(mail.ses(), "send_email", always)
     change_email(api, tenant, user["id"], "doomed@example.com")
 
     rounds = pipe.pump()
@@ -331,7 +331,7 @@ def test_a_failed_transaction_then_an_email_change_still_sends_the_email(
 def test_a_change_the_router_never_queues_ends_in_the_stream_dead_letter_queue(
     api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hellojohn import jobs
+    from hellojohn.adapters import jobs
 
     from local_runner import template
 

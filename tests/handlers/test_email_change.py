@@ -279,7 +279,7 @@ def test_a_cancelled_change_leaves_no_pending_attribute_on_the_item(
 
 
 def test_sender_and_link_come_from_the_tenants_settings(api: Api, pipe: Pipeline) -> None:
-    from hellojohn import provisioning
+    from hellojohn.rules import provisioning
 
     made = provisioning.create_tenant(
         "Globex",

@@ -135,7 +135,7 @@ def test_a_sign_in_during_the_change_does_not_make_it_fail(
 ) -> None:
     """Another device signing in between the check and the write bumps the version; without
     If-Match the change must still apply (it is conditioned on the password that was checked)."""
-    from hellojohn import passwords
+    from hellojohn.rules import passwords
 
     session = sign_in(api, tenant)
     real_hash = passwords.hash_password

@@ -160,11 +160,11 @@ def test_self_view_hides_private_metadata(api: Api, tenant: Tenant, user: dict[s
 
 def test_verification_email_escapes_html() -> None:
     """5.3.1, 5.3.3: what the tenant or the user wrote is escaped in the email's HTML."""
-    from hellojohn import mailer
+    from hellojohn.adapters import mail
     from hellojohn.records import Tenant as TenantRecord
 
     tenant = TenantRecord(
         id="tnt_x", name='<script>alert("x")</script>', verify_url_base='https://a.test/v?x="><b>'
     )
-    _, _, body = mailer.verification_email(tenant, "bob@example.com", "tok", 0)
+    _, _, body = mail.verification_email(tenant, "bob@example.com", "tok", 0)
     assert "<script>" not in body and "&lt;script&gt;" in body and '"><b>' not in body

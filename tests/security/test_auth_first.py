@@ -1,4 +1,4 @@
-"""Authentication before validation (hellojohn/http.py `entry`): a request whose credentials are
+"""Authentication before validation (hellojohn/edge/resolver.py `entry`): a request whose credentials are
 missing or invalid is 401 whatever its body; only an authenticated caller learns about its body."""
 
 from typing import Any

@@ -45,7 +45,7 @@ MUTATIONS: dict[str, Mutation] = {
 def _state(api: Api, tenant: Tenant, uid: str) -> tuple[dict[str, Any], str, bool]:
     """What a mutation could change: the user, its ETag, and whether the old password still works."""
     user, etag = admin_user(api, tenant, uid)
-    from hellojohn import passwords
+    from hellojohn.rules import passwords
     from hellojohn.store import users as store
 
     stored = store.get(tenant.id, uid)

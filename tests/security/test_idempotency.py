@@ -201,7 +201,7 @@ def test_record_shape(api: Api, tenant: Tenant, user: dict[str, Any], aws: dict[
     import time
 
     import boto3
-    from hellojohn import jobs
+    from hellojohn.adapters import jobs
     from hellojohn.config import settings
 
     assert api("POST", f"/v1/users/{user['id']}/enable", None, _key(tenant.admin(), "k-6")).status == 200
@@ -224,7 +224,7 @@ def test_record_shape(api: Api, tenant: Tenant, user: dict[str, Any], aws: dict[
 def test_in_progress_duplicate_is_409(
     api: Api, tenant: Tenant, user: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hellojohn import users
+    from hellojohn.rules import users
 
     uid = user["id"]
     headers = _key(tenant.admin(), "k-7")

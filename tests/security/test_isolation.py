@@ -59,7 +59,7 @@ def world() -> Iterator[World]:
 
 
 def _populate() -> World:
-    from hellojohn import tokens, verification
+    from hellojohn.rules import tokens, verification
     from hellojohn.store import users as store
 
     api = Api()
@@ -91,7 +91,7 @@ def _forged(w: World, kind: str) -> str:
     """An access token for alice, made without (or around) the service's signing key."""
     import jwt
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    from hellojohn import tokens
+    from hellojohn.rules import tokens
 
     good = w.alice_session["access_token"]
     header, claims = _header(good), _claims(good)

@@ -111,6 +111,6 @@ def test_50_password_changes_49_wrong_then_the_right_one(
     assert verified[-1] == 0
     stored = _stored(tenant, user["id"])
     assert stored.failed_attempts == 5 and stored.locked_until > 0
-    from hellojohn import passwords
+    from hellojohn.rules import passwords
 
     assert passwords.verify(stored.password_hash, PASSWORD).ok  # unchanged

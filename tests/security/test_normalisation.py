@@ -80,7 +80,7 @@ def test_passwords_are_the_same_in_nfc_and_nfd(api: Api, tenant: Tenant) -> None
 
 
 def test_a_hash_made_before_normalisation_still_verifies_and_is_replaced(api: Api, tenant: Tenant) -> None:
-    from hellojohn import passwords
+    from hellojohn.rules import passwords
     from hellojohn.store import users as store
 
     user = _create(api, tenant, "legacy@example.com")

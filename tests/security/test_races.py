@@ -101,7 +101,7 @@ def test_20_users_claim_one_email_admin_switch(api: Api, tenant: Tenant) -> None
 
 def test_20_users_claim_one_email_switch_and_verification(api: Api, tenant: Tenant, clock: Clock) -> None:
     """Half switch at once (admin), half verify a pending change: one address, one owner."""
-    from hellojohn import verification
+    from hellojohn.rules import verification
     from hellojohn.store import users as store
 
     uids = [_create(api, tenant, f"racer{i}@example.com")["id"] for i in range(20)]

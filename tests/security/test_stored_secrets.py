@@ -24,7 +24,7 @@ def _fingerprints(items: list[dict[str, Any]]) -> set[str]:
 def _guesses(path: dict[str, str], body: dict[str, Any], field: str) -> set[str]:
     """What an attacker holding the table computes: Powertools' hash of the request for each
     word of the dictionary in the password field (the rest of the body is in the user's hands)."""
-    from hellojohn import idempotency
+    from hellojohn.edge import idempotency
 
     layer = idempotency._prototype()
     found = set()

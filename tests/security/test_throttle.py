@@ -147,8 +147,9 @@ def test_concurrent_failures_are_all_counted(
 ) -> None:
     """A burst of parallel wrong guesses: each is counted before it is checked, so five are
     checked and the rest are refused unchecked (none lost to a concurrent write)."""
-    from hellojohn import account, errors, tenancy
+    from hellojohn import errors
     from hellojohn.models import SignIn
+    from hellojohn.rules import account, tenancy
 
     found = tenancy.tenant(tenant.id)
     assert found is not None

@@ -1,8 +1,9 @@
-"""CORS (hellojohn.cors): origin patterns, the preflight answer, the per-tenant grant, its cost,
-and the template's OPTIONS route on every path."""
+"""CORS (hellojohn.edge.cors, hellojohn.rules.origins): origin patterns, the preflight answer, the
+per-tenant grant, its cost, and the template's OPTIONS route on every path."""
 
 import pytest
-from hellojohn import cors
+from hellojohn.edge import cors
+from hellojohn.rules import origins
 
 from local_runner import template
 from tests.awscalls import counting
@@ -33,11 +34,11 @@ APP = "https://app.acme.test"
     ],
 )
 def test_allowed(origin: str, entries: list[str], granted: bool) -> None:
-    assert cors.allowed(origin, entries) is granted
+    assert origins.allowed(origin, entries) is granted
 
 
 def test_allowed_origins_are_checked_and_normalised() -> None:
-    assert cors.check_allowed_origins(
+    assert origins.check_allowed_origins(
         ["HTTPS://App.Acme.test:443", "http://localhost:*", "http://x.test:8080"]
     ) == (
         "https://app.acme.test",
@@ -53,7 +54,7 @@ def test_allowed_origins_are_checked_and_normalised() -> None:
         "",
     ):
         with pytest.raises(ValueError, match="is not an origin"):
-            cors.check_allowed_origins([bad])
+            origins.check_allowed_origins([bad])
 
 
 def test_the_preflight_answers_any_origin_and_never_allows_credentials() -> None:

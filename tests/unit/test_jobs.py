@@ -1,8 +1,8 @@
-"""hellojohn.jobs.for_change: which SQS jobs a committed change of a user item calls for."""
+"""hellojohn.adapters.jobs.for_change: which SQS jobs a committed change of a user item calls for."""
 
 from typing import Any
 
-from hellojohn import jobs
+from hellojohn.adapters import jobs
 
 BASE: dict[str, Any] = {
     "PK": "TNT#t#USR#u",

@@ -1,10 +1,10 @@
-"""hellojohn.passwords: the policy (length, common, email) and Argon2id hashing."""
+"""hellojohn.rules.passwords: the policy (length, common, email) and Argon2id hashing."""
 
 from collections.abc import Iterator
 
 import pytest
-from hellojohn import passwords
 from hellojohn.records import PasswordPolicy
+from hellojohn.rules import passwords
 
 DEFAULT = PasswordPolicy()
 
@@ -52,7 +52,7 @@ def test_the_tenant_policy_is_honoured() -> None:
 
 
 def test_the_common_list_is_loaded() -> None:
-    common = passwords._common()
+    common = passwords.common_passwords()
     assert len(common) > 10_000
     assert "123456" in common
 

@@ -1,9 +1,9 @@
-"""The one private attribute of Powertools the service reads (`hellojohn.http.routes_of`): this
+"""The one private attribute of Powertools the service reads (`hellojohn.edge.resolver.routes_of`): this
 fails when an upgrade renames or reshapes it, instead of priming and model building silently
 finding no routes."""
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from hellojohn.http import routes_of
+from hellojohn.edge.resolver import routes_of
 
 
 def test_routes_of_lists_static_and_dynamic_routes_with_method_path_and_function() -> None:

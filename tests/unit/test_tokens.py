@@ -1,4 +1,4 @@
-"""hellojohn.tokens on PyJWT: what it signs verifies, and every forgery or broken claim below is
+"""hellojohn.rules.tokens on PyJWT: what it signs verifies, and every forgery or broken claim below is
 refused as `invalid_token` (never as `token_expired`, which would send a client to refresh)."""
 
 import base64
@@ -12,7 +12,8 @@ from typing import Any
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hellojohn import errors, tokens
+from hellojohn import errors
+from hellojohn.rules import tokens
 
 SEED = "s" * 48
 KEY = tokens._derive(SEED)

@@ -1,8 +1,8 @@
 """Domain errors: each carries the contract's status, code and message.
 
 `ApiError.payload` is the contract's error shape, built here only: the API's responses
-(`hellojohn.http`), the local runner's own refusals, and the template's canned gateway and WAF
-bodies (held to it by tests/unit/test_error_shape.py) all take it from here.
+(`hellojohn.edge.resolver` maps exceptions to errors), the local runner's own refusals, and the
+template's canned gateway and WAF bodies (held to it by tests/unit/test_error_shape.py).
 """
 
 from dataclasses import dataclass, field

@@ -1,4 +1,5 @@
-"""The store: the only code that talks to DynamoDB.
+"""The store: every DynamoDB call and expression (besides Powertools' idempotency records, `IDEM#…`,
+written by its own persistence layer: `hellojohn.edge.idempotency`).
 
 Key design (one table, see docs/ARCHITECTURE.md):
 

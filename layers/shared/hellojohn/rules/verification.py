@@ -8,10 +8,11 @@ a newer change supersedes an older link.
 
 from dataclasses import dataclass
 
-from hellojohn import errors, secrets
+from hellojohn import errors
 from hellojohn.config import settings
 from hellojohn.fields import email_key
 from hellojohn.records import User
+from hellojohn.rules import opaque
 from hellojohn.store import sessions as session_store
 from hellojohn.store import users as store
 from hellojohn.timeutil import now as _now
@@ -35,7 +36,7 @@ def issue(tid: str, uid: str, change_id: str) -> Issued | None:
     if user.pending_sent_at is not None:
         return None
     now = _now()
-    token, token_hash = secrets.new_verification_token()
+    token, token_hash = opaque.new_verification_token()
     expires = now + settings().verification_ttl_seconds
     update = store.Update(
         set={"pending_token_hash": token_hash, "pending_expires_at": expires},
@@ -76,16 +77,16 @@ def _invalid() -> errors.ApiError:
 
 def verify(tid: str, token: str) -> User:
     """Switch to the pending email: the claim moves, the token is consumed, all in one transaction."""
-    token_hash = secrets.digest(token)
+    token_hash = opaque.digest(token)
     record = session_store.get_verification(token_hash)
     now = _now()
-    if record is None or not secrets.same(record.tenant_id, tid) or record.expires_at <= now:
+    if record is None or not opaque.same(record.tenant_id, tid) or record.expires_at <= now:
         raise _invalid()
     user = store.get(tid, record.user_id)
     if (
         user is None
         or user.pending_token_hash is None
-        or not secrets.same(user.pending_token_hash, token_hash)
+        or not opaque.same(user.pending_token_hash, token_hash)
         or user.pending_change_id != record.change_id
         or user.pending_email != record.email
     ):
@@ -112,6 +113,6 @@ def verify(tid: str, token: str) -> User:
         raise errors.email_taken() from None
     except store.ConditionFailed:
         raise _invalid() from None
-    from hellojohn import profile
+    from hellojohn.rules import changes
 
-    return profile.applied(user, values, now)
+    return changes.applied(user, values, now)

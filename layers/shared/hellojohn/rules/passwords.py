@@ -79,7 +79,7 @@ def needs_rehash(stored_hash: str) -> bool:
 
 
 @cache
-def _common() -> frozenset[str]:
+def common_passwords() -> frozenset[str]:
     """About 20,000 common passwords (Django's list, from Royce Williams' research; BSD)."""
     data = resources.files("hellojohn").joinpath("data/common-passwords.txt.gz").read_bytes()
     return frozenset(gzip.decompress(data).decode().split())
@@ -98,6 +98,6 @@ def weakness(password: str, policy: PasswordPolicy, email: str | None) -> str | 
         return "Password must not be only whitespace"
     if policy.reject_email and email and email_key(password) == email_key(email):
         return "Password must not be the email address"
-    if policy.reject_common and password.lower() in _common():
+    if policy.reject_common and password.lower() in common_passwords():
         return "Password is too common"
     return None

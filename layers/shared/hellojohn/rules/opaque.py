@@ -1,15 +1,10 @@
-"""Opaque secrets: API keys, refresh tokens and verification tokens (random, stored as hashes);
-and the Secrets Manager provider the service's own keys are read through."""
+"""Opaque secrets: API keys, refresh tokens and verification tokens (random, stored as hashes)."""
 
 import hashlib
 import hmac
 import secrets as _random
-from typing import TYPE_CHECKING
 
 from hellojohn.ids import is_id
-
-if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
 SECRET_BYTES = 32  # 256 bits of entropy for every opaque secret
 
@@ -53,19 +48,3 @@ def parse_refresh_token(token: str) -> tuple[str, str, str] | None:
 def new_verification_token() -> tuple[str, str]:
     token = _random.token_urlsafe(SECRET_BYTES)
     return token, digest(token)
-
-
-def secrets_provider() -> "SecretsProvider":
-    """Powertools' default Secrets Manager provider, given a client on boto3's default session (the
-    DynamoDB client's). Left to itself it builds a second boto3 session, which reloads the SDK's
-    endpoint and partition data: about 0.3 s of CPU at cold start (docs/PERFORMANCE.md).
-    `parameters.clear_caches()` still resets it."""
-    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
-
-    if "secrets" not in DEFAULT_PROVIDERS:
-        import boto3
-        from aws_lambda_powertools.utilities.parameters import SecretsProvider
-
-        DEFAULT_PROVIDERS["secrets"] = SecretsProvider(boto3_client=boto3.client("secretsmanager"))
-    provider: SecretsProvider = DEFAULT_PROVIDERS["secrets"]
-    return provider

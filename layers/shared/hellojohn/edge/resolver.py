@@ -25,7 +25,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import APIGatewayProxyEvent
 from pydantic import BaseModel
 
-from hellojohn import config, cors, errors, snapstart
+from hellojohn import config, errors
+from hellojohn.edge import cors, snapstart
 from hellojohn.errors import ApiError, FieldIssue
 from hellojohn.logs import logger
 from hellojohn.models import ErrorResponse, build_models
@@ -213,7 +214,7 @@ def _respond(err: ApiError, request_id: str) -> Response[Any]:
 
 
 class Authenticate(Protocol):
-    """Who is calling (`hellojohn.auth`), from the request's headers; raises ApiError (401, 403)."""
+    """Who is calling (`hellojohn.edge.auth`), from the request's headers; raises ApiError (401, 403)."""
 
     def __call__(self, event: APIGatewayProxyEvent, /) -> Any: ...
 
@@ -258,7 +259,7 @@ def entry(
 
     Called at import, once the routes exist: it builds the models they take and return, so the
     first request finds them built (Powertools' validation then reuses their schemas), and it
-    registers SnapStart's hooks (`hellojohn.snapstart`): before the snapshot, the `needs` (names of
+    registers SnapStart's hooks (`hellojohn.edge.snapstart`): before the snapshot, the `needs` (names of
     `snapstart.PRIMERS`: what the routes' first requests would otherwise load) and one request per
     route; after a restore, fresh randomness and empty caches."""
     config.require()  # a configuration that cannot work fails the cold start, not every request

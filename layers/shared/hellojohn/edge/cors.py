@@ -1,9 +1,6 @@
 """CORS: which browser origins may read the API's responses, tenant by tenant.
 
-A tenant lists its origins in `allowed_origins`. Each entry is an origin, `scheme://host[:port]`
-(http or https, no path, no trailing slash; the default port may be left out), or the same with
-`*` as the port, meaning any port of that host: `http://localhost:*` for dev servers. Hosts are
-never wildcarded.
+A tenant lists its origins in `allowed_origins` (what an entry may be: `hellojohn.rules.origins`).
 
 - Preflight (`OPTIONS`) requests carry header names but no values, so the tenant is unknown:
   every well-formed origin gets the preflight answer (the methods and headers below).
@@ -15,74 +12,16 @@ Credentials are bearer headers, never ambient cookies, and `Access-Control-Allow
 never sent: a page that passes the preflight can send nothing it could not send from a server.
 """
 
-import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 from hellojohn.logs import logger
+from hellojohn.rules.origins import allowed, parse_origin
 
 ALLOWED_METHODS = ("GET", "POST", "PATCH")
 ALLOWED_HEADERS = ("Authorization", "Content-Type", "X-Tenant-ID", "Idempotency-Key", "If-Match")
 EXPOSED_HEADERS = ("ETag", "X-Request-ID", "Retry-After")
 MAX_AGE_SECONDS = 7200  # browsers cap it (Chromium at 2 h)
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-_ORIGIN = re.compile(
-    r"(?P<scheme>https?)://(?P<host>\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::(?P<port>\d{1,5}|\*))?"
-)
-
-
-@dataclass(frozen=True)
-class Origin:
-    scheme: str
-    host: str
-    port: int | None  # None: any port (only in an allowed-origins entry)
-
-
-def _parse(value: str, wildcard: bool) -> Origin | None:
-    found = _ORIGIN.fullmatch(value.strip().lower())
-    if found is None:
-        return None
-    scheme, host, port = found.group("scheme"), found.group("host"), found.group("port")
-    if port == "*":
-        return Origin(scheme, host, None) if wildcard else None
-    number = int(port) if port else _DEFAULT_PORTS[scheme]
-    return Origin(scheme, host, number) if 0 < number < 65536 else None
-
-
-def parse_origin(value: str) -> Origin | None:
-    """A request's `Origin` header, or None when it is not an http(s) origin (e.g. `null`)."""
-    return _parse(value, wildcard=False)
-
-
-def check_allowed_origins(entries: Iterable[str]) -> tuple[str, ...]:
-    """The entries, normalised; ValueError naming the first one that is not an origin or pattern."""
-    checked = []
-    for entry in entries:
-        origin = _parse(entry, wildcard=True)
-        if origin is None:
-            raise ValueError(
-                f"{entry!r} is not an origin: use scheme://host[:port] (http or https, no path), "
-                "or scheme://host:* for any port"
-            )
-        port = "" if origin.port == _DEFAULT_PORTS[origin.scheme] else f":{origin.port or '*'}"
-        checked.append(f"{origin.scheme}://{origin.host}{port}")
-    return tuple(checked)
-
-
-def allowed(origin: str, entries: Iterable[str]) -> bool:
-    parsed = parse_origin(origin)
-    if parsed is None:
-        return False
-    for entry in entries:
-        pattern = _parse(entry, wildcard=True)
-        if (
-            pattern is not None
-            and (pattern.scheme, pattern.host) == (parsed.scheme, parsed.host)
-            and pattern.port in (None, parsed.port)
-        ):
-            return True
-    return False
 
 
 def preflight(headers: Mapping[str, str]) -> dict[str, str]:
@@ -143,7 +82,7 @@ def _tenant_id(headers: Mapping[str, str]) -> str | None:
         return None
     import jwt
 
-    from hellojohn import tokens
+    from hellojohn.rules import tokens
 
     try:
         claims = tokens.unverified_claims(token.strip())
@@ -156,7 +95,7 @@ def _tenant_id(headers: Mapping[str, str]) -> str | None:
 def _allowed_origins(tid: str) -> tuple[str, ...]:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from hellojohn import tenancy
+    from hellojohn.rules import tenancy
 
     try:
         tenant = tenancy.tenant(tid)

@@ -7,11 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from hellojohn import errors, secrets, tenancy
+from hellojohn import errors
 from hellojohn.records import Tenant
+from hellojohn.rules import opaque, tenancy
 
 if TYPE_CHECKING:  # the token module (and cryptography) only loads where tokens are used
-    from hellojohn.tokens import AccessClaims
+    from hellojohn.rules.tokens import AccessClaims
 
 
 class HasHeaders(Protocol):
@@ -41,7 +42,7 @@ def _tenant_header(event: HasHeaders) -> str | None:
 
 def _key_caller(event: HasHeaders, kind: str) -> KeyCaller:
     value = _bearer(event)
-    presented_kind = secrets.api_key_kind(value)
+    presented_kind = opaque.api_key_kind(value)
     if presented_kind is None:
         raise errors.forbidden(f"This endpoint needs a {kind} key")
     tid = _tenant_header(event)
@@ -52,7 +53,7 @@ def _key_caller(event: HasHeaders, kind: str) -> KeyCaller:
         raise errors.unauthorized("Unknown API key")
     if key.kind != kind:
         raise errors.forbidden(f"This endpoint needs a {kind} key")
-    if not secrets.same(key.tenant_id, tid):
+    if not opaque.same(key.tenant_id, tid):
         raise errors.tenant_mismatch()
     tenant = tenancy.tenant(key.tenant_id)
     if tenant is None:
@@ -73,12 +74,12 @@ def publishable_key(event: HasHeaders) -> KeyCaller:
 def access_token(event: HasHeaders) -> "AccessClaims":
     """A signed-in user. The session itself is checked against the user item in the same request."""
     value = _bearer(event)
-    if secrets.api_key_kind(value) is not None:
+    if opaque.api_key_kind(value) is not None:
         raise errors.forbidden("This endpoint needs a user's access token")
-    from hellojohn import tokens
+    from hellojohn.rules import tokens
 
     claims = tokens.verify(value)
     tid = _tenant_header(event)
-    if tid is not None and not secrets.same(tid, claims.tenant_id):
+    if tid is not None and not opaque.same(tid, claims.tenant_id):
         raise errors.tenant_mismatch()
     return claims

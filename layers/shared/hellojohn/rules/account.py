@@ -9,18 +9,19 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from hellojohn import errors, ids, passwords, profile, secrets, throttle, tokens
+from hellojohn import errors, ids, throttle
 from hellojohn.config import settings
 from hellojohn.fields import email_key
 from hellojohn.models import ChangePassword, Session, SignIn
 from hellojohn.records import Tenant, User
+from hellojohn.rules import changes, opaque, passwords, tokens
+from hellojohn.rules.tokens import AccessClaims
+from hellojohn.rules.users import patch, refusal
 from hellojohn.store import guesses, keys
 from hellojohn.store import sessions as session_store
 from hellojohn.store import users as store
 from hellojohn.timeutil import now as _now
 from hellojohn.timeutil import rfc3339
-from hellojohn.tokens import AccessClaims
-from hellojohn.users import patch, refusal
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,7 @@ def _open_session(tenant: Tenant, user: User, rehash: str | None, now: int) -> S
     if user.disabled:
         raise errors.user_disabled()
     sid = ids.new_id("ses")
-    refresh_token, refresh_hash = secrets.new_refresh_token(user.id, sid)
+    refresh_token, refresh_hash = opaque.new_refresh_token(user.id, sid)
     expires = now + settings().refresh_token_ttl_seconds
     live = {s: exp for s, exp in user.sessions.items() if exp > now}
     values: dict[str, Any] = {"last_sign_in_at": now}
@@ -192,13 +193,13 @@ def _open_session(tenant: Tenant, user: User, rehash: str | None, now: int) -> S
         store.transact(tenant.id, user.id, update, store.ClaimMove(tenant.id, user.id), now, extra=[put])
     except store.ConditionFailed:
         raise errors.conflict("The user changed during sign-in; retry") from None
-    signed_in = profile.applied(user, {"last_sign_in_at": now}, now)
+    signed_in = changes.applied(user, {"last_sign_in_at": now}, now)
     return SignedIn(signed_in, _session(signed_in, sid, refresh_token, expires, now))
 
 
 def refresh(tenant: Tenant, token: str) -> Session:
     """Rotate: the presented refresh token dies, a new one is issued. Reuse of an old one revokes."""
-    parsed = secrets.parse_refresh_token(token)
+    parsed = opaque.parse_refresh_token(token)
     if parsed is None:
         raise errors.invalid_token("The refresh token is invalid")
     uid, sid, presented = parsed
@@ -210,8 +211,8 @@ def refresh(tenant: Tenant, token: str) -> Session:
         raise errors.session_revoked()
     if session is None:
         raise errors.session_revoked()
-    if not secrets.same(presented, session.refresh_hash):
-        if session.previous_refresh_hash and secrets.same(presented, session.previous_refresh_hash):
+    if not opaque.same(presented, session.refresh_hash):
+        if session.previous_refresh_hash and opaque.same(presented, session.previous_refresh_hash):
             _revoke(user, sid, now)  # a stolen, already-rotated token: end the session (RFC 9700)
             raise errors.session_revoked()
         raise errors.invalid_token("The refresh token is invalid")
@@ -219,7 +220,7 @@ def refresh(tenant: Tenant, token: str) -> Session:
         raise errors.token_expired()
     if user.disabled:
         raise errors.user_disabled()
-    new_token, new_hash = secrets.new_refresh_token(uid, sid)
+    new_token, new_hash = opaque.new_refresh_token(uid, sid)
     try:
         session_store.rotate(tenant.id, uid, sid, presented, new_hash, session.expires_at)
     except session_store.RotationLost as exc:

@@ -4,11 +4,12 @@ import base64
 import binascii
 from typing import Any
 
-from hellojohn import errors, ids, passwords, profile, throttle
+from hellojohn import errors, ids, throttle
 from hellojohn.errors import FieldIssue
 from hellojohn.fields import email_key
 from hellojohn.models import CreateUser, DisableUser, SetPassword
 from hellojohn.records import Tenant, User
+from hellojohn.rules import changes, passwords
 from hellojohn.store import users as store
 from hellojohn.timeutil import now as _now
 
@@ -106,7 +107,7 @@ def patch(
     session_id: str | None = None,
 ) -> User:
     """Change only the fields sent. One UpdateItem, or a read and a transaction when the email moves."""
-    plan = profile.plan(tenant, sent)
+    plan = changes.plan(tenant, sent)
     if not ids.is_id(uid, "usr"):
         raise errors.user_not_found()
     if plan.touches_email:
@@ -130,7 +131,7 @@ def patch(
 
 
 def _patch_with_email(
-    tenant: Tenant, uid: str, plan: profile.Plan, expected_version: int | None, session_id: str | None
+    tenant: Tenant, uid: str, plan: changes.Plan, expected_version: int | None, session_id: str | None
 ) -> User:
     """Read, then one transaction conditioned on the version read (retried if it lost a race)."""
     for attempt in range(MAX_ATTEMPTS):
@@ -142,7 +143,7 @@ def _patch_with_email(
         if expected_version is not None and user.version != expected_version:
             raise errors.precondition_failed()
         now = _now()
-        email_vals, put_key, delete_key = profile.email_values(user, plan, now)
+        email_vals, put_key, delete_key = changes.email_values(user, plan, now)
         values = {**plan.values, **email_vals}
         claims = store.ClaimMove(tenant.id, uid, put_key=put_key, delete_key=delete_key)
         extra: list[Any] = []
@@ -165,7 +166,7 @@ def _patch_with_email(
             if expected_version is None and attempt + 1 < MAX_ATTEMPTS:
                 continue
             raise refusal(exc, expected_version, session_id) from None
-        return profile.applied(user, values, now)
+        return changes.applied(user, values, now)
     raise errors.conflict()  # pragma: no cover - the loop returns or raises
 
 

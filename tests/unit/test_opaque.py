@@ -1,8 +1,9 @@
-"""hellojohn.secrets: random opaque secrets, stored only as SHA-256 digests."""
+"""hellojohn.rules.opaque: random opaque secrets, stored only as SHA-256 digests."""
 
 import hashlib
 
-from hellojohn import ids, secrets
+from hellojohn import ids
+from hellojohn.rules import opaque
 
 
 def test_api_keys_have_prefix_and_256_bits() -> None:
@@ -12,32 +13,32 @@ def test_api_keys_have_prefix_and_256_bits() -> None:
         ("publishable", True, "pk_live_"),
         ("publishable", False, "pk_test_"),
     ]:
-        key = secrets.new_api_key(kind, live)
+        key = opaque.new_api_key(kind, live)
         assert key.startswith(prefix)
         assert len(key.removeprefix(prefix)) >= 43  # 32 bytes, base64url
-        assert secrets.api_key_kind(key) == kind
-    assert secrets.new_api_key("secret", True) != secrets.new_api_key("secret", True)
+        assert opaque.api_key_kind(key) == kind
+    assert opaque.new_api_key("secret", True) != opaque.new_api_key("secret", True)
 
 
 def test_api_key_kind_of_anything_else() -> None:
     for value in ("eyJhbGciOiJFZERTQSJ9.x.y", "sk_other_abc", "", "pk_", "SK_LIVE_abc"):
-        assert secrets.api_key_kind(value) is None
+        assert opaque.api_key_kind(value) is None
 
 
 def test_digest_and_same() -> None:
-    assert secrets.digest("abc") == hashlib.sha256(b"abc").hexdigest()
-    assert secrets.same("abc", "abc")
-    assert not secrets.same("abc", "abd")
-    assert not secrets.same("abc", "ab")
+    assert opaque.digest("abc") == hashlib.sha256(b"abc").hexdigest()
+    assert opaque.same("abc", "abc")
+    assert not opaque.same("abc", "abd")
+    assert not opaque.same("abc", "ab")
 
 
 def test_refresh_token_round_trip() -> None:
     uid, sid = ids.new_id("usr"), ids.new_id("ses")
-    token, stored = secrets.new_refresh_token(uid, sid)
+    token, stored = opaque.new_refresh_token(uid, sid)
     assert stored not in token
-    parsed = secrets.parse_refresh_token(token)
+    parsed = opaque.parse_refresh_token(token)
     assert parsed == (uid, sid, stored)
-    other, _ = secrets.new_refresh_token(uid, sid)
+    other, _ = opaque.new_refresh_token(uid, sid)
     assert other != token
 
 
@@ -52,11 +53,11 @@ def test_refresh_token_parse_refuses_what_is_not_ours() -> None:
         f"{uid}.{sid}.{'x' * 43}.extra",
         f"usr_123.{sid}.{'x' * 43}",
     ):
-        assert secrets.parse_refresh_token(bad) is None, bad
+        assert opaque.parse_refresh_token(bad) is None, bad
 
 
 def test_verification_token_is_stored_as_its_digest() -> None:
-    token, stored = secrets.new_verification_token()
-    assert stored == secrets.digest(token)
+    token, stored = opaque.new_verification_token()
+    assert stored == opaque.digest(token)
     assert len(token) >= 43
-    assert secrets.new_verification_token()[0] != token
+    assert opaque.new_verification_token()[0] != token

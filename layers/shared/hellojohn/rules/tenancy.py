@@ -9,9 +9,10 @@ import threading
 
 from cachetools import TTLCache
 
-from hellojohn import ids, secrets
+from hellojohn import ids
 from hellojohn.config import settings
 from hellojohn.records import ApiKey, Tenant
+from hellojohn.rules import opaque
 from hellojohn.store import tenants as store
 
 _lock = threading.Lock()
@@ -49,7 +50,7 @@ def tenant(tid: str) -> Tenant | None:
 def api_key(value: str) -> ApiKey | None:
     """The key record for a presented secret or publishable key, found by its hash."""
     _, cache = _caches()
-    key_hash = secrets.digest(value)
+    key_hash = opaque.digest(value)
     with _lock:
         if key_hash in cache:
             return cache[key_hash]

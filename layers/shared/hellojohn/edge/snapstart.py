@@ -20,7 +20,7 @@ cold starts, many copies of one snapshot. So:
   holds data read from AWS or made at a given time (API keys, tenants, the signing seed and the key
   derived from it, the dummy password hash), so that no copy serves what another read before.
 
-`hellojohn.http.entry` registers both for every API function with `snapshot_restore_py` (part of
+`hellojohn.edge.resolver.entry` registers both for every API function with `snapshot_restore_py` (part of
 Lambda's Python runtime; `snapshot-restore-py` on PyPI for local use). The local runner and the
 tests run the registered hooks as Lambda does (`run_before_snapshot` once the handler is imported,
 `run_after_restore` before its first request), so what runs on AWS runs there too.
@@ -122,12 +122,12 @@ def _answered(clients: Iterable[Any]) -> Iterator[None]:
         raise RuntimeError("AWS calls are answered only while priming")
     clients = list(clients)
     for client in clients:
-        client.meta.events.register_first("before-send", _loopback.send, unique_id="hellojohn.snapstart")
+        client.meta.events.register_first("before-send", _loopback.send, unique_id="hellojohn.edge.snapstart")
     try:
         yield
     finally:
         for client in clients:
-            client.meta.events.unregister("before-send", unique_id="hellojohn.snapstart")
+            client.meta.events.unregister("before-send", unique_id="hellojohn.edge.snapstart")
 
 
 def _clients() -> list[Any]:
@@ -176,10 +176,11 @@ def _tokens() -> None:
     from aws_lambda_powertools.utilities import parameters  # noqa: F401
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from hellojohn import secrets, tokens
+    from hellojohn.adapters import secrets_manager
+    from hellojohn.rules import tokens
 
     _wire()
-    client = secrets.secrets_provider().client
+    client = secrets_manager.secrets_provider().client
     with _answered([client]):
         client.get_secret_value(SecretId="priming")
     key = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"priming, not a secret").digest())
@@ -192,10 +193,10 @@ def _tokens() -> None:
 
 def _passwords() -> None:
     """argon2 and the hasher's parameters, and the common-password list (no hash: a hash has a salt)."""
-    from hellojohn import passwords
+    from hellojohn.rules import passwords
 
     passwords.hasher()
-    passwords._common()
+    passwords.common_passwords()
     import argon2.exceptions  # noqa: F401  (imported by passwords.verify)
 
 
@@ -217,7 +218,7 @@ def _phone() -> None:
 
 
 def _profile() -> None:
-    import hellojohn.profile  # noqa: F401
+    import hellojohn.rules.changes  # noqa: F401
 
 
 # gc.freeze() after priming: off, as it did not measurably help (docs/PERFORMANCE.md measures both)
@@ -272,7 +273,7 @@ def prime(
     global _loopback  # noqa: PLW0603 - the priming's server, for the primers' calls
     level = logger.log_level
     logger.setLevel("CRITICAL")  # the priming requests' refusals are not requests anyone made
-    from hellojohn.http import routes_of  # http imports this module: not at the top
+    from hellojohn.edge.resolver import routes_of  # http imports this module: not at the top
 
     gc.disable()  # nothing made during priming is garbage worth a collection
     _loopback = _Loopback()
@@ -304,12 +305,12 @@ def refresh() -> None:
         import ulid
 
         ulid.default_generator = ulid.ULIDGenerator()
-    if "hellojohn.tenancy" in loaded:
-        loaded["hellojohn.tenancy"].clear_caches()
-    if "hellojohn.tokens" in loaded:
-        loaded["hellojohn.tokens"].forget_keys()
-    if "hellojohn.passwords" in loaded:
-        loaded["hellojohn.passwords"]._dummy_hash.cache_clear()
+    if "hellojohn.rules.tenancy" in loaded:
+        loaded["hellojohn.rules.tenancy"].clear_caches()
+    if "hellojohn.rules.tokens" in loaded:
+        loaded["hellojohn.rules.tokens"].forget_keys()
+    if "hellojohn.rules.passwords" in loaded:
+        loaded["hellojohn.rules.passwords"]._dummy_hash.cache_clear()
     if "aws_lambda_powertools.logging.logger" in loaded:  # the first request after it is a cold start
         setattr(loaded["aws_lambda_powertools.logging.logger"], "is_cold_start", True)  # noqa: B010
 
@@ -327,7 +328,7 @@ class _PrimingContext:
 def install(
     app: "APIGatewayRestResolver", handler: Callable[[dict[str, Any], Any], Any], needs: Iterable[str]
 ) -> None:
-    """Register the function's hooks (called by `hellojohn.http.entry`)."""
+    """Register the function's hooks (called by `hellojohn.edge.resolver.entry`)."""
     unknown = set(needs) - set(PRIMERS)
     if unknown:
         raise ValueError(f"no primer for {sorted(unknown)}")

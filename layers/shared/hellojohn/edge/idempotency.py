@@ -139,8 +139,8 @@ def fingerprint_key() -> bytes:
     the admin functions that need it hold nothing that can mint tokens (cached 300 s)."""
     from aws_lambda_powertools.utilities import parameters
 
+    from hellojohn.adapters.secrets_manager import secrets_provider
     from hellojohn.config import settings
-    from hellojohn.secrets import secrets_provider
 
     s = settings()
     secrets_provider()

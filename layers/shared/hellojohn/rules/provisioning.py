@@ -2,8 +2,9 @@
 
 from dataclasses import dataclass
 
-from hellojohn import cors, ids, secrets
+from hellojohn import ids
 from hellojohn.records import ApiKey, Tenant
+from hellojohn.rules import opaque, origins
 from hellojohn.store import tenants as store
 from hellojohn.timeutil import now
 
@@ -26,9 +27,9 @@ def create_tenant(
 ) -> NewTenant:
     """The tenant and one secret and one publishable key; the keys are shown here, once.
 
-    ValueError when an allowed origin is not an origin (see `hellojohn.cors`).
+    ValueError when an allowed origin is not an origin (see `hellojohn.rules.origins`).
     """
-    allowed_origins = cors.check_allowed_origins(allowed_origins)
+    allowed_origins = origins.check_allowed_origins(allowed_origins)
     tenant = Tenant(
         id=ids.new_id("tnt"),
         name=name,
@@ -38,13 +39,13 @@ def create_tenant(
         allowed_origins=allowed_origins,
         created_at=now(),
     )
-    secret_key = secrets.new_api_key("secret", live)
-    publishable_key = secrets.new_api_key("publishable", live)
+    secret_key = opaque.new_api_key("secret", live)
+    publishable_key = opaque.new_api_key("publishable", live)
     store.create(
         tenant,
         [
-            (secrets.digest(secret_key), ApiKey(ids.new_id("key"), tenant.id, "secret")),
-            (secrets.digest(publishable_key), ApiKey(ids.new_id("key"), tenant.id, "publishable")),
+            (opaque.digest(secret_key), ApiKey(ids.new_id("key"), tenant.id, "secret")),
+            (opaque.digest(publishable_key), ApiKey(ids.new_id("key"), tenant.id, "publishable")),
         ],
     )
     return NewTenant(tenant, secret_key, publishable_key)

@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from jwt.utils import base64url_encode
 
 from hellojohn import errors
+from hellojohn.adapters.secrets_manager import secrets_provider
 from hellojohn.config import settings
-from hellojohn.secrets import secrets_provider
 
 LEEWAY_SECONDS = 5  # clock skew allowed on exp, nbf and iat
 ALGORITHM = "EdDSA"

@@ -1,0 +1,1 @@
+"""The AWS services other than DynamoDB: SQS (queue), SES (mail), Secrets Manager."""

@@ -1,0 +1,1 @@
+"""The rules: one module per capability. They import the store and the adapters, never the edge."""
