@@ -36,8 +36,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hellojohn.edge import caches
+
 from bench import lambdas
-from local_runner import caches, template
+from local_runner import template
 from local_runner.invoke import ACCOUNT, REGION
 
 ROOT = Path(__file__).resolve().parent.parent

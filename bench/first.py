@@ -17,8 +17,10 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import Any
 
+from hellojohn.edge import caches
+
 from bench import cold, lambdas
-from local_runner import caches, template
+from local_runner import template
 
 MARK = "@@first@@"
 WORKERS = {"StreamRouterFunction", "EmailWorkerFunction", "SessionCleanupFunction"}

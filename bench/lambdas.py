@@ -14,7 +14,9 @@ from functools import cache
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from local_runner import caches, events, functions, template
+from hellojohn.edge import caches
+
+from local_runner import events, functions, template
 from local_runner.aws import safe_environment, use_safe_environment
 from local_runner.invoke import ACCOUNT, REGION, LambdaContext
 

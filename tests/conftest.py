@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from hellojohn.edge import caches
 
-from local_runner import caches
 from local_runner.aws import use_safe_environment
 from tests.iam.plugin import iam_checked, pytest_addoption, pytest_configure, pytest_sessionfinish
 

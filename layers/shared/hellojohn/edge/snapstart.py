@@ -43,6 +43,8 @@ from snapshot_restore_py import (  # type: ignore[import-untyped]
     register_before_snapshot,
 )
 
+from hellojohn.edge import caches
+
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
@@ -305,12 +307,7 @@ def refresh() -> None:
         import ulid
 
         ulid.default_generator = ulid.ULIDGenerator()
-    if "hellojohn.rules.tenancy" in loaded:
-        loaded["hellojohn.rules.tenancy"].clear_caches()
-    if "hellojohn.rules.tokens" in loaded:
-        loaded["hellojohn.rules.tokens"].forget_keys()
-    if "hellojohn.rules.passwords" in loaded:
-        loaded["hellojohn.rules.passwords"]._dummy_hash.cache_clear()
+    caches.forget_data()
     if "aws_lambda_powertools.logging.logger" in loaded:  # the first request after it is a cold start
         setattr(loaded["aws_lambda_powertools.logging.logger"], "is_cold_start", True)  # noqa: B010
 

@@ -44,6 +44,11 @@ def _dummy_hash() -> str:
     return hasher().hash("not-a-real-password: equalises timing for unknown users")
 
 
+def forget_dummy_hash() -> None:
+    """Drop the dummy hash (`edge.caches.forget_data`): its salt must not be shared by restored copies."""
+    _dummy_hash.cache_clear()
+
+
 @dataclass(frozen=True)
 class Verdict:
     ok: bool

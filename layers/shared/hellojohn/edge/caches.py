@@ -1,0 +1,35 @@
+"""The layer's per-process caches, in one place: a cache added to the layer is added here.
+
+- `forget_data()`: what a restored SnapStart copy must not share with the other copies of the
+  same snapshot: tenants and API keys, the derived signing key and Powertools' cached seed, the
+  dummy password hash. It imports nothing: it clears what the modules already loaded hold.
+- `reset()`: everything, settings and clients too, so the next request in this process is a
+  cold one (the tests' fixtures, the benchmarks).
+"""
+
+import sys
+
+
+def forget_data() -> None:
+    loaded = sys.modules
+    if "hellojohn.rules.tenancy" in loaded:
+        loaded["hellojohn.rules.tenancy"].clear_caches()
+    if "hellojohn.rules.tokens" in loaded:
+        loaded["hellojohn.rules.tokens"].forget_keys()
+    if "hellojohn.rules.passwords" in loaded:
+        loaded["hellojohn.rules.passwords"].forget_dummy_hash()
+
+
+def reset() -> None:
+    from aws_lambda_powertools.utilities import parameters
+
+    from hellojohn import config
+    from hellojohn.adapters import jobs, mail
+    from hellojohn.store import client
+
+    forget_data()
+    config.settings.cache_clear()
+    client.dynamodb.cache_clear()
+    jobs.sqs.cache_clear()
+    mail.ses.cache_clear()
+    parameters.clear_caches()  # type: ignore[no-untyped-call]  # Powertools leaves it unannotated
