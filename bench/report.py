@@ -252,6 +252,12 @@ CACHES = [
         "the process",
         "read once",
     ],
+    [
+        "Valid email addresses, normalised",
+        "`hellojohn/fields.py` (`_validated`, LRU, 1,024 entries)",
+        "the process",
+        "one email_validator check per address: a create met it three times (body, item, claim)",
+    ],
 ]
 
 

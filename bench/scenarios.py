@@ -178,12 +178,14 @@ class Scenario:
 
 
 def _patch_email_floor(w: World, i: int) -> None:
+    from hellojohn.store import keys
+
     item = bare_get(w, w.user_key("carol"))
     new = f"carol+f{i}@example.com"
+    hour = _now() // 3600
     names = {"#pk": "PK", "#version": "version", "#updated_at": "updated_at"}
-    names.update(
-        {f"#p{k}": a for k, a in enumerate(("pending_email", "pending_change_id", "pending_requested_at"))}
-    )
+    pending = ("pending_email", "pending_change_id", "pending_requested_at", "mail_hour", "mail_count")
+    names.update({f"#p{k}": a for k, a in enumerate(pending)})
     names.update({"#r0": "pending_token_hash", "#r1": "pending_expires_at"})
     w.ddb.transact_write_items(
         TransactItems=[
@@ -192,7 +194,7 @@ def _patch_email_floor(w: World, i: int) -> None:
                     "TableName": w.table,
                     "Key": w.user_key("carol"),
                     "UpdateExpression": "SET #version = #version + :one, #updated_at = :now, #p0 = :v0, "
-                    "#p1 = :v1, #p2 = :v2 REMOVE #r0, #r1",
+                    "#p1 = :v1, #p2 = :v2, #p3 = :v3, #p4 = :v4 REMOVE #r0, #r1",
                     "ConditionExpression": "attribute_exists(#pk) AND (#version = :expected_version)",
                     "ExpressionAttributeNames": names,
                     "ExpressionAttributeValues": {
@@ -201,6 +203,8 @@ def _patch_email_floor(w: World, i: int) -> None:
                         ":v0": {"S": new},
                         ":v1": {"S": f"chg_{i:026d}"},
                         ":v2": _n(_now()),
+                        ":v3": _n(hour),
+                        ":v4": _n(1),
                         ":expected_version": item["version"],
                     },
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
@@ -214,8 +218,40 @@ def _patch_email_floor(w: World, i: int) -> None:
                     "ExpressionAttributeValues": {":uid": {"S": w.people["carol"].uid}},
                 }
             },
+            {  # the verification emails to the new address this hour (users.MAILS_PER_HOUR)
+                "Update": {
+                    "TableName": w.table,
+                    "Key": keys.mail_to(w.tid, new, hour),
+                    "UpdateExpression": "SET #n = if_not_exists(#n, :zero) + :one, #ttl = :ttl",
+                    "ConditionExpression": "attribute_not_exists(#n) OR #n < :limit",
+                    "ExpressionAttributeNames": {"#n": "n", "#ttl": "ttl"},
+                    "ExpressionAttributeValues": {
+                        ":zero": _n(0),
+                        ":one": _n(1),
+                        ":limit": _n(5),
+                        ":ttl": _n((hour + 2) * 3600),
+                    },
+                }
+            },
         ]
     )
+
+
+def _patch_email_after(w: World, i: int, reply: lambdas.Reply) -> None:
+    """Untimed: carol's verification emails this hour back to none (users.MAILS_PER_HOUR), or the
+    sixth request is 429. In moto's backend, not through a client: the block counting the
+    handler's calls is still open."""
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    key = w.user_key("carol")
+    table = dynamodb_backends[DEFAULT_ACCOUNT_ID][lambdas.REGION].get_table(w.table)
+    item = table.get_item(DynamoType(key["PK"]), DynamoType(key["SK"]))
+    if item is None:
+        raise LookupError("carol's item is gone")
+    for attr in ("mail_hour", "mail_count"):
+        item.attrs.pop(attr, None)
 
 
 def _password_change_request(w: World, i: int) -> Request:
@@ -228,17 +264,54 @@ def _password_change_request(w: World, i: int) -> Request:
     )
 
 
+def _reserve_guess(
+    w: World, key: dict[str, Any], conditions: tuple[str, ...] = (), names: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The UpdateItem counting a password guess before it is checked (hellojohn.store.guesses),
+    which returns the user's item."""
+    now = _now()
+    young = "attribute_not_exists(#ffa) OR (#ffa >= :window_start AND #fa < :last_free AND #ffa > :zero)"
+    out = w.ddb.update_item(
+        TableName=w.table,
+        Key=key,
+        UpdateExpression="SET #fa = if_not_exists(#fa, :zero) + :one, #ffa = if_not_exists(#ffa, :now), "
+        "#lu = :zero",
+        ConditionExpression=" AND ".join(["attribute_exists(PK)", *conditions, f"({young})"]),
+        ExpressionAttributeNames={
+            "#fa": "failed_attempts",
+            "#ffa": "first_failed_at",
+            "#lu": "locked_until",
+            **(names or {}),
+        },
+        ExpressionAttributeValues={
+            ":zero": _n(0),
+            ":one": _n(1),
+            ":now": _n(now),
+            ":window_start": _n(now - 15 * 60),
+            ":last_free": _n(4),
+        },
+        ReturnValues="ALL_NEW",
+        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+    )
+    return dict(out["Attributes"])
+
+
+_GUESS_STATE = ("failed_attempts", "first_failed_at", "locked_until")
+
+
 def _password_change_floor(w: World, i: int) -> None:
     current, new = (PASSWORD, "Brand-New-Pass-1") if i % 2 == 0 else ("Brand-New-Pass-1", PASSWORD)
-    item = bare_get(w, w.user_key("pam"))
+    session = {"#sessions": "sessions", "#cur_sid": w.people["pam"].sid}
+    item = _reserve_guess(w, w.user_key("pam"), ("(attribute_exists(#sessions.#cur_sid))",), session)
     w.hasher.verify(item["password_hash"]["S"], current)
     bare_update(
         w,
         w.user_key("pam"),
         {"password_hash": {"S": w.hasher.hash(new)}},
-        conditions=("(#version = :expected_version)", "(attribute_exists(#sessions.#cur_sid))"),
-        names={"#sessions": "sessions", "#cur_sid": w.people["pam"].sid},
-        values={":expected_version": item["version"]},
+        removes=_GUESS_STATE,
+        conditions=("(#pwh = :pwh)", "(attribute_exists(#sessions.#cur_sid))"),
+        names={"#pwh": "password_hash", **session},
+        values={":pwh": item["password_hash"]},
     )
 
 
@@ -247,7 +320,7 @@ def _sign_in_floor(w: World, i: int) -> None:
     from hellojohn.store import keys
 
     claim = bare_get(w, w.claim_key("alice@example.com"))
-    item = bare_get(w, keys.user(w.tid, claim["user_id"]["S"]))
+    item = _reserve_guess(w, keys.user(w.tid, claim["user_id"]["S"]))
     w.hasher.verify(item["password_hash"]["S"], PASSWORD)
     sid = ids.new_id("ses")
     now = _now()
@@ -258,7 +331,7 @@ def _sign_in_floor(w: World, i: int) -> None:
                     "TableName": w.table,
                     "Key": w.user_key("alice"),
                     "UpdateExpression": "SET #version = #version + :one, #updated_at = :now, "
-                    "#p0 = :v0, #p1.#k1 = :v1",
+                    "#p0 = :v0, #p1.#k1 = :v1 REMOVE #p2, #p3, #p4",
                     "ConditionExpression": "attribute_exists(#pk) AND (#version = :expected_version) "
                     "AND (#disabled = :false)",
                     "ExpressionAttributeNames": {
@@ -268,6 +341,7 @@ def _sign_in_floor(w: World, i: int) -> None:
                         "#p0": "last_sign_in_at",
                         "#p1": "sessions",
                         "#k1": sid,
+                        **{f"#p{k}": a for k, a in enumerate(_GUESS_STATE, start=2)},
                         "#disabled": "disabled",
                     },
                     "ExpressionAttributeValues": {
@@ -432,6 +506,7 @@ def scenarios(hash_iterations: int = 30, iterations: int = 200) -> list[Scenario
             ),
             _patch_email_floor,
             fast,
+            after=_patch_email_after,
         ),
         Scenario(
             "POST /v1/users/{id}/disable",

@@ -23,4 +23,4 @@ def verify_email(body: Annotated[VerifyEmail, Body()]) -> Response[SelfUser]:
     return with_etag(self_view(user), user)
 
 
-lambda_handler: Any = entry(app, auth.publishable_key, needs=("dynamodb", "profile"))
+lambda_handler: Any = entry(app, auth.publishable_key, needs=("dynamodb", "profile", "email"))

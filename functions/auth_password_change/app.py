@@ -36,4 +36,4 @@ def change_password(body: Annotated[ChangePassword, Body()]) -> Response[SelfUse
     return idempotency.once(app, claims.tenant_id, claims.session_id, work)
 
 
-lambda_handler: Any = entry(app, auth.access_token, needs=("dynamodb", "tokens", "passwords"))
+lambda_handler: Any = entry(app, auth.access_token, needs=("dynamodb", "tokens", "passwords", "email"))

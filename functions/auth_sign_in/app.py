@@ -20,4 +20,6 @@ def sign_in(body: Annotated[SignIn, Body()]) -> SignInResult:
     return SignInResult(user=self_view(result.user), session=result.session)
 
 
-lambda_handler: Any = entry(app, auth.publishable_key, needs=("dynamodb", "tokens", "passwords", "ids"))
+lambda_handler: Any = entry(
+    app, auth.publishable_key, needs=("dynamodb", "tokens", "passwords", "ids", "email")
+)

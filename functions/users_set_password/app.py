@@ -30,4 +30,4 @@ def set_password(user_id: str, body: Annotated[SetPassword, Body()]) -> Response
     return idempotency.once(app, caller.tenant.id, caller.key_id, work)
 
 
-lambda_handler: Any = entry(app, auth.secret_key, needs=("dynamodb", "passwords"))
+lambda_handler: Any = entry(app, auth.secret_key, needs=("dynamodb", "passwords", "email"))

@@ -61,6 +61,30 @@ def test_email_must_be_a_string(given: Any) -> None:
     refused(Email, given)
 
 
+def test_an_address_is_checked_once_and_a_bad_one_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A create meets its address three times (body, item, claim): email_validator runs once. A
+    refused address is not remembered: it is refused again, with its reason."""
+    import email_validator
+
+    seen: list[str] = []
+    real = email_validator.validate_email
+
+    def counted(value: str, **kwargs: Any) -> Any:
+        seen.append(value)
+        return real(value, **kwargs)
+
+    monkeypatch.setattr(email_validator, "validate_email", counted)
+    fields._validated.cache_clear()
+    assert check(Email, "Once@Example.COM") == "Once@example.com"
+    assert (
+        fields.email_key("Once@Example.COM") == fields.email_key(" Once@Example.COM ") == "once@example.com"
+    )
+    assert seen == ["Once@Example.COM"]
+    for _ in range(2):
+        assert refused(Email, "not-an-address").startswith("is not a valid email address")
+    assert seen[1:] == ["not-an-address", "not-an-address"]
+
+
 def test_email_key_is_case_insensitive_and_trimmed() -> None:
     assert (
         fields.email_key("  Alice@Example.COM ")

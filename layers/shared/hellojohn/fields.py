@@ -6,6 +6,7 @@ Each type normalises what it accepts and raises a readable error for what it doe
 import json
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -24,21 +25,31 @@ def _no_control_chars(value: str, what: str) -> str:
     return value
 
 
+@lru_cache(maxsize=1024)
+def _validated(value: str) -> str:
+    """email_validator's normalised form of a trimmed address; raises EmailNotValidError (not
+    cached). Cached: the check is pure (no DNS) and costs more than the rest of a create's own work,
+    and one request meets the same address up to three times (the body, the item's `email_key`,
+    the claim's key)."""
+    from email_validator import validate_email
+
+    return validate_email(value, check_deliverability=False).normalized
+
+
 def normalise_email(value: str) -> str:
     """Trim, validate the syntax, normalise: the domain through IDNA (UTS #46: `xn--bcher-kva.de`
     and `BÜCHER.de` are `bücher.de`), the whole address NFC; the local part's case is kept."""
-    from email_validator import EmailNotValidError, validate_email
+    from email_validator import EmailNotValidError
 
     value = value.strip()
     if not value or len(value) > EMAIL_MAX:
         raise PydanticCustomError("email", "must be an email address of at most 254 characters")
     try:
-        result = validate_email(value, check_deliverability=False)
+        return _validated(value)
     except EmailNotValidError as exc:
         raise PydanticCustomError(
             "email", "is not a valid email address: {reason}", {"reason": str(exc)}
         ) from None
-    return result.normalized
 
 
 def email_key(email: str) -> str:

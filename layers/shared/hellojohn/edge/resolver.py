@@ -21,7 +21,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import APIGatewayProxyEvent
 from pydantic import BaseModel
 
@@ -134,7 +133,8 @@ def _check_json(raw: bytes) -> ApiError | None:
     try:
         text = raw.decode("utf-8")  # strict: invalid UTF-8 and encoded surrogates are refused
         parsed = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_no_constant)
-        json.dumps(parsed, ensure_ascii=False).encode("utf-8")  # an escaped lone surrogate (\ud800)
+        if "\\u" in text:  # only an escape can make a lone surrogate (\ud800): re-encode to find one
+            json.dumps(parsed, ensure_ascii=False).encode("utf-8")
     except RecursionError:
         return too_deep
     except UnicodeDecodeError:
@@ -265,9 +265,12 @@ def entry(
     config.require()  # a configuration that cannot work fails the cold start, not every request
     build_models(*(route.func for route in routes_of(app)))
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+    @logger.inject_lambda_context(clear_state=True)
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         request_id = _request_id(event)
+        # API Gateway's request id, as `correlation_id_path=API_GATEWAY_REST` would set it, without
+        # a JMESPath search on every request
+        logger.set_correlation_id(request_id or None)
         app.context.clear()
         refused = _authenticate(app, authenticate, event) or check_body(event)
         if refused is not None:
