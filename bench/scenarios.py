@@ -245,8 +245,10 @@ def _patch_email_after(w: World, i: int, reply: lambdas.Reply) -> None:
     from moto.dynamodb.models import dynamodb_backends
     from moto.dynamodb.models.dynamo_type import DynamoType
 
+    from local_runner.invoke import REGION
+
     key = w.user_key("carol")
-    table = dynamodb_backends[DEFAULT_ACCOUNT_ID][lambdas.REGION].get_table(w.table)
+    table = dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].get_table(w.table)
     item = table.get_item(DynamoType(key["PK"]), DynamoType(key["SK"]))
     if item is None:
         raise LookupError("carol's item is gone")
