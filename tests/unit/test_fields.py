@@ -213,3 +213,16 @@ def test_role_shape() -> None:
     assert check(Role, "org:billing_admin-2") == "org:billing_admin-2"
     for bad in ("", "Admin", "1admin", "ad min", "a" * 65):
         refused(Role, bad)
+
+
+def test_a_model_holding_a_password_never_prints_it() -> None:
+    """Powertools logs the route's arguments (the body model) at debug level."""
+    from hellojohn.models import ChangePassword, SignIn
+
+    secret = "Correct-Horse-Battery-9"
+    for model in (
+        SignIn(email="a@example.com", password=secret),
+        ChangePassword(current_password=secret, new_password=secret),
+    ):
+        assert secret not in repr(model)
+        assert secret not in str(model)
