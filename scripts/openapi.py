@@ -69,7 +69,10 @@ def _called_name(func: ast.expr) -> str | None:
 def build() -> dict[str, Any]:
     from unittest import mock
 
-    with mock.patch.dict(os.environ, {**PLACEHOLDER_ENV, **os.environ}):
+    from local_runner.aws import safe_environment
+
+    # the functions' cold start (SnapStart's priming makes clients) needs a region; no AWS is called
+    with mock.patch.dict(os.environ, {**PLACEHOLDER_ENV, **safe_environment(os.environ)}):
         return _build()
 
 

@@ -217,12 +217,13 @@ def test_role_shape() -> None:
 
 def test_a_model_holding_a_password_never_prints_it() -> None:
     """Powertools logs the route's arguments (the body model) at debug level."""
-    from hellojohn.models import ChangePassword, SignIn
+    from hellojohn.models import ChangePassword, CreateUser, SignIn
 
     secret = "Correct-Horse-Battery-9"
     for model in (
         SignIn(email="a@example.com", password=secret),
         ChangePassword(current_password=secret, new_password=secret),
+        CreateUser(email="a@example.com", password=secret),
     ):
         assert secret not in repr(model)
         assert secret not in str(model)

@@ -141,6 +141,6 @@ AvatarUrl = Annotated[str | None, BeforeValidator(_str_only), AfterValidator(nor
 Name = Annotated[str | None, BeforeValidator(_str_only), AfterValidator(normalise_name)]
 Metadata = Annotated[dict[str, Any] | None, AfterValidator(check_metadata)]
 Role = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_:-]*$")]
-# repr=False: a model holding a password never prints it (Powertools logs "Calling API Route Handler:
-# {route_args}" at debug level, the body model among them)
-Password = Annotated[str, Field(min_length=1, max_length=1024, repr=False)]
+# Every model field of this type is declared `repr=False` (hellojohn/models.py): Powertools logs
+# "Calling API Route Handler: {route_args}" at debug level, the body model among them.
+Password = Annotated[str, Field(min_length=1, max_length=1024)]

@@ -50,7 +50,7 @@ class _Body(_Model):
 
 class CreateUser(_Body):
     email: Email
-    password: Password | None = None
+    password: Password | None = Field(default=None, repr=False)  # never printed: see fields.Password
     name: Name = None
     avatar_url: AvatarUrl = None
     phone_number: Phone = None
@@ -106,7 +106,7 @@ class SelfUserUpdate(_Body):
 
 class SignIn(_Body):
     email: str = Field(min_length=1, max_length=320)
-    password: Password
+    password: Password = Field(repr=False)
 
 
 class Refresh(_Body):
@@ -118,13 +118,13 @@ class VerifyEmail(_Body):
 
 
 class ChangePassword(_Body):
-    current_password: Password
-    new_password: Password
+    current_password: Password = Field(repr=False)
+    new_password: Password = Field(repr=False)
     sign_out_other_sessions: bool = False
 
 
 class SetPassword(_Body):
-    password: Password
+    password: Password = Field(repr=False)
     sign_out_all_sessions: bool = False
 
 
