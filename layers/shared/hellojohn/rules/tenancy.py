@@ -6,6 +6,7 @@ setting therefore takes effect within 60 s.
 """
 
 import threading
+from collections.abc import Callable
 
 from cachetools import TTLCache
 
@@ -34,27 +35,24 @@ def clear_caches() -> None:
     _tenants = _keys = None
 
 
+def _cached[V](cache: TTLCache[str, V | None], key: str, load: Callable[[str], V | None]) -> V | None:
+    """`cache[key]`, loaded on a miss; the store is read outside the lock (a miss read twice at
+    once costs a second read, never a wrong answer)."""
+    with _lock:
+        if key in cache:
+            return cache[key]
+    found = load(key)
+    with _lock:
+        cache[key] = found
+    return found
+
+
 def tenant(tid: str) -> Tenant | None:
     if not ids.is_id(tid, "tnt"):
         return None
-    cache, _ = _caches()
-    with _lock:
-        if tid in cache:
-            return cache[tid]
-    found = store.get(tid)
-    with _lock:
-        cache[tid] = found
-    return found
+    return _cached(_caches()[0], tid, store.get)
 
 
 def api_key(value: str) -> ApiKey | None:
     """The key record for a presented secret or publishable key, found by its hash."""
-    _, cache = _caches()
-    key_hash = opaque.digest(value)
-    with _lock:
-        if key_hash in cache:
-            return cache[key_hash]
-    found = store.key_by_hash(key_hash)
-    with _lock:
-        cache[key_hash] = found
-    return found
+    return _cached(_caches()[1], opaque.digest(value), store.key_by_hash)
