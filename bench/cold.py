@@ -82,6 +82,9 @@ CLIENT_CODE = {
     "ses": "from hellojohn.adapters.mail import ses; ses()",
 }
 
+# Init as a restored SnapStart copy has run it: the before-snapshot hooks, then the after-restore one
+HOOKS = "from hellojohn.edge import snapstart\nsnapstart.run_before_snapshot()\nsnapstart.run_after_restore()"
+
 PROBE = f"""
 import json, sys
 from botocore.client import ClientCreator
@@ -93,9 +96,7 @@ def _record(self, service_name, *a, **k):
 ClientCreator.create_client = _record
 event = json.load(sys.stdin)
 import app
-from hellojohn.edge import snapstart
-snapstart.run_before_snapshot()
-snapstart.run_after_restore()
+{HOOKS}
 init = set(sys.modules)
 def built():
     from pydantic import BaseModel
@@ -217,7 +218,7 @@ def first_requests(w: Any) -> dict[str, dict[str, Any]]:
     from hellojohn.rules import verification
     from hellojohn.store import keys
 
-    from bench.scenarios import PASSWORD, sign_in
+    from bench.scenarios import PASSWORD, repeatable_events, sign_in
 
     def api(
         method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
@@ -244,20 +245,13 @@ def first_requests(w: Any) -> dict[str, dict[str, Any]]:
 
     boto3.client("ses").verify_email_identity(EmailAddress="no-reply@bench.test")
     return {
+        **repeatable_events(w),
         "UsersCreateFunction": api(
             "POST",
             "/v1/users",
             {"email": "probe@example.com", "password": PASSWORD, "name": "Probe"},
             w.admin(),
         ),
-        "UsersGetFunction": api("GET", f"/v1/users/{bob}", None, w.admin()),
-        "UsersListFunction": api("GET", "/v1/users?limit=20", None, w.admin()),
-        "UsersUpdateFunction": api("PATCH", f"/v1/users/{bob}", {"name": "Robert"}, w.admin()),
-        "UsersSetPasswordFunction": api(
-            "POST", f"/v1/users/{bob}/password", {"password": "Another-Pass-77"}, w.admin()
-        ),
-        "UsersDisableFunction": api("POST", f"/v1/users/{bob}/disable", None, w.admin()),
-        "UsersEnableFunction": api("POST", f"/v1/users/{bob}/enable", None, w.admin()),
         "AuthSignInFunction": api(
             "POST", "/v1/auth/sign-in", {"email": "alice@example.com", "password": PASSWORD}, w.public()
         ),
@@ -272,13 +266,6 @@ def first_requests(w: Any) -> dict[str, dict[str, Any]]:
             w.user("pam"),
         ),
         "AuthEmailVerifyFunction": api("POST", "/v1/auth/email/verify", {"token": issued.token}, w.public()),
-        "JwksFunction": api("GET", "/v1/.well-known/jwks.json"),
-        "CorsPreflightFunction": api(
-            "OPTIONS",
-            "/v1/users",
-            None,
-            {"Origin": "https://app.bench.test", "Access-Control-Request-Method": "POST"},
-        ),
         "StreamRouterFunction": {
             "Records": [
                 {
@@ -384,9 +371,6 @@ def probe_all(workers: int = 2) -> dict[str, Probe]:
 
 
 # -- the timed runs -----------------------------------------------------------------------------------
-
-
-HOOKS = "from hellojohn import snapstart\nsnapstart.run_before_snapshot()\nsnapstart.run_after_restore()"
 
 
 def cold_code(p: Probe) -> str:

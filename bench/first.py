@@ -99,7 +99,7 @@ def _pairs(w: Any, n: int) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
     from hellojohn.rules import verification
     from hellojohn.store import keys
 
-    from bench.scenarios import PASSWORD, Person, sign_in
+    from bench.scenarios import PASSWORD, Person, repeatable_events, sign_in
 
     def api(
         method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
@@ -128,28 +128,13 @@ def _pairs(w: Any, n: int) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
         return issued.token
 
     a, b = person("fa"), person("fb")
-    bob = w.people["bob"].uid
     same = {
-        "UsersGetFunction": api("GET", f"/v1/users/{bob}", None, w.admin()),
-        "UsersListFunction": api("GET", "/v1/users?limit=20", None, w.admin()),
-        "UsersUpdateFunction": api("PATCH", f"/v1/users/{bob}", {"name": "Robert"}, w.admin()),
-        "UsersSetPasswordFunction": api(
-            "POST", f"/v1/users/{bob}/password", {"password": "Another-Pass-77"}, w.admin()
-        ),
-        "UsersDisableFunction": api("POST", f"/v1/users/{bob}/disable", None, w.admin()),
-        "UsersEnableFunction": api("POST", f"/v1/users/{bob}/enable", None, w.admin()),
+        **repeatable_events(w),
         "AuthSignInFunction": api(
             "POST", "/v1/auth/sign-in", {"email": w.people[a].email, "password": PASSWORD}, w.public()
         ),
         "AuthMeFunction": api("GET", "/v1/auth/me", None, w.user(a)),
         "AuthMeUpdateFunction": api("PATCH", "/v1/auth/me", {"name": "Pat"}, w.user(a)),
-        "JwksFunction": api("GET", "/v1/.well-known/jwks.json"),
-        "CorsPreflightFunction": api(
-            "OPTIONS",
-            "/v1/users",
-            None,
-            {"Origin": "https://app.bench.test", "Access-Control-Request-Method": "POST"},
-        ),
     }
     pairs = {name: (event, event) for name, event in same.items()}
 

@@ -638,3 +638,32 @@ def scenarios(hash_iterations: int = 30, iterations: int = 200) -> list[Scenario
             max(20, fast // 4),
         ),
     ]
+
+
+def repeatable_events(w: World) -> dict[str, dict[str, Any]]:
+    """Events that succeed alike when sent again, by function (the cold and first-request benches
+    share them): the admin requests on bob, the JWKS, a preflight."""
+
+    def api(
+        method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        return lambdas.api_event(method, path, body, headers)[1]
+
+    bob = w.people["bob"].uid
+    return {
+        "UsersGetFunction": api("GET", f"/v1/users/{bob}", None, w.admin()),
+        "UsersListFunction": api("GET", "/v1/users?limit=20", None, w.admin()),
+        "UsersUpdateFunction": api("PATCH", f"/v1/users/{bob}", {"name": "Robert"}, w.admin()),
+        "UsersSetPasswordFunction": api(
+            "POST", f"/v1/users/{bob}/password", {"password": "Another-Pass-77"}, w.admin()
+        ),
+        "UsersDisableFunction": api("POST", f"/v1/users/{bob}/disable", None, w.admin()),
+        "UsersEnableFunction": api("POST", f"/v1/users/{bob}/enable", None, w.admin()),
+        "JwksFunction": api("GET", "/v1/.well-known/jwks.json"),
+        "CorsPreflightFunction": api(
+            "OPTIONS",
+            "/v1/users",
+            None,
+            {"Origin": "https://app.bench.test", "Access-Control-Request-Method": "POST"},
+        ),
+    }
