@@ -1,8 +1,9 @@
 """What the store holds, as typed records (never serialised to a response directly)."""
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, get_args, get_origin, get_type_hints
 
 DEFAULT_ROLES = ("admin", "member")
 
@@ -74,8 +75,17 @@ class ApiKey:
     kind: str  # "secret" | "publishable"
 
 
+# How a field is kept on the user item when its type alone does not say it
+JSON_TEXT = {"item": "json"}
+"""Stored as compact JSON text (the metadata): one attribute, whatever the keys, for the 8 KB check."""
+COUNTER = {"item": "counter"}
+"""Written only by its counter's own update; absent until then, and conditions test that absence."""
+
+
 @dataclass
 class User:
+    """The user item's attributes: the one list of a user's fields (item, record and views)."""
+
     id: str
     tenant_id: str
     email: str
@@ -90,8 +100,8 @@ class User:
     name: str | None = None
     avatar_url: str | None = None
     role: str = "member"
-    public_metadata: dict[str, Any] = field(default_factory=dict)
-    private_metadata: dict[str, Any] = field(default_factory=dict)
+    public_metadata: dict[str, Any] = field(default_factory=dict, metadata=JSON_TEXT)
+    private_metadata: dict[str, Any] = field(default_factory=dict, metadata=JSON_TEXT)
     disabled: bool = False
     disabled_at: int | None = None
     last_sign_in_at: int | None = None
@@ -99,50 +109,32 @@ class User:
     updated_at: int = 0
     version: int = 1
     password_hash: str | None = None
-    sessions: dict[str, int] = field(default_factory=dict)
-    failed_attempts: int = 0
-    first_failed_at: int = 0
-    locked_until: int = 0
-    mail_hour: int = 0  # the hour (epoch // 3600) of the last verification email requested
-    mail_count: int = 0  # verification emails requested in that hour
+    sessions: dict[str, int] = field(default_factory=dict)  # session id -> its expiry
+    failed_attempts: int = field(default=0, metadata=COUNTER)
+    first_failed_at: int = field(default=0, metadata=COUNTER)
+    locked_until: int = field(default=0, metadata=COUNTER)
+    mail_hour: int = field(default=0, metadata=COUNTER)  # the hour (epoch // 3600) of the last one mailed
+    mail_count: int = field(default=0, metadata=COUNTER)  # verification emails requested in that hour
 
     @classmethod
     def from_item(cls, d: dict[str, Any]) -> "User":
-        def opt_int(name: str) -> int | None:
-            v = d.get(name)
-            return None if v is None else int(v)
+        """The record from a deserialised item (numbers arrive as Decimal); absent means default."""
+        values = {}
+        for f, decode in _USER_DECODERS:
+            raw = d.get(f.name)
+            if raw is not None:
+                values[f.name] = decode(raw)
+        return cls(**values)
 
-        return cls(
-            id=d["id"],
-            tenant_id=d["tenant_id"],
-            email=d["email"],
-            email_verified=bool(d.get("email_verified", False)),
-            pending_email=d.get("pending_email"),
-            pending_change_id=d.get("pending_change_id"),
-            pending_requested_at=opt_int("pending_requested_at"),
-            pending_token_hash=d.get("pending_token_hash"),
-            pending_expires_at=opt_int("pending_expires_at"),
-            pending_sent_at=opt_int("pending_sent_at"),
-            phone_number=d.get("phone_number"),
-            name=d.get("name"),
-            avatar_url=d.get("avatar_url"),
-            role=d.get("role", "member"),
-            public_metadata=json.loads(d.get("public_metadata") or "{}"),
-            private_metadata=json.loads(d.get("private_metadata") or "{}"),
-            disabled=bool(d.get("disabled", False)),
-            disabled_at=opt_int("disabled_at"),
-            last_sign_in_at=opt_int("last_sign_in_at"),
-            created_at=int(d.get("created_at", 0)),
-            updated_at=int(d.get("updated_at", 0)),
-            version=int(d.get("version", 1)),
-            password_hash=d.get("password_hash"),
-            sessions={k: int(v) for k, v in (d.get("sessions") or {}).items()},
-            failed_attempts=int(d.get("failed_attempts", 0)),
-            first_failed_at=int(d.get("first_failed_at", 0)),
-            locked_until=int(d.get("locked_until", 0)),
-            mail_hour=int(d.get("mail_hour", 0)),
-            mail_count=int(d.get("mail_count", 0)),
-        )
+    def to_item(self) -> dict[str, Any]:
+        """The attributes a new user's item starts with: every set field, counters left absent."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None or (f.metadata == COUNTER and value == f.default):
+                continue
+            out[f.name] = dump_metadata(value) if f.metadata == JSON_TEXT else value
+        return out
 
     @property
     def etag(self) -> str:
@@ -152,6 +144,21 @@ class User:
 def dump_metadata(value: dict[str, Any]) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
+
+def _decoder(f: Any, hint: Any) -> Callable[[Any], Any]:
+    if f.metadata == JSON_TEXT:
+        return json.loads
+    base = next((t for t in get_args(hint) if t is not type(None)), hint)  # X | None -> X
+    if base is bool:
+        return bool
+    if base is int:
+        return int
+    if get_origin(base) is dict and get_args(base)[1] is int:
+        return lambda m: {k: int(v) for k, v in m.items()}
+    return lambda v: v
+
+
+_USER_DECODERS = tuple((f, _decoder(f, get_type_hints(User)[f.name])) for f in fields(User))
 
 PENDING_FIELDS = tuple(f.name for f in fields(User) if f.name.startswith("pending_"))
 """The attributes of a pending email change: all set when one starts, all removed when it ends."""

@@ -179,37 +179,13 @@ def list_ids(tid: str, limit: int, after: str | None) -> tuple[list[str], bool]:
 
 
 def user_item(user: User) -> dict[str, Any]:
-    from hellojohn.records import dump_metadata
-
-    values: dict[str, Any] = {
+    """A new user's item: the record's attributes, its keys, and the email key the claim uses."""
+    return {
         **keys.user(user.tenant_id, user.id),
         "GSI1PK": {"S": keys.users_index_pk(user.tenant_id)},
         "GSI1SK": {"S": user.id},
+        **to_item({**user.to_item(), "email_key": email_key(user.email)}),
     }
-    values.update(
-        to_item(
-            {
-                "id": user.id,
-                "tenant_id": user.tenant_id,
-                "email": user.email,
-                "email_key": email_key(user.email),
-                "email_verified": user.email_verified,
-                "phone_number": user.phone_number,
-                "name": user.name,
-                "avatar_url": user.avatar_url,
-                "role": user.role,
-                "public_metadata": dump_metadata(user.public_metadata),
-                "private_metadata": dump_metadata(user.private_metadata),
-                "disabled": user.disabled,
-                "created_at": user.created_at,
-                "updated_at": user.updated_at,
-                "version": user.version,
-                "password_hash": user.password_hash,
-            }
-        )
-    )
-    values["sessions"] = {"M": {}}
-    return values
 
 
 def create(user: User) -> None:
