@@ -321,7 +321,7 @@ def probe_all(workers: int = 2) -> dict[str, Probe]:
     try:
         lambdas.use_environment(endpoint)
         refs = provision.create_all(prefix="bench-cold")
-        os.environ.update(provision.function_environment(template.functions()[0], refs))
+        os.environ.update(provision.environment(template.functions(), refs))
         caches.reset()
         w = build_world()
         events = first_requests(w)

@@ -217,7 +217,7 @@ def run(rounds: int = 4) -> dict[str, First]:
     try:
         lambdas.use_environment(endpoint)
         refs = provision.create_all(prefix="bench-first")
-        os.environ.update(provision.function_environment(template.functions()[0], refs))
+        os.environ.update(provision.environment(template.functions(), refs))
         caches.reset()
         w = build_world()
         import tempfile

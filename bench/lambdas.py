@@ -49,7 +49,7 @@ def moto_env() -> Iterator[dict[str, str]]:
     use_environment()
     with mock_aws():
         refs = provision.create_all()
-        os.environ.update(provision.function_environment(template.functions()[0], refs))
+        os.environ.update(provision.environment(template.functions(), refs))
         os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the workers log an INFO line per job
         caches.reset()
         try:

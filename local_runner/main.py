@@ -16,7 +16,7 @@ from typing import Any
 
 import boto3
 
-from local_runner import esm, functions, pages, provision, seed, template
+from local_runner import bus, esm, functions, pages, provision, seed, template
 from local_runner.aws import Moto, use_safe_environment
 from local_runner.invoke import REGION
 from local_runner.mail import Outbox
@@ -34,17 +34,6 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         help="also stop when stdin closes (a parent that pipes stdin takes the runner with it when it dies)",
     )
     return parser.parse_args(argv)
-
-
-def _environment(fns: list[template.Function], refs: dict[str, str]) -> dict[str, str]:
-    """The functions' environment (one process, so one environment: the template gives them all the same)."""
-    env: dict[str, str] = {}
-    for function in fns:
-        for key, value in provision.function_environment(function, refs).items():
-            if env.get(key, value) != value:
-                print(f"! {key} differs between functions; the local runner uses one value: {env[key]}")
-            env.setdefault(key, value)
-    return env
 
 
 def _banner(creds: dict[str, Any], moto_url: str, state_dir: Path) -> str:
@@ -67,6 +56,7 @@ Try:
   curl -s -X PATCH {api}/v1/users/{user["id"]} {admin} -H "Content-Type: application/json" \\
        -d '{{"email": "demo.new@example.com"}}'
   curl -s {api}/_local/emails     # the verification email; its link opens {api}/verify-email
+  curl -s {api}/_local/events     # the change events the EventBridge bus delivered
 
 The React example app (sdk/js/example; sign in as the demo user), in another shell:
   cd sdk/js && npm ci && VITE_HJ_API_URL={api} VITE_HJ_TENANT_ID={tid} \\
@@ -95,16 +85,18 @@ class Runner:
         outbox = Outbox()
         outbox.install(boto3.DEFAULT_SESSION)  # type: ignore[arg-type]
         refs = provision.create_all()
-        env = _environment(self.fns, refs)
+        env = provision.environment(self.fns, refs)
         if log_level:
             env["POWERTOOLS_LOG_LEVEL"] = log_level
         os.environ.update(env)
         for function in self.fns:  # import every handler now: a broken one fails the start, not a request
             functions.handler(function)
         creds = seed.seed(self.gateway, self.server.url)
+        [bus_id] = template.resources("AWS::Events::EventBus")
         self.gateway.local_pages.update(
             {
                 "/_local/emails": pages.json_page(outbox.all),
+                "/_local/events": pages.json_page(bus.Tap(refs[bus_id]).all),
                 "/_local/health": pages.json_page(lambda: {"status": "ok"}),
                 "/verify-email": pages.verify_page(creds["tenant_id"], creds["publishable_key"]),
             }

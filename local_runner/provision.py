@@ -1,4 +1,4 @@
-"""Create the template's table, queues and secret in moto (or any endpoint boto3 is pointed at)."""
+"""Create the template's table, queues, event bus and secrets in moto (or wherever boto3 points)."""
 
 import json
 import secrets
@@ -57,6 +57,10 @@ def create_all(prefix: str = "hellojohn-local") -> dict[str, str]:
         refs[logical_id] = sqs.create_queue(QueueName=_physical(logical_id, prefix), Attributes=attributes)[
             "QueueUrl"
         ]
+    events = boto3.client("events")
+    for logical_id in template.resources("AWS::Events::EventBus"):
+        refs[logical_id] = _physical(logical_id, prefix)
+        events.create_event_bus(Name=refs[logical_id])
     sm = boto3.client("secretsmanager")
     for logical_id, props in template.resources("AWS::SecretsManager::Secret").items():
         gen = props["GenerateSecretString"]
@@ -78,6 +82,23 @@ def function_environment(
         if isinstance(value, dict) and "Ref" in value:
             ref = value["Ref"]
             env[key] = refs.get(ref) or params.get(ref, "")
+        elif isinstance(value, dict) and "Fn::GetAtt" in value:  # a resource's name (the bus's)
+            logical_id, attribute = value["Fn::GetAtt"]
+            if attribute != "Name":
+                raise ValueError(f"{key}: the local runner resolves Fn::GetAtt …Name only")
+            env[key] = refs[logical_id]
         else:
             env[key] = str(value)
+    return env
+
+
+def environment(fns: list[template.Function], refs: dict[str, str]) -> dict[str, str]:
+    """Every function's environment in one (the local runner and the tests run them all in one
+    process): the Globals all share, plus what single functions add (the router's bus)."""
+    env: dict[str, str] = {}
+    for function in fns:
+        for key, value in function_environment(function, refs).items():
+            if env.get(key, value) != value:
+                print(f"! {key} differs between functions; the local runner uses one value: {env[key]}")
+            env.setdefault(key, value)
     return env

@@ -8,10 +8,10 @@ Each call is also kept with its parameters and the function that made it (`Calls
 `on_call` listeners see it before it is sent: the IAM check (tests/iam/) evaluates every call a
 function makes against that function's role, and answers a call AWS would refuse as AWS would.
 
-The service creates its clients once per process and caches them (hellojohn.store.client.dynamodb,
-hellojohn.adapters.jobs.sqs, hellojohn.adapters.mail.ses, and the Powertools parameters' Secrets
-Manager provider), so the hook is registered both on the clients that exist when counting starts
-and on every client created while it runs. `before-call` fires once per API call (retries of one
+The service creates its clients once per process and caches them (the factories of
+`hellojohn.edge.caches.client_factories`, and the Powertools parameters' Secrets Manager provider),
+so the hook is registered both on the clients that exist when counting starts and on every client
+created while it runs. `before-call` fires once per API call (retries of one
 call are not extra calls). As a guard, every `BaseClient._make_api_call` is counted too: a call
 made by a client the hook missed fails the block instead of going uncounted (with `strict=False`,
 only a call made while a function runs does: the IAM check wraps whole tests, whose own set-up
@@ -78,11 +78,10 @@ class Calls:
 def cached_clients() -> list[BaseClient]:
     """The clients the service keeps per process that exist right now (creating none)."""
     from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
-    from hellojohn.adapters import jobs, mail
-    from hellojohn.store import client
+    from hellojohn.edge import caches
 
     found: list[BaseClient] = []
-    for factory in (client.dynamodb, jobs.sqs, mail.ses):
+    for factory in caches.client_factories():
         if factory.cache_info().currsize:
             found.append(factory())
     for provider in DEFAULT_PROVIDERS.values():

@@ -13,9 +13,16 @@ import pytest
 from hellojohn.edge import caches
 
 from local_runner.aws import use_safe_environment
+from tests.event_hygiene import events_without_secrets
 from tests.iam.plugin import iam_checked, pytest_addoption, pytest_configure, pytest_sessionfinish
 
-__all__ = ["iam_checked", "pytest_addoption", "pytest_configure", "pytest_sessionfinish"]  # hooks and fixture
+__all__ = [
+    "events_without_secrets",
+    "iam_checked",
+    "pytest_addoption",
+    "pytest_configure",
+    "pytest_sessionfinish",
+]  # hooks and fixture
 
 use_safe_environment()  # before any client is made: no test can reach a real account
 os.environ.setdefault("POWERTOOLS_DEV", "false")
@@ -115,7 +122,7 @@ def moto_world(**overrides: str) -> Iterator[dict[str, str]]:
 
     with mock_aws():
         refs = provision.create_all()
-        env = {**provision.function_environment(template.functions()[0], refs), **overrides}
+        env = {**provision.environment(template.functions(), refs), **overrides}
         with mock.patch.dict(os.environ, env):
             _reset_caches()
             try:

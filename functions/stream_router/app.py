@@ -1,7 +1,10 @@
-"""The table's stream to SQS: committed user changes become email and session-cleanup jobs.
+"""The table's stream, the outbox: committed user changes become jobs on SQS and events on the bus.
 
-A record whose job cannot be queued is reported as a batch item failure, so Lambda retries the
-stream from it (and, past the retry limit, sends it to the stream's dead-letter queue).
+Each record's email and session-cleanup jobs are queued (`adapters.jobs`), then its change event is
+put on the EventBridge bus (`rules.change_events`, `adapters.bus`). A record whose job or event
+cannot be sent is reported as a batch item failure, so Lambda retries the stream from it (and,
+past the retry limit, sends it to the stream's dead-letter queue). A retried record queues its
+jobs again, which the workers drop as duplicates; its event was not put, so it is put once.
 """
 
 from typing import Any
@@ -10,8 +13,10 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from hellojohn import config
-from hellojohn.adapters import jobs
+from hellojohn.adapters import bus, jobs
 from hellojohn.logs import logger
+from hellojohn.rules import change_events
+from hellojohn.timeutil import now, rfc3339
 
 config.require()  # a configuration that cannot work fails the cold start
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -21,9 +26,15 @@ def record_handler(record: DynamoDBRecord) -> None:
     change = record.dynamodb
     if change is None:
         return
-    for job in jobs.for_change(change.old_image or None, change.new_image or None):
+    old, new = change.old_image or None, change.new_image or None
+    for job in jobs.for_change(old, new):
         jobs.send(job)
         logger.info("job queued", extra={"job_type": job.body["type"], "user_id": job.body["user_id"]})
+    at = rfc3339(change.approximate_creation_date_time or now())
+    event = change_events.for_change(old, new, change.sequence_number or "", at or "")
+    if event is not None:
+        bus.publish(event.detail_type, event.detail)
+        logger.info("event put", extra={"detail_type": event.detail_type, "user_id": event.detail["user_id"]})
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -2,6 +2,7 @@
 the link in the email is what makes the new address active."""
 
 import re
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -92,3 +93,27 @@ def test_a_failed_transaction_does_not_stop_the_stream(
     [email] = wait_for_email(api, new)
     token = parse_qs(urlsplit(LINK.search(email["text"]).group(0)).query)["token"][0]  # type: ignore[union-attr]
     assert api("POST", "/v1/auth/email/verify", {"token": token}, demo.public()).status == 200
+
+
+def test_the_change_is_an_eventbridge_event_at_local_events(
+    api: Http, demo: Tenant, create_user: UserFactory
+) -> None:
+    """The seed's admin PATCH with a new email: `/_local/events` lists what the bus delivered."""
+    user = create_user(demo, unique_email("events"))
+    new = unique_email("events-new")
+    changed = api("PATCH", f"/v1/users/{user['id']}", {"email": new, "name": "Alice J. Smith"}, demo.admin())
+    assert changed.status == 200, changed.body
+    deadline = time.monotonic() + 10
+    while True:
+        events = api("GET", "/_local/events").body
+        mine = [e for e in events if e["detail"]["user_id"] == user["id"]]
+        if len(mine) == 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert [e["detail-type"] for e in mine] == ["user.created", "user.email_change_requested"]
+    requested = mine[1]
+    assert requested["source"] == "hellojohn.users"
+    assert requested["detail"]["actor"]["type"] == "secret_key"
+    assert requested["detail"]["request_id"] == changed.header("X-Request-ID")
+    assert requested["detail"]["changed"] == ["pending_email", "name"]
+    assert requested["detail"]["after"] == {"pending_email": new, "name": "Alice J. Smith"}

@@ -15,7 +15,7 @@ from typing import Any
 
 from local_runner import template
 from tests.awscalls import Call
-from tests.iam.roles import identity_arn, queue_arn, secret_arn, table_arn
+from tests.iam.roles import bus_arn, identity_arn, queue_arn, secret_arn, table_arn
 
 LEADING_KEYS = "dynamodb:LeadingKeys"
 
@@ -140,6 +140,17 @@ def requests_of(call: Call) -> list[Request]:
                 (),
                 op,
             )
+        ]
+    if service == "events" and op == "PutEvents":
+        # each entry is authorized against its bus (a name here, or an ARN)
+        return [
+            Request(
+                "events:PutEvents",
+                bus if (bus := e.get("EventBusName", "default")).startswith("arn:") else bus_arn(bus),
+                (),
+                f"{op} entry {n}",
+            )
+            for n, e in enumerate(p["Entries"])
         ]
     if service == "ses" and op == "SendEmail":
         # SES authorizes the identity the sender is verified as: the address, or its domain

@@ -49,6 +49,10 @@ def secret_arn(name: str) -> str:
     return f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{name}-{SECRET_SUFFIX}"
 
 
+def bus_arn(name: str) -> str:
+    return f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{name}"
+
+
 def identity_arn(identity: str) -> str:
     return f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{identity}"
 
@@ -81,7 +85,7 @@ class Resolver:
             return value
         kind = self.resources[name]["Type"]
         physical = self._physical(name)
-        if kind == "AWS::DynamoDB::Table":
+        if kind in ("AWS::DynamoDB::Table", "AWS::Events::EventBus"):
             return physical
         if kind == "AWS::SQS::Queue":
             return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{physical}"
@@ -101,6 +105,10 @@ class Resolver:
         if (kind, attribute) == ("AWS::SQS::Queue", "Arn"):
             return queue_arn(physical)
         if (kind, attribute) == ("AWS::SQS::Queue", "QueueName"):
+            return physical
+        if (kind, attribute) == ("AWS::Events::EventBus", "Arn"):
+            return bus_arn(physical)
+        if (kind, attribute) == ("AWS::Events::EventBus", "Name"):
             return physical
         raise Unresolved(f"Fn::GetAtt {name}.{attribute} ({kind})")
 

@@ -52,7 +52,7 @@ def world() -> Iterator[dict[str, str]]:
         _reset_caches()
         try:
             refs = provision.create_all()
-            os.environ.update(provision.function_environment(template.functions()[0], refs))
+            os.environ.update(provision.environment(template.functions(), refs))
             _reset_caches()
             yield refs
         finally:

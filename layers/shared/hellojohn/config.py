@@ -20,6 +20,7 @@ class Settings(BaseModel):
     fingerprint_key_secret: str = Field(default="", alias="FINGERPRINT_KEY_SECRET")
     email_queue_url: str = Field(default="", alias="EMAIL_QUEUE_URL")
     session_cleanup_queue_url: str = Field(default="", alias="SESSION_CLEANUP_QUEUE_URL")
+    event_bus_name: str = Field(default="", alias="EVENT_BUS_NAME")
     stage: str = Field(default="dev", alias="STAGE")
     token_issuer: str = Field(default="https://api.hellojohn.dev", alias="TOKEN_ISSUER")
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=3600, alias="ACCESS_TOKEN_TTL_SECONDS")

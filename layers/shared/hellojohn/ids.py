@@ -1,11 +1,11 @@
-"""Prefixed ULID identifiers (`usr_`, `tnt_`, `ses_`, `key_`) and their validation."""
+"""Prefixed ULID identifiers (`usr_`, `tnt_`, `ses_`, `key_`, `chg_`) and their validation."""
 
 import re
 from typing import Literal
 
-Prefix = Literal["usr", "tnt", "ses", "key"]
+Prefix = Literal["usr", "tnt", "ses", "key", "chg"]
 
-_SHAPE = re.compile(r"^(usr|tnt|ses|key)_[0-9A-HJKMNP-TV-Z]{26}$")
+_SHAPE = re.compile(r"^(usr|tnt|ses|key|chg)_[0-9A-HJKMNP-TV-Z]{26}$")
 
 
 def new_id(prefix: Prefix) -> str:

@@ -7,12 +7,15 @@ of them (about 0.08 of the cold-start floor; docs/PERFORMANCE.md).
 """
 
 from collections.abc import Callable
-from typing import Any, Self, get_args, get_type_hints
+from typing import TYPE_CHECKING, Any, Self, get_args, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from hellojohn.fields import AvatarUrl, Email, Metadata, Name, Password, Phone, Role
+
+if TYPE_CHECKING:
+    from hellojohn.records import User
 
 SELF_SERVICE_FIELDS = ("name", "avatar_url", "email", "phone_number")
 ADMIN_ONLY_FIELDS = ("role", "email_verified", "public_metadata", "private_metadata")
@@ -160,6 +163,18 @@ class AdminUser(SelfUser):
     """A user as an admin sees them."""
 
     private_metadata: dict[str, Any]
+
+
+def view_of[M: BaseModel](model: type[M], user: "User") -> M:
+    """The model's fields read off the record, timestamps as RFC 3339: a model says what its reader
+    sees (the API's callers through `hellojohn.edge.views`, the change events' consumers)."""
+    from hellojohn.timeutil import rfc3339
+
+    values = {
+        name: rfc3339(getattr(user, name)) if name.endswith("_at") else getattr(user, name)
+        for name in model.model_fields
+    }
+    return model.model_validate(values)
 
 
 class Pagination(_Model):

@@ -8,6 +8,8 @@
 """
 
 import sys
+from collections.abc import Callable
+from typing import Any
 
 
 def forget_data() -> None:
@@ -20,16 +22,23 @@ def forget_data() -> None:
         loaded["hellojohn.rules.passwords"].forget_dummy_hash()
 
 
+def client_factories() -> "tuple[Any, ...]":
+    """The layer's boto3 clients, each made once per process by its `functools.cache` factory
+    (the Secrets Manager client is Powertools' own: `parameters`)."""
+    from hellojohn.adapters import bus, jobs, mail
+    from hellojohn.store import client
+
+    factories: tuple[Callable[[], Any], ...] = (client.dynamodb, jobs.sqs, mail.ses, bus.events)
+    return factories
+
+
 def reset() -> None:
     from aws_lambda_powertools.utilities import parameters
 
     from hellojohn import config
-    from hellojohn.adapters import jobs, mail
-    from hellojohn.store import client
 
     forget_data()
     config.settings.cache_clear()
-    client.dynamodb.cache_clear()
-    jobs.sqs.cache_clear()
-    mail.ses.cache_clear()
+    for factory in client_factories():
+        factory.cache_clear()
     parameters.clear_caches()  # type: ignore[no-untyped-call]  # Powertools leaves it unannotated

@@ -24,7 +24,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import APIGatewayProxyEvent
 from pydantic import BaseModel
 
-from hellojohn import config, errors
+from hellojohn import actors, config, errors
 from hellojohn.edge import cors, snapstart
 from hellojohn.errors import ApiError, FieldIssue
 from hellojohn.logs import logger
@@ -244,6 +244,14 @@ def _authenticate(
     return None
 
 
+def _actor(caller: Any, request_id: str) -> actors.Actor:
+    """Who the request's writes are by: a secret key (its id), or the user (a publishable key's
+    caller is the user it signs in or verifies; an access token names the user)."""
+    if getattr(caller, "kind", None) == "secret":  # an edge.auth.KeyCaller
+        return actors.Actor("secret_key", caller.key_id, request_id)
+    return actors.Actor("user", getattr(caller, "user_id", None), request_id or None)
+
+
 def routes_of(app: APIGatewayRestResolver) -> list[Any]:
     """The resolver's routes (each with `.method`, `.path`, `.func`). Powertools has no public way
     to list them (its OpenAPI generation reads the same two private lists), so this is the one place
@@ -278,7 +286,8 @@ def entry(
             _respond(refused, request_id)
             result: dict[str, Any] = error_result(refused, request_id)
         else:
-            result = app.resolve(_media_type_lowered(event), context)
+            with actors.acting(_actor(app.context.get(CALLER), request_id)):
+                result = app.resolve(_media_type_lowered(event), context)
         headers = result.setdefault("multiValueHeaders", {})
         headers["X-Request-ID"] = [request_id]
         cors.apply(event, result)

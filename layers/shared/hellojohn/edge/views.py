@@ -1,27 +1,16 @@
 """Records to response models: the one place that decides what a caller may see.
 
-A view is its model's fields read off the record, timestamps as RFC 3339: the models say what each
-caller sees (`AdminUser` is `SelfUser` plus `private_metadata`), so no field list is kept here.
+The models say what each caller sees (`AdminUser` is `SelfUser` plus `private_metadata`), and
+`models.view_of` reads their fields off the record, so no field list is kept here.
 """
 
-from pydantic import BaseModel
-
-from hellojohn.models import AdminUser, SelfUser
+from hellojohn.models import AdminUser, SelfUser, view_of
 from hellojohn.records import User
-from hellojohn.timeutil import rfc3339
-
-
-def _view[M: BaseModel](model: type[M], user: User) -> M:
-    values = {
-        name: rfc3339(getattr(user, name)) if name.endswith("_at") else getattr(user, name)
-        for name in model.model_fields
-    }
-    return model.model_validate(values)
 
 
 def admin_view(user: User) -> AdminUser:
-    return _view(AdminUser, user)
+    return view_of(AdminUser, user)
 
 
 def self_view(user: User) -> SelfUser:
-    return _view(SelfUser, user)
+    return view_of(SelfUser, user)

@@ -71,7 +71,7 @@ def email_values(user: User, p: Plan, now: int) -> tuple[dict[str, Any], str | N
     values = {
         **dict.fromkeys(PENDING_FIELDS),
         "pending_email": new,
-        "pending_change_id": ids.new_id("ses").replace("ses_", "chg_"),
+        "pending_change_id": ids.new_id("chg"),
         "pending_requested_at": now,
     }
     return values, None, None

@@ -10,6 +10,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from hellojohn import actors
 from hellojohn.fields import email_key
 from hellojohn.records import User
 from hellojohn.store import keys
@@ -88,9 +89,10 @@ class Update:
     touch: bool = True  # bump version and updated_at: False only for session bookkeeping
 
     def expression(self, now: int) -> tuple[str, str, dict[str, str], dict[str, Any]]:
-        names: dict[str, str] = {"#pk": "PK"}
-        values: dict[str, Any] = {}
-        sets: list[str] = []
+        # every write says who made it (the stream's change events and audit history read it)
+        names: dict[str, str] = {"#pk": "PK", "#change": "change"}
+        values: dict[str, Any] = {":change": actors.stamp()}
+        sets: list[str] = ["#change = :change"]
         if self.touch:
             names.update({"#version": "version", "#updated_at": "updated_at"})
             values.update({":one": 1, ":now": now})
@@ -184,7 +186,7 @@ def user_item(user: User) -> dict[str, Any]:
         **keys.user(user.tenant_id, user.id),
         "GSI1PK": {"S": keys.users_index_pk(user.tenant_id)},
         "GSI1SK": {"S": user.id},
-        **to_item({**user.to_item(), "email_key": email_key(user.email)}),
+        **to_item({**user.to_item(), "email_key": email_key(user.email), "change": actors.stamp()}),
     }
 
 
@@ -223,7 +225,6 @@ def create(user: User) -> None:
 def update(tid: str, uid: str, change: Update, now: int) -> User:
     """One UpdateItem returning the new item: the single round trip of most writes."""
     expr, cond, names, values = change.expression(now)
-    optional: dict[str, Any] = {"ExpressionAttributeValues": values} if values else {}  # DynamoDB refuses {}
     try:
         out = dynamodb().update_item(
             TableName=table_name(),
@@ -231,7 +232,7 @@ def update(tid: str, uid: str, change: Update, now: int) -> User:
             UpdateExpression=expr,
             ConditionExpression=cond,
             ExpressionAttributeNames=names,
-            **optional,
+            ExpressionAttributeValues=values,
             ReturnValues="ALL_NEW",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
@@ -267,7 +268,7 @@ def transact(
                 "UpdateExpression": expr,
                 "ConditionExpression": cond,
                 "ExpressionAttributeNames": names,
-                **({"ExpressionAttributeValues": values} if values else {}),  # DynamoDB refuses an empty map
+                "ExpressionAttributeValues": values,
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
         }

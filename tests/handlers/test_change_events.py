@@ -1,0 +1,186 @@
+"""Change events: every committed change of a user is one event on the stack's EventBridge bus.
+
+Read back as a tenant's system would get them: a rule on the bus routes `source` `hellojohn.users`
+to an SQS queue (`local_runner.bus.Tap`, the same tap `GET /_local/events` lists), after the
+stream has gone through the router (`Pipeline.pump`). moto's EventBridge matches the rule and
+delivers to the queue; what it cannot show is AWS's own delivery retries to a target.
+"""
+
+from typing import Any
+
+import pytest
+from hellojohn.adapters import bus
+
+from local_runner.bus import Tap
+from tests.conftest import Api, Tenant, bearer, sign_in
+from tests.pipeline import Pipeline
+
+NEW_PASSWORD = "Another-Horse-43"
+
+
+@pytest.fixture
+def tap(aws: dict[str, str]) -> Tap:
+    return Tap(aws["UserEventBus"], prefix="test")
+
+
+def events_after(pipe: Pipeline, tap: Tap, seen: int = 0) -> list[dict[str, Any]]:
+    pipe.pump()
+    return tap.all()[seen:]
+
+
+def only(events: list[dict[str, Any]]) -> dict[str, Any]:
+    assert len(events) == 1, [e["detail-type"] for e in events]
+    assert events[0]["source"] == "hellojohn.users"
+    detail: dict[str, Any] = events[0]["detail"]
+    return {"type": events[0]["detail-type"], **detail}
+
+
+def test_create_is_one_event_with_the_secret_key_as_actor(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline, tap: Tap
+) -> None:
+    event = only(events_after(pipe, tap))
+    assert event["type"] == "user.created"
+    assert (event["tenant_id"], event["user_id"], event["version"]) == (tenant.id, user["id"], 1)
+    assert event["actor"]["type"] == "secret_key"
+    assert event["actor"]["key_id"].startswith("key_")
+    assert event["request_id"]
+    assert event["changed"] == [
+        "email",
+        "email_verified",
+        "name",
+        "role",
+        "public_metadata",
+        "disabled",
+        "created_at",
+        "private_metadata",
+    ]
+    assert event["before"] == {}
+    assert event["after"]["email"] == "alice@example.com"
+    assert event["after"]["name"] == "Alice"
+
+
+def test_an_admin_patch_is_user_updated_with_exact_changes(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline, tap: Tap
+) -> None:
+    seen = len(events_after(pipe, tap))
+    reply = api("PATCH", f"/v1/users/{user['id']}", {"name": "Alicia", "role": "admin"}, tenant.admin())
+    assert reply.status == 200, reply.body
+    event = only(events_after(pipe, tap, seen))
+    assert event["type"] == "user.updated"
+    assert event["changed"] == ["name", "role"]
+    assert event["before"] == {"name": "Alice", "role": "member"}
+    assert event["after"] == {"name": "Alicia", "role": "admin"}
+    assert event["version"] == 2
+    assert event["request_id"] == reply.headers["X-Request-ID"]
+
+
+def test_an_unchanged_patch_and_a_wrong_password_are_no_event(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline, tap: Tap
+) -> None:
+    seen = len(events_after(pipe, tap))
+    wrong = api(
+        "POST", "/v1/auth/sign-in", {"email": "alice@example.com", "password": "nope-nope-1"}, tenant.public()
+    )
+    assert wrong.status == 401
+    assert events_after(pipe, tap, seen) == []  # the guess counter's write is no change of the user
+
+
+def test_self_service_email_change_then_verify(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline, tap: Tap
+) -> None:
+    session = sign_in(api, tenant)
+    seen = len(events_after(pipe, tap))
+    reply = api("PATCH", "/v1/auth/me", {"email": "alice.new@example.com"}, bearer(session["access_token"]))
+    assert reply.status == 200, reply.body
+    requested = only(events_after(pipe, tap, seen))
+    assert requested["type"] == "user.email_change_requested"
+    assert requested["actor"] == {"type": "user", "user_id": user["id"]}
+    assert requested["changed"] == ["pending_email"]
+    assert requested["after"] == {"pending_email": "alice.new@example.com"}
+
+    [mail] = pipe.emails("alice.new@example.com")
+    verified = api("POST", "/v1/auth/email/verify", {"token": mail.token}, tenant.public())
+    assert verified.status == 200, verified.body
+    changed = only(events_after(pipe, tap, seen + 1))
+    assert changed["type"] == "user.email_changed"
+    assert changed["actor"] == {"type": "user", "user_id": user["id"]}
+    assert changed["changed"] == ["email", "email_verified", "pending_email"]
+    assert changed["before"] == {
+        "email": "alice@example.com",
+        "email_verified": False,
+        "pending_email": "alice.new@example.com",
+    }
+    assert changed["after"] == {
+        "email": "alice.new@example.com",
+        "email_verified": True,
+        "pending_email": None,
+    }
+
+
+def test_password_disable_enable_and_sessions(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline, tap: Tap
+) -> None:
+    uid = user["id"]
+    session = sign_in(api, tenant)
+    signed_in = only(events_after(pipe, tap, 1))
+    assert signed_in["type"] == "user.signed_in"
+    assert signed_in["changed"] == ["last_sign_in_at"]
+    assert signed_in["sessions"] == {"added": [session["id"]], "revoked": []}
+    assert signed_in["actor"] == {"type": "user", "user_id": uid}
+
+    reply = api(
+        "POST",
+        f"/v1/users/{uid}/password",
+        {"password": NEW_PASSWORD, "sign_out_all_sessions": True},
+        tenant.admin(),
+    )
+    assert reply.status == 200, reply.body
+    changed = only(events_after(pipe, tap, 2))
+    assert changed["type"] == "user.password_changed"
+    assert changed["changed"] == ["password"]
+    assert changed["before"] == {} and changed["after"] == {}  # named, never valued
+    assert changed["sessions"] == {"added": [], "revoked": [session["id"]]}
+
+    assert api("POST", f"/v1/users/{uid}/disable", None, tenant.admin()).status == 200
+    disabled = only(events_after(pipe, tap, 3))
+    assert disabled["type"] == "user.disabled"
+    assert disabled["changed"] == ["disabled", "disabled_at"]
+    assert api("POST", f"/v1/users/{uid}/enable", None, tenant.admin()).status == 200
+    enabled = only(events_after(pipe, tap, 4))
+    assert enabled["type"] == "user.enabled"
+    assert enabled["before"]["disabled"] is True and enabled["after"]["disabled"] is False
+
+    session = sign_in(api, tenant, password=NEW_PASSWORD)
+    events_after(pipe, tap, 5)
+    assert api("POST", "/v1/auth/sign-out", None, bearer(session["access_token"])).status == 204
+    out = only(events_after(pipe, tap, 6))
+    assert out["type"] == "user.sessions_revoked"
+    assert out["actor"] == {"type": "user", "user_id": uid}
+    assert out["sessions"] == {"added": [], "revoked": [session["id"]]}
+    versions = [e["detail"]["version"] for e in tap.all()]
+    assert versions == sorted(versions)  # per user, the version orders them
+
+
+def test_eventbridge_failing_once_loses_nothing_and_sends_nothing_twice(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline, tap: Tap, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = bus.events()
+    real = client.put_events
+    calls = {"n": 0}
+
+    def partly_failing(**kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:  # EventBridge answers 200 with the entry refused
+            return {
+                "FailedEntryCount": 1,
+                "Entries": [{"ErrorCode": "InternalFailure", "ErrorMessage": "injected"}],
+            }
+        return real(**kwargs)
+
+    monkeypatch.setattr(client, "put_events", partly_failing)
+    first = pipe.route()
+    assert first.router_failures  # the record is retried from the change that was not put
+    pipe.pump()
+    [event] = tap.all()
+    assert event["detail-type"] == "user.created"
+    assert calls["n"] == 2
