@@ -50,6 +50,14 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--roles", default="admin,member", help="the system roles, comma-separated (with member)"
     )
+    parser.add_argument(
+        "--audit-retention-days",
+        type=int,
+        choices=range(1, 3651),
+        metavar="DAYS",
+        default=90,
+        help="how long each user's change history is kept, 1-3650 days (default 90)",
+    )
     return parser.parse_args(argv)
 
 
@@ -133,6 +141,7 @@ def create(args: argparse.Namespace) -> dict[str, Any]:
         verify_url_base=verify_url_base,
         allowed_origins=origins,
         roles=roles,
+        audit_retention_days=args.audit_retention_days,
     )
     print(f"tenant {created.tenant.id} ({created.tenant.name}) at {target['api_url'] or 'the stack'}")
     print(f"  sender {email_from}; verification links {verify_url_base}?token=…")

@@ -139,7 +139,7 @@ def api(aws: dict[str, str]) -> Api:
     return Api()
 
 
-def make_tenant(name: str = "Acme", origins: tuple[str, ...] = ()) -> Tenant:
+def make_tenant(name: str = "Acme", origins: tuple[str, ...] = (), **settings: Any) -> Tenant:
     from hellojohn.rules import provisioning
 
     created = provisioning.create_tenant(
@@ -148,6 +148,7 @@ def make_tenant(name: str = "Acme", origins: tuple[str, ...] = ()) -> Tenant:
         email_from="no-reply@acme.test",
         verify_url_base="https://app.acme.test/verify-email",
         allowed_origins=origins,
+        **settings,
     )
     return Tenant(created.tenant.id, created.secret_key, created.publishable_key)
 

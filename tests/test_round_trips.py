@@ -97,6 +97,12 @@ CASES = [
     ),
     Case("enable", 1, (UPDATE,), lambda c, i: ("POST", f"/v1/users/{c.uid}/enable", None, c.tenant.admin())),
     Case(
+        "GET user's change history",
+        1,
+        (QUERY,),
+        lambda c, i: ("GET", f"/v1/users/{c.uid}/events?limit=5", None, c.tenant.admin()),
+    ),
+    Case(
         "admin set password",
         1,
         (UPDATE,),

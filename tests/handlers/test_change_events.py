@@ -12,10 +12,11 @@ import pytest
 from hellojohn.adapters import bus
 
 from local_runner.bus import Tap
-from tests.conftest import Api, Tenant, bearer, sign_in
+from tests.conftest import Api, Clock, Tenant, bearer, make_tenant, sign_in
 from tests.pipeline import Pipeline
 
 NEW_PASSWORD = "Another-Horse-43"
+DAY = 24 * 3600
 
 
 @pytest.fixture
@@ -184,3 +185,88 @@ def test_eventbridge_failing_once_loses_nothing_and_sends_nothing_twice(
     [event] = tap.all()
     assert event["detail-type"] == "user.created"
     assert calls["n"] == 2
+
+
+# -- the change history: GET /v1/users/{user_id}/events ----------------------------------------------
+
+
+def history(api: Api, tenant: Tenant, uid: str, query: str = "") -> Any:
+    reply = api("GET", f"/v1/users/{uid}/events{query}", None, tenant.admin())
+    assert reply.status == 200, reply.body
+    return reply.body
+
+
+def test_history_is_the_events_newest_first_and_pages(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline, tap: Tap
+) -> None:
+    uid = user["id"]
+    for name in ("B", "C", "D"):
+        assert api("PATCH", f"/v1/users/{uid}", {"name": name}, tenant.admin()).status == 200
+    events = events_after(pipe, tap)
+    everything = history(api, tenant, uid)["data"]
+    # the same entries as the events, newest first
+    assert [e["change_id"] for e in everything] == [e["detail"]["change_id"] for e in reversed(events)]
+    assert [e["type"] for e in everything] == ["user.updated"] * 3 + ["user.created"]
+    newest = events[-1]["detail"]
+    actor = {"key_id": None, "user_id": None, **newest["actor"]}  # the model's nulls
+    assert everything[0] == {"type": "user.updated", **newest, "actor": actor, "sessions": None}
+    assert everything[0]["actor"]["type"] == "secret_key"
+
+    first = history(api, tenant, uid, "?limit=3")
+    assert [e["after"].get("name") for e in first["data"]] == ["D", "C", "B"]
+    assert first["pagination"]["has_more"] is True
+    rest = history(api, tenant, uid, f"?limit=3&cursor={first['pagination']['next_cursor']}")
+    assert [e["type"] for e in rest["data"]] == ["user.created"]
+    assert rest["pagination"] == {"limit": 3, "has_more": False, "next_cursor": None}
+
+    bad = api("GET", f"/v1/users/{uid}/events?cursor=nope", None, tenant.admin())
+    assert bad.status == 422 and bad.body["error"]["code"] == "validation_failed"
+
+
+def test_a_retried_record_keeps_one_entry(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = bus.events()
+    real = client.put_events
+    calls = {"n": 0}
+
+    def failing_once(**kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("EventBridge is down")
+        return real(**kwargs)
+
+    monkeypatch.setattr(client, "put_events", failing_once)
+    pipe.pump()
+    assert calls["n"] == 2  # the entry was written twice, to the same key
+    assert [e["type"] for e in history(api, tenant, user["id"])["data"]] == ["user.created"]
+
+
+def test_history_is_kept_for_the_tenants_retention(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline, clock: Clock
+) -> None:
+    pipe.pump()
+    [entry] = history(api, tenant, user["id"])["data"]
+    clock.advance(89 * DAY)
+    assert [e["change_id"] for e in history(api, tenant, user["id"])["data"]] == [entry["change_id"]]
+    clock.advance(1 * DAY + 1)  # 90 days, the default: past its TTL (gone, even before DynamoDB removes it)
+    assert history(api, tenant, user["id"])["data"] == []
+
+
+def test_another_tenants_history_is_an_empty_page(
+    api: Api, tenant: Tenant, other_tenant: Tenant, user: dict[str, Any], pipe: Pipeline
+) -> None:
+    pipe.pump()
+    assert len(history(api, tenant, user["id"])["data"]) == 1
+    assert history(api, other_tenant, user["id"])["data"] == []
+
+
+def test_a_tenant_sets_its_own_retention(api: Api, pipe: Pipeline, clock: Clock) -> None:
+    brief = make_tenant("Brief", audit_retention_days=2)
+    created = api("POST", "/v1/users", {"email": "bo@example.com"}, brief.admin())
+    assert created.status == 201, created.body
+    pipe.pump()
+    clock.advance(2 * DAY - 60)
+    assert len(history(api, brief, created.body["id"])["data"]) == 1
+    clock.advance(61)
+    assert history(api, brief, created.body["id"])["data"] == []

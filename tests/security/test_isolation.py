@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import PASSWORD, Api, Reply, Tenant, bearer, make_tenant, moto_world, sign_in
+from tests.pipeline import Pipeline
 from tests.security.helpers import assert_error, table_items
 
 NEW = "Battery-Staple-77"
@@ -54,8 +55,12 @@ def _header(token: str) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def world() -> Iterator[World]:
     """One moto world for the whole matrix (every case leaves it as it was, which each case checks)."""
-    with moto_world():
-        yield _populate()
+    with moto_world() as refs:
+        world = _populate()
+        pipe = Pipeline(refs)
+        while pipe.route().routed:  # the stream router alone: alice's change history exists
+            pass
+        yield world
 
 
 def _populate() -> World:
@@ -162,6 +167,7 @@ ENDPOINTS = [
     Endpoint("POST", "/v1/users/{alice}/password", "secret", lambda w: {"password": NEW}),
     Endpoint("POST", "/v1/users/{alice}/disable", "secret", lambda w: {"revoke_sessions": True}),
     Endpoint("POST", "/v1/users/{alice}/enable", "secret"),
+    Endpoint("GET", "/v1/users/{alice}/events", "secret"),
     Endpoint(
         "POST",
         "/v1/auth/sign-in",
@@ -306,6 +312,7 @@ CROSS: dict[tuple[str, str], tuple[Headers, Callable[[World], Any] | None, int, 
     ("POST", "/v1/auth/email/verify"): (lambda w, _: w.b.public(), None, 400, "invalid_request"),
     # blind, not refused: the attacker's own tenant, where alice does not exist
     ("GET", "/v1/users?email=alice@example.com"): (_sk("b"), None, 200, None),
+    ("GET", "/v1/users/{alice}/events"): (_sk("b"), None, 200, None),
 }
 
 

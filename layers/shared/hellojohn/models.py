@@ -183,6 +183,40 @@ class Pagination(_Model):
     next_cursor: str | None
 
 
+class Actor(_Model):
+    type: str = Field(description="`secret_key`, `user` or `system`")
+    key_id: str | None = None
+    user_id: str | None = None
+
+
+class SessionChanges(_Model):
+    added: list[str]
+    revoked: list[str]
+
+
+class HistoryEntry(_Model):
+    """One change of a user, as its change event's detail (docs/EVENTS.md), under the event's name."""
+
+    type: str = Field(description="the event's detail-type, e.g. `user.updated`")
+    tenant_id: str
+    user_id: str
+    version: int
+    sequence: str
+    change_id: str
+    actor: Actor
+    request_id: str | None = None
+    time: str
+    changed: list[str]
+    before: dict[str, Any]
+    after: dict[str, Any]
+    sessions: SessionChanges | None = None
+
+
+class HistoryPage(_Model):
+    data: list[HistoryEntry]
+    pagination: "Pagination"
+
+
 class UserList(_Model):
     data: list[AdminUser]
     pagination: Pagination

@@ -26,6 +26,7 @@ class Tenant:
     email_from: str = "no-reply@hellojohn.dev"
     verify_url_base: str = "http://127.0.0.1:3000/verify-email"
     allowed_origins: tuple[str, ...] = ()
+    audit_retention_days: int = 90  # how long a user's change history is kept (TTL)
     created_at: int = 0
 
     @classmethod
@@ -45,6 +46,7 @@ class Tenant:
             email_from=d.get("email_from", "no-reply@hellojohn.dev"),
             verify_url_base=d.get("verify_url_base", ""),
             allowed_origins=tuple(d.get("allowed_origins") or ()),
+            audit_retention_days=int(d.get("audit_retention_days", 90)),
             created_at=int(d.get("created_at", 0)),
         )
 
@@ -64,6 +66,7 @@ class Tenant:
             "email_from": self.email_from,
             "verify_url_base": self.verify_url_base,
             "allowed_origins": list(self.allowed_origins),
+            "audit_retention_days": self.audit_retention_days,
             "created_at": self.created_at,
         }
 

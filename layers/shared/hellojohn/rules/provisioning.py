@@ -24,6 +24,7 @@ def create_tenant(
     verify_url_base: str,
     allowed_origins: tuple[str, ...] = (),
     roles: tuple[str, ...] = ("admin", "member"),
+    audit_retention_days: int = 90,
 ) -> NewTenant:
     """The tenant and one secret and one publishable key; the keys are shown here, once.
 
@@ -37,6 +38,7 @@ def create_tenant(
         email_from=email_from,
         verify_url_base=verify_url_base,
         allowed_origins=allowed_origins,
+        audit_retention_days=audit_retention_days,
         created_at=now(),
     )
     secret_key = opaque.new_api_key("secret", live)

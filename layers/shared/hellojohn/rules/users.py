@@ -1,10 +1,8 @@
 """Admin operations on a tenant's users (secret-key callers), and the PATCH both callers share."""
 
-import base64
-import binascii
 from typing import Any
 
-from hellojohn import errors, ids, throttle
+from hellojohn import cursors, errors, ids, throttle
 from hellojohn.errors import FieldIssue
 from hellojohn.fields import email_key
 from hellojohn.models import CreateUser, DisableUser, SetPassword
@@ -56,20 +54,6 @@ def create(tenant: Tenant, body: CreateUser) -> User:
     return user
 
 
-def _encode_cursor(uid: str) -> str:
-    return base64.urlsafe_b64encode(uid.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> str:
-    try:
-        uid = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        uid = ""
-    if not ids.is_id(uid, "usr"):
-        raise errors.validation_failed([FieldIssue("cursor", "is not a cursor this API returned")])
-    return uid
-
-
 def list_users(
     tenant: Tenant, limit: int, cursor: str | None, email: str | None
 ) -> tuple[list[User], str | None]:
@@ -78,9 +62,9 @@ def list_users(
         uid = store.id_for_email(tenant.id, email_key(email))
         found = store.get(tenant.id, uid) if uid else None
         return ([found] if found else []), None
-    uids, has_more = store.list_ids(tenant.id, limit, _decode_cursor(cursor) if cursor else None)
+    uids, has_more = store.list_ids(tenant.id, limit, cursors.decode(cursor, "usr") if cursor else None)
     users = store.get_many(tenant.id, uids)
-    return users, (_encode_cursor(uids[-1]) if has_more and uids else None)
+    return users, (cursors.encode(uids[-1]) if has_more and uids else None)
 
 
 def refusal(

@@ -9,6 +9,7 @@ Key design (one table, see docs/ARCHITECTURE.md):
 | API key (by hash) | `KEY#{sha256(key)}` | `KEY` |
 | user | `TNT#{tid}#USR#{uid}` | `USER` |
 | session | `TNT#{tid}#USR#{uid}` | `SES#{sid}` |
+| change history entry | `TNT#{tid}#USR#{uid}` | `EVT#{change_id}` |
 | email claim | `TNT#{tid}#EMAIL#{email_key}` | `EMAIL` |
 | verification token | `VFY#{sha256(token)}` | `VERIFY` |
 | sign-in guesses for an unknown address | `TNT#{tid}#GUESS#{sha256(email_key)}` | `GUESS` |

@@ -25,6 +25,15 @@ def session(tid: str, uid: str, sid: str) -> dict[str, dict[str, str]]:
     return {"PK": {"S": user_pk(tid, uid)}, "SK": {"S": f"SES#{sid}"}}
 
 
+AUDIT_PREFIX = "EVT#"
+
+
+def audit_entry(tid: str, uid: str, change_id: str) -> dict[str, dict[str, str]]:
+    """One entry of a user's history, in the user's item collection: change ids are ULIDs, so
+    the sort key orders entries by time (newest first is a descending Query)."""
+    return {"PK": {"S": user_pk(tid, uid)}, "SK": {"S": f"{AUDIT_PREFIX}{change_id}"}}
+
+
 def email_claim(tid: str, key: str) -> dict[str, dict[str, str]]:
     return {"PK": {"S": f"TNT#{tid}#EMAIL#{key}"}, "SK": {"S": "EMAIL"}}
 

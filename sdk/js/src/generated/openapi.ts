@@ -194,6 +194,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/users/{user_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user's change history */
+        get: operations["user_events_v1_users__user_id__events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/users/{user_id}/password": {
         parameters: {
             query?: never;
@@ -215,6 +232,18 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** Actor */
+        Actor: {
+            /**
+             * Type
+             * @description `secret_key`, `user` or `system`
+             */
+            type: string;
+            /** Key Id */
+            key_id?: string | null;
+            /** User Id */
+            user_id?: string | null;
+        };
         /**
          * AdminUser
          * @description A user as an admin sees them.
@@ -366,6 +395,49 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
+        /**
+         * HistoryEntry
+         * @description One change of a user, as its change event's detail (docs/EVENTS.md), under the event's name.
+         */
+        HistoryEntry: {
+            /**
+             * Type
+             * @description the event's detail-type, e.g. `user.updated`
+             */
+            type: string;
+            /** Tenant Id */
+            tenant_id: string;
+            /** User Id */
+            user_id: string;
+            /** Version */
+            version: number;
+            /** Sequence */
+            sequence: string;
+            /** Change Id */
+            change_id: string;
+            actor: components["schemas"]["Actor"];
+            /** Request Id */
+            request_id?: string | null;
+            /** Time */
+            time: string;
+            /** Changed */
+            changed: string[];
+            /** Before */
+            before: {
+                [key: string]: unknown;
+            };
+            /** After */
+            after: {
+                [key: string]: unknown;
+            };
+            sessions?: components["schemas"]["SessionChanges"] | null;
+        };
+        /** HistoryPage */
+        HistoryPage: {
+            /** Data */
+            data: components["schemas"]["HistoryEntry"][];
+            pagination: components["schemas"]["Pagination"];
+        };
         /** Jwk */
         Jwk: {
             /** Kty */
@@ -478,6 +550,13 @@ export interface components {
             access_token_expires_at: string;
             /** Refresh Token Expires At */
             refresh_token_expires_at: string;
+        };
+        /** SessionChanges */
+        SessionChanges: {
+            /** Added */
+            added: string[];
+            /** Revoked */
+            revoked: string[];
         };
         /** SetPassword */
         SetPassword: {
@@ -2019,6 +2098,112 @@ export interface operations {
             };
             /** @description Error */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    user_events_v1_users__user_id__events_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HistoryPage"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,40 @@
+"""A user's change history (`GET /v1/users/{user_id}/events`): the change events, kept per user.
+
+The stream router keeps each event as it puts it on the bus (`keep`), for the tenant's
+`audit_retention_days`; reading is one Query of the user's item collection, newest first.
+"""
+
+from typing import Any
+
+from hellojohn import cursors
+from hellojohn.records import Tenant
+from hellojohn.rules import tenancy
+from hellojohn.rules.change_events import ChangeEvent
+from hellojohn.store import audit
+from hellojohn.timeutil import now
+
+DAY = 24 * 3600
+
+
+def entry_of(event: ChangeEvent) -> dict[str, Any]:
+    """The history's entry: the event's detail under the event's name (the same fields)."""
+    return {"type": event.detail_type, **event.detail}
+
+
+def keep(event: ChangeEvent) -> None:
+    """Written before the event is put: a retried record rewrites the same item, no duplicate."""
+    detail = event.detail
+    tenant = tenancy.tenant(detail["tenant_id"])
+    days = tenant.audit_retention_days if tenant else Tenant("", "").audit_retention_days
+    audit.put(
+        detail["tenant_id"], detail["user_id"], detail["change_id"], entry_of(event), now() + days * DAY
+    )
+
+
+def page(tenant: Tenant, uid: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the user's history, newest first, and the next page's cursor (None: the last).
+    An id this tenant has no user for has no history: an empty page, never another tenant's."""
+    entries, more = audit.page(
+        tenant.id, uid, limit, cursors.decode(cursor, "chg") if cursor else None, now()
+    )
+    return entries, (cursors.encode(entries[-1]["change_id"]) if more and entries else None)

@@ -1,0 +1,48 @@
+"""A user's change history: the change events, kept in the user's own item collection.
+
+Written by the stream router (never by a request), read newest first with one Query. An entry's
+key is its change id, so a retried stream record writes the same item again: no duplicate.
+"""
+
+import json
+from typing import Any
+
+from hellojohn.store import keys
+from hellojohn.store.client import dynamodb, table_name, to_item
+
+
+def put(tid: str, uid: str, change_id: str, entry: dict[str, Any], expires_at: int) -> None:
+    dynamodb().put_item(
+        TableName=table_name(),
+        Item={
+            **keys.audit_entry(tid, uid, change_id),
+            **to_item(
+                {"entry": json.dumps(entry, separators=(",", ":"), ensure_ascii=False), "ttl": expires_at}
+            ),
+        },
+    )
+
+
+def page(tid: str, uid: str, limit: int, before: str | None, now: int) -> tuple[list[dict[str, Any]], bool]:
+    """Up to `limit` entries older than change id `before` (None: the newest), and whether more
+    exist. Entries past their TTL that DynamoDB has not removed yet are left out."""
+    pk = keys.user_pk(tid, uid)
+    params: dict[str, Any] = {
+        "TableName": table_name(),
+        "KeyConditionExpression": "PK = :pk AND begins_with(SK, :evt)",
+        "FilterExpression": "#ttl > :now",
+        "ExpressionAttributeNames": {"#ttl": "ttl"},
+        "ExpressionAttributeValues": {
+            ":pk": {"S": pk},
+            ":evt": {"S": keys.AUDIT_PREFIX},
+            ":now": {"N": str(now)},
+        },
+        "ScanIndexForward": False,
+        "Limit": limit + 1,
+    }
+    if before:
+        params["ExclusiveStartKey"] = keys.audit_entry(tid, uid, before)
+    out = dynamodb().query(**params)
+    entries = [json.loads(item["entry"]["S"]) for item in out.get("Items", [])]
+    # TTL follows time, so the entries the filter drops are the oldest: a short page is the last
+    return entries[:limit], len(entries) > limit
