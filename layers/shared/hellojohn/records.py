@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, get_args, get_origin, get_type_hints
 
 DEFAULT_ROLES = ("admin", "member")
+TEMPORARY_PASSWORD_DAYS = 7  # as Cognito's default TemporaryPasswordValidityDays
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Tenant:
     email_from: str = "no-reply@hellojohn.dev"
     verify_url_base: str = "http://127.0.0.1:3000/verify-email"
     allowed_origins: tuple[str, ...] = ()
+    temporary_password_days: int = TEMPORARY_PASSWORD_DAYS  # a temporary password's life at sign-in
     created_at: int = 0
 
     @classmethod
@@ -45,6 +47,7 @@ class Tenant:
             email_from=d.get("email_from", "no-reply@hellojohn.dev"),
             verify_url_base=d.get("verify_url_base", ""),
             allowed_origins=tuple(d.get("allowed_origins") or ()),
+            temporary_password_days=int(d.get("temporary_password_days", TEMPORARY_PASSWORD_DAYS)),
             created_at=int(d.get("created_at", 0)),
         )
 
@@ -64,6 +67,7 @@ class Tenant:
             "email_from": self.email_from,
             "verify_url_base": self.verify_url_base,
             "allowed_origins": list(self.allowed_origins),
+            "temporary_password_days": self.temporary_password_days,
             "created_at": self.created_at,
         }
 
@@ -109,6 +113,8 @@ class User:
     updated_at: int = 0
     version: int = 1
     password_hash: str | None = None
+    password_change_required: bool = False  # the password is temporary: set by an admin with `temporary`
+    temporary_password_expires_at: int | None = None  # when that temporary password stops signing in
     sessions: dict[str, int] = field(default_factory=dict)  # session id -> its expiry
     failed_attempts: int = field(default=0, metadata=COUNTER)
     first_failed_at: int = field(default=0, metadata=COUNTER)
