@@ -278,6 +278,21 @@ def test_the_revocation_check_is_the_same_single_read(ctx: Ctx) -> None:
     assert calls.names() == [GET]
 
 
+def test_the_temporary_password_gate_costs_no_call(ctx: Ctx) -> None:
+    """The gate reads the token's claim: a gated request makes no AWS call at all, and GET /me with
+    a temporary password's token is the same single read as anyone's."""
+    body = {"password": "Temporary-Pass-123", "temporary": True}
+    assert ctx.api("POST", f"/v1/users/{ctx.uid}/password", body, ctx.tenant.admin()).status == 200
+    headers = bearer(sign_in(ctx.api, ctx.tenant, password="Temporary-Pass-123")["access_token"])
+    with counting() as gated:
+        refused = ctx.api("PATCH", "/v1/auth/me", {"name": "X"}, headers)
+    assert refused.error == "password_change_required", refused.body
+    assert gated.names() == []
+    with counting() as me:
+        assert ctx.api("GET", "/v1/auth/me", headers=headers).status == 200
+    assert me.names() == [GET]
+
+
 # -- the revocation worker -------------------------------------------------------------------------
 
 

@@ -33,6 +33,8 @@ def every_field_set() -> User:
         updated_at=17,
         version=9,
         password_hash="$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+        password_change_required=True,
+        temporary_password_expires_at=19,
         sessions={"ses_1": 18},
         failed_attempts=3,
         first_failed_at=19,

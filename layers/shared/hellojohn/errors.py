@@ -88,6 +88,22 @@ def user_disabled() -> ApiError:
     return ApiError(403, "user_disabled", "This user is disabled")
 
 
+def password_change_required() -> ApiError:
+    return ApiError(
+        403,
+        "password_change_required",
+        "The password is temporary: change it (POST /v1/auth/password/change), then refresh the session",
+    )
+
+
+def temporary_password_expired() -> ApiError:
+    return ApiError(
+        403,
+        "temporary_password_expired",
+        "The temporary password has expired; ask an administrator for a new one",
+    )
+
+
 def user_not_found() -> ApiError:
     return ApiError(404, "user_not_found", "No such user in this tenant")
 

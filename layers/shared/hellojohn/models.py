@@ -129,6 +129,21 @@ class ChangePassword(_Body):
 class SetPassword(_Body):
     password: Password = Field(repr=False)
     sign_out_all_sessions: bool = False
+    temporary: bool = False  # must be changed at the next sign-in; signs every session out
+
+    @model_validator(mode="after")
+    def _temporary_signs_out(self) -> Self:
+        if (
+            self.temporary
+            and "sign_out_all_sessions" in self.model_fields_set
+            and not self.sign_out_all_sessions
+        ):
+            raise PydanticCustomError(
+                "temporary_signs_out",
+                "{field} cannot be false with a temporary password (it signs every session out)",
+                {"field": "sign_out_all_sessions"},
+            )
+        return self
 
 
 class DisableUser(_Body):
@@ -157,6 +172,7 @@ class SelfUser(_Model):
     last_sign_in_at: str | None
     created_at: str
     updated_at: str
+    password_change_required: bool  # a temporary password: only GET /me, password change, sign-out
 
 
 class AdminUser(SelfUser):

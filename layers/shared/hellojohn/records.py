@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, get_args, get_origin, get_type_hints
 
 DEFAULT_ROLES = ("admin", "member")
+TEMPORARY_PASSWORD_DAYS = 7  # as Cognito's default TemporaryPasswordValidityDays
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class Tenant:
     verify_url_base: str = "http://127.0.0.1:3000/verify-email"
     allowed_origins: tuple[str, ...] = ()
     audit_retention_days: int = 90  # how long a user's change history is kept (TTL)
+    temporary_password_days: int = TEMPORARY_PASSWORD_DAYS  # a temporary password's life at sign-in
     created_at: int = 0
 
     @classmethod
@@ -47,6 +49,7 @@ class Tenant:
             verify_url_base=d.get("verify_url_base", ""),
             allowed_origins=tuple(d.get("allowed_origins") or ()),
             audit_retention_days=int(d.get("audit_retention_days", 90)),
+            temporary_password_days=int(d.get("temporary_password_days", TEMPORARY_PASSWORD_DAYS)),
             created_at=int(d.get("created_at", 0)),
         )
 
@@ -67,6 +70,7 @@ class Tenant:
             "verify_url_base": self.verify_url_base,
             "allowed_origins": list(self.allowed_origins),
             "audit_retention_days": self.audit_retention_days,
+            "temporary_password_days": self.temporary_password_days,
             "created_at": self.created_at,
         }
 
@@ -112,6 +116,8 @@ class User:
     updated_at: int = 0
     version: int = 1
     password_hash: str | None = None
+    password_change_required: bool = False  # the password is temporary: set by an admin with `temporary`
+    temporary_password_expires_at: int | None = None  # when that temporary password stops signing in
     sessions: dict[str, int] = field(default_factory=dict)  # session id -> its expiry
     failed_attempts: int = field(default=0, metadata=COUNTER)
     first_failed_at: int = field(default=0, metadata=COUNTER)

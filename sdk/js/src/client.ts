@@ -288,7 +288,7 @@ export class HelloJohnClient {
     if (this.state.status === 'signed-in' && this.state.user?.id === user.id) {
       this.setState({ status: 'signed-in', user });
     }
-    const { updatePassword: _updatePassword, update: _update, ...data } = user;
+    const { updatePassword: _updatePassword, update: _update, passwordChangeRequired: _pcr, ...data } = user;
     return data;
   }
 
@@ -314,7 +314,12 @@ export class HelloJohnClient {
   /** `POST /v1/auth/password/change` with `params` as the exact body. Any 2xx is success. */
   async updatePassword(params: UpdatePasswordParams): Promise<void> {
     const generation = this.generation;
+    const wasTemporary = this.state.user?.passwordChangeRequired === true;
     const body = await this.authorized<unknown>('POST', '/v1/auth/password/change', params);
+    if (generation !== this.generation) return;
+    // The access token issued while the password was temporary still carries that claim (the
+    // API's gate reads it): one refresh gets a token without it.
+    if (wasTemporary) await this.refresh();
     if (generation !== this.generation || !isRecord(body)) return;
     // Tolerate an API that answers with the user, or with {user, session} (a re-issued session).
     if (isSessionData(body.session)) {
@@ -341,6 +346,7 @@ export class HelloJohnClient {
     } catch (error) {
       if (!(error instanceof HelloJohnError) || error.status !== 401 || error.code !== 'token_expired') {
         this.endSessionIfDead(error, generation);
+        this.notePasswordChangeRequired(error, generation);
         throw error;
       }
     }
@@ -369,6 +375,20 @@ export class HelloJohnClient {
     return token;
   }
 
+  /** A 403 `password_change_required`: the state's user says so, for the app to route on. */
+  private notePasswordChangeRequired(error: unknown, generation: number): void {
+    const user = this.state.user;
+    if (
+      error instanceof HelloJohnError &&
+      error.code === 'password_change_required' &&
+      generation === this.generation &&
+      user !== null &&
+      !user.passwordChangeRequired
+    ) {
+      this.setState({ status: 'signed-in', user: { ...user, passwordChangeRequired: true } });
+    }
+  }
+
   private endSessionIfDead(error: unknown, generation: number): void {
     if (
       error instanceof HelloJohnError &&
@@ -390,6 +410,7 @@ export class HelloJohnClient {
     const data = { ...raw, name: typeof raw.name === 'string' ? raw.name : '' } as unknown as UserData;
     return {
       ...data,
+      passwordChangeRequired: raw.password_change_required === true,
       updatePassword: (params: UpdatePasswordParams) => this.updatePassword(params),
       update: (fields: UpdateUserFields) => this.updateUser(fields),
     };

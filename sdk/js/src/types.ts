@@ -42,6 +42,13 @@ export type UpdateUserFields = Omit<Schemas['SelfUserUpdate'], 'email'> & { emai
  * A new object is created whenever the user changes, so it is safe to compare by identity.
  */
 export interface HelloJohnUser extends UserData {
+  /**
+   * The password is temporary (set by an admin with `temporary: true`): until it is changed, every
+   * call but `GET /v1/auth/me`, the password change and sign-out answers 403
+   * `password_change_required`. Route the user to a change-password form while this is true. From
+   * the user object's `password_change_required`, and set when a call answers that 403.
+   */
+  passwordChangeRequired: boolean;
   /** `POST /v1/auth/password/change`. Resolves when the API answers 2xx. */
   updatePassword: (params: UpdatePasswordParams) => Promise<void>;
   /** `PATCH /v1/auth/me`, same as `useUser().update`. */

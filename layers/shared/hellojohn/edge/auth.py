@@ -82,4 +82,20 @@ def access_token(event: HasHeaders) -> "AccessClaims":
     tid = _tenant_header(event)
     if tid is not None and not opaque.same(tid, claims.tenant_id):
         raise errors.tenant_mismatch()
+    if claims.password_change_required and _route(event) not in WHILE_PASSWORD_TEMPORARY:
+        raise errors.password_change_required()
     return claims
+
+
+WHILE_PASSWORD_TEMPORARY = frozenset(
+    {("GET", "/v1/auth/me"), ("POST", "/v1/auth/password/change"), ("POST", "/v1/auth/sign-out")}
+)
+"""The only routes an access token with `pcr` (a temporary password) may call: every other one,
+present or future, answers 403 `password_change_required` here, before its own code runs. The
+claim alone suffices because setting a temporary password signs every session out (so no token
+issued before it stays live) and sign-in and refresh take the claim from the user item they read."""
+
+
+def _route(event: HasHeaders) -> tuple[str, str]:
+    """The API Gateway route (`resource` is the template's path, e.g. /v1/users/{user_id})."""
+    return (str(getattr(event, "http_method", "")).upper(), str(getattr(event, "resource", "")))

@@ -75,6 +75,9 @@ def _validation_error(exc: RequestValidationError) -> ApiError:
             message = "is not a known field"
         if issue.get("type") == "not_nullable":  # raised by a model validator: name the field
             field, message = str((issue.get("ctx") or {}).get("field", field)), "cannot be null"
+        elif issue.get("type") == "temporary_signs_out":  # SetPassword's validator
+            field = str((issue.get("ctx") or {}).get("field", field))
+            message = message.removeprefix(f"{field} ")
         message = message.removeprefix("Value error, ")
         details.append(FieldIssue(field, message))
     return errors.validation_failed(details)

@@ -92,6 +92,7 @@ def change_password(
     if not passwords.verify(user.password_hash, body.current_password):
         raise _failure(state, now)
     try:
+        _refuse_expired_temporary(user, now)
         return _change(tenant, claims, user, body, expected_version, now)
     except errors.ApiError:
         _release(tenant.id, user.id, now)
@@ -113,6 +114,7 @@ def _change(
         raise errors.precondition_failed()
     values: dict[str, Any] = {"password_hash": passwords.hash_password(body.new_password)}
     values.update(dict.fromkeys(throttle.STATE))  # None: removed, the count is cleared
+    values.update(dict.fromkeys(TEMPORARY))  # a password of the user's own: the gate lifts
     if body.sign_out_other_sessions:
         values["sessions"] = {claims.session_id: user.sessions[claims.session_id]}
     # Conditioned on the password that was checked, not on the version: a concurrent sign-in
@@ -126,8 +128,23 @@ def _change(
         raise refusal(exc, expected_version, claims.session_id) from None
 
 
+def _refuse_expired_temporary(user: User, now: int) -> None:
+    """The right password, but a temporary one past its days: 403, as a disabled user's is. Only
+    the right password gets here, so a wrong one is answered as any wrong one (no enumeration),
+    and the guess it reserved is released as a right password's is (the lockout is unchanged)."""
+    expires = user.temporary_password_expires_at
+    if user.password_change_required and expires is not None and expires <= now:
+        raise errors.temporary_password_expired()
+
+
+TEMPORARY = ("password_change_required", "temporary_password_expires_at")
+"""What a temporary password sets on the user item, removed when a password of their own is set."""
+
+
 def _session(user: User, sid: str, refresh_token: str, refresh_expires: int, now: int) -> Session:
-    access, access_expires = tokens.issue(user.id, user.tenant_id, sid, user.role, now)
+    access, access_expires = tokens.issue(
+        user.id, user.tenant_id, sid, user.role, now, user.password_change_required
+    )
     return Session(
         id=sid,
         access_token=access,
@@ -172,6 +189,7 @@ def _sign_in(tenant: Tenant, body: SignIn) -> SignedIn:
 def _open_session(tenant: Tenant, user: User, rehash: str | None, now: int) -> SignedIn:
     if user.disabled:
         raise errors.user_disabled()
+    _refuse_expired_temporary(user, now)
     sid = ids.new_id("ses")
     refresh_token, refresh_hash = opaque.new_refresh_token(user.id, sid)
     expires = now + settings().refresh_token_ttl_seconds

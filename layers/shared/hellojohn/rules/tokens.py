@@ -45,6 +45,7 @@ class AccessClaims:
     role: str
     issued_at: int
     expires_at: int
+    password_change_required: bool = False  # the `pcr` claim: the password was temporary at issue
 
 
 _derived: dict[str, SigningKey] = {}
@@ -90,10 +91,13 @@ def signing_key() -> SigningKey:
     return _derive(seed)
 
 
-def issue(user_id: str, tenant_id: str, session_id: str, role: str, now: int) -> tuple[str, int]:
+def issue(
+    user_id: str, tenant_id: str, session_id: str, role: str, now: int, password_change_required: bool = False
+) -> tuple[str, int]:
+    """`pcr: true` while the user's password is temporary (the gate in `hellojohn.edge.auth`)."""
     key = signing_key()
     expires_at = now + settings().access_token_ttl_seconds
-    claims = {
+    claims: dict[str, Any] = {
         "iss": settings().token_issuer,
         "sub": user_id,
         "tid": tenant_id,
@@ -102,6 +106,8 @@ def issue(user_id: str, tenant_id: str, session_id: str, role: str, now: int) ->
         "iat": now,
         "exp": expires_at,
     }
+    if password_change_required:
+        claims["pcr"] = True
     token = jwt.encode(claims, key.private, algorithm=ALGORITHM, headers={"kid": key.kid, "typ": "JWT"})
     return token, expires_at
 
@@ -153,6 +159,7 @@ def verify(token: str) -> AccessClaims:
             role=str(claims.get("role", "")),
             issued_at=int(claims["iat"]),
             expires_at=int(claims["exp"]),
+            password_change_required=claims.get("pcr") is True,
         )
     except (KeyError, TypeError, ValueError):
         raise errors.invalid_token() from None

@@ -170,12 +170,22 @@ def _count_mail(user: User, now: int) -> dict[str, Any]:
 
 def set_password(tenant: Tenant, uid: str, body: SetPassword, expected_version: int | None) -> User:
     """Set without the current one; the email check is part of the write's condition. Clears
-    the guess count and any lock: the admin has given the user a password to sign in with."""
+    the guess count and any lock: the admin has given the user a password to sign in with.
+    `temporary`: the user must change it (the gate in `hellojohn.edge.auth`) within the tenant's
+    `temporary_password_days`; a password that is not temporary lifts that requirement."""
     reason = passwords.weakness(body.password, tenant.password_policy, None)
     if reason:
         raise errors.password_too_weak(reason)
     values: dict[str, Any] = {"password_hash": passwords.hash_password(body.password)}
     values.update(dict.fromkeys(throttle.STATE))  # None: removed; the new password is not locked out
+    if body.temporary:
+        # Every session ends in the same write: the access-token gate reads the `pcr` claim only,
+        # so no token issued before the password became temporary may stay live (docs/SECURITY.md).
+        values["password_change_required"] = True
+        values["temporary_password_expires_at"] = _now() + tenant.temporary_password_days * 86400
+        values["sessions"] = {}
+    else:
+        values.update(dict.fromkeys(("password_change_required", "temporary_password_expires_at")))
     if body.sign_out_all_sessions:
         values["sessions"] = {}
     guards = [store.version_is(expected_version)] if expected_version is not None else []

@@ -7,6 +7,18 @@ import { UserCard } from './UserCard';
 
 function SignedInPage() {
   const { user } = useOptionalUser();
+  if (user?.passwordChangeRequired) {
+    // A temporary password: the API refuses everything but /me, the password change and sign-out.
+    return (
+      <>
+        <UserCard />
+        <p className="card" data-testid="password-change-required">
+          Your password is temporary: choose a new one to continue.
+        </p>
+        <ChangePasswordForm key={`password-${user.id}`} />
+      </>
+    );
+  }
   return (
     <>
       <UserCard />

@@ -281,6 +281,8 @@ export interface components {
             created_at: string;
             /** Updated At */
             updated_at: string;
+            /** Password Change Required */
+            password_change_required: boolean;
             /** Private Metadata */
             private_metadata: {
                 [key: string]: unknown;
@@ -366,7 +368,7 @@ export interface components {
              * Code
              * @enum {string}
              */
-            code: "invalid_json" | "invalid_request" | "invalid_credentials" | "invalid_token" | "session_revoked" | "token_expired" | "unauthorized" | "forbidden" | "forbidden_field" | "tenant_mismatch" | "user_disabled" | "not_found" | "user_not_found" | "conflict" | "email_taken" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "password_too_weak" | "validation_failed" | "too_many_attempts" | "internal_error" | "service_unavailable";
+            code: "invalid_json" | "invalid_request" | "invalid_credentials" | "invalid_token" | "session_revoked" | "token_expired" | "unauthorized" | "forbidden" | "forbidden_field" | "password_change_required" | "temporary_password_expired" | "tenant_mismatch" | "user_disabled" | "not_found" | "user_not_found" | "conflict" | "email_taken" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "password_too_weak" | "validation_failed" | "too_many_attempts" | "internal_error" | "service_unavailable";
             /** Message */
             message: string;
             /** Status */
@@ -523,6 +525,8 @@ export interface components {
             created_at: string;
             /** Updated At */
             updated_at: string;
+            /** Password Change Required */
+            password_change_required: boolean;
         };
         /**
          * SelfUserUpdate
@@ -567,6 +571,11 @@ export interface components {
              * @default false
              */
             sign_out_all_sessions?: boolean;
+            /**
+             * Temporary
+             * @default false
+             */
+            temporary?: boolean;
         };
         /** SignIn */
         SignIn: {

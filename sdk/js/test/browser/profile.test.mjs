@@ -357,5 +357,31 @@ test(
       await waitForText('current-user-name', newName);
       assert.equal(await page.locator('form input[name="name"]').inputValue(), newName);
     });
+
+    const temporary = `Temporary-Pass-${suffix}-7`;
+    const chosen = `Difference-Engine-${suffix}-1822!`;
+    await t.test(
+      'an admin sets a temporary password: the app asks for a new one before anything else',
+      async () => {
+        const r = await admin(creds, 'POST', `/v1/users/${demo.id}/password`, {
+          password: temporary,
+          temporary: true,
+        });
+        assert.equal(r.status, 200, JSON.stringify(r.body));
+        assert.equal(r.body.password_change_required, true);
+        await page.reload(); // the temporary password signed every session out
+        await page.getByTestId('sign-in-form').waitFor();
+        await signInAs(demo.email, temporary);
+        await page.getByTestId('password-change-required').waitFor();
+        assert.equal(await page.getByTestId('edit-profile').count(), 0);
+        await page.getByTestId('current-password').fill(temporary);
+        await page.getByTestId('new-password').fill(chosen);
+        await page.getByTestId('change-password-submit').click();
+        await page.getByTestId('edit-profile').waitFor(); // the whole page is back
+        assert.equal(await page.getByTestId('password-change-required').count(), 0);
+        const after = await admin(creds, 'GET', `/v1/users/${demo.id}`);
+        assert.equal(after.body.password_change_required, false);
+      },
+    );
   },
 );

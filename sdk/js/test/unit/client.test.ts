@@ -218,6 +218,44 @@ describe('updatePassword (POST /v1/auth/password/change)', () => {
   });
 });
 
+describe('a temporary password (passwordChangeRequired)', () => {
+  it('comes from the user object, and a change refreshes the gated token', async () => {
+    const api = new FakeApi();
+    api.user = { ...api.user, password_change_required: true };
+    const client = await signedIn(api);
+    expect(client.getState().user?.passwordChangeRequired).toBe(true);
+    const gated = await client.updateUser({ name: 'X' }).catch((e: unknown) => e);
+    expect((gated as HelloJohnError).code).toBe('password_change_required');
+    expect(client.getState().status).toBe('signed-in');
+
+    await client.updatePassword({ current_password: api.password, new_password: 'NewPassword456!' });
+    expect(client.getState().user?.passwordChangeRequired).toBe(false);
+    expect(api.callsTo('POST', '/v1/auth/refresh')).toHaveLength(1);
+    await expect(client.updateUser({ name: 'Y' })).resolves.toMatchObject({ name: 'Y' });
+  });
+
+  it('is set by a 403 password_change_required on any call', async () => {
+    const api = new FakeApi();
+    const client = await signedIn(api);
+    expect(client.getState().user?.passwordChangeRequired).toBe(false);
+    api.overrides.push((call) =>
+      call.path === '/v1/auth/me' && call.method === 'PATCH'
+        ? errorResponse(403, 'password_change_required', 'change the password first')
+        : undefined,
+    );
+    await client.updateUser({ name: 'X' }).catch(() => undefined);
+    expect(client.getState().user?.passwordChangeRequired).toBe(true);
+    expect(client.getState().status).toBe('signed-in');
+  });
+
+  it('a change without a temporary password does not refresh', async () => {
+    const api = new FakeApi();
+    const client = await signedIn(api);
+    await client.updatePassword({ current_password: api.password, new_password: 'NewPassword456!' });
+    expect(api.callsTo('POST', '/v1/auth/refresh')).toHaveLength(0);
+  });
+});
+
 describe('refresh on 401 token_expired', () => {
   it('refreshes exactly once, then retries the request with the new access token', async () => {
     const api = new FakeApi();

@@ -22,6 +22,8 @@ export interface RecordedCall {
 interface AccessRecord {
   sessionId: string;
   expiresAt: number;
+  /** The `pcr` claim: the password was temporary when the token was issued. */
+  passwordChangeRequired: boolean;
 }
 
 type Override = (call: RecordedCall) => Response | Promise<Response> | undefined;
@@ -50,6 +52,10 @@ export function errorResponse(
   return jsonResponse(status, body, headers);
 }
 
+function bearerOf(call: RecordedCall): string {
+  return (call.headers.authorization ?? '').replace(/^Bearer /, '');
+}
+
 export class FakeApi {
   readonly calls: RecordedCall[] = [];
   user: Schemas['SelfUser'] = {
@@ -68,6 +74,7 @@ export class FakeApi {
     last_sign_in_at: null,
     created_at: '2026-01-01T00:00:00Z',
     updated_at: '2026-01-01T00:00:00Z',
+    password_change_required: false,
   };
   password = 'OldPassword123!';
   accessTtlMs = 15 * 60_000;
@@ -123,7 +130,11 @@ export class FakeApi {
     const now = Date.now();
     const accessToken = `at_${this.nextId('a')}`;
     const refreshToken = `rt_${this.nextId('r')}`;
-    this.access.set(accessToken, { sessionId, expiresAt: now + this.accessTtlMs });
+    this.access.set(accessToken, {
+      sessionId,
+      expiresAt: now + this.accessTtlMs,
+      passwordChangeRequired: this.user.password_change_required,
+    });
     this.refreshTokens.set(refreshToken, { sessionId, used: false });
     const session: Schemas['Session'] = {
       id: sessionId,
@@ -211,6 +222,10 @@ export class FakeApi {
       case 'PATCH /v1/auth/me': {
         const denied = this.checkAccess(call);
         if (denied) return denied;
+        // The API's gate: a token issued while the password was temporary (allow-list: me, change, sign-out)
+        if (this.access.get(bearerOf(call))?.passwordChangeRequired) {
+          return errorResponse(403, 'password_change_required', 'change the password first');
+        }
         const allowed = ['name', 'avatar_url', 'email', 'phone_number'];
         for (const key of Object.keys(body)) {
           if (!allowed.includes(key)) {
@@ -241,8 +256,8 @@ export class FakeApi {
           ]);
         }
         this.password = body.new_password;
-        // As the API does: 200 with the user, whose updated_at moves.
-        this.user = { ...this.user, updated_at: new Date().toISOString() };
+        // As the API does: 200 with the user, whose updated_at moves; a temporary password is no more.
+        this.user = { ...this.user, updated_at: new Date().toISOString(), password_change_required: false };
         return jsonResponse(200, this.user);
       }
       case 'POST /v1/auth/email/verify': {
