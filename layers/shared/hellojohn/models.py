@@ -80,6 +80,18 @@ class AdminUserUpdate(_Body):
         return self
 
 
+class MetadataMerge(_Body):
+    """PATCH /v1/users/{id}/metadata: each field sent is an RFC 7386 merge patch of that field.
+
+    Objects merge recursively, null deletes a key, anything else replaces. A field must stay an
+    object: a null patch clears it to {} (RFC 7386: a non-object patch replaces the whole value,
+    and a metadata field's null is {}); an array or scalar patch is refused (422). The 8 KB limit
+    is checked on the result."""
+
+    public_metadata: dict[str, Any] | None = None
+    private_metadata: dict[str, Any] | None = None
+
+
 class SelfUserUpdate(_Body):
     """PATCH /v1/auth/me: the self-service column. Admin-only fields are refused (403)."""
 
@@ -160,6 +172,9 @@ class AdminUser(SelfUser):
     """A user as an admin sees them."""
 
     private_metadata: dict[str, Any]
+    locked_until: str | None = Field(
+        description="Until when sign-in is refused after wrong passwords (RFC 3339); null when not locked"
+    )
 
 
 class Pagination(_Model):

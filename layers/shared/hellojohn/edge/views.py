@@ -8,19 +8,22 @@ from pydantic import BaseModel
 
 from hellojohn.models import AdminUser, SelfUser
 from hellojohn.records import User
-from hellojohn.timeutil import rfc3339
+from hellojohn.timeutil import now, rfc3339
 
 
 def _view[M: BaseModel](model: type[M], user: User) -> M:
     values = {
         name: rfc3339(getattr(user, name)) if name.endswith("_at") else getattr(user, name)
         for name in model.model_fields
+        if name != "locked_until"
     }
-    return model.model_validate(values)
+    return model.model_validate(values | ({"locked_until": None} if "locked_until" in model.model_fields else {}))
 
 
 def admin_view(user: User) -> AdminUser:
-    return _view(AdminUser, user)
+    """`locked_until` only while the lock holds (a past lock is no lock)."""
+    locked = rfc3339(user.locked_until) if user.locked_until > now() else None
+    return _view(AdminUser, user).model_copy(update={"locked_until": locked})
 
 
 def self_view(user: User) -> SelfUser:
