@@ -88,5 +88,7 @@ def test_unlock_lets_a_locked_user_in_at_once(api: Api, tenant: Tenant, user: di
     stored = store.get(tenant.id, uid)
     assert stored is not None and stored.failed_attempts == 0
     assert can_sign_in(api, tenant, "alice@example.com", PASSWORD) == 200
-    me = api("POST", "/v1/auth/sign-in", {"email": "alice@example.com", "password": PASSWORD}, tenant.public())
+    me = api(
+        "POST", "/v1/auth/sign-in", {"email": "alice@example.com", "password": PASSWORD}, tenant.public()
+    )
     assert "locked_until" not in me.body["user"]  # the self view does not show it

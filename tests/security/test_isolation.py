@@ -162,7 +162,9 @@ ENDPOINTS = [
     Endpoint("POST", "/v1/users/{alice}/password", "secret", lambda w: {"password": NEW}),
     Endpoint("POST", "/v1/users/{alice}/disable", "secret", lambda w: {"revoke_sessions": True}),
     Endpoint("POST", "/v1/users/{alice}/enable", "secret"),
-    Endpoint("PATCH", "/v1/users/{alice}/metadata", "secret", lambda w: {"private_metadata": {"pwned": True}}),
+    Endpoint(
+        "PATCH", "/v1/users/{alice}/metadata", "secret", lambda w: {"private_metadata": {"pwned": True}}
+    ),
     Endpoint("POST", "/v1/users/{alice}/unlock", "secret"),
     Endpoint(
         "POST",

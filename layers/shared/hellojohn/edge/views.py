@@ -17,7 +17,9 @@ def _view[M: BaseModel](model: type[M], user: User) -> M:
         for name in model.model_fields
         if name != "locked_until"
     }
-    return model.model_validate(values | ({"locked_until": None} if "locked_until" in model.model_fields else {}))
+    return model.model_validate(
+        values | ({"locked_until": None} if "locked_until" in model.model_fields else {})
+    )
 
 
 def admin_view(user: User) -> AdminUser:
