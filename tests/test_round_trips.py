@@ -103,6 +103,18 @@ CASES = [
         lambda c, i: ("GET", f"/v1/users/{c.uid}/events?limit=5", None, c.tenant.admin()),
     ),
     Case(
+        "metadata merge",  # read, merge, write conditioned on the version read
+        2,
+        (GET, UPDATE),
+        lambda c, i: (
+            "PATCH",
+            f"/v1/users/{c.uid}/metadata",
+            {"public_metadata": {f"k{i}": i}},
+            c.tenant.admin(),
+        ),
+    ),
+    Case("unlock", 1, (UPDATE,), lambda c, i: ("POST", f"/v1/users/{c.uid}/unlock", None, c.tenant.admin())),
+    Case(
         "admin set password",
         1,
         (UPDATE,),

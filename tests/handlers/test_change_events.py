@@ -273,3 +273,18 @@ def test_a_tenant_sets_its_own_retention(api: Api, pipe: Pipeline, clock: Clock)
     assert len(history(api, brief, created.body["id"])["data"]) == 1
     clock.advance(61)
     assert history(api, brief, created.body["id"])["data"] == []
+
+
+def test_an_admins_unlock_is_user_unlocked(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline, tap: Tap
+) -> None:
+    wrong = {"email": "alice@example.com", "password": "not-the-password-1"}
+    for _ in range(10):
+        if api("POST", "/v1/auth/sign-in", wrong, tenant.public()).status == 429:
+            break
+    seen = len(events_after(pipe, tap))  # the lock itself is no event
+    assert seen == 1
+    assert api("POST", f"/v1/users/{user['id']}/unlock", None, tenant.admin()).status == 200
+    unlocked = only(events_after(pipe, tap, seen))
+    assert unlocked["type"] == "user.unlocked"
+    assert unlocked["changed"] == [] and unlocked["actor"]["type"] == "secret_key"

@@ -169,6 +169,10 @@ ENDPOINTS = [
     Endpoint("POST", "/v1/users/{alice}/enable", "secret"),
     Endpoint("GET", "/v1/users/{alice}/events", "secret"),
     Endpoint(
+        "PATCH", "/v1/users/{alice}/metadata", "secret", lambda w: {"private_metadata": {"pwned": True}}
+    ),
+    Endpoint("POST", "/v1/users/{alice}/unlock", "secret"),
+    Endpoint(
         "POST",
         "/v1/auth/sign-in",
         "publishable",
@@ -307,6 +311,8 @@ CROSS: dict[tuple[str, str], tuple[Headers, Callable[[World], Any] | None, int, 
     ("POST", "/v1/users/{alice}/password"): (_sk("b"), None, 404, "user_not_found"),
     ("POST", "/v1/users/{alice}/disable"): (_sk("b"), None, 404, "user_not_found"),
     ("POST", "/v1/users/{alice}/enable"): (_sk("b"), None, 404, "user_not_found"),
+    ("PATCH", "/v1/users/{alice}/metadata"): (_sk("b"), None, 404, "user_not_found"),
+    ("POST", "/v1/users/{alice}/unlock"): (_sk("b"), None, 404, "user_not_found"),
     ("POST", "/v1/auth/sign-in"): (lambda w, _: w.b.public(), None, 401, "invalid_credentials"),
     ("POST", "/v1/auth/refresh"): (lambda w, _: w.b.public(), None, 401, "invalid_token"),
     ("POST", "/v1/auth/email/verify"): (lambda w, _: w.b.public(), None, 400, "invalid_request"),

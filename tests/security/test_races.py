@@ -134,3 +134,21 @@ def test_20_users_claim_one_email_switch_and_verification(api: Api, tenant: Tena
     assert _claims(tenant)["prize@example.com"] == winner
     losers = [u for uid, u in users.items() if uid != winner]
     assert all(u["email"].startswith("racer") for u in losers)
+
+
+@pytest.mark.parametrize("writers", [2, 5])
+def test_concurrent_metadata_merges_of_different_keys_are_all_kept(
+    api: Api, tenant: Tenant, writers: int
+) -> None:
+    """Each merge reads, merges and writes conditioned on the version it read; the one that
+    loses re-reads and merges again (rules.users.MERGE_ATTEMPTS bounds it: each round one wins)."""
+    uid = _create(api, tenant, f"merged{writers}@example.com")["id"]
+    requests = [
+        ("PATCH", f"/v1/users/{uid}/metadata", {"public_metadata": {f"k{i}": i}}, tenant.admin())
+        for i in range(writers)
+    ]
+    replies = concurrently(api, requests)
+    assert [r.status for r in replies] == [200] * writers, [r.body for r in replies]
+    after = api("GET", f"/v1/users/{uid}", headers=tenant.admin())
+    assert after.body["public_metadata"] == {f"k{i}": i for i in range(writers)}
+    assert after.headers["ETag"] == f'"{1 + writers}"'  # one write each, none lost

@@ -83,6 +83,18 @@ class AdminUserUpdate(_Body):
         return self
 
 
+class MetadataMerge(_Body):
+    """PATCH /v1/users/{id}/metadata: each field sent is an RFC 7386 merge patch of that field.
+
+    Objects merge recursively, null deletes a key, anything else replaces. A field must stay an
+    object: a null patch clears it to {} (RFC 7386: a non-object patch replaces the whole value,
+    and a metadata field's null is {}); an array or scalar patch is refused (422). The 8 KB limit
+    is checked on the result."""
+
+    public_metadata: dict[str, Any] | None = None
+    private_metadata: dict[str, Any] | None = None
+
+
 class SelfUserUpdate(_Body):
     """PATCH /v1/auth/me: the self-service column. Admin-only fields are refused (403)."""
 
@@ -179,18 +191,23 @@ class AdminUser(SelfUser):
     """A user as an admin sees them."""
 
     private_metadata: dict[str, Any]
+    locked_until: str | None = Field(
+        description="Until when sign-in is refused after wrong passwords (RFC 3339); null when not locked"
+    )
 
 
 def view_of[M: BaseModel](model: type[M], user: "User") -> M:
     """The model's fields read off the record, timestamps as RFC 3339: a model says what its reader
-    sees (the API's callers through `hellojohn.edge.views`, the change events' consumers)."""
-    from hellojohn.timeutil import rfc3339
+    sees (the API's callers through `hellojohn.edge.views`, the change events' consumers).
+    `locked_until` is the lock's end only while the lock holds (a past lock is no lock)."""
+    from hellojohn.timeutil import now, rfc3339
 
-    values = {
-        name: rfc3339(getattr(user, name)) if name.endswith("_at") else getattr(user, name)
-        for name in model.model_fields
-    }
-    return model.model_validate(values)
+    def value(name: str) -> Any:
+        if name == "locked_until":
+            return rfc3339(user.locked_until) if user.locked_until > now() else None
+        return rfc3339(getattr(user, name)) if name.endswith("_at") else getattr(user, name)
+
+    return model.model_validate({name: value(name) for name in model.model_fields})
 
 
 class Pagination(_Model):

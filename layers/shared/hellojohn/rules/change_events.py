@@ -4,7 +4,8 @@ Built from the table stream's record of the change (the item before and after, a
 attribute the write stamped: `hellojohn.actors`), so the request that made it gains no round trip.
 The catalogue, in the order a change is named when it is several at once (docs/EVENTS.md):
 `user.created`, `user.password_changed`, `user.disabled`, `user.enabled`, `user.email_changed`,
-`user.email_change_requested`, `user.signed_in`, `user.sessions_revoked`, `user.updated`.
+`user.email_change_requested`, `user.signed_in`, `user.sessions_revoked`, `user.unlocked`,
+`user.updated`.
 
 A write without a change of its own (its stamp is the one the item already had: the guess counters)
 or that changes nothing a consumer sees (the verification worker's token and sent-at) is no event.
@@ -17,7 +18,10 @@ from hellojohn.models import AdminUser, view_of
 from hellojohn.records import User
 
 # What a consumer sees of a user: the admin view, less what every write moves or no change does
-FIELDS = tuple(name for name in AdminUser.model_fields if name not in ("id", "tenant_id", "updated_at"))
+# (`locked_until` is read against the clock, not a stored change: an unlock is named, `user.unlocked`)
+FIELDS = tuple(
+    name for name in AdminUser.model_fields if name not in ("id", "tenant_id", "updated_at", "locked_until")
+)
 PASSWORD = "password"  # named in `changed` when the hash moved; no value, before or after, ever
 
 
@@ -52,7 +56,12 @@ def for_change(
     added = sorted(set(after_user.sessions) - set(before_user.sessions if before_user else {}))
     revoked = sorted(set(before_user.sessions if before_user else {}) - set(after_user.sessions))
     if before_user is not None:
-        kind = _name(before_user, after_user, password_moved, added, revoked, changed)
+        unlocked = (
+            stamp.get("actor") == "secret_key"
+            and bool(before_user.locked_until)
+            and not after_user.locked_until
+        )
+        kind = _name(before_user, after_user, password_moved, added, revoked, changed, unlocked)
     if not kind:
         return None
     actor = {"type": stamp.get("actor", "system")}
@@ -79,7 +88,13 @@ def for_change(
 
 
 def _name(
-    old: User, new: User, password_moved: bool, added: list[str], revoked: list[str], changed: list[str]
+    old: User,
+    new: User,
+    password_moved: bool,
+    added: list[str],
+    revoked: list[str],
+    changed: list[str],
+    unlocked: bool,
 ) -> str:
     """The change's name: the first of the catalogue that it is."""
     named = (
@@ -92,6 +107,7 @@ def _name(
         ),
         (bool(added), "user.signed_in"),
         (bool(revoked), "user.sessions_revoked"),
+        (unlocked, "user.unlocked"),
         (bool(changed), "user.updated"),
     )
     return next((name for hit, name in named if hit), "")

@@ -4,10 +4,10 @@ from typing import Any
 
 from hellojohn import cursors, errors, ids, throttle
 from hellojohn.errors import FieldIssue
-from hellojohn.fields import email_key
+from hellojohn.fields import check_metadata, email_key
 from hellojohn.models import CreateUser, DisableUser, SetPassword
 from hellojohn.records import Tenant, User
-from hellojohn.rules import changes, passwords
+from hellojohn.rules import changes, mergepatch, passwords
 from hellojohn.store import users as store
 from hellojohn.timeutil import now as _now
 
@@ -203,6 +203,59 @@ def set_disabled(
         values["sessions"] = {}
     guards = [store.version_is(expected_version)] if expected_version is not None else []
     return _write(tenant, uid, values, guards, expected_version)
+
+
+METADATA_FIELDS = ("public_metadata", "private_metadata")
+COUNTERS_OF_THE_LOCK = ("failed_attempts", "first_failed_at", "locked_until")
+MERGE_ATTEMPTS = 5  # merges of one user racing without If-Match: each retry re-reads and re-merges
+
+
+def merge_metadata(
+    tenant: Tenant, uid: str, patches: dict[str, dict[str, Any] | None], expected_version: int | None
+) -> User:
+    """RFC 7386 merge of the metadata fields sent, checked (8 KB) on the result.
+
+    A read and an UpdateItem conditioned on the version read: a concurrent change makes the
+    write fail, and (no If-Match sent) the merge is redone on the fresh item, so two merges of
+    different keys are both kept. With If-Match, a stale version is 412, as PATCH answers."""
+    if not patches or any(name not in METADATA_FIELDS for name in patches):
+        raise errors.validation_failed(
+            [FieldIssue("body", "send public_metadata and/or private_metadata")], "Nothing to merge"
+        )
+    if not ids.is_id(uid, "usr"):
+        raise errors.user_not_found()
+    for _ in range(MERGE_ATTEMPTS):
+        user = store.get(tenant.id, uid)
+        if user is None:
+            raise errors.user_not_found()
+        if expected_version is not None and user.version != expected_version:
+            raise errors.precondition_failed()
+        values: dict[str, Any] = {}
+        issues: list[FieldIssue] = []
+        for name, patch in patches.items():
+            merged = mergepatch.merge_object(getattr(user, name), patch)
+            try:
+                values[name] = check_metadata(merged)
+            except ValueError as exc:  # PydanticCustomError: too large after the merge
+                issues.append(FieldIssue(name, str(exc)))
+        if issues:
+            raise errors.validation_failed(issues)
+        try:
+            return store.update(
+                tenant.id, uid, store.changes_to_update(values, [store.version_is(user.version)]), _now()
+            )
+        except store.ConditionFailed as exc:
+            if exc.current is None:
+                raise errors.user_not_found() from None
+            if expected_version is not None:
+                raise errors.precondition_failed() from None
+    raise errors.conflict()
+
+
+def unlock(tenant: Tenant, uid: str, expected_version: int | None) -> User:
+    """Clear the wrong-password lock: one UpdateItem REMOVING the counters (absent = never counted)."""
+    guards = [store.version_is(expected_version)] if expected_version is not None else []
+    return _write(tenant, uid, dict.fromkeys(COUNTERS_OF_THE_LOCK), guards, expected_version)
 
 
 def _write(
