@@ -29,6 +29,15 @@ NAMES = re.compile(r"password|hash|token|secret", re.IGNORECASE)
 _seen: dict[str, int] = {"entries": 0}
 
 
+def _user_fields() -> frozenset[str]:
+    from hellojohn.rules.change_events import FIELDS
+
+    return frozenset(FIELDS)  # the user object's own names (`password_change_required`): values checked
+
+
+USER_FIELDS = _user_fields()
+
+
 def secrets_in(detail: Any, test_passwords: tuple[str, ...]) -> list[str]:
     """What in one event's detail looks like a secret (empty: nothing)."""
     found: list[str] = []
@@ -36,7 +45,7 @@ def secrets_in(detail: Any, test_passwords: tuple[str, ...]) -> list[str]:
     def visit(node: Any, where: str) -> None:
         if isinstance(node, dict):
             for key, value in node.items():
-                if NAMES.search(str(key)):
+                if NAMES.search(str(key)) and key not in USER_FIELDS:
                     found.append(f"{where}.{key}: an attribute named for a secret")
                 visit(value, f"{where}.{key}")
         elif isinstance(node, list):
