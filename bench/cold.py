@@ -131,6 +131,24 @@ def interpreter() -> list[str]:
     return [python(), "-S"]
 
 
+def marked_run(args: list[str], payload: Any, cwd: Path, env: dict[str, str], mark: str, what: str) -> Any:
+    """Runs `python -S -c ...args` with `payload` as JSON on stdin; the JSON after `mark` on its output."""
+    out = subprocess.run(
+        [*interpreter(), "-c", *args],
+        check=False,
+        input=json.dumps(payload),
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith(mark)), None)
+    if line is None:
+        raise RuntimeError(f"{what} failed:\n{out.stderr[-3000:]}")
+    return json.loads(line[len(mark) :])
+
+
 DEPS_CACHE = ROOT / ".bench" / "layer-deps"
 # in Lambda's Python runtime itself, not in the layer (the SnapStart hooks' registry)
 RUNTIME_PROVIDED = next(
@@ -338,20 +356,7 @@ def probe_all(workers: int = 2) -> dict[str, Probe]:
                 **provision.function_environment(function, refs),
                 "AWS_ENDPOINT_URL": endpoint,
             }
-            out = subprocess.run(
-                [*interpreter(), "-c", PROBE],
-                check=False,
-                input=json.dumps(event),
-                cwd=function.code_dir,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
-            line = next((ln for ln in out.stdout.splitlines() if ln.startswith(MARK)), None)
-            if line is None:
-                raise RuntimeError(f"probe of {function.logical_id} failed:\n{out.stderr[-3000:]}")
-            data = json.loads(line[len(MARK) :])
+            data = marked_run([PROBE], event, function.code_dir, env, MARK, f"probe of {function.logical_id}")
             if not _succeeded(data["result"]):
                 raise RuntimeError(f"probe of {function.logical_id}: first request failed: {data['result']}")
             found.status = data["result"].get("statusCode", "ok")

@@ -11,9 +11,7 @@ Where the request can be sent again unchanged, a third time after 48 MB has gone
 caches: a warm request with cold caches, as a restored copy's first request has them.
 """
 
-import json
 import os
-import subprocess
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -166,20 +164,15 @@ def _pairs(w: Any, n: int) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
 
 
 def _one(function: Any, pairs: dict[str, Any], variant: str, env: dict[str, str]) -> dict[str, Any]:
-    out = subprocess.run(
-        [*cold.interpreter(), "-c", CODE, variant, "replay" if function.logical_id in REPLAYABLE else "-"],
-        check=False,
-        input=json.dumps(pairs[function.logical_id]),
-        cwd=function.code_dir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    replay = "replay" if function.logical_id in REPLAYABLE else "-"
+    data: dict[str, Any] = cold.marked_run(
+        [CODE, variant, replay],
+        pairs[function.logical_id],
+        function.code_dir,
+        env,
+        MARK,
+        f"first request of {function.logical_id}",
     )
-    line = next((ln for ln in out.stdout.splitlines() if ln.startswith(MARK)), None)
-    if line is None:
-        raise RuntimeError(f"first request of {function.logical_id} failed:\n{out.stderr[-3000:]}")
-    data: dict[str, Any] = json.loads(line[len(MARK) :])
     statuses = tuple(int(data[k][2]) for k in ("first", "warm", "evicted") if data[k] is not None)
     if max(statuses) >= 300:
         raise RuntimeError(f"{function.logical_id}: statuses {statuses}")

@@ -13,7 +13,7 @@ from typing import Any
 
 from bench import lambdas
 from bench.scenarios import Scenario, World, build_world, scenarios
-from bench.stats import median, pct
+from bench.stats import median
 from tests.awscalls import counting
 
 WARM_UP = 3
@@ -77,22 +77,6 @@ class WarmResult:
     calls: list[str] = field(default_factory=list)
     units: Any = None  # bench.cost.Units of one request
     memory_mb: int = 0
-
-    @property
-    def p50(self) -> float:
-        return median(self.handler)
-
-    @property
-    def p95(self) -> float:
-        return pct(self.handler, 95)
-
-    @property
-    def floor_p50(self) -> float:
-        return median(self.floor)
-
-    @property
-    def floor_p95(self) -> float:
-        return pct(self.floor, 95)
 
     @property
     def client_cpu(self) -> float:
