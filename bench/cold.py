@@ -73,6 +73,7 @@ PYJWT_NAME = "(stack + PyJWT)"
 # and Python's own teardown (freeing every module) would otherwise be timed too.
 EXIT = "\nimport os\nos._exit(0)"
 MARK = "@@probe@@"
+FLOOR_EVERY = 2  # the floor runs again after every this many function runs
 
 # How the service creates each client (the cold run creates it the same way)
 CLIENT_CODE = {
@@ -491,7 +492,7 @@ def measure(probes: dict[str, Probe], rounds: int = 10, seed: int = 7) -> tuple[
             order = list(todo)
             rng.shuffle(order)
             for i, case in enumerate(order):
-                if i and i % 2 == 0:
+                if i and i % FLOOR_EVERY == 0:
                     floor_run()
                 _run(case.code + EXIT, case.cwd, case.env, runs[case.name])
                 pending.append(runs[case.name])

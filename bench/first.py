@@ -7,7 +7,7 @@ has emptied the caches again, request 2: the same kind of request making the sam
 key and tenant reads, and the signing seed where tokens are involved, in both). Each request is
 timed in CPU time of the process (`time.process_time`: the moto server's work is not counted), and
 the run checks that both made the same calls. With `gc.freeze()` after priming and without.
-Where the request can be sent again unchanged, a third time after 48 MB has gone through the CPU
+Where the request can be sent again unchanged, a third time after EVICT_MB has gone through the CPU
 caches: a warm request with cold caches, as a restored copy's first request has them.
 """
 
@@ -21,6 +21,7 @@ from bench import cold, lambdas
 from local_runner import template
 
 MARK = "@@first@@"
+EVICT_MB = 48  # what goes through the CPU caches before the evicted request (larger than the CPU caches)
 WORKERS = {"StreamRouterFunction", "EmailWorkerFunction", "SessionCleanupFunction"}
 # functions whose warm request can be sent a third time unchanged (the others use something up)
 REPLAYABLE = {
@@ -69,9 +70,9 @@ lazy = sorted(set(sys.modules) - init)
 snapstart.refresh()  # the caches empty again, as after a restore: the same calls
 warm = timed(second_event)
 evicted = None
-if sys.argv[2] == "replay":  # the same request again, after 48 MB has gone through the CPU caches
+if sys.argv[2] == "replay":  # the same request again, after EVICT_MB has gone through the CPU caches
     snapstart.refresh()
-    junk = bytearray(48 << 20); junk[::64] = bytes(len(junk[::64])); sum(junk[::4096]); del junk
+    junk = bytearray({EVICT_MB} << 20); junk[::64] = bytes(len(junk[::64])); sum(junk[::4096]); del junk
     evicted = timed(second_event)
 print({MARK!r} + json.dumps({{"first": first, "warm": warm, "evicted": evicted, "lazy": lazy}}))
 """
