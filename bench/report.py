@@ -94,7 +94,7 @@ def cold_rows(run: Run) -> tuple[list[list[Any]], float, float]:
                 else ", ".join([*lazy, *(f"model {m}" for m in r.probe.late_models)]) or "none",
                 ms(median(r.runs.cpu)),
                 f"{cold_ratio(r):.2f}x",
-                f"{cold_ratio(r) - stack:+.2f}",
+                "-" if r.function == STACK_NAME else f"{cold_ratio(r) - stack:+.2f}",
                 f"{median(r.runs.cpu) / fc:.2f}x",
                 ms(median(r.runs.wall)),
                 f"{median(r.runs.wall_ratio):.2f}x",
@@ -110,7 +110,7 @@ def functions_only(results: list[Any]) -> list[Any]:
 
 
 def first_ratio(f: Any, freeze: bool = False) -> float:
-    """Request 1 over request 2; by default as the service runs (`snapstart.FREEZE` off)."""
+    """The first request over the second; by default as the service runs (`snapstart.FREEZE` off)."""
     firsts, warms = (f.first, f.warm) if freeze else (f.first_nofreeze, f.warm_nofreeze)
     return median([a / b for a, b in zip(firsts, warms, strict=True)])
 
@@ -152,17 +152,18 @@ With SnapStart, a cold start restores a snapshot taken after init and the before
 (hellojohn/edge/snapstart.py), runs the after-restore hook, and serves the request: what users wait for
 is that first request. bench/first.py, per API function, in a fresh process (`python -S`, the layer
 as `make build` ships it, a moto server): `import app`, the before-snapshot hooks, the after-restore
-hook, request 1; then the after-restore hook again (the caches empty, so the same AWS calls: the
-key and tenant reads, and the signing seed where tokens are involved) and request 2, of the same
-kind. Each is timed in the process's CPU time (`time.process_time`: the moto server's work and the
-network are not in it), and the run checks that both made the same calls. The ratio is the median
-over {n} processes of request 1 over request 2. Target: ≤ {FIRST_TARGET}x for every function, which
-leaves no room for an import, a model build or a client creation on a first request.
-"First request imports" lists any module request 1 still imported (none is the aim).
-Where a request can be sent again unchanged, it is sent a third time after {firstreq.EVICT_MB} MB has
-gone through the CPU caches ("warm, CPU caches evicted"): the same work as request 2, with caches as cold as a
-first request's (on Lambda a restored copy's are colder still: its memory is paged in from the
-snapshot). What request 1 costs over that is work it does and request 2 does not.
+hook, the first request; then the after-restore hook again (the caches empty, so the same AWS
+calls: the key and tenant reads, and the signing seed where tokens are involved) and a second
+request of the same kind. Each is timed in the process's CPU time (`time.process_time`: the moto
+server's work and the network are not in it), and the run checks that both made the same calls.
+The ratio is the median over {n} processes of the first over the second. Target: ≤ {FIRST_TARGET}x
+for every function, which leaves no room for an import, a model build or a client creation on a
+first request. "First request imports" lists any module the first request still imported (none is
+the aim). Where a request can be sent again unchanged, it is sent a third time after
+{firstreq.EVICT_MB} MB has gone through the CPU caches ("warm, CPU caches evicted"): the same work
+as the second, with caches as cold as a first request's (on Lambda a restored copy's are colder
+still: its memory is paged in from the snapshot). What the first costs over that is work it does
+and the second does not.
 
 """
     out += table(
@@ -508,7 +509,7 @@ def _hashing(run: Run) -> str:
             f"m={r.memory_kib} KiB, t={r.time_cost}, p={r.parallelism}",
             ms(r.hash_p50),
             ms(r.verify_p50),
-            f"{r.hash_p50 / floor.hash_p50:.2f}x",
+            "floor" if r is floor else f"{r.hash_p50 / floor.hash_p50:.2f}x",
         ]
         for r in results
     ]
