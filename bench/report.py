@@ -608,7 +608,7 @@ list prices as of {cost.PRICE_DATE}, no free tier, first pricing tier:
 
 Example, {one.name}: {one.cpu_ms:.1f} ms of CPU / {share:.3f} (the CPU share at {one.memory_mb} MB)
 = {one.lambda_cpu_ms:.0f} ms, + {one.network_ms:.0f} ms for its calls = {one.billed_ms} ms billed;
-{one.memory_mb}/{cost.MB_PER_GB} GB x {one.billed_ms / 1000:.3f} s x ${gb_second} per million
+{one.memory_mb}/{cost.MB_PER_GB} GB x {one.billed_ms / 1000:.3f} s x ${gb_second} x a million
 + ${cost.LAMBDA_REQUEST_PER_M:.2f} = ${one.lambda_usd:.3f}; DynamoDB {one.units.rru:g} RRU
 x ${cost.DDB_RRU_PER_M:g} + {one.units.wru:g} WRU x ${cost.DDB_WRU_PER_M:g} = ${one.ddb_usd:.3f};
 API Gateway ${cost.API_GATEWAY_REST_PER_M:.2f}: ${one.total:.2f} per million.
@@ -639,9 +639,9 @@ def _snapstart_cost(run: Run) -> str:
     sizes = sorted(set(run.api_memory_mb.values()))
     per_restore = [m / cost.MB_PER_GB * cost.SNAPSTART_RESTORE_GB for m in sizes]
     share = cost.COLD_START_PERCENT / 100
-    restores = "; ".join(
-        f"{m:,} MB: ${usd:.7f} a restore, ${usd * 1e6:.2f} per million restores, "
-        f"${usd * share * 1e6:.2f} per million requests"
+    restores = "".join(
+        f"\n  - {m:,} MB: ${usd:.7f} a restore, ${usd * 1e6:.2f} per million restores, "
+        f"${usd * share * 1e6:.2f} per million requests;"
         for m, usd in zip(sizes, per_restore, strict=True)
     )
     return f"""
@@ -656,7 +656,7 @@ On top of the above, SnapStart for Python bills (bench/cost.py, us-east-1 list p
   ({cost.DAYS_PER_MONTH} days) x ${cost.SNAPSTART_CACHE_GB_SECOND:.10f} = ${cache:.2f} a month per stage
   with SnapStart on, whatever the traffic;
 - each restore (a cold start): ${cost.SNAPSTART_RESTORE_GB:.10f} per GB of memory; with
-  {cost.COLD_START_PERCENT}% of requests starting cold: {restores}.
+  {cost.COLD_START_PERCENT}% of requests starting cold:{restores}
 
 A dev stack (`SnapStart=off`) pays neither; nor do the stream router and the SQS workers, which
 have SnapStart off (no user waits on their cold starts).
