@@ -31,7 +31,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -327,8 +329,28 @@ def _succeeded(result: Any) -> bool:
     return isinstance(result, dict) and not result.get("batchItemFailures")
 
 
-def probe_all(workers: int = 2) -> dict[str, Probe]:
-    """Run each function's first request in a fresh process against a moto server."""
+@dataclass
+class MotoStack:
+    """A moto server with the template's resources and the bench's world in it."""
+
+    endpoint: str
+    refs: dict[str, str]
+    world: Any
+
+    def env(self, function: template.Function, layer: Path = ROOT / "layers" / "shared") -> dict[str, str]:
+        """A measured process's environment: the function's, on the layer, against the server."""
+        from local_runner import provision
+
+        return {
+            **base_env(layer),
+            **provision.function_environment(function, self.refs),
+            "AWS_ENDPOINT_URL": self.endpoint,
+        }
+
+
+@contextmanager
+def moto_stack(prefix: str) -> Iterator[MotoStack]:
+    """For the block: a moto server, the stack provisioned in it, this process's environment on it."""
     from bench.scenarios import build_world
     from local_runner import provision
     from local_runner.aws import Moto
@@ -339,12 +361,22 @@ def probe_all(workers: int = 2) -> dict[str, Probe]:
     saved = dict(os.environ)
     try:
         lambdas.use_environment(endpoint)
-        refs = provision.create_all(prefix="bench-cold")
+        refs = provision.create_all(prefix=prefix)
         os.environ.update(provision.function_environment(template.functions()[0], refs))
         caches.reset()
-        w = build_world()
-        events = first_requests(w)
-        packages, modules = not_ours(endpoint)
+        yield MotoStack(endpoint, refs, build_world())
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        caches.reset()
+        server.stop()
+
+
+def probe_all(workers: int = 2) -> dict[str, Probe]:
+    """Run each function's first request in a fresh process against a moto server."""
+    with moto_stack("bench-cold") as stack:
+        events = first_requests(stack.world)
+        packages, modules = not_ours(stack.endpoint)
 
         def one(function: template.Function) -> Probe:
             found = Probe(function.logical_id)
@@ -352,11 +384,7 @@ def probe_all(workers: int = 2) -> dict[str, Probe]:
             if event is None:
                 found.note = "no first request defined: import only"
                 return found
-            env = {
-                **base_env(),
-                **provision.function_environment(function, refs),
-                "AWS_ENDPOINT_URL": endpoint,
-            }
+            env = stack.env(function)
             data = marked_run([PROBE], event, function.code_dir, env, MARK, f"probe of {function.logical_id}")
             if not _succeeded(data["result"]):
                 raise RuntimeError(f"probe of {function.logical_id}: first request failed: {data['result']}")
@@ -368,11 +396,6 @@ def probe_all(workers: int = 2) -> dict[str, Probe]:
 
         with ThreadPoolExecutor(workers) as pool:
             probes = list(pool.map(one, template.functions()))
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        caches.reset()
-        server.stop()
     return {p.function: p for p in probes}
 
 

@@ -11,11 +11,8 @@ Where the request can be sent again unchanged, a third time after EVICT_MB has g
 caches: a warm request with cold caches, as a restored copy's first request has them.
 """
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
-
-from hellojohn.edge import caches
 
 from bench import cold, lambdas
 from local_runner import template
@@ -198,40 +195,17 @@ def _record(r: First, variant: str, data: dict[str, Any]) -> None:
 def run(rounds: int = 4) -> dict[str, First]:
     """Every API function's first and warm request, `rounds` processes each with gc.freeze() after
     priming and as many without."""
-    from bench.scenarios import build_world
-    from local_runner import provision
-    from local_runner.aws import Moto
+    import tempfile
+    from pathlib import Path
 
-    lambdas.use_environment()
-    server = Moto()
-    endpoint = server.start()
-    saved = dict(os.environ)
     functions = [f for f in template.functions() if f.logical_id not in WORKERS]
     found = {f.logical_id: First(f.logical_id) for f in functions}
-    try:
-        lambdas.use_environment(endpoint)
-        refs = provision.create_all(prefix="bench-first")
-        os.environ.update(provision.function_environment(template.functions()[0], refs))
-        caches.reset()
-        w = build_world()
-        import tempfile
-        from pathlib import Path
-
-        with tempfile.TemporaryDirectory(prefix="bench-first-") as tmp:
-            layer = cold.layer_copy(Path(tmp))
-            for n in range(rounds * 2):
-                variant = "freeze" if n % 2 == 0 else "nofreeze"
-                pairs = _pairs(w, n)
-                for function in functions:
-                    env = {
-                        **cold.base_env(layer),
-                        **provision.function_environment(function, refs),
-                        "AWS_ENDPOINT_URL": endpoint,
-                    }
-                    _record(found[function.logical_id], variant, _one(function, pairs, variant, env))
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        caches.reset()
-        server.stop()
+    with cold.moto_stack("bench-first") as stack, tempfile.TemporaryDirectory(prefix="bench-first-") as tmp:
+        layer = cold.layer_copy(Path(tmp))
+        for n in range(rounds * 2):
+            variant = "freeze" if n % 2 == 0 else "nofreeze"
+            pairs = _pairs(stack.world, n)
+            for function in functions:
+                env = stack.env(function, layer)
+                _record(found[function.logical_id], variant, _one(function, pairs, variant, env))
     return found
