@@ -68,7 +68,10 @@ build: $(STAMP) ## sam build for python3.13 / arm64
 bench: $(STAMP) ## benchmarks (ratios against a floor measured in the same run)
 	$(BIN)/python -m bench
 
+bench-render: $(STAMP) ## docs/PERFORMANCE.md again from the last `make bench`'s stored measurements
+	$(BIN)/python -m bench --render
+
 fuzz: $(STAMP) ## schemathesis over docs/openapi.json against the local runner
 	$(BIN)/python -m tests.fuzz
 
-.PHONY: help venv run tenant lint template openapi pytest sdk-test test build bench fuzz
+.PHONY: help venv run tenant lint template openapi pytest sdk-test test build bench bench-render fuzz

@@ -3,17 +3,28 @@
 python -m bench                      # everything (under 10 minutes on 2 cores)
 python -m bench --quick --no-write   # a smoke run while changing the benchmarks
 python -m bench --only cold,hashing  # some sections (the document needs all of them)
+python -m bench --render             # docs/PERFORMANCE.md again from the last run's measurements
+
+Every run of all the sections stores what it measured in .bench/run.pickle (git ignores .bench/),
+so the page can be re-rendered after a change to its prose without measuring again.
 """
 
 import argparse
+import dataclasses
+import os
+import pickle
+import platform
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from bench import lambdas
 from bench.report import Run, console, document
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "PERFORMANCE.md"
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "PERFORMANCE.md"
+STORED = ROOT / ".bench" / "run.pickle"
 SECTIONS = ("hashing", "warm", "scale", "cold")
 
 
@@ -32,6 +43,44 @@ def _compile_ms() -> float:
     return (time.process_time() - start) * 1000
 
 
+def _never(*_: Any) -> Any:
+    raise RuntimeError("a stored run's scenarios are names only: they cannot be run")
+
+
+def store(run: Run) -> None:
+    """Pickles the run's measurements (the scenarios' callables left out: only their names are shown)."""
+    stored = run
+    if run.warm:
+        results, units = run.warm
+        kept = [
+            dataclasses.replace(
+                r,
+                scenario=dataclasses.replace(
+                    r.scenario, request=_never, floor=_never, after=None, prepare=None
+                ),
+            )
+            for r in results
+        ]
+        stored = dataclasses.replace(run, warm=(kept, units))
+    STORED.parent.mkdir(exist_ok=True)
+    STORED.write_bytes(pickle.dumps(stored))
+
+
+def stored_run() -> Run:
+    # the bench's own file, written by `store` on this machine: not input from anywhere else
+    run = pickle.loads(STORED.read_bytes())  # noqa: S301
+    if not isinstance(run, Run):
+        raise TypeError(f"{STORED} holds no bench run")
+    return run
+
+
+def _api_memory() -> dict[str, int]:
+    from bench.first import WORKERS
+    from local_runner import template
+
+    return {f.logical_id: f.memory_mb for f in template.functions() if f.logical_id not in WORKERS}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -48,15 +97,47 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also count each cold start's instructions under valgrind (load-proof; adds about 8 minutes)",
     )
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help=f"measure nothing: rewrite the page from the last full run's {STORED.relative_to(ROOT)}",
+    )
     args = parser.parse_args(argv)
+    if args.render:
+        if not STORED.exists():
+            parser.error(f"no stored run: {STORED.relative_to(ROOT)} is written by every `python -m bench`")
+        DOC.write_text(document(stored_run()))
+        _log(f"wrote {DOC} from {STORED}")
+        return 0
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     unknown = only - set(SECTIONS)
     if unknown:
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
+    run = measure(args, only)
+    sys.stdout.write(console(run) + "\n")
+    if only == set(SECTIONS):
+        store(run)
+        _log(f"stored the measurements in {STORED}")
+    if not args.no_write:
+        if only != set(SECTIONS):
+            _log(f"not writing {DOC.name}: it needs every section (--only was given)")
+        else:
+            DOC.write_text(document(run))
+            _log(f"wrote {DOC}")
+    _log(f"done in {run.seconds / 60:.1f} min")
+    return 0
+
+
+def measure(args: argparse.Namespace, only: set[str]) -> Run:
     lambdas.use_environment()
     started = time.perf_counter()
     flags = [f for f, on in (("--quick", args.quick), ("--instructions", args.instructions)) if on]
-    run = Run(command=" ".join(["python -m bench", *flags]), seconds=0.0)
+    run = Run(
+        command=" ".join(["python -m bench", *flags]),
+        seconds=0.0,
+        machine=f"{platform.machine()}, Python {platform.python_version()}, {os.cpu_count() or 0} CPUs",
+        api_memory_mb=_api_memory(),
+    )
     if "hashing" in only:
         from bench import hashing
 
@@ -90,15 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             _log("cold: instruction counts under valgrind (two at a time)")
             run.instructions = cold.instructions(probes)
     run.seconds = time.perf_counter() - started
-    sys.stdout.write(console(run) + "\n")
-    if not args.no_write:
-        if only != set(SECTIONS):
-            _log(f"not writing {DOC.name}: it needs every section (--only was given)")
-        else:
-            DOC.write_text(document(run))
-            _log(f"wrote {DOC}")
-    _log(f"done in {run.seconds / 60:.1f} min")
-    return 0
+    return run
 
 
 if __name__ == "__main__":

@@ -31,7 +31,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,6 +75,7 @@ PYJWT_NAME = "(stack + PyJWT)"
 # and Python's own teardown (freeing every module) would otherwise be timed too.
 EXIT = "\nimport os\nos._exit(0)"
 MARK = "@@probe@@"
+FLOOR_EVERY = 2  # the floor runs again after every this many function runs
 
 # How the service creates each client (the cold run creates it the same way)
 CLIENT_CODE = {
@@ -129,6 +132,24 @@ def interpreter() -> list[str]:
     the venv's test tools. boto3 picks up some of those when present (awscrt, pyOpenSSL), which
     would make the floor heavier than Lambda's."""
     return [python(), "-S"]
+
+
+def marked_run(args: list[str], payload: Any, cwd: Path, env: dict[str, str], mark: str, what: str) -> Any:
+    """Runs `python -S -c ...args` with `payload` as JSON on stdin; the JSON after `mark` on its output."""
+    out = subprocess.run(
+        [*interpreter(), "-c", *args],
+        check=False,
+        input=json.dumps(payload),
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith(mark)), None)
+    if line is None:
+        raise RuntimeError(f"{what} failed:\n{out.stderr[-3000:]}")
+    return json.loads(line[len(mark) :])
 
 
 DEPS_CACHE = ROOT / ".bench" / "layer-deps"
@@ -308,8 +329,28 @@ def _succeeded(result: Any) -> bool:
     return isinstance(result, dict) and not result.get("batchItemFailures")
 
 
-def probe_all(workers: int = 2) -> dict[str, Probe]:
-    """Run each function's first request in a fresh process against a moto server."""
+@dataclass
+class MotoStack:
+    """A moto server with the template's resources and the bench's world in it."""
+
+    endpoint: str
+    refs: dict[str, str]
+    world: Any
+
+    def env(self, function: template.Function, layer: Path = ROOT / "layers" / "shared") -> dict[str, str]:
+        """A measured process's environment: the function's, on the layer, against the server."""
+        from local_runner import provision
+
+        return {
+            **base_env(layer),
+            **provision.function_environment(function, self.refs),
+            "AWS_ENDPOINT_URL": self.endpoint,
+        }
+
+
+@contextmanager
+def moto_stack(prefix: str) -> Iterator[MotoStack]:
+    """For the block: a moto server, the stack provisioned in it, this process's environment on it."""
     from bench.scenarios import build_world
     from local_runner import provision
     from local_runner.aws import Moto
@@ -320,12 +361,22 @@ def probe_all(workers: int = 2) -> dict[str, Probe]:
     saved = dict(os.environ)
     try:
         lambdas.use_environment(endpoint)
-        refs = provision.create_all(prefix="bench-cold")
+        refs = provision.create_all(prefix=prefix)
         os.environ.update(provision.environment(template.functions(), refs))
         caches.reset()
-        w = build_world()
-        events = first_requests(w)
-        packages, modules = not_ours(endpoint)
+        yield MotoStack(endpoint, refs, build_world())
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        caches.reset()
+        server.stop()
+
+
+def probe_all(workers: int = 2) -> dict[str, Probe]:
+    """Run each function's first request in a fresh process against a moto server."""
+    with moto_stack("bench-cold") as stack:
+        events = first_requests(stack.world)
+        packages, modules = not_ours(stack.endpoint)
 
         def one(function: template.Function) -> Probe:
             found = Probe(function.logical_id)
@@ -333,25 +384,8 @@ def probe_all(workers: int = 2) -> dict[str, Probe]:
             if event is None:
                 found.note = "no first request defined: import only"
                 return found
-            env = {
-                **base_env(),
-                **provision.function_environment(function, refs),
-                "AWS_ENDPOINT_URL": endpoint,
-            }
-            out = subprocess.run(
-                [*interpreter(), "-c", PROBE],
-                check=False,
-                input=json.dumps(event),
-                cwd=function.code_dir,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
-            line = next((ln for ln in out.stdout.splitlines() if ln.startswith(MARK)), None)
-            if line is None:
-                raise RuntimeError(f"probe of {function.logical_id} failed:\n{out.stderr[-3000:]}")
-            data = json.loads(line[len(MARK) :])
+            env = stack.env(function)
+            data = marked_run([PROBE], event, function.code_dir, env, MARK, f"probe of {function.logical_id}")
             if not _succeeded(data["result"]):
                 raise RuntimeError(f"probe of {function.logical_id}: first request failed: {data['result']}")
             found.status = data["result"].get("statusCode", "ok")
@@ -362,11 +396,6 @@ def probe_all(workers: int = 2) -> dict[str, Probe]:
 
         with ThreadPoolExecutor(workers) as pool:
             probes = list(pool.map(one, template.functions()))
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        caches.reset()
-        server.stop()
     return {p.function: p for p in probes}
 
 
@@ -486,7 +515,7 @@ def measure(probes: dict[str, Probe], rounds: int = 10, seed: int = 7) -> tuple[
             order = list(todo)
             rng.shuffle(order)
             for i, case in enumerate(order):
-                if i and i % 2 == 0:
+                if i and i % FLOOR_EVERY == 0:
                     floor_run()
                 _run(case.code + EXIT, case.cwd, case.env, runs[case.name])
                 pending.append(runs[case.name])

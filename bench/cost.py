@@ -19,7 +19,23 @@ DDB_WRU_PER_M = 0.625  # on-demand write request units
 # function's memory per second it exists (3 hours at least), and each restore, per GB of memory
 SNAPSTART_CACHE_GB_SECOND = 0.0000015046
 SNAPSTART_RESTORE_GB = 0.0001397998
+SNAPSTART_MIN_CACHE_HOURS = 3  # a version's snapshot is billed for at least this long
 FULL_VCPU_MB = 1769  # Lambda gives one vCPU's worth of CPU at 1,769 MB, proportionally less below
+MB_PER_GB = 1024  # Lambda's GB-seconds are of 1,024 MB
+# DynamoDB's request units (developer guide, "Read/write capacity mode"): a strongly consistent read
+# of up to 4 KB is one RRU (eventually consistent: half), a write of up to 1 KB one WRU, and every
+# action of a transaction costs twice
+READ_UNIT_KB = 4
+WRITE_UNIT_KB = 1
+TRANSACTION_FACTOR = 2
+BATCH_WRITE_MAX_ITEMS = 25  # BatchWriteItem's limit per call
+# DynamoDB's throughput per partition (developer guide, "Partitions and data distribution")
+PARTITION_RRU_PER_S = 3000
+PARTITION_WRU_PER_S = 1000
+# assumptions of the estimates, not prices
+DAYS_PER_MONTH = 30
+COLD_START_PERCENT = 1  # of requests, for the SnapStart restore charge per million requests
+DEFAULT_LATENCY_MS = 5.0  # an AWS call not in LATENCY_MS
 # Assumed in-region round-trip latencies from Lambda (warm connection), milliseconds
 LATENCY_MS = {
     "GetItem": 5.0,
@@ -71,11 +87,11 @@ class Units:
 
 
 def _reads(size: int, strong: bool) -> float:
-    return max(1, math.ceil(size / 4096)) * (1.0 if strong else 0.5)
+    return max(1, math.ceil(size / (READ_UNIT_KB * 1024))) * (1.0 if strong else 0.5)
 
 
 def _writes(size: int) -> int:
-    return max(1, math.ceil(size / 1024))
+    return max(1, math.ceil(size / (WRITE_UNIT_KB * 1024)))
 
 
 def _transaction(size_of: Any, params: dict[str, Any]) -> tuple[float, str]:
@@ -84,13 +100,13 @@ def _transaction(size_of: Any, params: dict[str, Any]) -> tuple[float, str]:
     for action in params["TransactItems"]:
         ((kind, body),) = action.items()
         size = item_size(body["Item"]) if kind == "Put" else size_of(body["Key"])
-        wru += 2 * _writes(size)
+        wru += TRANSACTION_FACTOR * _writes(size)
         if kind == "Put" and "GSI1PK" in body["Item"]:
             wru += 1  # the GSI1 entry (keys only), a standard write
             parts.append(f"{kind} {size} B + GSI1")
         else:
             parts.append(f"{kind} {size} B")
-    return wru, "Transact[" + ", ".join(parts) + "] x2"
+    return wru, "Transact[" + ", ".join(parts) + f"] x{TRANSACTION_FACTOR}"
 
 
 def request_units(w: Any, captured: list[tuple[str, dict[str, Any]]]) -> Units:
@@ -158,9 +174,9 @@ class Estimate:
 def estimate(name: str, memory_mb: int, cpu_seconds: float, ops: list[str], units: Units) -> Estimate:
     cpu_ms = cpu_seconds * 1000
     lambda_cpu = cpu_ms / cpu_share(memory_mb)
-    network = sum(LATENCY_MS.get(op.split(".")[-1], 5.0) for op in ops)
+    network = sum(LATENCY_MS.get(op.split(".")[-1], DEFAULT_LATENCY_MS) for op in ops)
     billed = math.ceil(lambda_cpu + network)
-    duration_usd = memory_mb / 1024 * billed / 1000 * LAMBDA_ARM64_GB_SECOND * 1e6
+    duration_usd = memory_mb / MB_PER_GB * billed / 1000 * LAMBDA_ARM64_GB_SECOND * 1e6
     return Estimate(
         name,
         memory_mb,

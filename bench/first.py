@@ -7,22 +7,18 @@ has emptied the caches again, request 2: the same kind of request making the sam
 key and tenant reads, and the signing seed where tokens are involved, in both). Each request is
 timed in CPU time of the process (`time.process_time`: the moto server's work is not counted), and
 the run checks that both made the same calls. With `gc.freeze()` after priming and without.
-Where the request can be sent again unchanged, a third time after 48 MB has gone through the CPU
+Where the request can be sent again unchanged, a third time after EVICT_MB has gone through the CPU
 caches: a warm request with cold caches, as a restored copy's first request has them.
 """
 
-import json
-import os
-import subprocess
 from dataclasses import dataclass, field
 from typing import Any
-
-from hellojohn.edge import caches
 
 from bench import cold, lambdas
 from local_runner import template
 
 MARK = "@@first@@"
+EVICT_MB = 48  # what goes through the CPU caches before the evicted request (larger than the CPU caches)
 WORKERS = {"StreamRouterFunction", "EmailWorkerFunction", "SessionCleanupFunction"}
 # functions whose warm request can be sent a third time unchanged (the others use something up)
 REPLAYABLE = {
@@ -71,9 +67,9 @@ lazy = sorted(set(sys.modules) - init)
 snapstart.refresh()  # the caches empty again, as after a restore: the same calls
 warm = timed(second_event)
 evicted = None
-if sys.argv[2] == "replay":  # the same request again, after 48 MB has gone through the CPU caches
+if sys.argv[2] == "replay":  # the same request again, after EVICT_MB has gone through the CPU caches
     snapstart.refresh()
-    junk = bytearray(48 << 20); junk[::64] = bytes(len(junk[::64])); sum(junk[::4096]); del junk
+    junk = bytearray({EVICT_MB} << 20); junk[::64] = bytes(len(junk[::64])); sum(junk[::4096]); del junk
     evicted = timed(second_event)
 print({MARK!r} + json.dumps({{"first": first, "warm": warm, "evicted": evicted, "lazy": lazy}}))
 """
@@ -166,20 +162,15 @@ def _pairs(w: Any, n: int) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
 
 
 def _one(function: Any, pairs: dict[str, Any], variant: str, env: dict[str, str]) -> dict[str, Any]:
-    out = subprocess.run(
-        [*cold.interpreter(), "-c", CODE, variant, "replay" if function.logical_id in REPLAYABLE else "-"],
-        check=False,
-        input=json.dumps(pairs[function.logical_id]),
-        cwd=function.code_dir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    replay = "replay" if function.logical_id in REPLAYABLE else "-"
+    data: dict[str, Any] = cold.marked_run(
+        [CODE, variant, replay],
+        pairs[function.logical_id],
+        function.code_dir,
+        env,
+        MARK,
+        f"first request of {function.logical_id}",
     )
-    line = next((ln for ln in out.stdout.splitlines() if ln.startswith(MARK)), None)
-    if line is None:
-        raise RuntimeError(f"first request of {function.logical_id} failed:\n{out.stderr[-3000:]}")
-    data: dict[str, Any] = json.loads(line[len(MARK) :])
     statuses = tuple(int(data[k][2]) for k in ("first", "warm", "evicted") if data[k] is not None)
     if max(statuses) >= 300:
         raise RuntimeError(f"{function.logical_id}: statuses {statuses}")
@@ -204,40 +195,17 @@ def _record(r: First, variant: str, data: dict[str, Any]) -> None:
 def run(rounds: int = 4) -> dict[str, First]:
     """Every API function's first and warm request, `rounds` processes each with gc.freeze() after
     priming and as many without."""
-    from bench.scenarios import build_world
-    from local_runner import provision
-    from local_runner.aws import Moto
+    import tempfile
+    from pathlib import Path
 
-    lambdas.use_environment()
-    server = Moto()
-    endpoint = server.start()
-    saved = dict(os.environ)
     functions = [f for f in template.functions() if f.logical_id not in WORKERS]
     found = {f.logical_id: First(f.logical_id) for f in functions}
-    try:
-        lambdas.use_environment(endpoint)
-        refs = provision.create_all(prefix="bench-first")
-        os.environ.update(provision.environment(template.functions(), refs))
-        caches.reset()
-        w = build_world()
-        import tempfile
-        from pathlib import Path
-
-        with tempfile.TemporaryDirectory(prefix="bench-first-") as tmp:
-            layer = cold.layer_copy(Path(tmp))
-            for n in range(rounds * 2):
-                variant = "freeze" if n % 2 == 0 else "nofreeze"
-                pairs = _pairs(w, n)
-                for function in functions:
-                    env = {
-                        **cold.base_env(layer),
-                        **provision.function_environment(function, refs),
-                        "AWS_ENDPOINT_URL": endpoint,
-                    }
-                    _record(found[function.logical_id], variant, _one(function, pairs, variant, env))
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        caches.reset()
-        server.stop()
+    with cold.moto_stack("bench-first") as stack, tempfile.TemporaryDirectory(prefix="bench-first-") as tmp:
+        layer = cold.layer_copy(Path(tmp))
+        for n in range(rounds * 2):
+            variant = "freeze" if n % 2 == 0 else "nofreeze"
+            pairs = _pairs(stack.world, n)
+            for function in functions:
+                env = stack.env(function, layer)
+                _record(found[function.logical_id], variant, _one(function, pairs, variant, env))
     return found

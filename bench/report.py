@@ -1,19 +1,29 @@
-"""docs/PERFORMANCE.md, written from one run's measurements (prose here, numbers from the run)."""
+"""docs/PERFORMANCE.md, written from one run's measurements.
+
+The prose is here; every number in the page comes from the run (`Run`) or from a named constant
+of the code that measured it (the targets below, bench/cost.py's prices and limits, the bench's own
+settings, the service's defaults). tests/unit/test_bench_report.py holds that: it renders two
+synthetic runs with every such constant changed, and fails on a number that stays the same.
+"""
 
 import math
-import platform
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bench import cost
+from hellojohn.adapters import jobs
+
+from bench import cold, cost, warm
+from bench import first as firstreq
 from bench.cold import PYJWT_NAME, STACK_NAME
-from bench.stats import median, ms, table
+from bench.stats import median, ms, pct, table
 
 INIT_OVER_STACK = 0.10  # what our own code may add to the stack's init
 FIRST_TARGET = 1.1
 WARM_TARGET = 1.2
 SCALE_TARGET = 1.1
+FREEZE_MIN_GAIN_PERCENT = 3  # what gc.freeze() must save on a first request to be worth turning on
 
 
 @dataclass
@@ -30,6 +40,15 @@ class Run:
     bytecode: Any = None  # (Runs without, Runs with): the floor from an uncompiled / compiled layer
     instructions: Any = None  # {function: instructions / floor's, "floor": floor's count}
     first: Any = None  # {function: bench.first.First}
+    machine: str = ""  # where it ran: architecture, Python, CPUs
+    api_memory_mb: Any = None  # {API function: MemorySize}, from template.yaml at the run
+
+
+def service_setting(name: str) -> int:
+    """A default of hellojohn.config.Settings (what template.yaml leaves unset)."""
+    from hellojohn.config import Settings
+
+    return int(Settings.model_fields[name].default)
 
 
 def verdict(value: float, target: float) -> str:
@@ -75,7 +94,7 @@ def cold_rows(run: Run) -> tuple[list[list[Any]], float, float]:
                 else ", ".join([*lazy, *(f"model {m}" for m in r.probe.late_models)]) or "none",
                 ms(median(r.runs.cpu)),
                 f"{cold_ratio(r):.2f}x",
-                f"{cold_ratio(r) - stack:+.2f}",
+                "-" if r.function == STACK_NAME else f"{cold_ratio(r) - stack:+.2f}",
                 f"{median(r.runs.cpu) / fc:.2f}x",
                 ms(median(r.runs.wall)),
                 f"{median(r.runs.wall_ratio):.2f}x",
@@ -91,7 +110,7 @@ def functions_only(results: list[Any]) -> list[Any]:
 
 
 def first_ratio(f: Any, freeze: bool = False) -> float:
-    """Request 1 over request 2; by default as the service runs (`snapstart.FREEZE` off)."""
+    """The first request over the second; by default as the service runs (`snapstart.FREEZE` off)."""
     firsts, warms = (f.first, f.warm) if freeze else (f.first_nofreeze, f.warm_nofreeze)
     return median([a / b for a, b in zip(firsts, warms, strict=True)])
 
@@ -120,13 +139,6 @@ def first_rows(run: Run) -> list[list[Any]]:
     return rows
 
 
-FREEZE_HELPS = "It measurably helps (3% or more) in this run; `snapstart.FREEZE` should be on."
-FREEZE_NOISE = (
-    "The difference is under 3% or goes the wrong way: no measurable help, so the hook does not "
-    "freeze (`snapstart.FREEZE` is off; this section still measures both)."
-)
-
-
 def _first(run: Run) -> str:
     fs = list(run.first.values())
     n = len(fs[0].first) if fs else 0
@@ -140,17 +152,18 @@ With SnapStart, a cold start restores a snapshot taken after init and the before
 (hellojohn/edge/snapstart.py), runs the after-restore hook, and serves the request: what users wait for
 is that first request. bench/first.py, per API function, in a fresh process (`python -S`, the layer
 as `make build` ships it, a moto server): `import app`, the before-snapshot hooks, the after-restore
-hook, request 1; then the after-restore hook again (the caches empty, so the same AWS calls: the
-key and tenant reads, and the signing seed where tokens are involved) and request 2, of the same
-kind. Each is timed in the process's CPU time (`time.process_time`: the moto server's work and the
-network are not in it), and the run checks that both made the same calls. The ratio is the median
-over {n} processes of request 1 over request 2. Target: ≤ {FIRST_TARGET}x for every function, which
-leaves no room for an import, a model build or a client creation on a first request.
-"First request imports" lists any module request 1 still imported (none is the aim).
-Where a request can be sent again unchanged, it is sent a third time after 48 MB has gone through
-the CPU caches ("warm, CPU caches evicted"): the same work as request 2, with caches as cold as a
-first request's (on Lambda a restored copy's are colder still: its memory is paged in from the
-snapshot). What request 1 costs over that is work it does and request 2 does not.
+hook, the first request; then the after-restore hook again (the caches empty, so the same AWS
+calls: the key and tenant reads, and the signing seed where tokens are involved) and a second
+request of the same kind. Each is timed in the process's CPU time (`time.process_time`: the moto
+server's work and the network are not in it), and the run checks that both made the same calls.
+The ratio is the median over {n} processes of the first over the second. Target: ≤ {FIRST_TARGET}x
+for every function, which leaves no room for an import, a model build or a client creation on a
+first request. "First request imports" lists any module the first request still imported (none is
+the aim). Where a request can be sent again unchanged, it is sent a third time after
+{firstreq.EVICT_MB} MB has gone through the CPU caches ("warm, CPU caches evicted"): the same work
+as the second, with caches as cold as a first request's (on Lambda a restored copy's are colder
+still: its memory is paged in from the snapshot). What the first costs over that is work it does
+and the second does not.
 
 """
     out += table(
@@ -169,7 +182,14 @@ snapshot). What request 1 costs over that is work it does and request 2 does not
         ],
         first_rows(run),
     )
-    helps = freeze_first < plain_first * 0.97 and freeze_warm < plain_warm * 1.0
+    helps = freeze_first < plain_first * (1 - FREEZE_MIN_GAIN_PERCENT / 100) and freeze_warm < plain_warm
+    gain = FREEZE_MIN_GAIN_PERCENT
+    verdict_text = (
+        f"It measurably helps ({gain}% or more) in this run; `snapstart.FREEZE` should be on."
+        if helps
+        else f"The difference is under {gain}% or goes the wrong way: no measurable help, so the hook "
+        "does not freeze (`snapstart.FREEZE` is off; this section still measures both)."
+    )
     out += f"""
 
 `gc.freeze()`, tried: the before-snapshot hook runs with the collector off, then (with
@@ -177,9 +197,14 @@ snapshot). What request 1 costs over that is work it does and request 2 does not
 Measured in the same run, medians over the
 functions of each function's median: first request {freeze_first:.2f} ms with it,
 {plain_first:.2f} ms without; warm request {freeze_warm:.2f} ms with it, {plain_warm:.2f} ms without.
-{FREEZE_HELPS if helps else FREEZE_NOISE}
+{verdict_text}
 """
     return out + "\n"
+
+
+def warm_ratio(r: Any) -> float:
+    """The handler's p50 over its floor's."""
+    return median(r.handler) / median(r.floor)
 
 
 def warm_rows(run: Run) -> list[list[Any]]:
@@ -187,18 +212,19 @@ def warm_rows(run: Run) -> list[list[Any]]:
     rows = []
     for r in results:
         s = r.scenario
+        p95, floor_p95 = pct(r.handler, 95), pct(r.floor, 95)
         rows.append(
             [
                 s.name,
                 " + ".join(c.split(".")[-1] for c in r.calls),
-                ms(r.p50),
-                ms(r.p95),
-                ms(r.floor_p50),
-                ms(r.floor_p95),
-                f"{r.p50 / r.floor_p50:.2f}x",
-                f"{r.p95 / r.floor_p95:.2f}x",
+                ms(median(r.handler)),
+                ms(p95),
+                ms(median(r.floor)),
+                ms(floor_p95),
+                f"{warm_ratio(r):.2f}x",
+                f"{p95 / floor_p95:.2f}x",
                 s.argon2 or "",
-                verdict(r.p50 / r.floor_p50, WARM_TARGET),
+                verdict(warm_ratio(r), WARM_TARGET),
             ]
         )
     return rows
@@ -215,112 +241,77 @@ def estimates(run: Run) -> list[cost.Estimate]:
 # -- the document ---------------------------------------------------------------------------------
 
 
-CACHES = [
-    [
-        "API key records, by the key's SHA-256",
-        "`hellojohn/rules/tenancy.py` (`TTLCache`, 4,096 entries)",
-        "`CACHE_TTL_SECONDS`: 60 s (at most 60)",
-        "a revoked or re-scoped key is honoured everywhere within 60 s",
-    ],
-    [
-        "Tenant settings",
-        "`hellojohn/rules/tenancy.py` (`TTLCache`, 1,024 entries)",
-        "60 s, the same setting",
-        "a changed role list, policy or origin list applies within 60 s",
-    ],
-    [
-        "Access-token signing seed",
-        "Powertools parameters (`get_secret`) in `hellojohn/rules/tokens.py`",
-        "`SIGNING_KEY_MAX_AGE_SECONDS`: 300 s",
-        "a rotated seed is picked up within 5 minutes",
-    ],
-    [
-        "The Ed25519 key derived from the seed",
-        "`hellojohn/rules/tokens.py` (`_derived`)",
-        "until the seed changes",
-        "no key derivation per request",
-    ],
-    [
-        "boto3 clients (DynamoDB, SQS, SES, the Secrets Manager provider's)",
-        "`store.client.dynamodb()`, `jobs.sqs()`, `mail.ses()`, `secrets_manager.secrets_provider()`",
-        "the process",
-        "one connection pool per function instance",
-    ],
-    [
-        "Settings, the Argon2id hasher, the common-password list",
-        "`config.settings()`, `passwords.hasher()`, `passwords.common_passwords()`",
-        "the process",
-        "read once",
-    ],
-    [
-        "Valid email addresses, normalised",
-        "`hellojohn/fields.py` (`_validated`, LRU, 1,024 entries)",
-        "the process",
-        "one email_validator check per address: a create met it three times (body, item, claim)",
-    ],
-]
-
-
 def _caches() -> str:
+    ttl = service_setting("cache_ttl_seconds")
+    seed_age = service_setting("signing_key_max_age_seconds")
+    rows = [
+        [
+            "API key records, by the key's SHA-256",
+            "`hellojohn/rules/tenancy.py` (`TTLCache`)",
+            f"`CACHE_TTL_SECONDS`: {ttl} s by default",
+            f"a revoked or re-scoped key is honoured everywhere within {ttl} s",
+        ],
+        [
+            "Tenant settings",
+            "`hellojohn/rules/tenancy.py` (`TTLCache`)",
+            "the same setting",
+            f"a changed role list, policy or origin list applies within {ttl} s",
+        ],
+        [
+            "Access-token signing seed",
+            "Powertools parameters (`get_secret`) in `hellojohn/rules/tokens.py`",
+            f"`SIGNING_KEY_MAX_AGE_SECONDS`: {seed_age} s by default",
+            f"a rotated seed is picked up within {seed_age} s",
+        ],
+        [
+            "The Ed25519 key derived from the seed",
+            "`hellojohn/rules/tokens.py` (`_derived`)",
+            "until the seed changes",
+            "no key derivation per request",
+        ],
+        [
+            "boto3 clients (DynamoDB, SQS, SES, the Secrets Manager provider's)",
+            "`store.client.dynamodb()`, `jobs.sqs()`, `mail.ses()`, `secrets_manager.secrets_provider()`",
+            "the process",
+            "one connection pool per function instance",
+        ],
+        [
+            "Settings, the Argon2id hasher, the common-password list",
+            "`config.settings()`, `passwords.hasher()`, `passwords.common_passwords()`",
+            "the process",
+            "read once",
+        ],
+        [
+            "Valid email addresses, normalised",
+            "`hellojohn/fields.py` (`_validated`, LRU)",
+            "the process",
+            "one email_validator check per address, however often a request meets it",
+        ],
+    ]
     return f"""\
 ## The caches that make a warm request cheap
 
-{table(["What", "Where", "Lifetime", "Effect"], CACHES)}
+{table(["What", "Where", "Lifetime", "Effect"], rows)}
 
 Nothing about a user or a session is cached: a session is live while its id is in the user item's
 `sessions` map, and every request that acts on a user reads or conditionally writes that item, so
-revocation takes effect on the next request. The round-trip budgets below hold only with these
-caches warm; a function instance's first request also reads the key and the tenant (+2 GetItem,
-asserted by `test_the_caches_are_what_make_an_admin_read_one_call`) and, where tokens are
-involved, the signing seed (+1 GetSecretValue, `test_the_signing_key_is_read_once_then_cached`).
+revocation takes effect on the next request. The round-trip budgets hold only with these caches
+warm: a function instance's first request also reads the key and the tenant
+(`test_the_caches_are_what_make_an_admin_read_one_call`) and, where tokens are involved, the
+signing seed (`test_the_signing_key_is_read_once_then_cached`).
 """
 
 
-def _budgets(run: Run) -> str:
-    lines = [
-        "## Round trips per request (enforced by tests/test_round_trips.py)",
-        "",
-        "Counted with a botocore `before-call` hook on every client (tests/awscalls.py), warm, "
-        "without an Idempotency-Key (with one, Powertools' idempotency adds a PutItem and an "
-        "UpdateItem). The tests assert the exact list of calls, so a new call fails even within budget.",
-        "",
-    ]
-    rows = [
-        [
-            "PATCH /v1/users/{id} without an email change; GET /v1/users/{id}; disable; enable; "
-            "admin set password",
-            "1",
-            "1 (UpdateItem or GetItem)",
-        ],
-        ["PATCH /v1/users/{id} with an email change", "2", "2 (GetItem, TransactWriteItems)"],
-        [
-            "GET /v1/auth/me; PATCH /v1/auth/me without an email change",
-            "1",
-            "1 (GetItem; UpdateItem whose condition is the revocation check)",
-        ],
-        ["POST /v1/auth/password/change", "2", "2 (GetItem, UpdateItem)"],
-        ["POST /v1/auth/sign-in", "3", "3 (GetItem claim, GetItem user, TransactWriteItems)"],
-        [
-            "revoking N sessions (functions/session_cleanup)",
-            "⌈N/25⌉ writes + 1 query per page",
-            "⌈N/25⌉ BatchWriteItem, no query (the job names the sessions)",
-        ],
-        [
-            "not budgeted: POST /v1/users; GET /v1/users; find by email; refresh; sign-out; JWKS",
-            "-",
-            "1; 2; 2; 2; 1; 0",
-        ],
-    ]
-    lines.append(table(["Request", "Budget", "Reached"], rows))
-    if run.warm:
-        results, _ = run.warm
-        lines += [
-            "",
-            "The benchmark's own count of the measured requests (same hook): "
-            + "; ".join(f"{r.scenario.name}: {len(r.calls)}" for r in results)
-            + ".",
-        ]
-    return "\n".join(lines) + "\n"
+def _budgets() -> str:
+    return """\
+## Round trips per request
+
+Each endpoint's budget of AWS calls is in tests/test_round_trips.py, which counts them with a
+botocore `before-call` hook on every client (tests/awscalls.py), warm, without an Idempotency-Key
+(with one, Powertools' idempotency adds a PutItem and an UpdateItem), and asserts the exact list of
+calls, so a new call fails even within budget. The calls of each request measured here, counted by
+the same hook, are the "Calls" column of the warm table below.
+"""
 
 
 def _cold(run: Run) -> str:
@@ -340,25 +331,25 @@ template.yaml environment, and
 (`compileall --invalidation-mode unchecked-hash`) followed by layers/shared/requirements.txt
 installed on its own (`pip install --target`, cached under .bench/, compiled the same way): the
 layer as `sam build` makes it, for this machine's platform. The venv would not do: boto3 picks up
-awscrt and pyOpenSSL there (moto and the SAM CLI bring them), which made the floor a third heavier
-than Lambda's and every ratio look better than it is. Each process does:
+awscrt and pyOpenSSL there (moto and the SAM CLI bring them), which makes the floor heavier than
+Lambda's and every ratio look better than it is. Each process does:
 
-1. `import app` from its CodeUri folder, as Lambda's init does;
-2. the before-snapshot hooks (hellojohn/edge/snapstart.py: the clients, imports and data its routes
-   need, one request per route), then the after-restore hook;
-3. creating any AWS client and importing any module its first request still creates or imports
-   lazily after those hooks, and building any model it builds lazily, so that deferring work only
-   counts as a saving when the first request does without it.
+- `import app` from its CodeUri folder, as Lambda's init does;
+- the before-snapshot hooks (hellojohn/edge/snapstart.py: the clients, imports and data its routes
+  need, one request per route), then the after-restore hook;
+- creating any AWS client and importing any module its first request still creates or imports
+  lazily after those hooks, and building any model it builds lazily, so that deferring work only
+  counts as a saving when the first request does without it.
 
-Step 3 comes from a probe: once per function, a fresh process imports the handler, runs the hooks,
+The last comes from a probe: once per function, a fresh process imports the handler, runs the hooks,
 serves one typical successful request against a moto server, and reports the clients it created,
 the modules it imported (packages any process has after `import boto3` and one AWS call are left
 out) and the models of `hellojohn.models` it built ({late_text}).
-Every process ends with `os._exit(0)`: interpreter teardown is not part of a cold start.
+Every process ends with `os._exit`: interpreter teardown is not part of a cold start.
 
 Floor: `import boto3; boto3.client("dynamodb")` in a fresh process, run {len(floor.cpu)} times: once
-after every second function run. {n} runs per function, in a shuffled order each round. Each run is
-divided by the mean of the floor runs just before and after it, and the ratio is the median of
+after every {cold.FLOOR_EVERY} function runs. {n} runs per function, in a shuffled order each round.
+Each run is divided by the mean of the floor runs just before and after it, and the ratio is the median of
 those (the medians of all runs are shown too: "median/median"). It is judged on CPU time (user +
 system) of the process, which a busy machine inflates far less than wall time; wall time is shown
 too. Floor medians: CPU {ms(fc)} ms, wall {ms(fw)} ms. Target: at most the stack alone (below)
@@ -405,14 +396,14 @@ the difference between the two rows is PyJWT's import cost, measured in this run
         without, with_ = run.bytecode
         out += (
             "\nThe dependencies matter more. `sam build`'s pip builder puts no bytecode in the layer "
-            "(none at all: boto3, botocore, pydantic, Powertools, everything), and Lambda cannot write any "
-            "to /opt, so before `make build` compiled the built layer, every cold start compiled all of "
-            "it from source. The floor alone, with boto3 and its dependencies copied from the layer's "
+            "(boto3, botocore, pydantic, Powertools: none), and Lambda cannot write any to /opt, so "
+            "without the compile step of `make build` every cold start would compile all of it from "
+            "source. The floor alone, with boto3 and its dependencies copied from the layer's "
             "dependencies without their "
             f"bytecode: CPU {ms(median(without.cpu))} ms, wall {ms(median(without.wall))} ms; compiled as "
-            f"`make build` now ships them: CPU {ms(median(with_.cpu))} ms, wall {ms(median(with_.wall))} ms "
-            f"(medians of {len(with_.cpu)}). Every function paid that and more (pydantic, Powertools) on a "
-            "real cold start; the ratios above compare both sides with the bytecode.\n"
+            f"`make build` ships them: CPU {ms(median(with_.cpu))} ms, wall {ms(median(with_.wall))} ms "
+            f"(medians of {len(with_.cpu)}). A function would pay that and more (pydantic, Powertools); "
+            "the ratios above compare both sides with the bytecode.\n"
         )
     return out + "\n"
 
@@ -426,7 +417,7 @@ starts), against moto (mock_aws) in the same process; its floor is the same boto
 by a plain client against the same moto, on the same items, with the same expressions (and, where
 the endpoint hashes or verifies a password, the same Argon2id work at the same parameters,
 otherwise the ratio would be Argon2id's). The run checks that each floor makes exactly the calls
-its handler makes. Handler and floor alternate request by request after 3 warm-up requests.
+its handler makes. Handler and floor alternate request by request after {warm.WARM_UP} warm-up requests.
 moto is made lean for the benchmark (bench/motolean.py: it would otherwise copy the whole table
 before every transaction and keep a stream record per write, server-side costs real DynamoDB
 does not have, which would inflate the floor and hide overhead). Target: p50 ≤ {WARM_TARGET}x.
@@ -465,11 +456,13 @@ def _scale(run: Run) -> str:
                 verdict(r.ratio, SCALE_TARGET),
             ]
         )
-    total = seeding.users + 10
+    few = seeding.api_users
+    total = seeding.users + few
+    batch = cost.BATCH_WRITE_MAX_ITEMS
     out = f"""\
-## Scale: 10 users against {total:,} in one tenant
+## Scale: {few} users against {total:,} in one tenant
 
-The same tenant, the same 10 users made through the API, and {seeding.users:,} more seeded as the
+The same tenant, the same {few} users made through the API, and {seeding.users:,} more seeded as the
 items the store writes (`hellojohn.store.users.user_item` and the email claim). Seeding through
 `batch_write_item` runs at {seeding.sample_seconds / seeding.sample_users * 1000:.2f} ms per user
 in moto (measured on {seeding.sample_users} users: all of them would take about
@@ -481,24 +474,28 @@ so both populations are measured interleaved. Target: p50 ratio ≤ {SCALE_TARGE
     out += table(
         [
             "Request",
-            "Calls (10)",
+            f"Calls ({few})",
             f"Calls ({total:,})",
-            "p50 ms (10)",
+            f"p50 ms ({few})",
             f"p50 ms ({total:,})",
             "Ratio",
             "Target",
         ],
         rows,
     )
-    out += "\n\nNo request reads a tenant-wide partition: each works on one user's item collection (and an "
-    out += "email claim when the address moves), so nothing grows with the tenant. Listing pages through "
-    out += "GSI1 by cursor; moto evaluates an index query by scanning the table, so listing is not "
-    out += "timed here.\n\n"
-    out += "The revocation worker (functions/session_cleanup), for the jobs the stream makes of a revocation "
-    out += "(at most 500 sessions a job):\n\n"
+    out += f"""
+
+No request reads a tenant-wide partition: each works on one user's item collection (and an email
+claim when the address moves), so nothing grows with the tenant. Listing pages through GSI1 by
+cursor; moto evaluates an index query by scanning the table, so listing is not timed here.
+
+The revocation worker (functions/session_cleanup), for the jobs the stream makes of a revocation
+(at most {jobs.MAX_SESSIONS_PER_JOB} sessions a job; BatchWriteItem takes {batch} items a call):
+
+"""
     out += table(
-        ["Sessions revoked", "BatchWriteItem", "Budget ⌈N/25⌉", "Query", "Worker time ms"],
-        [[w.sessions, w.writes, math.ceil(w.sessions / 25), w.queries, ms(w.seconds)] for w in workers],
+        ["Sessions revoked", "BatchWriteItem", f"Budget ⌈N/{batch}⌉", "Query", "Worker time ms"],
+        [[w.sessions, w.writes, math.ceil(w.sessions / batch), w.queries, ms(w.seconds)] for w in workers],
     )
     return out + "\n"
 
@@ -512,16 +509,27 @@ def _hashing(run: Run) -> str:
             f"m={r.memory_kib} KiB, t={r.time_cost}, p={r.parallelism}",
             ms(r.hash_p50),
             ms(r.verify_p50),
-            f"{r.hash_p50 / floor.hash_p50:.2f}x",
+            "floor" if r is floor else f"{r.hash_p50 / floor.hash_p50:.2f}x",
         ]
         for r in results
     ]
+    out = (
+        "## Argon2id\n\nMedians of interleaved runs on this machine, one core, against OWASP's minimum "
+        "(the first row). The service's parameters are hellojohn.config's defaults; the other rows are "
+        "what a stronger setting would cost."
+    )
+    hashing_mb = sorted({r.memory_mb for r in run.warm[0] if r.scenario.argon2}) if run.warm else []
+    if hashing_mb:
+        slowdown = 1 / cost.cpu_share(min(hashing_mb))
+        out += (
+            f" Lambda gives a function CPU in proportion to memory (one vCPU at {cost.FULL_VCPU_MB:,} MB), "
+            f"so at the {' and '.join(f'{m:,}' for m in hashing_mb)} MB the hashing functions have, "
+            f"expect up to {slowdown:.2f}x these times; a stronger setting would want more memory "
+            "to keep sign-in latency where it is."
+        )
     return (
-        "## Argon2id\n\nMedians of interleaved runs on this machine, one core. The service uses OWASP's "
-        "minimum (ratio 1.0 by construction); the other rows are what a stronger setting would cost. Lambda "
-        "gives a function CPU in proportion to memory (one vCPU at 1,769 MB), so at the 1,024 MB the "
-        "hashing functions have, expect about 1.7x these times; a stronger setting would want more memory "
-        "to keep sign-in latency where it is.\n\n"
+        out
+        + "\n\n"
         + table(["Setting", "Parameters", "Hash p50 ms", "Verify p50 ms", "vs floor"], rows)
         + "\n"
     )
@@ -540,7 +548,18 @@ COST_HEADER = [
     "API GW $",
     "DynamoDB $",
     "Total $/M",
+    "At most /s on one user",
 ]
+
+
+def per_user_ceiling(units: cost.Units) -> float:
+    """Requests a second one user's item collection (one partition) takes, by its request units."""
+    limits = [
+        limit / used
+        for limit, used in ((cost.PARTITION_RRU_PER_S, units.rru), (cost.PARTITION_WRU_PER_S, units.wru))
+        if used
+    ]
+    return min(limits) if limits else math.inf
 
 
 def _cost(run: Run) -> str:
@@ -561,12 +580,14 @@ def _cost(run: Run) -> str:
                 f"{e.api_usd:.2f}",
                 f"{e.ddb_usd:.3f}",
                 f"**{e.total:.2f}**",
+                f"{per_user_ceiling(e.units):,.0f}",
             ]
         )
-    first = ests[0]
-    share = cost.cpu_share(first.memory_mb)
+    one = ests[0]
+    share = cost.cpu_share(one.memory_mb)
     latency = ", ".join(f"{k} {v:g} ms" for k, v in cost.LATENCY_MS.items())
     units_detail = "\n".join(f"- {e.name}: {e.units.detail}" for e in ests)
+    gb_second = f"{cost.LAMBDA_ARM64_GB_SECOND:.10f}"
     return f"""\
 ## Cost per million requests
 
@@ -574,170 +595,129 @@ Assumptions, stated so they can be checked and changed (bench/cost.py): region u
 list prices as of {cost.PRICE_DATE}, no free tier, first pricing tier:
 
 - API Gateway REST API: ${cost.API_GATEWAY_REST_PER_M:.2f} per million requests.
-- Lambda on arm64: ${cost.LAMBDA_ARM64_GB_SECOND:.10f} per GB-second (billed per 1 ms), plus
+- Lambda on arm64: ${gb_second} per GB-second (billed per millisecond), plus
   ${cost.LAMBDA_REQUEST_PER_M:.2f} per million requests.
-- DynamoDB on-demand: ${cost.DDB_RRU_PER_M} per million read request units, ${cost.DDB_WRU_PER_M} per
-  million write request units. A strongly consistent read is 1 RRU per 4 KB (eventually consistent:
-  half), a write 1 WRU per 1 KB; every action of a transaction costs twice (a ConditionCheck too,
-  as a write); a new user's GSI1 entry is one more WRU.
+- DynamoDB on-demand: ${cost.DDB_RRU_PER_M:g} per million read request units, ${cost.DDB_WRU_PER_M:g} per
+  million write request units. A strongly consistent read is an RRU per {cost.READ_UNIT_KB} KB (eventually
+  consistent: half), a write a WRU per {cost.WRITE_UNIT_KB} KB; every action of a transaction costs
+  {cost.TRANSACTION_FACTOR}x (a ConditionCheck too, as a write); a new user's GSI1 entry is a write too.
 - Duration: the handler's own CPU time measured here (warm p50, moto's share taken out), scaled by
-  Lambda's CPU share at the function's MemorySize from template.yaml (memory / 1,769 MB, at most 1),
-  plus an assumed in-region round trip per AWS call ({latency}).
+  Lambda's CPU share at the function's MemorySize from template.yaml (memory / {cost.FULL_VCPU_MB:,} MB,
+  at most a whole vCPU), plus an assumed in-region round trip per AWS call ({latency}; any other,
+  {cost.DEFAULT_LATENCY_MS:g} ms).
 
-Example, {first.name}: {first.cpu_ms:.1f} ms of CPU / {share:.3f} (the CPU share at {first.memory_mb} MB)
-= {first.lambda_cpu_ms:.0f} ms, + {first.network_ms:.0f} ms for its calls = {first.billed_ms} ms billed;
-{first.memory_mb}/1024 GB x {first.billed_ms / 1000:.3f} s x ${cost.LAMBDA_ARM64_GB_SECOND:.10f} x 10⁶
-+ $0.20 = ${first.lambda_usd:.3f}; DynamoDB {first.units.rru:g} RRU x $0.125
-+ {first.units.wru:g} WRU x $0.625 = ${first.ddb_usd:.3f}; API Gateway $3.50: ${first.total:.2f} per million.
+Example, {one.name}: {one.cpu_ms:.1f} ms of CPU / {share:.3f} (the CPU share at {one.memory_mb} MB)
+= {one.lambda_cpu_ms:.0f} ms, + {one.network_ms:.0f} ms for its calls = {one.billed_ms} ms billed;
+{one.memory_mb}/{cost.MB_PER_GB} GB x {one.billed_ms / 1000:.3f} s x ${gb_second} x a million
++ ${cost.LAMBDA_REQUEST_PER_M:.2f} = ${one.lambda_usd:.3f}; DynamoDB {one.units.rru:g} RRU
+x ${cost.DDB_RRU_PER_M:g} + {one.units.wru:g} WRU x ${cost.DDB_WRU_PER_M:g} = ${one.ddb_usd:.3f};
+API Gateway ${cost.API_GATEWAY_REST_PER_M:.2f}: ${one.total:.2f} per million.
 
 {table(COST_HEADER, rows)}
 
-API Gateway is most of the bill for every endpoint but the Argon2id ones, where the 1,024 MB
-functions' hashing time dominates Lambda's share. Request units per request, from the item sizes in
-this run:
+Request units per request, from the item sizes in this run:
 
 {units_detail}
 
-{_snapstart_cost()}
-
-### Throughput ceiling per tenant
-
-DynamoDB serves at most 3,000 RRU/s and 1,000 WRU/s per partition. What each request touches
-(store/__init__.py): the user's own item collection `TNT#{{tid}}#USR#{{uid}}` (the user item and its
-session items), an email claim `TNT#{{tid}}#EMAIL#{{email}}` when an address is created or moves, the
-API key and tenant items (read, cached 60 s per function instance), and GSI1's `TNT#{{tid}}#USERS`
-partition, the only tenant-wide one, written only when a user is created (one entry of well under
-1 KB: 1 WRU). So:
-
-- creating users: at most about 1,000 a second per tenant (GSI1's partition; an index that cannot keep
-  up throttles the table's writes);
-- everything else scales with the number of users, not the tenant: one user's item takes about
-  1,000 ÷ (WRU per write) writes a second (a 1 KB user item: ~1,000 admin updates/s or ~160 sign-ins/s
-  on one account, each sign-in being a transaction of the user item and a session item) and 3,000
-  strongly consistent reads a second;
-- the cached key and tenant reads are at most 2 per function instance per minute;
-- so the ceiling a tenant meets first is not in the key design: it is the API's stage throttle in
-  template.yaml (1,000 requests/s steady, 2,000 burst, shared by every tenant), the account's Lambda
-  concurrency (1,000 by default) and the table's on-demand limits (40,000 RRU and WRU a second by
-  default; a new on-demand table starts at about 4,000 WRU/12,000 RRU and adapts to twice its
-  previous peak).
-"""
+"At most /s on one user": DynamoDB serves at most {cost.PARTITION_RRU_PER_S:,} RRU and
+{cost.PARTITION_WRU_PER_S:,} WRU a second per partition, and each request works on one user's item
+collection `TNT#{{tid}}#USR#{{uid}}` (store/__init__.py), so that is how often one account can take it.
+The only tenant-wide partition is GSI1's `TNT#{{tid}}#USERS`, written once per user created: creating
+users is the one thing the key design caps per tenant, at {cost.PARTITION_WRU_PER_S:,} a second. The key
+and tenant reads are cached per function instance; beyond that, the ceiling a tenant meets first is
+the API stage's throttle in template.yaml (shared by every tenant), the account's Lambda concurrency
+and the table's on-demand limits.
+{_snapstart_cost(run)}"""
 
 
-def _snapstart_cost() -> str:
-    from bench.first import WORKERS
-    from local_runner import template
-
-    api = [f for f in template.functions() if f.logical_id not in WORKERS]
-    gb = sum(f.memory_mb for f in api) / 1024
-    month = 30 * 24 * 3600
+def _snapstart_cost(run: Run) -> str:
+    if not run.api_memory_mb:
+        return ""
+    gb = sum(run.api_memory_mb.values()) / cost.MB_PER_GB
+    month = cost.DAYS_PER_MONTH * 24 * 3600
     cache = gb * month * cost.SNAPSTART_CACHE_GB_SECOND
-    at_256 = 256 / 1024 * cost.SNAPSTART_RESTORE_GB
-    at_1024 = 1024 / 1024 * cost.SNAPSTART_RESTORE_GB
-    return f"""### SnapStart's charges (Python)
+    sizes = sorted(set(run.api_memory_mb.values()))
+    per_restore = [m / cost.MB_PER_GB * cost.SNAPSTART_RESTORE_GB for m in sizes]
+    share = cost.COLD_START_PERCENT / 100
+    restores = "".join(
+        f"\n  - {m:,} MB: ${usd:.7f} a restore, ${usd * 1e6:.2f} per million restores, "
+        f"${usd * share * 1e6:.2f} per million requests;"
+        for m, usd in zip(sizes, per_restore, strict=True)
+    )
+    return f"""
+### SnapStart's charges (Python)
 
 On top of the above, SnapStart for Python bills (bench/cost.py, us-east-1 list prices):
 
-- the cache of each published version's snapshot: ${cost.SNAPSTART_CACHE_GB_SECOND:.10f} per GB of
-  the function's memory per second the version exists (at least 3 hours). The {len(api)} API functions
-  have {gb:g} GB between them and one live version each (the replaced one is deleted,
-  `VersionDeletionPolicy: Delete`): {gb:g} GB x {month:,} s (30 days) x ${cost.SNAPSTART_CACHE_GB_SECOND:.10f}
-  = ${cache:.2f} a month per stage with SnapStart on, whatever the traffic;
-- each restore (a cold start): ${cost.SNAPSTART_RESTORE_GB:.10f} per GB of memory, so
-  ${at_256:.7f} for a 256 MB function and ${at_1024:.7f} for a 1,024 MB one: ${at_256 * 1e6:.2f} and
-  ${at_1024 * 1e6:.2f} per million cold starts. At 1% of requests starting cold, that is
-  ${at_256 * 1e4:.2f} or ${at_1024 * 1e4:.2f} per million requests, against the per-million totals above.
+- the cache of each published version's snapshot: ${cost.SNAPSTART_CACHE_GB_SECOND:.10f} per GB of the
+  function's memory per second the version exists (at least {cost.SNAPSTART_MIN_CACHE_HOURS} hours). The
+  {len(run.api_memory_mb)} API functions have {gb:g} GB between them and one live version each (the
+  replaced one is deleted, `VersionDeletionPolicy: Delete`): {gb:g} GB x {month:,} s
+  ({cost.DAYS_PER_MONTH} days) x ${cost.SNAPSTART_CACHE_GB_SECOND:.10f} = ${cache:.2f} a month per stage
+  with SnapStart on, whatever the traffic;
+- each restore (a cold start): ${cost.SNAPSTART_RESTORE_GB:.10f} per GB of memory; with
+  {cost.COLD_START_PERCENT}% of requests starting cold:{restores}
 
 A dev stack (`SnapStart=off`) pays neither; nor do the stream router and the SQS workers, which
-have SnapStart off (no user waits on their cold starts)."""
-
-
-def _changes() -> str:
-    return f"""\
-## What the numbers changed in the code, and where the rest goes
-
-Changes, in fractions of the floor from instruction counts (`--instructions`; deterministic):
-
-- SnapStart (template.yaml, hellojohn/edge/snapstart.py): with a version published, a cold start
-  restores a snapshot taken after init and the before-snapshot hooks, so init is no longer on any
-  request's path; the first request after a restore is measured above against the same request
-  warm. The before-snapshot hook sends each route refused requests and makes its AWS calls over a
-  real connection to a loopback server in the process (botocore's whole path: signing, urllib3,
-  http.client, response parsing), closed before the snapshot. What a first request still pays is
-  the success path its refused priming requests did not run, the first TLS connection (the bench
-  uses plain HTTP to moto), and cold CPU caches: "warm, CPU caches evicted" above is the same work
-  as the warm request, with caches as cold as a first request's.
-- PyJWT is the token library at runtime again (docs/DECISIONS.md). Its import cost is the
-  "{PYJWT_NAME}" row minus the stack's, above; with SnapStart it is paid at publish, not per cold
-  start (a stop earlier, `hellojohn/jws.py` had saved it, at the price of a hand-written JOSE parser).
-- `hellojohn/edge/auth.py` imports the token module only for access tokens: the secret-key functions no
-  longer load cryptography (GET /v1/users/{{id}}: 1.68x -> 1.62x).
-- `hellojohn/models.py`: every model is `defer_build`, and `hellojohn.edge.resolver.entry` builds the ones in
-  the function's route signatures at import: a function builds its 1-4 models, not all 22 (-0.03 on
-  every API function; GET /v1/users/{{id}} 1.62x -> 1.59x). The probe checks that no first request
-  builds one late (it would be counted above if it did); tests/test_cold_imports.py holds the lists.
-- `Makefile` (`make build`): after `sam build`, the built functions and layer are compiled to
-  bytecode. `sam build` ships none and /opt is read-only, so every cold start compiled boto3,
-  botocore, pydantic, Powertools and the service from source (the floor alone, above).
-- `hellojohn/adapters/secrets_manager.py`: Powertools' Secrets Manager provider gets a client on
-  boto3's default session; on its own it built a second session, reloading the SDK's endpoint data
-  (+0.15).
-- `argon2`, `ulid`, `phonenumbers`, `email_validator` and every boto3 client are imported or created
-  on first use, so a function pays only for what its first request needs.
-- `template.yaml`: `PYDANTIC_DISABLE_PLUGINS` (pydantic would scan every installed distribution
-  for plugins when it builds the first model).
-
-Where the rest goes. The stack alone ("{STACK_NAME}" above) is most of every API function's cold
-start: pydantic +0.34 (importing it +0.24, building the first model +0.09), Powertools' event
-handler +0.17, of which +0.10 are the data classes of every event source it imports eagerly
-(`aws_lambda_powertools.utilities.data_classes`) and +0.04 asyncio for its AppSync resolver; with
-validation and the Logger, +0.49 before a line of ours. Our own code then adds +0.10 to +0.12 to a
-secret-key function (the contract's models and field rules, the key check with its caches, the
-store) and +0.18 to +0.20 to a token function, which also needs Powertools Parameters and the
-Secrets Manager client for the signing seed (+0.07) and Ed25519 (+0.02). POST /v1/users pays most:
-its first request validates an email address, and importing `email_validator` compiles its Unicode
-regular expressions (+0.29 under valgrind, about +0.1 of CPU). Those figures were measured before
-priming; the hooks now also import in init what the first request needs (argon2, the validators,
-PyJWT), which raises init and is the point: with SnapStart, init is paid once per version.
+have SnapStart off (no user waits on their cold starts).
 """
 
 
+DESIGN = f"""\
+## What keeps init and the first request small
+
+- SnapStart (template.yaml, hellojohn/edge/snapstart.py): a cold start restores a snapshot taken
+  after init and the before-snapshot hooks, so init is on no request's path. The hook sends each
+  route refused requests and makes its AWS calls over a real connection to a loopback server in the
+  process (botocore's whole path: signing, urllib3, http.client, response parsing), closed before
+  the snapshot. What a first request still pays is the success path its refused priming requests did
+  not run, the first TLS connection (the bench uses plain HTTP to moto), and cold CPU caches.
+- PyJWT is the token library (docs/DECISIONS.md); its import cost is the "{PYJWT_NAME}" row minus
+  the "{STACK_NAME}" row of the init table, paid at publish with SnapStart.
+- `hellojohn/edge/auth.py` imports the token module only for access tokens: the secret-key
+  functions do not load cryptography.
+- `hellojohn/models.py`: every model is `defer_build`, and `hellojohn.edge.resolver.entry` builds
+  the ones in the function's route signatures at import, so a function builds its own models only;
+  the probe checks that no first request builds one late, and tests/test_cold_imports.py holds the
+  lists.
+- `make build` compiles the built functions and layer to bytecode (`sam build` ships none and /opt
+  is read-only).
+- `hellojohn/adapters/secrets_manager.py` gives Powertools' Secrets Manager provider a client on
+  boto3's default session (on its own it builds a second session, reloading the SDK's endpoint data).
+- `argon2`, `ulid`, `phonenumbers`, `email_validator` and every boto3 client are imported or created
+  on first use, and the before-snapshot hook does that first use for the function's routes.
+- `template.yaml` sets `PYDANTIC_DISABLE_PLUGINS` (pydantic would otherwise scan every installed
+  distribution for plugins when it builds the first model).
+"""
+
+
+def _sections(run: Run) -> list[tuple[Any, Callable[[Run], str]]]:
+    """(what a section needs, how it is written), in the page's order."""
+    return [
+        (run.first, _first),
+        (run.cold, _cold),
+        (run.warm, _warm),
+        (run.scale, _scale),
+        (run.hashing, _hashing),
+        (run.warm, _cost),
+    ]
+
+
 def document(run: Run) -> str:
-    parts = [
-        f"""\
+    header = f"""\
 # Performance
 
 Every figure is a ratio against a floor measured in the same run. Reproduce with `make bench`
-(`python -m bench`, under 10 minutes on 2 cores; `--instructions` adds the cold starts'
-instruction counts, which need valgrind and a few minutes more). This file was written by
-`{run.command}` in {run.seconds / 60:.1f} min on {platform.machine()}, Python
-{platform.python_version()}, {_cpus()} CPUs, a machine other work was running on. The round-trip
-budgets are enforced by the test suite (tests/test_round_trips.py); the benchmarks are not part of it.
-""",
-        _summary(run),
-        _budgets(run),
-        _caches(),
-    ]
-    if run.first:
-        parts.append(_first(run))
-    if run.cold:
-        parts.append(_cold(run))
-    if run.warm:
-        parts.append(_warm(run))
-    if run.scale:
-        parts.append(_scale(run))
-    if run.hashing:
-        parts.append(_hashing(run))
-    if run.warm:
-        parts.append(_cost(run))
-    parts.append(_changes())
+(`python -m bench`; `--instructions` adds the cold starts' instruction counts, which need valgrind),
+and re-render this page from the last run's stored measurements with `make bench-render`. This
+file was written from `{run.command}`, which took {run.seconds / 60:.1f} min on {run.machine}, a
+machine other work was running on. The round-trip budgets are enforced by the test suite
+(tests/test_round_trips.py); the benchmarks are not part of it.
+"""
+    parts = [header, _summary(run), _budgets(), _caches()]
+    parts += [write(run) for present, write in _sections(run) if present]
+    parts.append(DESIGN)
     return "\n".join(parts)
-
-
-def _cpus() -> int:
-    import os
-
-    return os.cpu_count() or 0
 
 
 def _summary(run: Run) -> str:
@@ -768,7 +748,7 @@ def _summary(run: Run) -> str:
         over = [r for r in functions_only(results) if cold_ratio(r) > target]
         rows.append(
             [
-                "Init, functions over the stack + 0.10",
+                f"Init, functions over the stack + {INIT_OVER_STACK:.2f}",
                 ", ".join(f"{r.function} (+{cold_ratio(r) - stack_ratio(run):.2f})" for r in over) or "none",
                 "none",
                 "ok" if not over else "**over**",
@@ -809,8 +789,8 @@ def _summary(run: Run) -> str:
             )
     if run.warm:
         results, _ = run.warm
-        worst_w = max(results, key=lambda r: r.p50 / r.floor_p50)
-        ratio = worst_w.p50 / worst_w.floor_p50
+        worst_w = max(results, key=warm_ratio)
+        ratio = warm_ratio(worst_w)
         rows.append(
             [
                 "Warm overhead, worst endpoint (p50)",
@@ -820,11 +800,12 @@ def _summary(run: Run) -> str:
             ]
         )
     if run.scale:
-        _, sresults, _ = run.scale
+        seeding, sresults, _ = run.scale
         worst_s = max(sresults, key=lambda r: r.ratio)
+        few, total = seeding.api_users, seeding.users + seeding.api_users
         rows.append(
             [
-                "Scale 10 → 100k users, worst request (p50)",
+                f"Scale {few} → {total:,} users, worst request (p50)",
                 f"{worst_s.ratio:.2f}x ({worst_s.name})",
                 f"≤ {SCALE_TARGET}x",
                 verdict(worst_s.ratio, SCALE_TARGET),
@@ -907,10 +888,9 @@ def console(run: Run) -> str:
                 warm_rows(run),
             )
         )
-    if run.scale:
-        out.append(_scale(run))
-    if run.hashing:
-        out.append(_hashing(run))
+    for present, write in _sections(run)[3:5]:  # scale and hashing, as in the page
+        if present:
+            out.append(write(run))
     if run.warm:
         ests = estimates(run)
         out.append(table(["Endpoint", "$/M total"], [[e.name, f"{e.total:.2f}"] for e in ests]))

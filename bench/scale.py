@@ -23,10 +23,11 @@ SAMPLE_USERS = 500  # seeded through batch_write_item, to measure moto's rate
 
 @dataclass
 class Seeding:
-    users: int
+    users: int  # seeded
     sample_users: int
     sample_seconds: float  # batch_write_item, SAMPLE_USERS users (2 items each)
     backend_seconds: float  # the rest, into moto's backend
+    api_users: int = 0  # made through the API
 
     @property
     def batch_write_estimate(self) -> float:
@@ -173,6 +174,7 @@ def run(users: int = 100_000, rounds: int = 12) -> tuple[Seeding, list[ScaleResu
     with lambdas.moto_env():
         w = build_world(("alice", "bob", "carol", "pat", "pam", "quinn", "rose", "sam", "tom", "uma"))
         seeded, seeding = seed(w, users - len(w.people))
+        seeding.api_users = len(w.people)
         requests = _requests(w)
         results = {name: ScaleResult(name) for name, _, _ in requests}
         for _, make, _ in requests:  # the handlers' first requests, before anything is timed

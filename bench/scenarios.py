@@ -659,6 +659,11 @@ def repeatable_events(w: World) -> dict[str, dict[str, Any]]:
         ),
         "UsersDisableFunction": api("POST", f"/v1/users/{bob}/disable", None, w.admin()),
         "UsersEnableFunction": api("POST", f"/v1/users/{bob}/enable", None, w.admin()),
+        "UsersUnlockFunction": api("POST", f"/v1/users/{bob}/unlock", None, w.admin()),
+        "UsersMetadataMergeFunction": api(
+            "PATCH", f"/v1/users/{bob}/metadata", {"public_metadata": {"plan": "pro"}}, w.admin()
+        ),
+        "UsersEventsFunction": api("GET", f"/v1/users/{bob}/events?limit=20", None, w.admin()),
         "JwksFunction": api("GET", "/v1/.well-known/jwks.json"),
         "CorsPreflightFunction": api(
             "OPTIONS",

@@ -6,17 +6,28 @@ requests, so both see the same machine. Time spent inside moto itself is measure
 """
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from bench import lambdas
 from bench.scenarios import Scenario, World, build_world, scenarios
-from bench.stats import median, pct
+from bench.stats import median
 from tests.awscalls import counting
 
 WARM_UP = 3
+
+
+@contextmanager
+def wrapped(owner: Any, name: str, wrap: Callable[[Any], Any]) -> Iterator[None]:
+    """For the block, `owner.name` is `wrap(original)`; the original again after it."""
+    original = getattr(owner, name)
+    setattr(owner, name, wrap(original))
+    try:
+        yield
+    finally:
+        setattr(owner, name, original)
 
 
 class MotoClock:
@@ -30,23 +41,22 @@ class MotoClock:
         from botocore.awsrequest import AWSPreparedRequest, AWSResponse
         from moto.core.botocore_stubber import BotocoreStubber
 
-        original = BotocoreStubber.__call__
         clock = self
 
-        def timed(
-            self: BotocoreStubber, event_name: str, request: AWSPreparedRequest, **kwargs: Any
-        ) -> AWSResponse | None:
-            start = time.perf_counter()
-            try:
-                return original(self, event_name, request, **kwargs)
-            finally:
-                clock.seconds += time.perf_counter() - start
+        def timing(original: Callable[..., AWSResponse | None]) -> Callable[..., AWSResponse | None]:
+            def timed(
+                self: BotocoreStubber, event_name: str, request: AWSPreparedRequest, **kwargs: Any
+            ) -> AWSResponse | None:
+                start = time.perf_counter()
+                try:
+                    return original(self, event_name, request, **kwargs)
+                finally:
+                    clock.seconds += time.perf_counter() - start
 
-        BotocoreStubber.__call__ = timed  # type: ignore[method-assign]
-        try:
+            return timed
+
+        with wrapped(BotocoreStubber, "__call__", timing):
             yield self
-        finally:
-            BotocoreStubber.__call__ = original  # type: ignore[method-assign]
 
 
 @contextmanager
@@ -55,17 +65,16 @@ def capturing() -> Iterator[list[tuple[str, dict[str, Any]]]]:
     from botocore.client import BaseClient
 
     made: list[tuple[str, dict[str, Any]]] = []
-    original = BaseClient._make_api_call  # type: ignore[attr-defined]  # private: botocore-stubs omit it
 
-    def record(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        made.append((operation, params))
-        return original(client, operation, params)
+    def recording(original: Callable[..., Any]) -> Callable[..., Any]:
+        def record(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+            made.append((operation, params))
+            return original(client, operation, params)
 
-    BaseClient._make_api_call = record  # type: ignore[attr-defined]
-    try:
+        return record
+
+    with wrapped(BaseClient, "_make_api_call", recording):  # private: botocore-stubs omit it
         yield made
-    finally:
-        BaseClient._make_api_call = original  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -77,22 +86,6 @@ class WarmResult:
     calls: list[str] = field(default_factory=list)
     units: Any = None  # bench.cost.Units of one request
     memory_mb: int = 0
-
-    @property
-    def p50(self) -> float:
-        return median(self.handler)
-
-    @property
-    def p95(self) -> float:
-        return pct(self.handler, 95)
-
-    @property
-    def floor_p50(self) -> float:
-        return median(self.floor)
-
-    @property
-    def floor_p95(self) -> float:
-        return pct(self.floor, 95)
 
     @property
     def client_cpu(self) -> float:

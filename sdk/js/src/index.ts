@@ -17,15 +17,4 @@ export type {
 export { memoryStorage } from './tokenStore.js';
 export type { TokenStorage, TokenStorageOption } from './tokenStore.js';
 export type { FetchLike } from './http.js';
-export type {
-  AuthState,
-  AuthStatus,
-  HelloJohnUser,
-  JsonObject,
-  JsonValue,
-  SessionData,
-  SignInParams,
-  UpdatePasswordParams,
-  UpdateUserFields,
-  UserData,
-} from './types.js';
+export type * from './types.js';

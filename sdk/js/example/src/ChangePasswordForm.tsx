@@ -1,6 +1,6 @@
 import { useState, type SubmitEvent } from 'react';
 import { useUser, type HelloJohnError } from '@hellojohn/react';
-import { FieldError, FormError, asHelloJohnError } from './FieldError';
+import { FormError, PasswordField, asHelloJohnError } from './FieldError';
 import { textField } from './form';
 
 const FIELDS = ['current_password', 'new_password', 'sign_out_other_sessions'];
@@ -47,33 +47,26 @@ export function ChangePasswordForm() {
   return (
     <form className="card" onSubmit={(e) => void handleSubmit(e)} data-testid="change-password-form">
       <h2>Change password</h2>
-      <label>
-        Current password
-        <input
-          name="current_password"
-          type="password"
-          autoComplete="current-password"
-          required
-          data-testid="current-password"
-        />
-        <FieldError error={error} field="current_password" />
+      <PasswordField
+        label="Current password"
+        name="current_password"
+        autoComplete="current-password"
+        testId="current-password"
+        error={error}
+      >
         {currentPasswordError !== undefined ? (
           <span className="field-error" role="alert" data-testid="error-current_password">
             {currentPasswordError}
           </span>
         ) : null}
-      </label>
-      <label>
-        New password
-        <input
-          name="new_password"
-          type="password"
-          autoComplete="new-password"
-          required
-          data-testid="new-password"
-        />
-        <FieldError error={error} field="new_password" />
-      </label>
+      </PasswordField>
+      <PasswordField
+        label="New password"
+        name="new_password"
+        autoComplete="new-password"
+        testId="new-password"
+        error={error}
+      />
       <label className="inline">
         <input name="sign_out_other_sessions" type="checkbox" data-testid="sign-out-other-sessions" />
         Sign out my other sessions

@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import { HelloJohnError } from '@hellojohn/react';
 
 /** The API's message about one field (from `HelloJohnError.details`), shown under the input. */
@@ -8,6 +9,32 @@ export function FieldError({ error, field }: { error: HelloJohnError | null; fie
     <span className="field-error" role="alert" data-testid={`error-${field}`}>
       {message}
     </span>
+  );
+}
+
+/** A labelled, required password input with the API's message about it underneath. */
+export function PasswordField({
+  label,
+  name,
+  autoComplete,
+  testId,
+  error,
+  children,
+}: {
+  label: string;
+  name: string;
+  autoComplete: 'current-password' | 'new-password';
+  testId: string;
+  error: HelloJohnError | null;
+  children?: ReactNode;
+}) {
+  return (
+    <label>
+      {label}
+      <input name={name} type="password" autoComplete={autoComplete} required data-testid={testId} />
+      <FieldError error={error} field={name} />
+      {children}
+    </label>
   );
 }
 

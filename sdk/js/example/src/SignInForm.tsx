@@ -1,6 +1,6 @@
 import { useState, type SubmitEvent } from 'react';
 import { useAuth, type HelloJohnError } from '@hellojohn/react';
-import { FieldError, FormError, asHelloJohnError } from './FieldError';
+import { FieldError, FormError, PasswordField, asHelloJohnError } from './FieldError';
 import { textField } from './form';
 
 export function SignInForm() {
@@ -29,17 +29,13 @@ export function SignInForm() {
         <input name="email" type="email" autoComplete="username" required data-testid="sign-in-email" />
         <FieldError error={error} field="email" />
       </label>
-      <label>
-        Password
-        <input
-          name="password"
-          type="password"
-          autoComplete="current-password"
-          required
-          data-testid="sign-in-password"
-        />
-        <FieldError error={error} field="password" />
-      </label>
+      <PasswordField
+        label="Password"
+        name="password"
+        autoComplete="current-password"
+        testId="sign-in-password"
+        error={error}
+      />
       <FormError error={error} testId="sign-in-error" fields={['email', 'password']} />
       <button type="submit" disabled={pending} data-testid="sign-in-submit">
         {pending ? 'Signing in…' : 'Sign in'}

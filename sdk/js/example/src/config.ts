@@ -11,17 +11,13 @@ export interface ExampleConfig {
   publishableKey: string;
 }
 
+const KEYS = ['apiUrl', 'tenantId', 'publishableKey'] as const satisfies readonly (keyof ExampleConfig)[];
+
+/** Every key of `ExampleConfig` a non-empty string. */
 function isConfig(value: unknown): value is ExampleConfig {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return (
-    typeof v.apiUrl === 'string' &&
-    v.apiUrl !== '' &&
-    typeof v.tenantId === 'string' &&
-    v.tenantId !== '' &&
-    typeof v.publishableKey === 'string' &&
-    v.publishableKey !== ''
-  );
+  return KEYS.every((k) => typeof v[k] === 'string' && v[k] !== '');
 }
 
 export async function loadConfig(): Promise<ExampleConfig | null> {
