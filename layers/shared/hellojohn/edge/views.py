@@ -4,9 +4,9 @@ A view is its model's fields read off the record, timestamps as RFC 3339: the mo
 caller sees (`AdminUser` is `SelfUser` plus `private_metadata`), so no field list is kept here.
 """
 
-from pydantic import BaseModel
-
 from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
 
 from hellojohn.models import AdminUser, OwnSessionInfo, OwnSessionList, SelfUser, SessionInfo, SessionList
 from hellojohn.records import User
