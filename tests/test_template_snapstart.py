@@ -41,7 +41,7 @@ def _of(kind: str, layer_key: str = "layer-1") -> dict[str, dict[str, Any]]:
 
 def test_snapstart_on_every_api_function_and_off_on_the_workers() -> None:
     functions = _of("AWS::Lambda::Function")
-    assert len(functions) == 19
+    assert len(functions) == 24
     switch = {"Fn::If": ["SnapStartOn", "PublishedVersions", "None"]}
     for name, resource in functions.items():
         expected = {"ApplyOn": "None"} if name in WORKERS else {"ApplyOn": switch}
@@ -52,7 +52,7 @@ def test_snapstart_on_every_api_function_and_off_on_the_workers() -> None:
 
 def test_api_gateway_and_the_event_sources_invoke_the_live_alias() -> None:
     aliases = _of("AWS::Lambda::Alias")
-    assert {a["Properties"]["Name"] for a in aliases.values()} == {"live"} and len(aliases) == 19
+    assert {a["Properties"]["Name"] for a in aliases.values()} == {"live"} and len(aliases) == 24
     paths = translated()["Resources"]["Api"]["Properties"]["Body"]["paths"]
     uris = [
         op["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
@@ -72,7 +72,7 @@ def test_api_gateway_and_the_event_sources_invoke_the_live_alias() -> None:
 
 def test_old_versions_are_deleted_and_a_new_layer_publishes_new_versions() -> None:
     versions = _of("AWS::Lambda::Version")
-    assert len(versions) == 19
+    assert len(versions) == 24
     assert all(v.get("DeletionPolicy") == "Delete" for v in versions.values())
     # the code is all in the layer: a new layer must move every alias to a new version
     assert not set(versions) & set(_of("AWS::Lambda::Version", "layer-2"))
