@@ -130,7 +130,8 @@ def api_event(
             "stage": stage,
             "requestId": request_id,
             "requestTimeEpoch": int(time.time() * 1000),
-            "identity": {"sourceIp": source_ip, "userAgent": header(single, "User-Agent")},
+            # as API Gateway fills them: the TCP peer's address, and the User-Agent (null when none)
+            "identity": {"sourceIp": source_ip, "userAgent": header(single, "User-Agent") or None},
             "accountId": "123456789012",
             "apiId": "local",
             "protocol": "HTTP/1.1",

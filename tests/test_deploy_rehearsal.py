@@ -220,7 +220,7 @@ def test_every_role_names_real_arns(stack: Any) -> None:
         # moto's CloudFormation ignores a role's ManagedPolicyArns: what it can show is the reference
         arns = stack["doc"]["Resources"][role_id]["Properties"].get("ManagedPolicyArns", [])
         attached_idem += {"Ref": "IdempotencyPolicy"} in arns
-    assert attached_idem == 6
+    assert attached_idem == 9
 
 
 def test_every_function_environment_is_complete_and_names_the_stacks_resources(stack: Any) -> None:

@@ -125,6 +125,32 @@ CASES = [
             c.tenant.admin(),
         ),
     ),
+    # sessions (issue 13): listing is one Query, revoking one write
+    Case(
+        "list a user's sessions",
+        1,
+        (QUERY,),  # the user's item collection: its sessions map and the session items
+        lambda c, i: ("GET", f"/v1/users/{c.uid}/sessions", None, c.tenant.admin()),
+    ),
+    Case(
+        "revoke one session of a user",
+        1,
+        (UPDATE,),  # the id leaves the map, conditioned on being in it
+        lambda c, i: (
+            "POST",
+            f"/v1/users/{c.uid}/sessions/{c.session(i)['id']}/revoke",
+            None,
+            c.tenant.admin(),
+        ),
+        status=204,
+    ),
+    Case(
+        "revoke every session of a user",
+        1,
+        (UPDATE,),
+        lambda c, i: ("POST", f"/v1/users/{c.uid}/sessions/revoke", None, c.tenant.admin()),
+        status=204,
+    ),
     # the signed-in user (access token)
     Case("GET me", 1, (GET,), lambda c, i: ("GET", "/v1/auth/me", None, c.as_user())),
     Case(
@@ -164,6 +190,19 @@ CASES = [
             },
             c.as_user(),
         ),
+    ),
+    Case(
+        "GET my sessions",
+        1,
+        (QUERY,),  # the same Query is the revocation check of the caller's own session
+        lambda c, i: ("GET", "/v1/auth/sessions", None, c.as_user()),
+    ),
+    Case(
+        "revoke one of my sessions",
+        1,
+        (UPDATE,),  # conditioned on the caller's session and the named one both being in the map
+        lambda c, i: ("POST", f"/v1/auth/sessions/{c.session(i + 1)['id']}/revoke", None, c.as_user()),
+        status=204,
     ),
     # public (publishable key)
     Case(

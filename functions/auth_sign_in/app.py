@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from hellojohn.edge import auth
 from hellojohn.edge.auth import KeyCaller
-from hellojohn.edge.resolver import caller_of, entry, error_responses, make_app
+from hellojohn.edge.resolver import caller_of, device_of, entry, error_responses, make_app
 from hellojohn.edge.views import self_view
 from hellojohn.models import SignIn, SignInResult
 from hellojohn.rules import account
@@ -16,7 +16,7 @@ app = make_app()
 @app.post("/v1/auth/sign-in", tags=["Auth"], summary="Sign in", responses=error_responses(409))
 def sign_in(body: Annotated[SignIn, Body()]) -> SignInResult:
     caller: KeyCaller = caller_of(app)
-    result = account.sign_in(caller.tenant, body)
+    result = account.sign_in(caller.tenant, body, device_of(app))
     return SignInResult(user=self_view(result.user), session=result.session)
 
 

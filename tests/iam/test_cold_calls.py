@@ -61,6 +61,8 @@ def _token_calls(tenant: Tenant, session: dict[str, Any]) -> list[tuple[str, str
         ),
         ("POST", "/v1/auth/refresh", {"refresh_token": session["refresh_token"]}, tenant.public()),
         ("GET", "/v1/.well-known/jwks.json", None, {}),
+        ("GET", "/v1/auth/sessions", None, bearer),
+        ("POST", f"/v1/auth/sessions/{session['id']}/revoke", None, bearer),  # its own: a sign-out
         ("POST", "/v1/auth/sign-out", None, bearer),
     ]
 

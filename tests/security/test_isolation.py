@@ -154,7 +154,7 @@ def _key(tenant: Tenant, kind: str) -> str:
 @dataclass(frozen=True)
 class Endpoint:
     method: str
-    path: str  # {alice} / {mallory} are replaced by the users' ids
+    path: str  # {alice} / {mallory} are replaced by the users' ids, {alice_session} by alice's session id
     caller: str  # "secret" | "publishable" | "user"
     body: Callable[[World], Any] = lambda w: None
 
@@ -194,6 +194,11 @@ ENDPOINTS = [
         lambda w: {"current_password": PASSWORD, "new_password": NEW},
     ),
     Endpoint("POST", "/v1/auth/sign-out", "user"),
+    Endpoint("GET", "/v1/users/{alice}/sessions", "secret"),
+    Endpoint("POST", "/v1/users/{alice}/sessions/{alice_session}/revoke", "secret"),
+    Endpoint("POST", "/v1/users/{alice}/sessions/revoke", "secret"),
+    Endpoint("GET", "/v1/auth/sessions", "user"),
+    Endpoint("POST", "/v1/auth/sessions/{alice_session}/revoke", "user"),
 ]
 
 # attack name -> (which callers it applies to, headers, expected status, expected code)
@@ -313,6 +318,16 @@ CROSS: dict[tuple[str, str], tuple[Headers, Callable[[World], Any] | None, int, 
     ("POST", "/v1/users/{alice}/enable"): (_sk("b"), None, 404, "user_not_found"),
     ("PATCH", "/v1/users/{alice}/metadata"): (_sk("b"), None, 404, "user_not_found"),
     ("POST", "/v1/users/{alice}/unlock"): (_sk("b"), None, 404, "user_not_found"),
+    ("GET", "/v1/users/{alice}/sessions"): (_sk("b"), None, 404, "user_not_found"),
+    ("POST", "/v1/users/{alice}/sessions/{alice_session}/revoke"): (_sk("b"), None, 404, "user_not_found"),
+    ("POST", "/v1/users/{alice}/sessions/revoke"): (_sk("b"), None, 404, "user_not_found"),
+    # the attacker's own token naming the victim's session: not in the attacker's map
+    ("POST", "/v1/auth/sessions/{alice_session}/revoke"): (
+        lambda w, _: bearer(w.mallory_session["access_token"]),
+        None,
+        404,
+        "not_found",
+    ),
     ("POST", "/v1/auth/sign-in"): (lambda w, _: w.b.public(), None, 401, "invalid_credentials"),
     ("POST", "/v1/auth/refresh"): (lambda w, _: w.b.public(), None, 401, "invalid_token"),
     ("POST", "/v1/auth/email/verify"): (lambda w, _: w.b.public(), None, 400, "invalid_request"),
@@ -340,6 +355,7 @@ CASES = _cases()
 
 def _send(w: World, method: str, path: str, headers: dict[str, str], body: Any) -> Reply:
     path = path.replace("{alice}", w.alice["id"]).replace("{mallory}", w.mallory["id"])
+    path = path.replace("{alice_session}", w.alice_session["id"])
     return w.api(method, path, body, headers)
 
 
@@ -369,7 +385,12 @@ def test_refused_and_nothing_crosses(world: World, endpoint: Endpoint | None, na
     else:
         assert_error(reply, status, code)
     text = json.dumps(reply.body)
-    for secret in ("alice@example.com", "alice.new@example.com", world.alice["id"]):
+    for secret in (
+        "alice@example.com",
+        "alice.new@example.com",
+        world.alice["id"],
+        world.alice_session["id"],
+    ):
         assert secret not in text  # nothing of the victim's is read back
     assert _victim_state(world) == before  # nothing written anywhere (the whole table)
 
@@ -381,6 +402,8 @@ def test_the_victim_is_untouched_and_still_works(world: World) -> None:
     assert user.status == 200
     assert (user.body["name"], user.body["role"], user.body["disabled"]) == (None, "member", False)
     assert api("GET", "/v1/auth/me", headers=bearer(world.alice_session["access_token"])).status == 200
+    listed = api("GET", f"/v1/users/{world.alice['id']}/sessions", headers=world.a.admin())
+    assert [s["id"] for s in listed.body["data"]] == [world.alice_session["id"]]
     assert sign_in(api, world.a)["access_token"]
     verified = api("POST", "/v1/auth/email/verify", {"token": world.verification}, world.a.public())
     assert verified.status == 200 and verified.body["email"] == "alice.new@example.com"
@@ -395,7 +418,10 @@ def test_every_endpoint_is_in_the_matrix() -> None:
         for r in f.routes
         if r.method != "OPTIONS" and r.path != "/v1/.well-known/jwks.json"
     }
-    covered = {(e.method, e.path.replace("{alice}", "{user_id}")) for e in ENDPOINTS}
+    covered = {
+        (e.method, e.path.replace("{alice}", "{user_id}").replace("{alice_session}", "{session_id}"))
+        for e in ENDPOINTS
+    }
     assert declared == covered
 
 

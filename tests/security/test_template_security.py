@@ -69,11 +69,14 @@ IDEMPOTENT = (
     "UsersEnable",
     "AuthPasswordChange",
     "AuthSignOut",
+    "UsersSessionRevoke",
+    "UsersSessionsRevoke",
+    "AuthSessionRevoke",
 )
 
 
 def test_idempotent_functions_may_write_only_their_own_records() -> None:
-    """One managed policy holds the idempotency rights, scoped to IDEM# items; only the six
+    """One managed policy holds the idempotency rights, scoped to IDEM# items; only the nine
     functions that take an Idempotency-Key attach it (what they may do beyond it: tests/iam/)."""
     [idem_policy] = _resources("AWS::IAM::ManagedPolicy").values()
     [idem] = idem_policy["PolicyDocument"]["Statement"]

@@ -54,6 +54,8 @@ def test_headers_keep_their_spelling_and_every_value() -> None:
     assert event["requestContext"]["identity"]["userAgent"] == "curl"
     lower = events.api_event(Route("GET", "/x"), "/x", headers={"user-agent": "wget"})
     assert lower["requestContext"]["identity"]["userAgent"] == "wget"
+    none = events.api_event(Route("GET", "/x"), "/x", headers={}, source_ip="198.51.100.7")
+    assert none["requestContext"]["identity"] == {"sourceIp": "198.51.100.7", "userAgent": None}
 
 
 def test_a_text_body_is_utf8_with_invalid_bytes_replaced() -> None:

@@ -272,6 +272,33 @@ class RefreshResult(_Model):
     session: Session
 
 
+class SessionInfo(_Model):
+    """A live session as a listing shows it (never its tokens). `last_refreshed_at`, `user_agent`
+    and `ip` are null when unknown: not refreshed yet, no User-Agent sent, or a session created
+    before they were recorded."""
+
+    id: str
+    created_at: str
+    last_refreshed_at: str | None
+    expires_at: str
+    user_agent: str | None
+    ip: str | None
+
+
+class OwnSessionInfo(SessionInfo):
+    """One of the caller's own sessions; `current` marks the one the request's token belongs to."""
+
+    current: bool
+
+
+class SessionList(_Model):
+    data: list[SessionInfo]
+
+
+class OwnSessionList(_Model):
+    data: list[OwnSessionInfo]
+
+
 class Jwk(_Model):
     kty: str
     crv: str

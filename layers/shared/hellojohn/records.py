@@ -82,6 +82,28 @@ class ApiKey:
     kind: str  # "secret" | "publishable"
 
 
+USER_AGENT_MAX = 512
+"""A session keeps at most this many characters of the User-Agent it was created with."""
+IP_MAX = 64
+"""Longer than any IPv4 or IPv6 address in text (45 characters); API Gateway's sourceIp is one."""
+
+
+@dataclass(frozen=True)
+class Device:
+    """Where a session was created from: API Gateway's `requestContext.identity`, bounded."""
+
+    ip: str | None = None
+    user_agent: str | None = None
+
+    @classmethod
+    def of(cls, ip: object, user_agent: object) -> "Device":
+        def bounded(value: object, limit: int) -> str | None:
+            text = value.strip() if isinstance(value, str) else ""
+            return text[:limit] or None
+
+        return cls(ip=bounded(ip, IP_MAX), user_agent=bounded(user_agent, USER_AGENT_MAX))
+
+
 # How a field is kept on the user item when its type alone does not say it
 JSON_TEXT = {"item": "json"}
 """Stored as compact JSON text (the metadata): one attribute, whatever the keys, for the 8 KB check."""

@@ -3,8 +3,10 @@ import { HttpClient, type FetchLike, type HttpMethod } from './http.js';
 import { TokenStore, resolveStorage, type TokenStorageOption } from './tokenStore.js';
 import type {
   AuthState,
+  HelloJohnSession,
   HelloJohnUser,
   SessionData,
+  SessionInfoData,
   SignInParams,
   UpdatePasswordParams,
   UpdateUserFields,
@@ -51,6 +53,16 @@ function isSessionData(value: unknown): value is SessionData {
 
 function isUserData(value: unknown): value is Record<string, unknown> & { id: string } {
   return isRecord(value) && typeof value.id === 'string';
+}
+
+function isSessionInfo(value: unknown): value is SessionInfoData {
+  return (
+    isRecord(value) &&
+    typeof value.id === 'string' &&
+    typeof value.created_at === 'string' &&
+    typeof value.expires_at === 'string' &&
+    typeof value.current === 'boolean'
+  );
 }
 
 function invalidResponse(what: string): HelloJohnError {
@@ -288,7 +300,13 @@ export class HelloJohnClient {
     if (this.state.status === 'signed-in' && this.state.user?.id === user.id) {
       this.setState({ status: 'signed-in', user });
     }
-    const { updatePassword: _updatePassword, update: _update, passwordChangeRequired: _pcr, ...data } = user;
+    const {
+      updatePassword: _updatePassword,
+      update: _update,
+      passwordChangeRequired: _pcr,
+      getSessions: _getSessions,
+      ...data
+    } = user;
     return data;
   }
 
@@ -328,6 +346,31 @@ export class HelloJohnClient {
     }
     const userData = isUserData(body.user) ? body.user : isUserData(body) && 'email' in body ? body : null;
     if (userData !== null) this.setState({ status: 'signed-in', user: this.makeUser(userData) });
+  }
+
+  // ---- sessions -------------------------------------------------------------------------------
+
+  /**
+   * `GET /v1/auth/sessions`: the signed-in user's live sessions (where and when each was made),
+   * newest first, the one of this client marked `current`; each with `revoke()` bound.
+   */
+  async getSessions(): Promise<HelloJohnSession[]> {
+    const body = await this.authorized<unknown>('GET', '/v1/auth/sessions');
+    if (!isRecord(body) || !Array.isArray(body.data) || !body.data.every(isSessionInfo)) {
+      throw invalidResponse('GET /v1/auth/sessions did not return {data: [sessions]}');
+    }
+    return body.data.map((info) => ({ ...info, revoke: () => this.revokeSession(info.id) }));
+  }
+
+  /**
+   * `POST /v1/auth/sessions/{id}/revoke`: ends one of the signed-in user's sessions, e.g. "sign
+   * out that old laptop". Its tokens are refused from their next use; the others keep working.
+   * Revoking this client's own session signs it out here too.
+   */
+  async revokeSession(sessionId: string): Promise<void> {
+    const own = sessionId === this.tokens.sessionId;
+    await this.authorized('POST', `/v1/auth/sessions/${encodeURIComponent(sessionId)}/revoke`);
+    if (own && sessionId === this.tokens.sessionId) this.clearSession();
   }
 
   // ---- signed-in requests ---------------------------------------------------------------------
@@ -413,6 +456,7 @@ export class HelloJohnClient {
       passwordChangeRequired: raw.password_change_required === true,
       updatePassword: (params: UpdatePasswordParams) => this.updatePassword(params),
       update: (fields: UpdateUserFields) => this.updateUser(fields),
+      getSessions: () => this.getSessions(),
     };
   }
 

@@ -38,6 +38,22 @@ export type UpdatePasswordParams = Schemas['ChangePassword'];
 export type UpdateUserFields = Omit<Schemas['SelfUserUpdate'], 'email'> & { email?: string };
 
 /**
+ * One of the signed-in user's live sessions as `GET /v1/auth/sessions` lists it: `id`,
+ * `created_at`, `last_refreshed_at`, `expires_at`, `user_agent`, `ip` (the last three null when
+ * unknown) and `current` (the session of this client). Never a token.
+ */
+export type SessionInfoData = Schemas['OwnSessionInfo'];
+
+/** A listed session with `revoke()` bound to it. */
+export interface HelloJohnSession extends SessionInfoData {
+  /**
+   * `POST /v1/auth/sessions/{id}/revoke`: ends that session (its tokens are refused from their
+   * next use). Revoking the `current` one signs this client out.
+   */
+  revoke: () => Promise<void>;
+}
+
+/**
  * The user object handed out by `useUser()`: the API's user plus methods bound to the session.
  * A new object is created whenever the user changes, so it is safe to compare by identity.
  */
@@ -53,6 +69,8 @@ export interface HelloJohnUser extends UserData {
   updatePassword: (params: UpdatePasswordParams) => Promise<void>;
   /** `PATCH /v1/auth/me`, same as `useUser().update`. */
   update: (fields: UpdateUserFields) => Promise<HelloJohnUser>;
+  /** `GET /v1/auth/sessions`: where this user is signed in, newest first, `current` marked. */
+  getSessions: () => Promise<HelloJohnSession[]>;
 }
 
 /** The session object of `POST /v1/auth/sign-in` and `POST /v1/auth/refresh`. */

@@ -58,6 +58,8 @@ let password = demoPassword;
 const accessTokens = new Map(); // token -> {sessionId, expiresAt}
 const refreshTokens = new Map(); // token -> {sessionId, used, expiresAt}
 const revoked = new Set();
+/** Where and when each session was made (GET /v1/auth/sessions), by session id. */
+const sessionInfo = new Map();
 let failedPasswordAttempts = 0;
 
 const ALLOWED_ORIGIN = /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?$/;
@@ -202,7 +204,16 @@ async function route(req, body) {
     }
     if (user.disabled) throw new ApiError(403, 'user_disabled', 'the user is disabled');
     user = { ...user, last_sign_in_at: now() };
-    return [200, { user: selfView(user), session: issueSession() }];
+    const session = issueSession();
+    sessionInfo.set(session.id, {
+      id: session.id,
+      created_at: now(),
+      last_refreshed_at: null,
+      expires_at: session.refresh_token_expires_at,
+      user_agent: req.headers['user-agent']?.slice(0, 512) || null,
+      ip: req.socket.remoteAddress ?? null,
+    });
+    return [200, { user: selfView(user), session }];
   }
   if (m === 'POST /v1/auth/refresh') {
     requireKey(req, publishableKey);
@@ -216,7 +227,23 @@ async function route(req, body) {
     }
     if (revoked.has(record.sessionId)) throw new ApiError(401, 'session_revoked', 'the session was revoked');
     record.used = true;
+    const info = sessionInfo.get(record.sessionId);
+    if (info) info.last_refreshed_at = now();
     return [200, { session: issueSession(record.sessionId) }];
+  }
+  if (m === 'GET /v1/auth/sessions') {
+    const { sessionId } = requireAccess(req);
+    const live = [...sessionInfo.values()].filter((s) => !revoked.has(s.id)).reverse();
+    return [200, { data: live.map((s) => ({ ...s, current: s.id === sessionId })) }];
+  }
+  const revokeOwn = path.match(/^\/v1\/auth\/sessions\/([^/]+)\/revoke$/);
+  if (req.method === 'POST' && revokeOwn) {
+    requireAccess(req);
+    checkFields(body, new Set());
+    const id = decodeURIComponent(revokeOwn[1]);
+    if (!sessionInfo.has(id) || revoked.has(id)) throw new ApiError(404, 'not_found', 'No such session');
+    revoked.add(id);
+    return [204, null];
   }
   if (m === 'POST /v1/auth/sign-out') {
     const { sessionId } = requireAccess(req);

@@ -29,7 +29,7 @@ from hellojohn.edge import cors, snapstart
 from hellojohn.errors import ApiError, FieldIssue
 from hellojohn.logs import logger
 from hellojohn.models import ErrorResponse, build_models
-from hellojohn.records import User
+from hellojohn.records import Device, User
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 32
@@ -298,6 +298,13 @@ def entry(
 
     snapstart.install(app, lambda_handler, needs)
     return lambda_handler
+
+
+def device_of(app: APIGatewayRestResolver) -> Device:
+    """Where the request comes from, as API Gateway saw it (`requestContext.identity`: the client's
+    address, not a forwarded header a client could write; its User-Agent), bounded for storage."""
+    identity = (app.current_event.raw_event.get("requestContext") or {}).get("identity") or {}
+    return Device.of(identity.get("sourceIp"), identity.get("userAgent"))
 
 
 def if_match(app: APIGatewayRestResolver) -> int | None:

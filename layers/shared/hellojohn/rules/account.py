@@ -13,7 +13,7 @@ from hellojohn import errors, ids, throttle
 from hellojohn.config import settings
 from hellojohn.fields import email_key
 from hellojohn.models import ChangePassword, Session, SignIn
-from hellojohn.records import Tenant, User
+from hellojohn.records import Device, Tenant, User
 from hellojohn.rules import changes, opaque, passwords, tokens
 from hellojohn.rules.tokens import AccessClaims
 from hellojohn.rules.users import patch, refusal
@@ -154,7 +154,7 @@ def _session(user: User, sid: str, refresh_token: str, refresh_expires: int, now
     )
 
 
-def sign_in(tenant: Tenant, body: SignIn) -> SignedIn:
+def sign_in(tenant: Tenant, body: SignIn, device: Device | None = None) -> SignedIn:
     """Three round trips: the email claim, the guess reserved on the user (which reads it), and one
     transaction writing the session. An unknown email makes the same calls (the guess is counted
     on a stand-in item) and the same Argon2 verification, and is answered the same way, no sooner
@@ -162,14 +162,14 @@ def sign_in(tenant: Tenant, body: SignIn) -> SignedIn:
     item is larger than a stand-in) is hidden under the floor."""
     started = time.monotonic()
     try:
-        return _sign_in(tenant, body)
+        return _sign_in(tenant, body, device or Device())
     except errors.ApiError as err:
         if err.status in (401, 429):
             time.sleep(max(0.0, settings().sign_in_refusal_floor_ms / 1000 - (time.monotonic() - started)))
         raise
 
 
-def _sign_in(tenant: Tenant, body: SignIn) -> SignedIn:
+def _sign_in(tenant: Tenant, body: SignIn, device: Device) -> SignedIn:
     key = email_key(body.email)
     uid = store.id_for_email(tenant.id, key)
     now = _now()
@@ -180,13 +180,13 @@ def _sign_in(tenant: Tenant, body: SignIn) -> SignedIn:
     if user is None or not verdict:
         raise _failure(state, now)
     try:
-        return _open_session(tenant, user, body.password if verdict.rehash else None, now)
+        return _open_session(tenant, user, body.password if verdict.rehash else None, now, device)
     except errors.ApiError:
         _release(tenant.id, user.id, now)
         raise
 
 
-def _open_session(tenant: Tenant, user: User, rehash: str | None, now: int) -> SignedIn:
+def _open_session(tenant: Tenant, user: User, rehash: str | None, now: int, device: Device) -> SignedIn:
     if user.disabled:
         raise errors.user_disabled()
     _refuse_expired_temporary(user, now)
@@ -206,7 +206,7 @@ def _open_session(tenant: Tenant, user: User, rehash: str | None, now: int) -> S
     update.remove.extend(throttle.STATE)  # the guess reserved for this sign-in, and any before it
     if rehash is not None:
         update.set["password_hash"] = passwords.hash_password(rehash)
-    put = session_store.put_session(tenant.id, user.id, sid, refresh_hash, now, expires)
+    put = session_store.put_session(tenant.id, user.id, sid, refresh_hash, now, expires, device)
     try:
         store.transact(tenant.id, user.id, update, store.ClaimMove(tenant.id, user.id), now, extra=[put])
     except store.ConditionFailed:
@@ -240,7 +240,7 @@ def refresh(tenant: Tenant, token: str) -> Session:
         raise errors.user_disabled()
     new_token, new_hash = opaque.new_refresh_token(uid, sid)
     try:
-        session_store.rotate(tenant.id, uid, sid, presented, new_hash, session.expires_at)
+        session_store.rotate(tenant.id, uid, sid, presented, new_hash, session.expires_at, now)
     except session_store.RotationLost as exc:
         if exc.reasons[:1] == ["ConditionalCheckFailed"]:
             raise errors.invalid_token("The refresh token was already used") from None

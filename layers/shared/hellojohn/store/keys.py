@@ -3,6 +3,7 @@
 import hashlib
 
 USER_SK = "USER"
+SESSION_SK_PREFIX = "SES#"  # sorts before USER_SK: a user's sessions and the user are one key range
 
 
 def tenant(tid: str) -> dict[str, dict[str, str]]:
@@ -22,7 +23,7 @@ def user(tid: str, uid: str) -> dict[str, dict[str, str]]:
 
 
 def session(tid: str, uid: str, sid: str) -> dict[str, dict[str, str]]:
-    return {"PK": {"S": user_pk(tid, uid)}, "SK": {"S": f"SES#{sid}"}}
+    return {"PK": {"S": user_pk(tid, uid)}, "SK": {"S": f"{SESSION_SK_PREFIX}{sid}"}}
 
 
 AUDIT_PREFIX = "EVT#"

@@ -5,7 +5,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from hellojohn.records import User
+from hellojohn.records import Device, User
 from hellojohn.store import keys
 from hellojohn.store.client import cancellation_reasons, dynamodb, error_code, from_item, table_name, to_item
 
@@ -18,10 +18,39 @@ class SessionItem:
     previous_refresh_hash: str | None
     created_at: int
     expires_at: int
+    last_refreshed_at: int | None = None
+    user_agent: str | None = None  # None: not known (sessions made before these were recorded)
+    ip: str | None = None
+
+    @classmethod
+    def from_item(cls, d: dict[str, Any]) -> "SessionItem":
+        def number(name: str) -> int | None:
+            return int(d[name]) if d.get(name) is not None else None
+
+        return cls(
+            id=d.get("session_id") or str(d["SK"]).removeprefix(keys.SESSION_SK_PREFIX),
+            user_id=d.get("user_id", ""),
+            refresh_hash=d.get("refresh_hash", ""),
+            previous_refresh_hash=d.get("previous_refresh_hash"),
+            created_at=number("created_at") or 0,
+            expires_at=number("expires_at") or 0,
+            last_refreshed_at=number("last_refreshed_at"),
+            user_agent=d.get("user_agent"),
+            ip=d.get("ip"),
+        )
 
 
-def put_session(tid: str, uid: str, sid: str, refresh_hash: str, now: int, expires_at: int) -> dict[str, Any]:
+def put_session(
+    tid: str,
+    uid: str,
+    sid: str,
+    refresh_hash: str,
+    now: int,
+    expires_at: int,
+    device: Device | None = None,
+) -> dict[str, Any]:
     """A transaction item creating a session (the caller adds it to the user's transaction)."""
+    device = device or Device()
     return {
         "Put": {
             "TableName": table_name(),
@@ -36,6 +65,8 @@ def put_session(tid: str, uid: str, sid: str, refresh_hash: str, now: int, expir
                         "created_at": now,
                         "expires_at": expires_at,
                         "ttl": expires_at,
+                        "user_agent": device.user_agent,  # None: left out (to_item)
+                        "ip": device.ip,
                     }
                 ),
             },
@@ -61,14 +92,7 @@ def get_user_and_session(tid: str, uid: str, sid: str) -> tuple[User | None, Ses
             if d["SK"] == keys.USER_SK:
                 user = User.from_item(d)
             else:
-                session = SessionItem(
-                    id=d["session_id"],
-                    user_id=d["user_id"],
-                    refresh_hash=d["refresh_hash"],
-                    previous_refresh_hash=d.get("previous_refresh_hash"),
-                    created_at=int(d["created_at"]),
-                    expires_at=int(d["expires_at"]),
-                )
+                session = SessionItem.from_item(d)
         request = dict(out.get("UnprocessedKeys") or {})
     return user, session
 
@@ -81,8 +105,9 @@ class RotationLost(Exception):
         self.reasons = reasons
 
 
-def rotate(tid: str, uid: str, sid: str, old_hash: str, new_hash: str, expires_at: int) -> None:
-    """Swap the refresh hash if it is still the one presented and the session is still active."""
+def rotate(tid: str, uid: str, sid: str, old_hash: str, new_hash: str, expires_at: int, now: int) -> None:
+    """Swap the refresh hash if it is still the one presented and the session is still active;
+    the same write records when the session was last refreshed."""
     try:
         dynamodb().transact_write_items(
             TransactItems=[
@@ -91,13 +116,14 @@ def rotate(tid: str, uid: str, sid: str, old_hash: str, new_hash: str, expires_a
                         "TableName": table_name(),
                         "Key": keys.session(tid, uid, sid),
                         "UpdateExpression": "SET refresh_hash = :new, previous_refresh_hash = :old, "
-                        "expires_at = :exp, #ttl = :exp",
+                        "expires_at = :exp, #ttl = :exp, #refreshed = :now",
                         "ConditionExpression": "refresh_hash = :old",
-                        "ExpressionAttributeNames": {"#ttl": "ttl"},
+                        "ExpressionAttributeNames": {"#ttl": "ttl", "#refreshed": "last_refreshed_at"},
                         "ExpressionAttributeValues": {
                             ":new": {"S": new_hash},
                             ":old": {"S": old_hash},
                             ":exp": {"N": str(expires_at)},
+                            ":now": {"N": str(now)},
                         },
                     }
                 },
@@ -116,6 +142,52 @@ def rotate(tid: str, uid: str, sid: str, old_hash: str, new_hash: str, expires_a
         if error_code(exc) == "TransactionCanceledException":
             raise RotationLost(cancellation_reasons(exc)) from None
         raise
+
+
+_LISTED = (
+    "SK",
+    "sessions",
+    "session_id",
+    "created_at",
+    "last_refreshed_at",
+    "expires_at",
+    "user_agent",
+    "ip",
+)
+
+
+def list_sessions(tid: str, uid: str) -> tuple[dict[str, int] | None, list[SessionItem]]:
+    """The user's `sessions` map (None: no such user) and its session items, from one Query of the
+    user's item collection (strongly consistent): the session items (`SES#…`) sort just before the
+    user item (`USER`), so the key range `SES#` … `USER` holds both and nothing else of the user's.
+    Only the attributes a listing shows are returned (no refresh hashes, no profile). A collection
+    larger than a Query's 1 MB page (over a thousand sessions) takes one more Query per page."""
+    names = {f"#a{i}": name for i, name in enumerate(_LISTED)}
+    params: dict[str, Any] = {
+        "TableName": table_name(),
+        "KeyConditionExpression": "PK = :pk AND SK BETWEEN :first AND :user",
+        "ExpressionAttributeValues": {
+            ":pk": {"S": keys.user_pk(tid, uid)},
+            ":first": {"S": keys.SESSION_SK_PREFIX},
+            ":user": {"S": keys.USER_SK},
+        },
+        "ProjectionExpression": ", ".join(names),
+        "ExpressionAttributeNames": names,
+        "ConsistentRead": True,
+    }
+    live: dict[str, int] | None = None
+    found: list[SessionItem] = []
+    while True:
+        out = dynamodb().query(**params)
+        for raw in out.get("Items", []):
+            d = from_item(raw)
+            if d["SK"] == keys.USER_SK:
+                live = {k: int(v) for k, v in (d.get("sessions") or {}).items()}
+            elif str(d["SK"]).startswith(keys.SESSION_SK_PREFIX):
+                found.append(SessionItem.from_item(d))
+        if not out.get("LastEvaluatedKey"):
+            return live, found
+        params["ExclusiveStartKey"] = out["LastEvaluatedKey"]
 
 
 def delete_sessions(tid: str, uid: str, sids: list[str]) -> int:

@@ -59,8 +59,9 @@ def version_is(version: int) -> Condition:
     return Condition("#version = :expected_version", {"#version": "version"}, {":expected_version": version})
 
 
-def session_active(sid: str) -> Condition:
-    return Condition("attribute_exists(#sessions.#cur_sid)", {"#sessions": "sessions", "#cur_sid": sid})
+def session_active(sid: str, tag: str = "cur") -> Condition:
+    """The session is still in the user's `sessions` map (`tag` keeps two such conditions apart)."""
+    return Condition(f"attribute_exists(#sessions.#{tag}_sid)", {"#sessions": "sessions", f"#{tag}_sid": sid})
 
 
 def email_key_is_not(value: str) -> Condition:

@@ -2,6 +2,7 @@ import { AuthLoading, SignedIn, SignedOut, useOptionalUser } from '@hellojohn/re
 import { ChangePasswordForm } from './ChangePasswordForm';
 import EditProfile from './EditProfile';
 import { ProfileErrors } from './ProfileErrors';
+import { SessionsList } from './SessionsList';
 import { SignInForm } from './SignInForm';
 import { UserCard } from './UserCard';
 
@@ -34,6 +35,7 @@ function SignedInPage() {
         <ProfileErrors key={`errors-${user?.id ?? ''}`} />
       </section>
       <ChangePasswordForm key={`password-${user?.id ?? ''}`} />
+      <SessionsList key={`sessions-${user?.id ?? ''}`} />
     </>
   );
 }

@@ -1,6 +1,13 @@
-import { useCallback, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import { HelloJohnError } from '../errors.js';
-import type { AuthState, HelloJohnUser, SignInParams, UpdateUserFields, UserData } from '../types.js';
+import type {
+  AuthState,
+  HelloJohnSession,
+  HelloJohnUser,
+  SignInParams,
+  UpdateUserFields,
+  UserData,
+} from '../types.js';
 import { useHelloJohnClient } from './context.js';
 
 /** The provider's auth state, re-rendering on every change. */
@@ -88,5 +95,88 @@ export function useOptionalUser(): UseOptionalUserResult {
     isLoaded: state.status !== 'loading',
     isSignedIn: state.status === 'signed-in',
     update,
+  };
+}
+
+export interface UseSessionsResult {
+  /**
+   * The signed-in user's live sessions (`GET /v1/auth/sessions`), newest first, this client's
+   * marked `current`; null until the first answer, and while signed out.
+   */
+  sessions: HelloJohnSession[] | null;
+  /** True while a (re)load is in flight. */
+  isLoading: boolean;
+  /** The last load's or revoke's failure, or null. */
+  error: Error | null;
+  /** Loads the list again. */
+  reload: () => void;
+  /**
+   * `POST /v1/auth/sessions/{id}/revoke`, then reloads the list. Rejects as the API refused it
+   * (e.g. 404 `not_found`). Revoking the current session signs this client out.
+   */
+  revoke: (sessionId: string) => Promise<void>;
+}
+
+interface Loaded {
+  key: string;
+  sessions: HelloJohnSession[] | null;
+  error: Error | null;
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** Where the signed-in user is signed in, and a way to end one of those sessions. */
+export function useSessions(): UseSessionsResult {
+  const client = useHelloJohnClient();
+  const state = useAuthState();
+  const userId = state.status === 'signed-in' ? (state.user?.id ?? null) : null;
+  const [version, setVersion] = useState(0);
+  const [loaded, setLoaded] = useState<Loaded>({ key: '', sessions: null, error: null });
+  const [revokeError, setRevokeError] = useState<Error | null>(null);
+  const key = userId === null ? '' : `${userId}#${String(version)}`;
+
+  useEffect(() => {
+    if (userId === null) return;
+    let current = true;
+    client.getSessions().then(
+      (sessions) => {
+        if (current) setLoaded({ key, sessions, error: null });
+      },
+      (error: unknown) => {
+        if (current) setLoaded((was) => ({ key, sessions: was.sessions, error: asError(error) }));
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [client, userId, key]);
+
+  const reload = useCallback(() => {
+    setVersion((v) => v + 1);
+  }, []);
+  const revoke = useCallback(
+    async (sessionId: string) => {
+      setRevokeError(null);
+      try {
+        await client.revokeSession(sessionId);
+      } catch (error) {
+        setRevokeError(asError(error));
+        throw error;
+      } finally {
+        setVersion((v) => v + 1);
+      }
+    },
+    [client],
+  );
+
+  const sameUser = userId !== null && loaded.key.startsWith(`${userId}#`);
+  return {
+    sessions: sameUser ? loaded.sessions : null,
+    isLoading: userId !== null && loaded.key !== key,
+    error: revokeError ?? (sameUser ? loaded.error : null),
+    reload,
+    revoke,
   };
 }

@@ -198,6 +198,32 @@ async function admin(creds, method, path, body) {
   return { status: response.status, body: text === '' ? null : JSON.parse(text) };
 }
 
+/** A sign-in from Node with its own User-Agent: the demo user signed in on another device. */
+async function signInElsewhere(creds, email, password, userAgent) {
+  const response = await fetch(`${creds.api_url}/v1/auth/sign-in`, {
+    method: 'POST',
+    headers: {
+      Authorization: `Bearer ${creds.publishable_key}`,
+      'X-Tenant-ID': creds.tenant_id,
+      'Content-Type': 'application/json',
+      'User-Agent': userAgent,
+    },
+    body: JSON.stringify({ email, password }),
+  });
+  const body = await response.json();
+  assert.equal(response.status, 200, `sign-in elsewhere: ${JSON.stringify(body)}`);
+  return body.session;
+}
+
+/** GET /v1/auth/me with an access token: {status, code}. */
+async function me(creds, accessToken) {
+  const response = await fetch(`${creds.api_url}/v1/auth/me`, {
+    headers: { Authorization: `Bearer ${accessToken}` },
+  });
+  const body = await response.json();
+  return { status: response.status, code: body?.error?.code ?? null };
+}
+
 let api = null; // {creds, child?, stateDir?}
 let app = null;
 let browser = null;
@@ -235,7 +261,7 @@ after(async () => {
 });
 
 test(
-  'example app: sign in, edit the profile, change the password, sign in again',
+  'example app: sign in, revoke another session, edit the profile, change the password, sign in again',
   { timeout: 240_000 },
   async (t) => {
     const { creds } = api;
@@ -279,6 +305,13 @@ test(
       await page.getByTestId('sign-in-submit').click();
     };
 
+    const otherDevice = `hellojohn-browser-test/1.0 (the old laptop ${suffix})`;
+    let other = null;
+    await t.test('the demo user is signed in on another device first', async () => {
+      other = await signInElsewhere(creds, demo.email, demo.password, otherDevice);
+      assert.equal((await me(creds, other.access_token)).status, 200);
+    });
+
     await t.test('sign in as the demo user', async () => {
       await page.goto(app.url);
       await page.getByTestId('sign-in-form').waitFor();
@@ -286,6 +319,27 @@ test(
       await page.getByTestId('current-user').waitFor();
       assert.equal(await page.getByTestId('current-user-email').textContent(), demo.email);
     });
+
+    await t.test(
+      '"Where you\'re signed in" lists both sessions; revoking the other ends it at once',
+      async () => {
+        const sessions = page.getByTestId('sessions');
+        const otherRow = sessions.locator(`[data-testid="session"][data-session-id="${other.id}"]`);
+        await otherRow.waitFor();
+        assert.equal(await otherRow.getAttribute('data-current'), 'false');
+        assert.equal(await otherRow.getByTestId('session-user-agent').textContent(), otherDevice);
+        const current = sessions.locator('[data-testid="session"][data-current="true"]');
+        assert.equal(await current.count(), 1, 'exactly one session is marked as this browser');
+        assert.notEqual(await current.getAttribute('data-session-id'), other.id);
+
+        await otherRow.getByTestId('session-revoke').click();
+        await otherRow.waitFor({ state: 'detached' });
+        assert.deepEqual(await me(creds, other.access_token), { status: 401, code: 'session_revoked' });
+        assert.equal(await sessions.getByTestId('sessions-error').count(), 0);
+        await page.getByTestId('current-user').waitFor(); // this browser's session keeps working
+        assert.equal(await current.count(), 1);
+      },
+    );
 
     await t.test('change the name and clear the avatar with the seed EditProfile form', async () => {
       const form = page.getByTestId('edit-profile').locator('form');

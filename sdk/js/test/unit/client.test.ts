@@ -593,3 +593,73 @@ describe('sign-out', () => {
     expect(token).toBe(api.issued[1]!.access_token);
   });
 });
+
+describe('sessions', () => {
+  it('getSessions(): GET /v1/auth/sessions with the access token, the current one marked', async () => {
+    const api = new FakeApi();
+    const other = api.issueSession(); // signed in elsewhere first
+    const client = await signedIn(api);
+    const sessions = await client.getState().user!.getSessions();
+
+    const [call] = api.callsTo('GET', '/v1/auth/sessions');
+    expect(bearer(call!)).toBe(api.issued.at(-1)?.access_token);
+    expect(call?.body).toBeUndefined();
+    expect(sessions.map((s) => [s.id, s.current])).toEqual([
+      [api.issued.at(-1)?.id, true],
+      [other.id, false],
+    ]);
+    expect(sessions[1]).toMatchObject({ user_agent: 'Mozilla/5.0 (test)', ip: '203.0.113.10' });
+  });
+
+  it('session.revoke() ends that session only: the client stays signed in', async () => {
+    const api = new FakeApi();
+    const other = api.issueSession();
+    const client = await signedIn(api);
+    const [, laptop] = await client.getSessions();
+    expect(laptop?.id).toBe(other.id);
+    await laptop!.revoke();
+
+    const [call] = api.callsTo('POST', `/v1/auth/sessions/${other.id}/revoke`);
+    expect(bearer(call!)).toBe(api.issued.at(-1)?.access_token);
+    expect(call?.rawBody).toBeUndefined();
+    expect(api.revoked.has(other.id)).toBe(true);
+    expect(client.getState().status).toBe('signed-in');
+    expect((await client.getSessions()).map((s) => s.id)).toEqual([api.issued.at(-1)?.id]);
+  });
+
+  it('revoking the current session signs this client out', async () => {
+    const api = new FakeApi();
+    const client = await signedIn(api);
+    const [current] = await client.getSessions();
+    expect(current?.current).toBe(true);
+    await current!.revoke();
+    expect(client.getState()).toEqual({ status: 'signed-out', user: null });
+    expect(storedSession()).toBeNull();
+  });
+
+  it("an unknown (or another user's) session id rejects with the API's 404", async () => {
+    const api = new FakeApi();
+    const client = await signedIn(api);
+    const error = await client.revokeSession('ses_someone_else').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HelloJohnError);
+    expect(error).toMatchObject({ status: 404, code: 'not_found' });
+    expect(client.getState().status).toBe('signed-in');
+  });
+
+  it('a revoked session (401 session_revoked) signs out when it lists', async () => {
+    const api = new FakeApi();
+    const client = await signedIn(api);
+    api.revokeAll();
+    await expect(client.getSessions()).rejects.toMatchObject({ code: 'session_revoked' });
+    expect(client.getState().status).toBe('signed-out');
+  });
+
+  it('a malformed list is an invalid_response error', async () => {
+    const api = new FakeApi();
+    const client = await signedIn(api);
+    api.overrides.push((call) =>
+      call.path === '/v1/auth/sessions' ? jsonResponse(200, { data: [{ id: 1 }] }) : undefined,
+    );
+    await expect(client.getSessions()).rejects.toMatchObject({ code: 'invalid_response' });
+  });
+});

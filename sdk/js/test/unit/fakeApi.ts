@@ -179,10 +179,45 @@ export class FakeApi {
     return this.access.get(token)?.sessionId ?? '';
   }
 
+  /** The live sessions, newest first, as `GET /v1/auth/sessions` lists them for `current`. */
+  listSessions(current: string): Schemas['OwnSessionInfo'][] {
+    const firstOf = new Map<string, Schemas['Session']>();
+    for (const s of this.issued) if (!firstOf.has(s.id)) firstOf.set(s.id, s);
+    return [...firstOf.values()]
+      .filter((s) => !this.revoked.has(s.id))
+      .reverse()
+      .map((s) => ({
+        id: s.id,
+        created_at: '2026-01-01T00:00:00Z',
+        last_refreshed_at: null,
+        expires_at: s.refresh_token_expires_at,
+        user_agent: 'Mozilla/5.0 (test)',
+        ip: '203.0.113.10',
+        current: s.id === current,
+      }));
+  }
+
   private async handle(call: RecordedCall): Promise<Response> {
     const route = `${call.method} ${call.path}`;
     const body = (call.body ?? {}) as Record<string, unknown>;
+    const revoke = /^POST \/v1\/auth\/sessions\/([^/]+)\/revoke$/.exec(route);
+    if (revoke !== null) {
+      const denied = this.checkAccess(call);
+      if (denied) return denied;
+      const id = decodeURIComponent(revoke[1] ?? '');
+      if (!this.listSessions('').some((s) => s.id === id)) {
+        return errorResponse(404, 'not_found', 'No such session');
+      }
+      this.revoked.add(id);
+      return new Response(null, { status: 204 });
+    }
     switch (route) {
+      case 'GET /v1/auth/sessions': {
+        const denied = this.checkAccess(call);
+        if (denied) return denied;
+        const result: Schemas['OwnSessionList'] = { data: this.listSessions(this.sessionOf(call)) };
+        return jsonResponse(200, result);
+      }
       case 'POST /v1/auth/sign-in': {
         const denied = this.checkPublishable(call);
         if (denied) return denied;

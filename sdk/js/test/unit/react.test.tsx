@@ -14,6 +14,7 @@ import {
   useUser,
 } from '@hellojohn/react';
 import EditProfile from '../../example/src/EditProfile';
+import { SessionsList } from '../../example/src/SessionsList';
 import { API_URL, FakeApi, PUBLISHABLE_KEY, TENANT } from './fakeApi';
 
 function Providers({ api, children }: { api: FakeApi; children: ReactNode }) {
@@ -260,5 +261,76 @@ describe('hooks and guards', () => {
     } finally {
       console.error = consoleError;
     }
+  });
+});
+
+describe('useSessions and the example\'s "Where you\'re signed in"', () => {
+  it('lists the sessions, the current one marked, and revokes another with its button', async () => {
+    const api = new FakeApi();
+    const laptop = api.issueSession(); // signed in elsewhere
+    render(
+      <Providers api={api}>
+        <AuthStatus />
+        <SignedOut>
+          <SignInButton password={api.password} />
+        </SignedOut>
+        <SignedIn>
+          <SessionsList />
+        </SignedIn>
+      </Providers>,
+    );
+    await waitFor(() => expect(screen.getByTestId('status').textContent).toBe('out'));
+    fireEvent.click(screen.getByText('sign in'));
+    await waitFor(() => expect(screen.getAllByTestId('session')).toHaveLength(2));
+    const rows = screen.getAllByTestId('session');
+    expect(rows.map((r) => [r.dataset.sessionId, r.dataset.current])).toEqual([
+      [api.issued.at(-1)?.id, 'true'],
+      [laptop.id, 'false'],
+    ]);
+    expect(rows[1]?.textContent).toContain('203.0.113.10');
+
+    const revoke = rows[1]?.querySelector<HTMLButtonElement>('[data-testid="session-revoke"]');
+    fireEvent.click(revoke!);
+    await waitFor(() => expect(screen.getAllByTestId('session')).toHaveLength(1));
+    expect(api.callsTo('POST', `/v1/auth/sessions/${laptop.id}/revoke`)).toHaveLength(1);
+    expect(api.revoked.has(laptop.id)).toBe(true);
+    expect(screen.getByTestId('status').textContent).toBe('in:Ada Lovelace'); // still signed in here
+    expect(screen.queryByTestId('sessions-error')).toBeNull();
+  });
+
+  it('shows a refused revoke and keeps the list', async () => {
+    const api = new FakeApi();
+    const laptop = api.issueSession();
+    api.overrides.push((call) =>
+      call.method === 'POST' && call.path.endsWith('/revoke')
+        ? new Response(
+            JSON.stringify({
+              error: {
+                code: 'not_found',
+                message: 'No such session',
+                status: 404,
+                request_id: 'r',
+                details: [],
+              },
+            }),
+            { status: 404, headers: { 'Content-Type': 'application/json' } },
+          )
+        : undefined,
+    );
+    render(
+      <Providers api={api}>
+        <SignInButton password={api.password} />
+        <SignedIn>
+          <SessionsList />
+        </SignedIn>
+      </Providers>,
+    );
+    fireEvent.click(await screen.findByText('sign in'));
+    await waitFor(() => expect(screen.getAllByTestId('session')).toHaveLength(2));
+    const row = screen.getAllByTestId('session').find((r) => r.dataset.sessionId === laptop.id);
+    fireEvent.click(row!.querySelector<HTMLButtonElement>('[data-testid="session-revoke"]')!);
+    const error = await screen.findByTestId('sessions-error');
+    expect(error.dataset.errorCode).toBe('not_found');
+    await waitFor(() => expect(screen.getAllByTestId('session')).toHaveLength(2));
   });
 });

@@ -1,0 +1,23 @@
+"""GET /v1/auth/sessions: the signed-in user's live sessions, the current one marked (access token)."""
+
+from typing import TYPE_CHECKING, Any
+
+from hellojohn.edge import auth
+from hellojohn.edge.resolver import caller_of, entry, error_responses, make_app
+from hellojohn.edge.views import own_session_list
+from hellojohn.models import OwnSessionList
+from hellojohn.rules import sessions
+
+if TYPE_CHECKING:
+    from hellojohn.rules.tokens import AccessClaims
+
+app = make_app()
+
+
+@app.get("/v1/auth/sessions", tags=["Sessions"], summary="List my sessions", responses=error_responses())
+def list_my_sessions() -> OwnSessionList:
+    claims: AccessClaims = caller_of(app)
+    return own_session_list(sessions.list_own(claims), claims.session_id)
+
+
+lambda_handler: Any = entry(app, auth.access_token, needs=("dynamodb", "tokens"))

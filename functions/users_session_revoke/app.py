@@ -1,0 +1,35 @@
+"""POST /v1/users/{user_id}/sessions/{session_id}/revoke: end one session of a user (secret key)."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from hellojohn.edge import auth, idempotency
+from hellojohn.edge.auth import KeyCaller
+from hellojohn.edge.resolver import caller_of, entry, error_responses, make_app
+from hellojohn.models import NoFields
+from hellojohn.rules import sessions
+
+app = make_app()
+
+
+@app.post(
+    "/v1/users/<user_id>/sessions/<session_id>/revoke",
+    status_code=204,
+    tags=["Sessions"],
+    summary="Revoke one session of a user",
+    responses=error_responses(404, success=204),
+)
+def revoke_session(
+    user_id: str, session_id: str, body: Annotated[NoFields | None, Body()] = None
+) -> Response[str]:
+    caller: KeyCaller = caller_of(app)
+
+    def work() -> Response[str]:
+        sessions.revoke(caller.tenant.id, user_id, session_id)
+        return Response(status_code=204, body="")
+
+    return idempotency.once(app, caller.tenant.id, caller.key_id, work)
+
+
+lambda_handler: Any = entry(app, auth.secret_key, needs=("dynamodb",))
