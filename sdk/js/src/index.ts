@@ -1,7 +1,12 @@
 export { HelloJohnProvider, useHelloJohnClient, HelloJohnContext } from './react/context.js';
 export type { HelloJohnProviderProps } from './react/context.js';
-export { useAuth, useUser, useOptionalUser, useAuthState } from './react/hooks.js';
-export type { UseAuthResult, UseUserResult, UseOptionalUserResult } from './react/hooks.js';
+export { useAuth, useUser, useOptionalUser, useAuthState, useSessions } from './react/hooks.js';
+export type {
+  UseAuthResult,
+  UseUserResult,
+  UseOptionalUserResult,
+  UseSessionsResult,
+} from './react/hooks.js';
 export { SignedIn, SignedOut, AuthLoading } from './react/guards.js';
 export type { GuardProps } from './react/guards.js';
 export { HelloJohnClient } from './client.js';
