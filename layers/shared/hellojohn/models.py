@@ -7,15 +7,12 @@ of them (about 0.08 of the cold-start floor; docs/PERFORMANCE.md).
 """
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Self, get_args, get_type_hints
+from typing import Any, Self, get_args, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from hellojohn.fields import AvatarUrl, Email, Metadata, Name, Password, Phone, Role
-
-if TYPE_CHECKING:
-    from hellojohn.records import User
 
 SELF_SERVICE_FIELDS = ("name", "avatar_url", "email", "phone_number")
 ADMIN_ONLY_FIELDS = ("role", "email_verified", "public_metadata", "private_metadata")
@@ -196,18 +193,20 @@ class AdminUser(SelfUser):
     )
 
 
-def view_of[M: BaseModel](model: type[M], user: "User") -> M:
-    """The model's fields read off the record, timestamps as RFC 3339: a model says what its reader
-    sees (the API's callers through `hellojohn.edge.views`, the change events' consumers).
-    `locked_until` is the lock's end only while the lock holds (a past lock is no lock)."""
+def view_of[M: BaseModel](model: type[M], record: Any, **extra: Any) -> M:
+    """The model's fields read off the record (a user, a session), timestamps as RFC 3339, plus
+    `extra`: a model says what its reader sees (the API's callers through `hellojohn.edge.views`,
+    the change events' consumers). `locked_until` is the lock's end only while the lock holds."""
     from hellojohn.timeutil import now, rfc3339
 
     def value(name: str) -> Any:
         if name == "locked_until":
-            return rfc3339(user.locked_until) if user.locked_until > now() else None
-        return rfc3339(getattr(user, name)) if name.endswith("_at") else getattr(user, name)
+            return rfc3339(record.locked_until) if record.locked_until > now() else None
+        return rfc3339(getattr(record, name)) if name.endswith("_at") else getattr(record, name)
 
-    return model.model_validate({name: value(name) for name in model.model_fields})
+    return model.model_validate(
+        {name: value(name) for name in model.model_fields if name not in extra} | extra
+    )
 
 
 class Pagination(_Model):

@@ -16,7 +16,6 @@ from hellojohn.models import (
     view_of,
 )
 from hellojohn.records import User
-from hellojohn.timeutil import rfc3339
 
 if TYPE_CHECKING:
     from hellojohn.store.sessions import SessionItem
@@ -30,20 +29,9 @@ def self_view(user: User) -> SelfUser:
     return view_of(SelfUser, user)
 
 
-def _session_values(item: "SessionItem") -> dict[str, object]:
-    return {
-        name: rfc3339(getattr(item, name)) if name.endswith("_at") else getattr(item, name)
-        for name in SessionInfo.model_fields
-    }
-
-
 def session_list(items: "list[SessionItem]") -> SessionList:
-    return SessionList(data=[SessionInfo.model_validate(_session_values(s)) for s in items])
+    return SessionList(data=[view_of(SessionInfo, s) for s in items])
 
 
 def own_session_list(items: "list[SessionItem]", current: str) -> OwnSessionList:
-    return OwnSessionList(
-        data=[
-            OwnSessionInfo.model_validate({**_session_values(s), "current": s.id == current}) for s in items
-        ]
-    )
+    return OwnSessionList(data=[view_of(OwnSessionInfo, s, current=s.id == current) for s in items])
