@@ -11,7 +11,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from hellojohn import config
+from hellojohn import config, signals
 from hellojohn.adapters import jobs, mail
 from hellojohn.logs import logger
 from hellojohn.rules import tenancy, verification
@@ -31,11 +31,13 @@ def record_handler(record: SQSRecord) -> None:
         logger.info("verification superseded or user gone", extra={"user_id": job["user_id"]})
         return
     subject, text, body = mail.verification_email(tenant, issued.to, issued.token, issued.expires_at)
-    mail.send(tenant, issued.to, subject, text, body)
+    with signals.sending(signals.VERIFICATION_EMAILS):
+        mail.send(tenant, issued.to, subject, text, body)
     verification.mark_sent(job["tenant_id"], job["user_id"], job["change_id"])
     logger.info("verification email sent", extra={"user_id": job["user_id"]})
 
 
+@signals.observed  # traced, its counters written (hellojohn.signals)
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     return process_partial_response(

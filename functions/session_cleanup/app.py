@@ -10,7 +10,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from hellojohn import config
+from hellojohn import config, signals
 from hellojohn.adapters import jobs
 from hellojohn.logs import logger
 from hellojohn.store import sessions
@@ -28,6 +28,7 @@ def record_handler(record: SQSRecord) -> None:
     logger.info("sessions deleted", extra={"count": len(job["session_ids"]), "calls": calls})
 
 
+@signals.observed  # traced, its counters written (hellojohn.signals)
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     return process_partial_response(

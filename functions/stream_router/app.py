@@ -13,7 +13,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-from hellojohn import config
+from hellojohn import config, signals
 from hellojohn.adapters import bus, jobs
 from hellojohn.logs import logger
 from hellojohn.rules import change_events, history
@@ -36,9 +36,11 @@ def record_handler(record: DynamoDBRecord) -> None:
     if event is not None:
         history.keep(event)  # first: rewriting it on a retry is harmless, putting the event twice is not
         bus.publish(event.detail_type, event.detail)
+        signals.count(signals.USER_CHANGES, change=event.detail_type)
         logger.info("event put", extra={"detail_type": event.detail_type, "user_id": event.detail["user_id"]})
 
 
+@signals.observed  # traced, its counters written (hellojohn.signals)
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     return process_partial_response(

@@ -34,6 +34,10 @@ class Settings(BaseModel):
     argon2_memory_kib: int = Field(default=19456, ge=19456, alias="ARGON2_MEMORY_KIB")
     argon2_parallelism: int = Field(default=1, ge=1, alias="ARGON2_PARALLELISM")
     sign_in_refusal_floor_ms: int = Field(default=300, ge=0, le=2000, alias="SIGN_IN_REFUSAL_FLOOR_MS")
+    # the counters' CloudWatch namespace (hellojohn.signals); the template's Globals set the same
+    metrics_namespace: str = Field(
+        default="HelloJohnUsers", alias="POWERTOOLS_METRICS_NAMESPACE", min_length=1
+    )
     max_sessions_per_user: int = Field(default=1000, ge=1, le=5000, alias="MAX_SESSIONS_PER_USER")
 
 

@@ -24,7 +24,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import APIGatewayProxyEvent
 from pydantic import BaseModel
 
-from hellojohn import actors, config, errors
+from hellojohn import actors, config, errors, signals
 from hellojohn.edge import cors, snapstart
 from hellojohn.errors import ApiError, FieldIssue
 from hellojohn.logs import logger
@@ -272,7 +272,8 @@ def entry(
     first request finds them built (Powertools' validation then reuses their schemas), and it
     registers SnapStart's hooks (`hellojohn.edge.snapstart`): before the snapshot, the `needs` (names of
     `snapstart.PRIMERS`: what the routes' first requests would otherwise load) and one request per
-    route; after a restore, fresh randomness and empty caches."""
+    route; after a restore, fresh randomness and empty caches. The handler is `signals.observed`:
+    traced, and its counters written when it returns."""
     config.require()  # a configuration that cannot work fails the cold start, not every request
     build_models(*(route.func for route in routes_of(app)))
 
@@ -296,8 +297,9 @@ def entry(
         cors.apply(event, result)
         return result
 
-    snapstart.install(app, lambda_handler, needs)
-    return lambda_handler
+    observed = signals.observed(lambda_handler)  # traced, its counters flushed (hellojohn.signals)
+    snapstart.install(app, observed, needs)
+    return observed
 
 
 def device_of(app: APIGatewayRestResolver) -> Device:

@@ -270,11 +270,13 @@ def prime(
     app: "APIGatewayRestResolver", handler: Callable[[dict[str, Any], Any], Any], needs: Iterable[str]
 ) -> None:
     """Before the snapshot: the function's lazy work done now, without a call to AWS."""
+    from hellojohn import signals
     from hellojohn.logs import logger
 
     global _loopback  # noqa: PLW0603 - the priming's server, for the primers' calls
     level = logger.log_level
     logger.setLevel("CRITICAL")  # the priming requests' refusals are not requests anyone made
+    unmute = signals.mute()  # nor are they traffic: no counter, no trace
     from hellojohn.edge.resolver import routes_of  # http imports this module: not at the top
 
     gc.disable()  # nothing made during priming is garbage worth a collection
@@ -292,6 +294,7 @@ def prime(
         _loopback = None
         gc.enable()
         logger.setLevel(level)
+        unmute()
     if FREEZE:
         gc.collect()
         gc.freeze()  # what init made would stay out of every later collection

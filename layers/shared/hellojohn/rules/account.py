@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from hellojohn import errors, ids, throttle
+from hellojohn import errors, ids, signals, throttle
 from hellojohn.config import settings
 from hellojohn.fields import email_key
 from hellojohn.models import ChangePassword, Session, SignIn
@@ -162,11 +162,14 @@ def sign_in(tenant: Tenant, body: SignIn, device: Device | None = None) -> Signe
     item is larger than a stand-in) is hidden under the floor."""
     started = time.monotonic()
     try:
-        return _sign_in(tenant, body, device or Device())
+        signed_in = _sign_in(tenant, body, device or Device())
     except errors.ApiError as err:
+        signals.count(signals.SIGN_INS, outcome=err.code)
         if err.status in (401, 429):
             time.sleep(max(0.0, settings().sign_in_refusal_floor_ms / 1000 - (time.monotonic() - started)))
         raise
+    signals.count(signals.SIGN_INS, outcome="success")
+    return signed_in
 
 
 def _sign_in(tenant: Tenant, body: SignIn, device: Device) -> SignedIn:

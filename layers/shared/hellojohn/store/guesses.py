@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from hellojohn import throttle
+from hellojohn import signals, throttle
 from hellojohn.store.client import dynamodb, error_code, failed_item, from_item, table_name, to_av
 from hellojohn.store.users import Condition
 
@@ -124,9 +124,13 @@ def reserve(
         }
         sets = ["#fa = :fa", "#ffa = :ffa", "#lu = :lu"] + (["#ttl = :ttl"] if ttl else [])
         try:
-            return _write(key, sets, " AND ".join(base + unchanged), exact, names), state
+            written = _write(key, sets, " AND ".join(base + unchanged), exact, names)
         except ClientError as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise
             current = failed_item(exc)
+            continue
+        if state.locked_until:  # this write set the lock
+            signals.count(signals.LOCKOUTS, account="user" if must_exist else "unknown_email")
+        return written, state
     raise Contended

@@ -1,0 +1,130 @@
+"""What the service tells its operator beyond its logs: Powertools Metrics and Tracer, in one place.
+
+- Metrics: counters in one namespace (`POWERTOOLS_METRICS_NAMESPACE`, the template's Globals), written
+  as CloudWatch embedded metric format (EMF) on stdout when an invocation ends: CloudWatch Logs
+  extracts them, so there is no PutMetricData call and no IAM grant. `count` adds one to a counter;
+  dimensions are low-cardinality words only (an outcome, a kind), never a tenant or user id.
+- Tracer: X-Ray, with only botocore patched (every AWS call a subsegment; X-Ray's botocore patch
+  records the operation and, for a few services, a whitelist of names such as the table, never an
+  item). Neither the handler's response (tokens) nor its exception (which may quote input) is
+  added to a trace. Powertools turns the Tracer off outside Lambda and with
+  POWERTOOLS_TRACE_DISABLED (the tests, the local runner).
+- `observed` wraps every function's handler (`edge.resolver.entry`, and one line in each worker):
+  the Tracer's subsegment around it, the counters flushed after it, whatever it raised.
+- `mute`: SnapStart's priming (`edge.snapstart.prime`) sends requests through the handler before
+  the snapshot; they are nobody's traffic, so while muted nothing is counted and X-Ray records
+  nothing (its SDK is switched off for the block, the botocore calls of the primers included).
+
+The catalogue of counters, and the alarms, are in docs/OPERATIONS.md.
+"""
+
+import functools
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from aws_lambda_powertools import Tracer
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+
+from hellojohn.config import settings
+
+tracer = Tracer(patch_modules=("botocore",))
+
+# The counters (the catalogue: docs/OPERATIONS.md, "Metrics")
+SIGN_INS = "SignIns"  # dimension outcome: success, or the refusal's error code
+LOCKOUTS = "Lockouts"  # dimension account: user, or unknown_email (a stand-in item's lock)
+USER_CHANGES = "UserChanges"  # dimension change: the committed change's detail type (docs/EVENTS.md)
+VERIFICATION_EMAILS = "VerificationEmails"  # ...Sent / ...Failed
+NOTICES = "Notices"  # ...Sent / ...Failed, dimension kind: the notice's kind
+
+_Key = tuple[str, tuple[tuple[str, str], ...]]
+_counts: Counter[_Key] = Counter()
+_muted = False
+
+
+def count(name: str, **dimensions: str) -> None:
+    """One more of `name` in this invocation (written when it ends, `flush`)."""
+    if not _muted:
+        _counts[(name, tuple(sorted(dimensions.items())))] += 1
+
+
+@contextmanager
+def sending(name: str, **dimensions: str) -> Iterator[None]:
+    """Count an email: `{name}Sent` when the block completes, `{name}Failed` when it raises (the
+    error goes on: the job is retried), e.g. `with signals.sending(signals.NOTICES, kind=kind):`."""
+    try:
+        yield
+    except Exception:
+        count(f"{name}Failed", **dimensions)
+        raise
+    count(f"{name}Sent", **dimensions)
+
+
+def counted() -> dict[str, int]:
+    """What this invocation has counted so far, as `Name` or `Name{dim=value,...}` (for the tests)."""
+    return {
+        name + ("{" + ",".join(f"{k}={v}" for k, v in dims) + "}" if dims else ""): n
+        for (name, dims), n in _counts.items()
+    }
+
+
+def flush() -> None:
+    """Write the invocation's counters: one EMF document per set of dimensions (plus `service`)."""
+    if not _counts:
+        return
+    groups: dict[tuple[tuple[str, str], ...], dict[str, int]] = {}
+    for (name, dims), n in _counts.items():
+        groups.setdefault(dims, {})[name] = n
+    _counts.clear()
+    namespace = settings().metrics_namespace
+    for dims, values in groups.items():
+        emf = EphemeralMetrics(namespace=namespace)
+        for key, value in dims:
+            emf.add_dimension(name=key, value=value)
+        for name, n in values.items():
+            emf.add_metric(name=name, unit=MetricUnit.Count, value=n)
+        emf.flush_metrics()
+
+
+def observed[Handler: Callable[[Any, Any], Any]](handler: Handler) -> Handler:
+    """The function's handler, traced (one subsegment, `## <name>`) and its counters flushed after it."""
+    traced = tracer.capture_lambda_handler(handler, capture_response=False, capture_error=False)
+
+    @functools.wraps(handler)
+    def lambda_handler(event: Any, context: Any) -> Any:
+        if _muted:  # priming: not traffic
+            return handler(event, context)
+        try:
+            return traced(event, context)
+        finally:
+            flush()
+
+    return lambda_handler  # type: ignore[return-value]
+
+
+def mute() -> Callable[[], None]:
+    """No counter and no trace until the function returned is called (SnapStart's priming)."""
+    from aws_xray_sdk import global_sdk_config  # type: ignore[import-untyped]
+
+    global _muted  # noqa: PLW0603 - the one switch, read by count and observed
+    was_muted, was_tracing = _muted, global_sdk_config.sdk_enabled()
+    _muted = True
+    global_sdk_config.set_sdk_enabled(False)
+
+    def unmute() -> None:
+        global _muted  # noqa: PLW0603
+        _muted = was_muted
+        global_sdk_config.set_sdk_enabled(was_tracing)
+
+    return unmute
+
+
+@contextmanager
+def muted() -> Iterator[None]:
+    """`mute` for a block."""
+    unmute = mute()
+    try:
+        yield
+    finally:
+        unmute()
