@@ -15,6 +15,10 @@ What it cannot show, left out explicitly:
   (it warns and creates nothing). So the secret's ARN is not resolved: moto drops
   the functions' SIGNING_KEY_SECRET variable, and the roles' secret grant names no real ARN; the
   test checks the template's `Ref` instead, and tests/iam/ the grant against the ARN the code reads.
+- `AWS::CloudWatch::Alarm` (the operator's alarms, docs/OPERATIONS.md): moto 5.2.5 has no
+  CloudFormation support for it either (it warns and creates none), so the rehearsal shows only that
+  a stack with them (and their `HasAlarmTopic` condition) creates; tests/test_alarms.py reads what
+  each watches from the template and its translation.
 - `AWS::Lambda::Alias` (SnapStart's `live` alias of each function): moto's CloudFormation has no
   support for it, so what refers to an alias (API Gateway's permissions, the event source
   mappings) is pointed at the alias's function instead; tests/test_template_snapstart.py checks
@@ -39,7 +43,12 @@ from scripts.translate import translated
 REGION = "us-east-1"
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS.* not supported by moto:UserWarning")
 UNDEPLOYABLE = ("AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage", "AWS::WAFv2::WebACLAssociation")
-UNSUPPORTED = ("AWS::SecretsManager::Secret", "AWS::WAFv2::WebACL", "AWS::ApiGateway::Account")
+UNSUPPORTED = (
+    "AWS::SecretsManager::Secret",
+    "AWS::WAFv2::WebACL",
+    "AWS::ApiGateway::Account",
+    "AWS::CloudWatch::Alarm",
+)
 SENDERS = "arn:aws:ses:us-east-1:123456789012:identity/acme.test"
 
 

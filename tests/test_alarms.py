@@ -1,0 +1,134 @@
+"""The operator's alarms in template.yaml (docs/OPERATIONS.md), read from the template and from its
+SAM translation: what each watches, that nothing is left unwatched, where they notify.
+
+The lists are derived from the template: a new function, dead-letter queue or alarm that no rule
+here covers fails a test. What these tests cannot show: CloudWatch evaluating the alarms (moto
+stores an alarm's definition, it does not evaluate metric math); tests/test_deploy_rehearsal.py
+shows the stack with them creates.
+"""
+
+from typing import Any
+
+import pytest
+
+from local_runner import template
+from scripts.translate import translated
+
+ACTIONS = {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
+
+
+def _resources(kind: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template.load()["Resources"].items() if v["Type"] == kind}
+
+
+def _alarms() -> dict[str, dict[str, Any]]:
+    return {k: v["Properties"] for k, v in _resources("AWS::CloudWatch::Alarm").items()}
+
+
+def _dead_letter_queues() -> set[str]:
+    """Every queue another queue redrives to, and every event source mapping's failure destination."""
+    resources = template.load()["Resources"]
+    found = {
+        q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        for q in resources.values()
+        if q["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" in q["Properties"]
+    }
+    for function in _resources("AWS::Serverless::Function").values():
+        for event in (function["Properties"].get("Events") or {}).values():
+            destination = (event["Properties"].get("DestinationConfig") or {}).get("OnFailure")
+            if destination:
+                found.add(destination["Destination"]["Fn::GetAtt"][0])
+    return found
+
+
+def _metrics_of(alarm: dict[str, Any]) -> list[dict[str, Any]]:
+    """An alarm's metrics as {namespace, name, dimensions, stat}, whether one metric or metric math."""
+    if "MetricName" in alarm:
+        dims = {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])}
+        return [{"namespace": alarm["Namespace"], "name": alarm["MetricName"], "dims": dims}]
+    found = []
+    for query in alarm["Metrics"]:
+        if "MetricStat" in query:
+            metric = query["MetricStat"]["Metric"]
+            dims = {d["Name"]: d["Value"] for d in metric.get("Dimensions", [])}
+            found.append({"namespace": metric["Namespace"], "name": metric["MetricName"], "dims": dims})
+    return found
+
+
+def test_every_dead_letter_queue_has_an_alarm_on_a_visible_message() -> None:
+    queues = _dead_letter_queues()
+    assert queues == {"EmailDeadLetterQueue", "SessionCleanupDeadLetterQueue", "StreamDeadLetterQueue"}
+    watched = {}
+    for name, alarm in _alarms().items():
+        for metric in _metrics_of(alarm):
+            if (metric["namespace"], metric["name"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible"):
+                watched[metric["dims"]["QueueName"]["Fn::GetAtt"][0]] = alarm
+                assert alarm["ComparisonOperator"] == "GreaterThanThreshold" and alarm["Threshold"] == 0, name
+                assert alarm["Statistic"] == "Maximum", name
+    assert set(watched) == queues
+
+
+@pytest.mark.parametrize("metric", ["Errors", "Throttles"])
+def test_every_function_is_in_exactly_one_errors_alarm_and_one_throttles_alarm(metric: str) -> None:
+    functions = set(_resources("AWS::Serverless::Function"))
+    assert len(functions) >= 27
+    covered: list[str] = []
+    for name, alarm in _alarms().items():
+        metrics = [m for m in _metrics_of(alarm) if (m["namespace"], m["name"]) == ("AWS/Lambda", metric)]
+        if not metrics:
+            continue
+        covered += [m["dims"]["FunctionName"]["Ref"] for m in metrics]
+        # metric math over at most 10 metrics (CloudWatch's limit), summed: any one of them counts
+        [expression] = [q for q in alarm["Metrics"] if "Expression" in q]
+        assert expression["Expression"] == "SUM(METRICS())" and expression.get("ReturnData", True), name
+        assert len(metrics) <= 10, name
+        assert all(q["MetricStat"]["Stat"] == "Sum" for q in alarm["Metrics"] if "MetricStat" in q), name
+        assert alarm["ComparisonOperator"] == "GreaterThanThreshold" and alarm["Threshold"] == 0, name
+    assert sorted(covered) == sorted(functions), "a function in no alarm, or in two"
+
+
+def test_the_stream_routers_iterator_age_and_the_apis_5xx_rate_are_watched() -> None:
+    alarms = _alarms()
+    age = alarms["StreamIteratorAgeAlarm"]
+    router = {"FunctionName": {"Ref": "StreamRouterFunction"}}
+    assert _metrics_of(age) == [{"namespace": "AWS/Lambda", "name": "IteratorAge", "dims": router}]
+    assert age["Statistic"] == "Maximum" and age["Threshold"] == 60000
+    api = alarms["ApiServerErrorsAlarm"]
+    dims = {"ApiName": {"Fn::Sub": "hellojohn-users-${Stage}"}, "Stage": {"Ref": "Stage"}}
+    assert _metrics_of(api) == [
+        {"namespace": "AWS/ApiGateway", "name": "5XXError", "dims": dims},
+        {"namespace": "AWS/ApiGateway", "name": "Count", "dims": dims},
+    ]
+    # the dimensions name the API the template makes, on its stage
+    assert template.load()["Resources"]["Api"]["Properties"]["Name"] == dims["ApiName"]
+    [rate] = [q for q in api["Metrics"] if q.get("ReturnData", True)]
+    assert rate["Expression"] == "IF(requests >= 20, errors / requests, 0)" and api["Threshold"] == 0.05
+
+
+def test_each_alarm_chooses_how_missing_data_counts() -> None:
+    """No data means nothing happened (no message, no invocation, no request): never an alarm."""
+    for name, alarm in _alarms().items():
+        assert alarm["TreatMissingData"] == "notBreaching", name
+
+
+def test_alarms_notify_the_topic_only_when_the_parameter_is_set() -> None:
+    doc = template.load()
+    parameter = doc["Parameters"]["AlarmTopicArn"]
+    assert parameter["Default"] == ""
+    assert doc["Conditions"]["HasAlarmTopic"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}]}
+    alarms = _alarms()
+    assert len(alarms) == 3 + 1 + 1 + 2 * 3
+    for name, alarm in alarms.items():
+        assert alarm["AlarmActions"] == ACTIONS and alarm["OKActions"] == ACTIONS, name
+        assert "InsufficientDataActions" not in alarm, name
+    # SAM leaves them as they are: CloudFormation resolves the condition
+    out = translated()
+    for name in alarms:
+        assert out["Resources"][name]["Properties"]["AlarmActions"] == ACTIONS
+
+
+def test_the_functions_metrics_namespace_is_the_one_the_code_defaults_to() -> None:
+    from hellojohn.config import Settings
+
+    variables = template.load()["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == Settings.model_fields["metrics_namespace"].default
