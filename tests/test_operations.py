@@ -1,5 +1,6 @@
-"""The operator's alarms in template.yaml (docs/OPERATIONS.md), read from the template and from its
-SAM translation: what each watches, that nothing is left unwatched, where they notify.
+"""What template.yaml gives the operator (docs/OPERATIONS.md): the alarms, read from the template and
+from its SAM translation (what each watches, that nothing is left unwatched, where they notify),
+and the API's access log line (what it holds, and what it must not).
 
 The lists are derived from the template: a new function, dead-letter queue or alarm that no rule
 here covers fails a test. What these tests cannot show: CloudWatch evaluating the alarms (moto
@@ -132,3 +133,32 @@ def test_the_functions_metrics_namespace_is_the_one_the_code_defaults_to() -> No
 
     variables = template.load()["Globals"]["Function"]["Environment"]["Variables"]
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == Settings.model_fields["metrics_namespace"].default
+
+
+# what API Gateway may write of a request: its own context, never the request's headers, query string,
+# path or body ($input, $method.request.*, $context.path hold what a caller sent, tokens included)
+ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "ip": "$context.identity.sourceIp",
+    "time": "$context.requestTimeEpoch",
+    "method": "$context.httpMethod",
+    "resource": "$context.resourcePath",  # the route's template, /v1/users/{user_id}: no id
+    "status": "$context.status",
+    "length": "$context.responseLength",
+    "latencyMs": "$context.responseLatency",
+    "integrationLatencyMs": "$context.integrationLatency",
+    "wafStatus": "$context.wafResponseCode",
+    "error": "$context.error.responseType",
+    "traceId": "$context.xrayTraceId",  # the request's X-Ray trace
+}
+
+
+def test_the_access_log_is_one_json_line_of_the_requests_context_and_nothing_it_sent() -> None:
+    import json
+
+    api = template.load()["Resources"]["Api"]["Properties"]
+    setting = api["AccessLogSetting"]
+    assert setting["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+    line = json.loads(setting["Format"])
+    assert line == ACCESS_LOG_FIELDS
+    assert api["TracingEnabled"] is True  # so that traceId names a trace
