@@ -1,6 +1,6 @@
 """The layer's import rule, read from the source with `ast` (docs/ARCHITECTURE.md, "The shared layer").
 
-- The top level (`config`, `errors`, `fields`, `ids`, `logs`, `models`, `records`, `throttle`,
+- The top level (`config`, `errors`, `fields`, `ids`, `logs`, `models`, `records`, `signals`, `throttle`,
   `timeutil`) is pure vocabulary: it imports only the top level.
 - `store/` (DynamoDB) and `adapters/` (SQS, SES, Secrets Manager) import only the top level and
   their own folder: no rule, no edge, and not each other.
