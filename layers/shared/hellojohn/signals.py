@@ -69,6 +69,11 @@ def counted() -> dict[str, int]:
     }
 
 
+def discard() -> None:
+    """Drop what was counted and not yet written (the tests, between cases)."""
+    _counts.clear()
+
+
 def flush() -> None:
     """Write the invocation's counters: one EMF document per set of dimensions (plus `service`)."""
     if not _counts:
