@@ -22,8 +22,8 @@ from urllib.parse import urlsplit
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
-from hellojohn.rules import origins as origin_rules
 from hellojohn.records import NOTICES
+from hellojohn.rules import origins as origin_rules
 from hellojohn.rules import provisioning
 
 LOCAL_ORIGINS = ("http://127.0.0.1:*", "http://localhost:*")

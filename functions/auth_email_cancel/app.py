@@ -1,4 +1,4 @@
-"""POST /v1/auth/email/cancel: the link of the "change requested" notice ends the pending email change (publishable key)."""
+"""POST /v1/auth/email/cancel: the "change requested" notice's link ends that change (publishable key)."""
 
 from typing import Annotated, Any
 

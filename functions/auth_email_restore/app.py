@@ -1,4 +1,7 @@
-"""POST /v1/auth/email/restore: the link of the "email changed" notice puts the old address back and revokes every session (publishable key)."""
+"""POST /v1/auth/email/restore: the "email changed" notice's link puts the old address back (publishable key).
+
+The address is verified again and every session is revoked (docs/NOTICES.md).
+"""
 
 from typing import Annotated, Any
 

@@ -69,7 +69,9 @@ def test_a_requested_change_tells_the_current_address_masked(
     assert len(pipe.verifications("jane.doe@example.com")) == 1
 
 
-def test_a_self_service_change_is_told_too(api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline) -> None:
+def test_a_self_service_change_is_told_too(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline
+) -> None:
     session = sign_in(api, tenant)
     reply = api("PATCH", "/v1/auth/me", {"email": "mine@example.com"}, bearer(session["access_token"]))
     assert reply.status == 200, reply.body
@@ -138,7 +140,11 @@ def test_a_completed_change_tells_the_old_address_with_a_restore_link(
     done = restore(api, tenant, mail.token)
     assert done.status == 204, done.body
     after = get_user(api, tenant, user["id"])
-    assert (after["email"], after["email_verified"], after["pending_email"]) == ("alice@example.com", True, None)
+    assert (after["email"], after["email_verified"], after["pending_email"]) == (
+        "alice@example.com",
+        True,
+        None,
+    )
     for s in sessions:  # every session revoked
         me = api("GET", "/v1/auth/me", None, bearer(s["access_token"]))
         assert me.status == 401, me.body
@@ -151,7 +157,9 @@ def test_a_completed_change_tells_the_old_address_with_a_restore_link(
     # the restore is a real change (its events); the address it replaced is told, with no link back
     pipe.pump()
     entries = api("GET", f"/v1/users/{user['id']}/events?limit=100", None, tenant.admin()).body["data"]
-    [entry] = [e for e in entries if e["type"] == "user.email_changed" and e["after"]["email"] == "alice@example.com"]
+    [entry] = [
+        e for e in entries if e["type"] == "user.email_changed" and e["after"]["email"] == "alice@example.com"
+    ]
     assert entry["changed"] == ["email"]  # verified before and after
     assert (entry["actor"]["type"], entry["actor"]["user_id"]) == ("user", user["id"])
     assert len(entry["sessions"]["revoked"]) == len(sessions)
@@ -268,7 +276,10 @@ def test_an_admins_password_set_is_told(
     api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline, temporary: bool
 ) -> None:
     reply = api(
-        "POST", f"/v1/users/{user['id']}/password", {"password": NEW_PASSWORD, "temporary": temporary}, tenant.admin()
+        "POST",
+        f"/v1/users/{user['id']}/password",
+        {"password": NEW_PASSWORD, "temporary": temporary},
+        tenant.admin(),
     )
     assert reply.status == 200, reply.body
     assert notice(pipe, "alice@example.com", "password").to == ["alice@example.com"]
@@ -277,7 +288,9 @@ def test_an_admins_password_set_is_told(
 # -- the tenant's switches ---------------------------------------------------------------------------
 
 
-def test_each_notice_can_be_switched_off(api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline) -> None:
+def test_each_notice_can_be_switched_off(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline
+) -> None:
     set_notices_off(tenant.id, ["email_change_requested", "password_changed"])
     patch_email(api, tenant, user["id"], "quiet@example.com")
     api("POST", f"/v1/users/{user['id']}/password", {"password": NEW_PASSWORD}, tenant.admin())

@@ -95,7 +95,13 @@ def test_one_change_can_call_for_both() -> None:
 
 # -- the security notices (docs/NOTICES.md) ---------------------------------------------------------
 
-USER = {**BASE, "email": "old@example.com", "email_key": "old@example.com", "password_hash": "h1", "updated_at": 5}
+USER = {
+    **BASE,
+    "email": "old@example.com",
+    "email_key": "old@example.com",
+    "password_hash": "h1",
+    "updated_at": 5,
+}
 
 
 def stamped(change_id: str, **changes: Any) -> dict[str, Any]:
@@ -137,7 +143,12 @@ def test_a_changed_address_is_told_to_the_old_one_a_restore_as_restored() -> Non
 
 def test_a_password_change_is_told_but_not_a_sign_ins_rehash_nor_a_write_without_a_change() -> None:
     [body] = notices(stamped("chg_1"), stamped("chg_2", password_hash="h2", updated_at=9))
-    assert (body["kind"], body["to"], body["at"], body["change_id"]) == (jobs.PASSWORD_CHANGED, "old@example.com", 9, "chg_2")
+    assert (body["kind"], body["to"], body["at"], body["change_id"]) == (
+        jobs.PASSWORD_CHANGED,
+        "old@example.com",
+        9,
+        "chg_2",
+    )
     rehashed = stamped("chg_2", password_hash="h2", sessions={"ses_1": 99})
     assert notices(stamped("chg_1"), rehashed) == []
     same_stamp = stamped("chg_1", password_hash="h2")  # the guess counters keep the item's stamp
