@@ -147,7 +147,7 @@ PROVIDERS: dict[str, Callable[[World], str]] = {
     "change_id": lambda w: w.pending_change(),
     "verification_token": lambda w: w.delivered_token(),
     "cancel_token": lambda w: w.notice_token("was requested"),
-    "restore_token": lambda w: w.notice_token("account changed"),
+    "restore_token": lambda w: w.notice_token("email address of your Acme account changed"),
 }
 
 
