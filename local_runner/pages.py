@@ -103,48 +103,32 @@ def action_page(path: str, tenant_id: str, publishable_key: str) -> LocalPage:
     """`GET /cancel-email-change?token=…` and `/restore-email?token=…` (the security notices'
     links): post the token to their route with the demo tenant's key, as the verify page does."""
     title, endpoint, done = ACTION_PAGES[path]
-
-    def page(query: dict[str, list[str]]) -> Reply:
-        token = (query.get("token") or [""])[-1]
-        config = {
-            "token": token,
-            "tenantId": tenant_id,
-            "publishableKey": publishable_key,
-            "endpoint": endpoint,
-            "done": done,
-        }
-        text = (
-            _ACTION_PAGE.replace("__CONFIG__", json.dumps(config).replace("<", "\\u003c"))
-            .replace("__TITLE__", html.escape(title))
-            .replace("__TENANT__", html.escape(tenant_id))
-            .replace("__KEY__", html.escape(publishable_key))
-        )
-        return Reply(200, _html_headers(), text.encode())
-
-    return page
-
-
-def _html_headers() -> list[tuple[str, str]]:
-    """A page's headers: a fresh request id each."""
-    return [
-        ("Content-Type", "text/html; charset=utf-8"),
-        ("Cache-Control", "no-store"),
-        ("X-Request-ID", str(uuid.uuid4())),
-    ]
+    page = _ACTION_PAGE.replace("__TITLE__", html.escape(title))
+    return _token_page(page, tenant_id, publishable_key, {"endpoint": endpoint, "done": done})
 
 
 def verify_page(tenant_id: str, publishable_key: str) -> LocalPage:
     """`GET /verify-email?token=…`: posts the token to /v1/auth/email/verify with the demo tenant's key."""
+    return _token_page(_VERIFY_PAGE, tenant_id, publishable_key, {})
+
+
+def _token_page(template: str, tenant_id: str, publishable_key: str, more: dict[str, str]) -> LocalPage:
+    """A page that posts its link's `token` with the demo tenant's id and publishable key."""
 
     def page(query: dict[str, list[str]]) -> Reply:
         token = (query.get("token") or [""])[-1]
-        config = {"token": token, "tenantId": tenant_id, "publishableKey": publishable_key}
+        config = {"token": token, "tenantId": tenant_id, "publishableKey": publishable_key, **more}
         text = (
-            _VERIFY_PAGE.replace("__CONFIG__", json.dumps(config).replace("<", "\\u003c"))
+            template.replace("__CONFIG__", json.dumps(config).replace("<", "\\u003c"))
             .replace("__TENANT__", html.escape(tenant_id))
             .replace("__KEY__", html.escape(publishable_key))
         )
-        return Reply(200, _html_headers(), text.encode())
+        headers = [
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Cache-Control", "no-store"),
+            ("X-Request-ID", str(uuid.uuid4())),
+        ]
+        return Reply(200, headers, text.encode())
 
     return page
 

@@ -3,6 +3,7 @@
 Every value that is not ours (the tenant's name, addresses, links) is HTML-escaped in the HTML part."""
 
 import html
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
@@ -41,86 +42,96 @@ def restore_link(tenant: Tenant, token: str) -> str:
 Email = tuple[str, str, str]  # (subject, text, html)
 
 
+@dataclass(frozen=True)
+class _Bold:
+    text: str
+
+
+@dataclass(frozen=True)
+class _Link:
+    label: str
+    url: str
+
+
+def _compose(subject: str, *paragraphs: list[str | _Bold | _Link]) -> Email:
+    """A notice's text and HTML from one list of paragraphs: every value escaped in the HTML, a
+    link's URL on a line of its own in the text."""
+    texts: list[str] = []
+    parts: list[str] = []
+    for paragraph in paragraphs:
+        text, body = "", ""
+        for part in paragraph:
+            if isinstance(part, _Bold):
+                text, body = text + part.text, body + f"<b>{html.escape(part.text)}</b>"
+            elif isinstance(part, _Link):
+                text += f"{part.label}:\n{part.url}\n"
+                body += f'<a href="{html.escape(part.url)}">{html.escape(part.label)}</a>'
+            else:  # after a link's line, the text goes on without the space the HTML has
+                text += part.lstrip() if text.endswith("\n") else part
+                body += html.escape(part)
+        texts.append(text)
+        parts.append(f"<p>{body}</p>")
+    return subject, "\n\n".join(texts), "".join(parts)
+
+
+def _offer(link: str | None, label: str, expires_at: int) -> list[list[str | _Bold | _Link]]:
+    if link is None:
+        return []
+    return [["If this was not you, ", _Link(label, link), f" (valid until {rfc3339(expires_at)})."]]
+
+
 def change_requested_email(tenant: Tenant, masked_new: str, token: str | None, expires_at: int) -> Email:
     """To the current address: a change to `masked_new` was asked for; the link cancels it."""
     name = tenant.name
-    subject = f"A change of your {name} email address was requested"
-    lines = [f"Someone asked to change the email address of your {name} account to {masked_new}."]
-    parts = [
-        f"<p>Someone asked to change the email address of your {html.escape(name)} account to "
-        f"<b>{html.escape(masked_new)}</b>.</p>"
-    ]
-    if token is not None:
-        link = cancel_link(tenant, token)
-        lines.append(
-            f"If this was not you, cancel it with this link (valid until {rfc3339(expires_at)}):\n{link}"
-        )
-        parts.append(
-            f'<p>If this was not you, <a href="{html.escape(link)}">cancel the change</a> '
-            f"(valid until {rfc3339(expires_at)}).</p>"
-        )
-    lines.append("If it was you, there is nothing to do: confirm the new address from the email sent to it.")
-    parts.append("<p>If it was you, confirm the new address from the email sent to it.</p>")
-    return subject, "\n\n".join(lines), "".join(parts)
+    return _compose(
+        f"A change of your {name} email address was requested",
+        [f"Someone asked to change the email address of your {name} account to ", _Bold(masked_new), "."],
+        *_offer(cancel_link(tenant, token) if token else None, "cancel the change", expires_at),
+        ["If it was you, confirm the new address from the email sent to it."],
+    )
 
 
-def email_changed_email(tenant: Tenant, new: str, token: str | None, expires_at: int) -> Email:
-    """To the old address: the address changed; the link (if any) restores this one."""
+def email_changed_email(tenant: Tenant, masked_new: str, token: str | None, expires_at: int) -> Email:
+    """To the old address: the address changed; the link (if any) restores this one and signs
+    every session out."""
     name = tenant.name
-    subject = f"The email address of your {name} account changed"
-    lines = [f"The email address of your {name} account was changed to {new}."]
-    parts = [
-        f"<p>The email address of your {html.escape(name)} account was changed to "
-        f"<b>{html.escape(new)}</b>.</p>"
-    ]
-    if token is not None:
-        link = restore_link(tenant, token)
-        lines.append(
-            "If this was not you, this link puts this address back and signs every session out "
-            f"(valid until {rfc3339(expires_at)}):\n{link}"
-        )
-        parts.append(
-            f'<p>If this was not you, <a href="{html.escape(link)}">put this address back</a>: every '
-            f"session is signed out (valid until {rfc3339(expires_at)}).</p>"
-        )
-    lines.append("If it was you, there is nothing to do.")
-    parts.append("<p>If it was you, there is nothing to do.</p>")
-    return subject, "\n\n".join(lines), "".join(parts)
+    return _compose(
+        f"The email address of your {name} account changed",
+        [f"The email address of your {name} account was changed to ", _Bold(masked_new), "."],
+        *_offer(
+            restore_link(tenant, token) if token else None,
+            "put this address back and sign every session out",
+            expires_at,
+        ),
+        ["If it was you, there is nothing to do."],
+    )
 
 
-def email_restored_email(tenant: Tenant, restored: str) -> Email:
+def email_restored_email(tenant: Tenant, masked_restored: str) -> Email:
     """To the address a restore link replaced: the account's address is the earlier one again."""
     name = tenant.name
-    subject = f"The email address of your {name} account was put back"
-    text = (
-        f"The restore link sent to {restored} was used: it is the address of your {name} account again, "
-        "and every session was signed out.\n\nIf this was not you, contact the support of "
-        f"{name}."
+    return _compose(
+        f"The email address of your {name} account was put back",
+        [
+            "The restore link sent to ",
+            _Bold(masked_restored),
+            f" was used: it is the address of your {name} account again, and every session was signed out.",
+        ],
+        [f"If this was not you, contact the support of {name}."],
     )
-    body = (
-        f"<p>The restore link sent to <b>{html.escape(restored)}</b> was used: it is the address of your "
-        f"{html.escape(name)} account again, and every session was signed out.</p>"
-        f"<p>If this was not you, contact the support of {html.escape(name)}.</p>"
-    )
-    return subject, text, body
 
 
 def password_changed_email(tenant: Tenant, at: int) -> Email:
     """To the user's address: the password changed, when, and what to do if it was not them."""
     name = tenant.name
-    when = rfc3339(at)
-    subject = f"The password of your {name} account changed"
-    text = (
-        f"The password of your {name} account was changed at {when}.\n\n"
-        "If this was not you, reset your password now and contact the support of "
-        f"{name}: someone else may be using your account."
+    return _compose(
+        f"The password of your {name} account changed",
+        [f"The password of your {name} account was changed at {rfc3339(at)}."],
+        [
+            "If this was not you, reset your password now and contact the support of "
+            f"{name}: someone else may be using your account."
+        ],
     )
-    body = (
-        f"<p>The password of your {html.escape(name)} account was changed at {when}.</p>"
-        "<p>If this was not you, reset your password now and contact the support of "
-        f"{html.escape(name)}: someone else may be using your account.</p>"
-    )
-    return subject, text, body
 
 
 def verification_email(tenant: Tenant, to: str, token: str, expires_at: int) -> tuple[str, str, str]:
