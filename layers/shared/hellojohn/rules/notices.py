@@ -43,7 +43,7 @@ def deliver(job: dict[str, Any]) -> str:
     switch = jobs.EMAIL_CHANGED if kind == jobs.EMAIL_RESTORED else kind
     if switch not in tenant.notices:
         if kind == jobs.EMAIL_CHANGED:  # no link for this change: an older one must not outlive it
-            store.drop_restore_pointer(tid, uid, change_id)
+            store.drop_restore_pointer(tid, uid, change_id, _now() + RESTORE_TTL_SECONDS)
         return "switched off"
     if store.was_sent(tid, change_id, kind):
         return "already sent"

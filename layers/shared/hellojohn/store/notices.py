@@ -97,12 +97,12 @@ def put_restore_link(token_hash: str, link: Link) -> None:
         raise
 
 
-def drop_restore_pointer(tid: str, uid: str, change_id: str) -> None:
+def drop_restore_pointer(tid: str, uid: str, change_id: str, ttl: int) -> None:
     """No restore link is live after `change_id` (its notice is switched off): an older one dies."""
     try:
         dynamodb().put_item(
             TableName=table_name(),
-            Item={**keys.restore_pointer(tid, uid), **to_item({"change_id": change_id})},
+            Item={**keys.restore_pointer(tid, uid), **to_item({"change_id": change_id, "ttl": ttl})},
             ConditionExpression="attribute_not_exists(PK) OR change_id <= :cid",
             ExpressionAttributeValues={":cid": {"S": change_id}},
         )
