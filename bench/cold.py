@@ -239,7 +239,7 @@ def first_requests(w: Any) -> dict[str, dict[str, Any]]:
     from hellojohn.rules import verification
     from hellojohn.store import keys
 
-    from bench.scenarios import PASSWORD, repeatable_events, sign_in
+    from bench.scenarios import PASSWORD, notice_link, repeatable_events, sign_in
 
     def api(
         method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
@@ -287,6 +287,12 @@ def first_requests(w: Any) -> dict[str, dict[str, Any]]:
             w.user("pam"),
         ),
         "AuthEmailVerifyFunction": api("POST", "/v1/auth/email/verify", {"token": issued.token}, w.public()),
+        "AuthEmailCancelFunction": api(
+            "POST", "/v1/auth/email/cancel", {"token": notice_link(w, "cancel")}, w.public()
+        ),
+        "AuthEmailRestoreFunction": api(
+            "POST", "/v1/auth/email/restore", {"token": notice_link(w, "restore")}, w.public()
+        ),
         "StreamRouterFunction": {
             "Records": [
                 {

@@ -95,7 +95,7 @@ def _pairs(w: Any, n: int) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
     from hellojohn.rules import verification
     from hellojohn.store import keys
 
-    from bench.scenarios import PASSWORD, Person, repeatable_events, sign_in
+    from bench.scenarios import PASSWORD, Person, notice_link, repeatable_events, sign_in
 
     def api(
         method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
@@ -158,6 +158,14 @@ def _pairs(w: Any, n: int) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
         api("POST", "/v1/auth/email/verify", {"token": verify_token(a)}, w.public()),
         api("POST", "/v1/auth/email/verify", {"token": verify_token(b)}, w.public()),
     )
+    for function, path, kind in (
+        ("AuthEmailCancelFunction", "/v1/auth/email/cancel", "cancel"),
+        ("AuthEmailRestoreFunction", "/v1/auth/email/restore", "restore"),
+    ):
+        pairs[function] = (
+            api("POST", path, {"token": notice_link(w, kind)}, w.public()),
+            api("POST", path, {"token": notice_link(w, kind)}, w.public()),
+        )
     return pairs
 
 

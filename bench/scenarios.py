@@ -72,6 +72,39 @@ def sign_in(w: World, name: str) -> None:
     p.access, p.refresh, p.sid = s["access_token"], s["refresh_token"], s["id"]
 
 
+def notice_link(w: World, kind: str) -> str:
+    """A live link token of a security notice (docs/NOTICES.md) for a user of its own, as the email
+    worker stores it: `cancel` (a pending email change is made first) or `restore` (an admin's
+    verified email change is made first; the link puts the first address back). Single use: each
+    request that spends one needs its own."""
+    from hellojohn import ids
+    from hellojohn.rules import notices, opaque
+    from hellojohn.store import keys
+    from hellojohn.store import notices as links
+    from hellojohn.timeutil import now
+
+    tag = ids.new_id("usr").lower()
+    created = lambdas.call("POST", "/v1/users", {"email": f"{tag}@example.com"}, w.admin())
+    if created.status != 201:
+        raise RuntimeError(f"notice link setup: {created.status} {created.body}")
+    p = Person(created.body["id"], created.body["email"])
+    new = f"{kind}.{tag}@example.com"
+    body: dict[str, Any] = {"email": new, "email_verified": kind == notices.RESTORE}
+    reply = lambdas.call("PATCH", f"/v1/users/{p.uid}", body, w.admin())
+    if reply.status != 200:
+        raise RuntimeError(f"notice link setup: {reply.status} {reply.body}")
+    token = opaque.new_verification_token()[0]
+    expires = now() + notices.RESTORE_TTL_SECONDS
+    if kind == notices.CANCEL:
+        item = w.ddb.get_item(TableName=w.table, Key=keys.user(w.tid, p.uid), ConsistentRead=True)["Item"]
+        change = item["pending_change_id"]["S"]
+        links.put_link(opaque.digest(token), links.Link(w.tid, p.uid, kind, change, p.email, new, expires))
+    else:
+        link = links.Link(w.tid, p.uid, kind, ids.new_id("chg"), p.email, new, expires)
+        links.put_restore_link(opaque.digest(token), link)
+    return token
+
+
 def build_world(names: tuple[str, ...] = ("alice", "bob", "carol", "pat", "pam")) -> World:
     """Inside `lambdas.moto_env()`."""
     import boto3

@@ -55,7 +55,8 @@ Try:
   curl -s -X POST {api}/v1/auth/sign-in {public} -H "Content-Type: application/json" -d '{sign_in}'
   curl -s -X PATCH {api}/v1/users/{user["id"]} {admin} -H "Content-Type: application/json" \\
        -d '{{"email": "demo.new@example.com"}}'
-  curl -s {api}/_local/emails     # the verification email; its link opens {api}/verify-email
+  curl -s {api}/_local/emails     # the verification email (its link opens {api}/verify-email), and
+                                  # the notice to the old address (its link: /cancel-email-change)
   curl -s {api}/_local/events     # the change events the EventBridge bus delivered
 
 The React example app (sdk/js/example; sign in as the demo user), in another shell:
@@ -99,6 +100,10 @@ class Runner:
                 "/_local/events": pages.json_page(bus.Tap(refs[bus_id]).all),
                 "/_local/health": pages.json_page(lambda: {"status": "ok"}),
                 "/verify-email": pages.verify_page(creds["tenant_id"], creds["publishable_key"]),
+                **{
+                    path: pages.action_page(path, creds["tenant_id"], creds["publishable_key"])
+                    for path in pages.ACTION_PAGES
+                },
             }
         )
         self.pollers = esm.start_all(self.fns, refs, self.stop)

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
+from hellojohn.records import NOTICES
 from hellojohn.rules import origins as origin_rules
 from hellojohn.rules import provisioning
 
@@ -57,6 +58,23 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         metavar="DAYS",
         default=90,
         help="how long each user's change history is kept, 1-3650 days (default 90)",
+    )
+    parser.add_argument(
+        "--cancel-url-base",
+        help="the page the 'email change requested' notice's cancel link opens (default: cancel-email-change "
+        "next to the verify page)",
+    )
+    parser.add_argument(
+        "--restore-url-base",
+        help="the page the 'email changed' notice's restore link opens (default: restore-email next to the "
+        "verify page)",
+    )
+    parser.add_argument(
+        "--no-notice",
+        action="append",
+        default=[],
+        choices=NOTICES,
+        help="a security notice not to send (repeatable; every one is sent by default)",
     )
     return parser.parse_args(argv)
 
@@ -142,9 +160,13 @@ def create(args: argparse.Namespace) -> dict[str, Any]:
         allowed_origins=origins,
         roles=roles,
         audit_retention_days=args.audit_retention_days,
+        cancel_url_base=args.cancel_url_base or "",
+        restore_url_base=args.restore_url_base or "",
+        notices=tuple(n for n in NOTICES if n not in args.no_notice),
     )
     print(f"tenant {created.tenant.id} ({created.tenant.name}) at {target['api_url'] or 'the stack'}")
     print(f"  sender {email_from}; verification links {verify_url_base}?token=…")
+    print(f"  security notices: {', '.join(created.tenant.notices) or 'none'}")
     print(f"  allowed origins: {', '.join(origins) or 'none (no browser access)'}; roles: {', '.join(roles)}")
     print("  the keys below are shown once: store them now")
     return {

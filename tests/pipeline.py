@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams.type_defs import RecordTypeDef
 
 REGION = "us-east-1"
+VERIFICATION_SUBJECT = "Confirm your new email address"  # adapters.mail.verification_email
 TOKEN = re.compile(r"[?&;]token=([A-Za-z0-9_\-]+)")  # ";": &amp; in HTML
 
 
@@ -119,11 +120,13 @@ class Pipeline:
 
     # -- what came out ------------------------------------------------------------------------
 
-    def peek(self, queue: str) -> list[dict[str, Any]]:
-        """The bodies of the messages in a queue (received and made visible again at once)."""
+    def peek(self, queue: str, job_type: str | None = None) -> list[dict[str, Any]]:
+        """The bodies of the messages in a queue (received and made visible again at once),
+        optionally only those of one `type` (`verify_email`, `notice`, ...)."""
         url = self.queue_url(queue)
         out = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
-        return [json.loads(m["Body"]) for m in out.get("Messages", [])]
+        bodies = [json.loads(m["Body"]) for m in out.get("Messages", [])]
+        return [b for b in bodies if job_type is None or b.get("type") == job_type]
 
     def depth(self, queue: str) -> int:
         attrs = self.sqs.get_queue_attributes(
@@ -145,6 +148,16 @@ class Pipeline:
             if hasattr(m, "destinations")
         ]
         return [e for e in found if to is None or to in e.to]
+
+    @classmethod
+    def verifications(cls, to: str | None = None) -> list[Email]:
+        """The verification emails among them (not the security notices)."""
+        return [e for e in cls.emails(to) if e.subject.startswith(VERIFICATION_SUBJECT)]
+
+    @classmethod
+    def notices(cls, to: str | None = None) -> list[Email]:
+        """The security notices among them (docs/NOTICES.md)."""
+        return [e for e in cls.emails(to) if not e.subject.startswith(VERIFICATION_SUBJECT)]
 
     @staticmethod
     def verify_sender(address: str) -> None:

@@ -120,6 +120,19 @@ class World:
             self._values["verification_token"] = mail.token
         return self._values["verification_token"]
 
+    def notice_token(self, subject_part: str) -> str:
+        """The link token of the notice to the user's first address: the "change requested" one
+        (a pending change), or the "email changed" one (that change verified)."""
+        self.delivered_token()
+        pipe = Pipeline(self.refs)
+        if "changed" in subject_part:
+            from hellojohn.rules import verification
+
+            verification.verify(self.tenant.id, self.value("verification_token"))
+            pipe.pump()
+        [mail] = [m for m in pipe.notices(self.email) if subject_part in m.subject]
+        return mail.token
+
 
 PROVIDERS: dict[str, Callable[[World], str]] = {
     "tenant_id": lambda w: w.tenant.id,
@@ -133,6 +146,8 @@ PROVIDERS: dict[str, Callable[[World], str]] = {
     "refresh_token": lambda w: w.session()["refresh_token"],
     "change_id": lambda w: w.pending_change(),
     "verification_token": lambda w: w.delivered_token(),
+    "cancel_token": lambda w: w.notice_token("was requested"),
+    "restore_token": lambda w: w.notice_token("email address of your Acme account changed"),
 }
 
 

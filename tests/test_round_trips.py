@@ -246,7 +246,61 @@ CASES = [
         "sign-out", 1, (TRANSACT,), lambda c, i: ("POST", "/v1/auth/sign-out", None, c.as_user(i)), status=204
     ),
     Case("JWKS", 0, (), lambda c, i: ("GET", "/v1/.well-known/jwks.json", None, {})),
+    # the security notices' links (the token read, then one transaction)
+    Case(
+        "cancel an email change (notice link)",
+        2,
+        (GET, TRANSACT),
+        lambda c, i: (
+            "POST",
+            "/v1/auth/email/cancel",
+            {"token": _notice_link(c, "cancel", i)},
+            c.tenant.public(),
+        ),
+        status=204,
+    ),
+    Case(
+        "restore the old email (notice link)",
+        2,
+        (GET, TRANSACT),
+        lambda c, i: (
+            "POST",
+            "/v1/auth/email/restore",
+            {"token": _notice_link(c, "restore", i)},
+            c.tenant.public(),
+        ),
+        status=204,
+    ),
 ]
+
+
+def _notice_link(c: Ctx, kind: str, i: int) -> str:
+    """A live link of `kind` for alice, stored as the email worker stores one (set up before the
+    request is counted): a pending change to cancel, or a verified change to restore from."""
+    from hellojohn import ids
+    from hellojohn.rules import notices, opaque
+    from hellojohn.store import notices as links
+    from hellojohn.store import users
+    from hellojohn.timeutil import now
+
+    new = f"{kind}.{i}@example.com"
+    before = users.get(c.tenant.id, c.uid)
+    assert before is not None
+    reply = c.api(
+        "PATCH", f"/v1/users/{c.uid}", {"email": new, "email_verified": kind == "restore"}, c.tenant.admin()
+    )
+    assert reply.status == 200, reply.body
+    token = opaque.new_verification_token()[0]
+    expires = now() + notices.RESTORE_TTL_SECONDS
+    if kind == "cancel":
+        user = users.get(c.tenant.id, c.uid)
+        assert user is not None and user.pending_change_id
+        link = links.Link(c.tenant.id, c.uid, kind, user.pending_change_id, before.email, new, expires)
+        links.put_link(opaque.digest(token), link)
+    else:
+        link = links.Link(c.tenant.id, c.uid, kind, ids.new_id("chg"), before.email, new, expires)
+        links.put_restore_link(opaque.digest(token), link)
+    return token
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
-"""SQS worker: create the verification token for a pending email change and send it through SES.
+"""SQS worker: the verification email of a pending email change, and the security notices
+(`rules.notices`: an email change asked for, an email changed, a password changed), through SES.
 
 A failed send is a batch item failure: SQS redelivers the job (a fresh token supersedes any
 earlier one) and, past maxReceiveCount, moves it to the dead-letter queue. A sent email is
-recorded on the user, so a job delivered twice sends one email.
+recorded (on the user; a notice's by a marker item), so a job delivered twice sends one email.
 """
 
 import json
@@ -14,7 +15,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from hellojohn import config, signals
 from hellojohn.adapters import jobs, mail
 from hellojohn.logs import logger
-from hellojohn.rules import tenancy, verification
+from hellojohn.rules import notices, tenancy, verification
 
 config.require()  # a configuration that cannot work fails the cold start
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -22,6 +23,10 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 def record_handler(record: SQSRecord) -> None:
     job = json.loads(record.body)
+    if job.get("type") == jobs.NOTICE:
+        outcome = notices.deliver(job)
+        logger.info("notice", extra={"kind": job.get("kind"), "outcome": outcome, "user_id": job["user_id"]})
+        return
     if job.get("type") != jobs.VERIFY_EMAIL:
         logger.warning("unknown job dropped", extra={"job_type": job.get("type")})
         return

@@ -117,3 +117,72 @@ def test_the_change_is_an_eventbridge_event_at_local_events(
     assert requested["detail"]["request_id"] == changed.header("X-Request-ID")
     assert requested["detail"]["changed"] == ["pending_email", "name"]
     assert requested["detail"]["after"] == {"pending_email": new, "name": "Alice J. Smith"}
+
+
+def _token(link_text: str, page: str) -> str:
+    link = LINK.search(link_text)
+    assert link, link_text
+    assert f"/{page}?" in link.group(0), link.group(0)
+    return parse_qs(urlsplit(link.group(0)).query)["token"][0]
+
+
+def test_the_seed_patch_leaves_a_notice_to_the_old_address_whose_page_cancels(
+    api: Http, runner: Runner, demo: Tenant, create_user: UserFactory
+) -> None:
+    """The seed's admin PATCH (README): the old address has the "change requested" notice at
+    /_local/emails; its link opens the runner's cancel page, which posts the token."""
+    old, new = unique_email("seed-old"), unique_email("seed-new")
+    user = create_user(demo, old)
+    body = {"name": "Alice J. Smith", "email": new, "phone_number": "+14155552671", "role": "admin"}
+    assert api("PATCH", f"/v1/users/{user['id']}", body, demo.admin()).status == 200
+    [notice] = wait_for_email(api, old, "was requested")
+    assert new not in notice["text"] and new not in notice["html"]  # masked
+    token = _token(notice["text"], "cancel-email-change")
+    assert LINK.search(notice["text"]).group(0).startswith(runner.api_url)  # type: ignore[union-attr]
+    page = api("GET", f"/cancel-email-change?token={token}")
+    assert page.status == 200 and "text/html" in (page.header("Content-Type") or "")
+    assert token in page.body and "/v1/auth/email/cancel" in page.body
+    assert api("POST", "/v1/auth/email/cancel", {"token": token}, demo.public()).status == 204
+    assert_error(
+        api("POST", "/v1/auth/email/cancel", {"token": token}, demo.public()), 400, "invalid_request"
+    )
+    [verification] = wait_for_email(api, new)
+    dead = api(
+        "POST",
+        "/v1/auth/email/verify",
+        {"token": _token(verification["text"], "verify-email")},
+        demo.public(),
+    )
+    assert_error(dead, 400, "invalid_request")
+    assert api("GET", f"/v1/users/{user['id']}", headers=demo.admin()).body["pending_email"] is None
+
+
+def test_a_completed_change_leaves_a_notice_whose_page_restores(
+    api: Http, demo: Tenant, create_user: UserFactory
+) -> None:
+    old, new = unique_email("restore-old"), unique_email("restore-new")
+    user = create_user(demo, old)
+    session = sign_in(api, demo, old)
+    assert (
+        api("PATCH", f"/v1/users/{user['id']}", {"email": new, "email_verified": True}, demo.admin()).status
+        == 200
+    )
+    [notice] = wait_for_email(api, old, "changed")
+    token = _token(notice["text"], "restore-email")
+    page = api("GET", f"/restore-email?token={token}")
+    assert page.status == 200 and token in page.body and "/v1/auth/email/restore" in page.body
+    assert api("POST", "/v1/auth/email/restore", {"token": token}, demo.public()).status == 204
+    read = api("GET", f"/v1/users/{user['id']}", headers=demo.admin()).body
+    assert (read["email"], read["email_verified"]) == (old, True)
+    assert api("GET", "/v1/auth/me", headers=bearer(session["access_token"])).status == 401  # revoked
+    assert _signs_in(api, demo, old) == 200
+    [told] = wait_for_email(api, new, "put back")
+    assert "token=" not in told["text"]
+
+
+def test_a_password_change_leaves_a_notice(api: Http, demo: Tenant, create_user: UserFactory) -> None:
+    user = create_user(demo)
+    reply = api("POST", f"/v1/users/{user['id']}/password", {"password": "Another-Horse-43"}, demo.admin())
+    assert reply.status == 200, reply.body
+    [notice] = wait_for_email(api, user["email"], "password")
+    assert "If this was not you" in notice["text"]

@@ -115,6 +115,8 @@ def test_stack_mode_finds_the_table_through_the_outputs(moto_stack: dict[str, st
         "--name", "Acme", "--stack", "hellojohn-users-prod",
         "--email-from", "no-reply@acme.example", "--verify-url-base", "https://app.acme.example/verify",
         "--allowed-origin", "https://app.acme.example:443", "--roles", "admin,member,viewer",
+        "--restore-url-base", "https://app.acme.example/account/restore",
+        "--no-notice", "password_changed", "--no-notice", "email_change_requested",
         env=moto_stack,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
@@ -134,6 +136,11 @@ def test_stack_mode_finds_the_table_through_the_outputs(moto_stack: dict[str, st
     assert item["email_from"]["S"] == "no-reply@acme.example"
     assert [o["S"] for o in item["allowed_origins"]["L"]] == ["https://app.acme.example"]
     assert [r["S"] for r in item["roles"]["L"]] == ["admin", "member", "viewer"]
+    # the notices: two switched off; the cancel page next to the verify page, the restore page given
+    assert [n["S"] for n in item["notices_off"]["L"]] == ["email_change_requested", "password_changed"]
+    assert item["cancel_url_base"]["S"] == "https://app.acme.example/cancel-email-change"
+    assert item["restore_url_base"]["S"] == "https://app.acme.example/account/restore"
+    assert "security notices: email_changed" in out.stdout
     digest = hashlib.sha256(created["secret_key"].encode()).hexdigest()
     key = ddb.get_item(TableName=table, Key={"PK": {"S": f"KEY#{digest}"}, "SK": {"S": "KEY"}})["Item"]
     assert key["tenant_id"]["S"] == created["tenant_id"] and key["kind"]["S"] == "secret"

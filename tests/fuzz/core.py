@@ -35,7 +35,13 @@ def caller(method: str, path: str) -> str:
     """Who may call an operation (the contract's table)."""
     if path.startswith("/v1/users"):
         return SECRET
-    if path in ("/v1/auth/sign-in", "/v1/auth/refresh", "/v1/auth/email/verify"):
+    if path in (
+        "/v1/auth/sign-in",
+        "/v1/auth/refresh",
+        "/v1/auth/email/verify",
+        "/v1/auth/email/cancel",
+        "/v1/auth/email/restore",
+    ):
         return PUBLISHABLE
     if path.startswith("/v1/auth/"):
         return USER

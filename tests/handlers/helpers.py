@@ -34,3 +34,25 @@ def session_items(tenant_id: str, user_id: str) -> list[str]:
         ExpressionAttributeValues={":pk": {"S": keys.user_pk(tenant_id, user_id)}, ":ses": {"S": "SES#"}},
     )
     return sorted(item["SK"]["S"].removeprefix("SES#") for item in out.get("Items", []))
+
+
+def notices_off(tenant: Tenant) -> None:
+    """Switch every security notice off for the tenant (for tests about the verification email
+    alone; the notices have their own: test_notices.py). The router still queues their jobs; the
+    worker drops them, sending nothing."""
+    set_notices_off(tenant.id, ["email_change_requested", "email_changed", "password_changed"])
+
+
+def set_notices_off(tid: str, off: list[str]) -> None:
+    import boto3
+    from hellojohn.config import settings
+    from hellojohn.rules import tenancy
+    from hellojohn.store import keys
+
+    boto3.client("dynamodb").update_item(
+        TableName=settings().table_name,
+        Key=keys.tenant(tid),
+        UpdateExpression="SET notices_off = :off",
+        ExpressionAttributeValues={":off": {"L": [{"S": kind} for kind in off]}},
+    )
+    tenancy.clear_caches()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.conftest import Api, Tenant, bearer, sign_in
-from tests.handlers.helpers import get_user, session_items
+from tests.handlers.helpers import get_user, notices_off, session_items
 from tests.pipeline import TOKEN, Pipeline, failing
 
 if TYPE_CHECKING:
@@ -43,15 +43,15 @@ def test_a_change_becomes_exactly_one_job_and_one_email(
     change_email(api, tenant, user["id"], "one@example.com")
     routed = pipe.route()
     assert routed.router_failures == []
-    [job] = pipe.peek("EmailQueue")
-    assert job["type"] == "verify_email"
+    [job] = pipe.peek("EmailQueue", "verify_email")
     assert (job["tenant_id"], job["user_id"]) == (tenant.id, user["id"])
     assert "one@example.com" not in repr(job)  # the job names the change, not the address or a token
     pipe.pump()
-    assert [m.to for m in pipe.emails()] == [["one@example.com"]]
+    assert [m.to for m in pipe.verifications()] == [["one@example.com"]]
+    assert [m.to for m in pipe.notices()] == [[user["email"]]]  # the "change requested" notice
     assert pipe.depth("EmailQueue") == 0
     pipe.pump()  # idle: nothing is sent again
-    assert len(pipe.emails()) == 1
+    assert len(pipe.emails()) == 2
 
 
 def test_a_job_delivered_twice_sends_one_email_and_its_link_still_works(
@@ -63,7 +63,7 @@ def test_a_job_delivered_twice_sends_one_email_and_its_link_still_works(
 
     change_email(api, tenant, user["id"], "twice@example.com")
     pipe.route()
-    [job] = pipe.peek("EmailQueue")
+    [job] = pipe.peek("EmailQueue", "verify_email")
     pipe.pump()
     [mail] = pipe.emails("twice@example.com")
     pipe.sqs.send_message(QueueUrl=pipe.queue_url("EmailQueue"), MessageBody=json.dumps(job))
@@ -142,7 +142,7 @@ def test_router_reports_a_refused_send_and_the_retry_delivers(
     assert rounds[0].routed == 1
     assert rounds[0].router_failures == []
     [mail] = pipe.emails("outbox@example.com")
-    assert send.calls["n"] == 2  # type: ignore[attr-defined]
+    assert send.calls["n"] == 3  # type: ignore[attr-defined]  # refused, then the record's two jobs
     assert verify(api, tenant, mail.token).status == 200
     assert get_user(api, tenant, user["id"])["email"] == "outbox@example.com"
 
@@ -171,6 +171,7 @@ def test_ses_failure_is_retried_and_only_the_delivered_token_verifies(
 ) -> None:
     from hellojohn.adapters import mail
 
+    notices_off(tenant)  # SES's one failure is the verification's (the notices': test_notices.py)
     ses = mail.ses()
     attempts: list[dict[str, Any]] = []
     monkeypatch.setattr(ses, "send_email", failing(1, "SendEmail", then=ses.send_email))
@@ -179,7 +180,7 @@ def test_ses_failure_is_retried_and_only_the_delivered_token_verifies(
     change_email(api, tenant, user["id"], "retry@example.com")
     pipe.route()
     worked = pipe.work("EmailQueue")
-    assert worked.handled["EmailQueue"] == 0
+    assert worked.handled["EmailQueue"] == 1  # the notice's job, switched off: nothing to send
     assert len(worked.failed["EmailQueue"]) == 1  # reported as a batch item failure ...
     assert pipe.depth("EmailQueue") == 1  # ... so it was not deleted
     assert pipe.emails() == []
@@ -230,11 +231,12 @@ def test_one_failing_job_in_a_batch_is_the_only_one_retried(
             raise RuntimeError("worker crashed on this job")
         return real_send(**kwargs)
 
+    notices_off(tenant)  # three verification jobs alone (the notices of a failing batch: test_notices.py)
     monkeypatch.setattr(ses, "send_email", flaky)
     pipe.route()
-    assert pipe.depth("EmailQueue") == 3
-    worked = pipe.work("EmailQueue")  # one batch of the three jobs
-    assert worked.handled["EmailQueue"] == 2
+    assert pipe.depth("EmailQueue") == 6  # each change: its verification and its notice
+    worked = pipe.work("EmailQueue")  # one batch of the six jobs
+    assert worked.handled["EmailQueue"] == 5
     assert len(worked.failed["EmailQueue"]) == 1
     assert sorted(m.to[0] for m in pipe.emails()) == ["ann.new@example.com", "cat.new@example.com"]
     assert pipe.depth("EmailQueue") == 1
@@ -257,6 +259,7 @@ def test_a_job_failing_every_time_lands_in_the_dead_letter_queue(
 ) -> None:
     from hellojohn.adapters import mail
 
+    notices_off(tenant)  # the verification's job alone fails (the notice's is dropped, switched off)
     always = failing(10**6, "SendEmail")
     monkeypatch.setattr(mail.ses(), "send_email", always)
     change_email(api, tenant, user["id"], "doomed@example.com")
@@ -322,7 +325,7 @@ def test_a_failed_transaction_then_an_email_change_still_sends_the_email(
     pipe.pump()
     [mail] = pipe.emails("after.swap@example.com")
     assert verify(api, tenant, mail.token).status == 200
-    assert len(pipe.emails()) == 1
+    assert len(pipe.verifications()) == 1
 
 
 # -- (f) the router fails every time: the stream's OnFailure destination ------------------------------
@@ -360,4 +363,4 @@ def test_a_change_the_router_never_queues_ends_in_the_stream_dead_letter_queue(
     monkeypatch.undo()  # the shard moved on: the next change is routed
     change_email(api, tenant, user["id"], "later@example.com")
     pipe.pump()
-    assert [m.to for m in pipe.emails()] == [["later@example.com"]]
+    assert [m.to for m in pipe.verifications()] == [["later@example.com"]]

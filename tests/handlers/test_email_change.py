@@ -51,7 +51,9 @@ def test_seed_admin_change_end_to_end(api: Api, tenant: Tenant, user: dict[str, 
     assert mail.to == ["alice.new@example.com"]
     assert mail.source == SENDER
     assert "https://app.acme.test/verify-email?token=" in mail.body
-    assert len(pipe.emails()) == 1  # nothing to the old address, nothing twice
+    assert len(pipe.verifications()) == 1  # nothing twice
+    [notice] = pipe.notices()  # the old address is told, with a link that cancels (test_notices.py)
+    assert notice.to == ["alice@example.com"]
 
     verified = verify(api, tenant, mail.token)
     assert verified.status == 200, verified.body
@@ -159,7 +161,7 @@ def test_change_made_before_the_email_is_sent_sends_only_the_latest(
     change_email(api, tenant, user["id"], "early@example.com")
     change_email(api, tenant, user["id"], "latest@example.com")
     pipe.pump()
-    assert [m.to for m in pipe.emails()] == [["latest@example.com"]]
+    assert [m.to for m in pipe.verifications()] == [["latest@example.com"]]
 
 
 def test_email_taken_at_request_is_409(
@@ -190,7 +192,7 @@ def test_email_taken_between_request_and_verification_is_409(
     assert can_sign_in(api, tenant, "alice@example.com") == 200
 
 
-def test_admin_email_verified_true_switches_at_once_and_sends_nothing(
+def test_admin_email_verified_true_switches_at_once_and_sends_no_verification(
     api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline
 ) -> None:
     body = change_email(api, tenant, user["id"], "direct@example.com", email_verified=True)
@@ -203,7 +205,8 @@ def test_admin_email_verified_true_switches_at_once_and_sends_nothing(
     assert can_sign_in(api, tenant, "direct@example.com") == 200
     assert can_sign_in(api, tenant, "alice@example.com") == 401
     pipe.pump()
-    assert pipe.emails() == []
+    assert pipe.verifications() == []
+    assert [m.to for m in pipe.notices()] == [["alice@example.com"]]  # the "email changed" notice
     assert api("POST", "/v1/users", {"email": "alice@example.com"}, tenant.admin()).status == 201
 
 

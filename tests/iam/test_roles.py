@@ -37,6 +37,26 @@ def test_the_public_email_verify_function_cannot_touch_api_keys() -> None:
     assert not allowed("AuthEmailVerifyFunction", "dynamodb:PutItem", TABLE, TENANT)
 
 
+def test_the_email_worker_reads_its_tenant_and_writes_no_user_item_for_a_notice() -> None:
+    """It reads the tenant (sender, links, the notices' switches: a gap before the notices); the
+    restore pointer is a partition of its own so that the worker's PutItem cannot reach users."""
+    assert allowed("EmailWorkerFunction", "dynamodb:GetItem", TABLE, TENANT)
+    assert allowed("EmailWorkerFunction", "dynamodb:PutItem", TABLE, f"{TENANT}#RESTORE#usr_1")
+    assert allowed("EmailWorkerFunction", "dynamodb:PutItem", TABLE, f"{TENANT}#NOTICE#chg_1#email_changed")
+    assert not allowed("EmailWorkerFunction", "dynamodb:PutItem", TABLE, USER)
+    assert not allowed("EmailWorkerFunction", "dynamodb:PutItem", TABLE, TENANT)
+
+
+@pytest.mark.parametrize("function", ["AuthEmailCancelFunction", "AuthEmailRestoreFunction"])
+def test_the_public_notice_link_functions_cannot_touch_keys_tenants_or_verification(function: str) -> None:
+    for action in ("dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"):
+        assert not allowed(function, action, TABLE, KEY)
+        assert not allowed(function, action, TABLE, TENANT)
+        assert not allowed(function, action, TABLE, "VFY#abc")
+    assert not allowed(function, "dynamodb:PutItem", TABLE, USER)  # users only updated, conditionally
+    assert allowed(function, "dynamodb:DeleteItem", TABLE, "NTC#abc")
+
+
 @pytest.mark.parametrize(
     "function",
     [

@@ -169,3 +169,26 @@ def test_verification_email_escapes_html() -> None:
     )
     _, _, body = mail.verification_email(tenant, "bob@example.com", "tok", 0)
     assert "<script>" not in body and "&lt;script&gt;" in body and '"><b>' not in body
+
+
+def test_the_security_notices_escape_html() -> None:
+    """5.3.1: the tenant's name, the addresses and the links are escaped in every notice's HTML."""
+    from hellojohn.adapters import mail
+    from hellojohn.records import Tenant as TenantRecord
+
+    hostile = '<script>alert("x")</script>'
+    tenant = TenantRecord(
+        id="tnt_x",
+        name=hostile,
+        cancel_url_base='https://a.test/c?x="><b>',
+        restore_url_base='https://a.test/r?x="><b>',
+    )
+    bodies = [
+        mail.change_requested_email(tenant, "<i>@e***.com", "tok", 0)[2],
+        mail.email_changed_email(tenant, "<i>@e***.com", "tok", 0)[2],
+        mail.email_restored_email(tenant, "<i>@e***.com")[2],
+        mail.password_changed_email(tenant, 0)[2],
+    ]
+    for body in bodies:
+        assert "<script>" not in body and "&lt;script&gt;" in body
+        assert '"><b>' not in body and "<i>" not in body

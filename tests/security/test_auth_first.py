@@ -32,6 +32,8 @@ ROUTES = [
     ("POST", "/v1/auth/sign-in"),
     ("POST", "/v1/auth/refresh"),
     ("POST", "/v1/auth/email/verify"),
+    ("POST", "/v1/auth/email/cancel"),
+    ("POST", "/v1/auth/email/restore"),
 ]
 
 CREDENTIALS: list[dict[str, str]] = [

@@ -156,6 +156,8 @@ BODY_ROUTES = [
     ("POST", "/v1/auth/sign-in", "public"),
     ("POST", "/v1/auth/refresh", "public"),
     ("POST", "/v1/auth/email/verify", "public"),
+    ("POST", "/v1/auth/email/cancel", "public"),
+    ("POST", "/v1/auth/email/restore", "public"),
 ]
 EVERYWHERE = [
     c

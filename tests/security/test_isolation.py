@@ -32,6 +32,8 @@ class World:
     revoked: str  # an access token of alice's whose session was signed out
     expired: str  # an access token of alice's past its exp
     verification: str  # a live email-verification token of alice's
+    cancel: str  # a live cancel link of alice's (the "change requested" notice's)
+    restore: str  # a live restore link of alice's (back to alice.old@, once she is alice.new@)
 
 
 def _b64(raw: bytes) -> str:
@@ -64,7 +66,8 @@ def world() -> Iterator[World]:
 
 
 def _populate() -> World:
-    from hellojohn.rules import tokens, verification
+    from hellojohn.rules import notices, opaque, tokens, verification
+    from hellojohn.store import notices as links
     from hellojohn.store import users as store
 
     api = Api()
@@ -84,8 +87,39 @@ def _populate() -> World:
     assert pending is not None and pending.pending_change_id
     issued = verification.issue(a.id, alice["id"], pending.pending_change_id)
     assert issued is not None
+    cancel, restore = opaque.new_verification_token()[0], opaque.new_verification_token()[0]
+    far = issued.expires_at
+    links.put_link(
+        opaque.digest(cancel),
+        links.Link(
+            a.id,
+            alice["id"],
+            notices.CANCEL,
+            pending.pending_change_id,
+            alice["email"],
+            "alice.new@example.com",
+            far,
+        ),
+    )
+    links.put_restore_link(
+        opaque.digest(restore),
+        links.Link(
+            a.id, alice["id"], notices.RESTORE, "chg_0", "alice.old@example.com", "alice.new@example.com", far
+        ),
+    )
     return World(
-        api, a, b, alice, mallory, alice_session, mallory_session, gone["access_token"], expired, issued.token
+        api,
+        a,
+        b,
+        alice,
+        mallory,
+        alice_session,
+        mallory_session,
+        gone["access_token"],
+        expired,
+        issued.token,
+        cancel,
+        restore,
     )
 
 
@@ -185,6 +219,8 @@ ENDPOINTS = [
         lambda w: {"refresh_token": w.alice_session["refresh_token"]},
     ),
     Endpoint("POST", "/v1/auth/email/verify", "publishable", lambda w: {"token": w.verification}),
+    Endpoint("POST", "/v1/auth/email/cancel", "publishable", lambda w: {"token": w.cancel}),
+    Endpoint("POST", "/v1/auth/email/restore", "publishable", lambda w: {"token": w.restore}),
     Endpoint("GET", "/v1/auth/me", "user"),
     Endpoint("PATCH", "/v1/auth/me", "user", lambda w: {"name": "pwned"}),
     Endpoint(
@@ -331,6 +367,8 @@ CROSS: dict[tuple[str, str], tuple[Headers, Callable[[World], Any] | None, int, 
     ("POST", "/v1/auth/sign-in"): (lambda w, _: w.b.public(), None, 401, "invalid_credentials"),
     ("POST", "/v1/auth/refresh"): (lambda w, _: w.b.public(), None, 401, "invalid_token"),
     ("POST", "/v1/auth/email/verify"): (lambda w, _: w.b.public(), None, 400, "invalid_request"),
+    ("POST", "/v1/auth/email/cancel"): (lambda w, _: w.b.public(), None, 400, "invalid_request"),
+    ("POST", "/v1/auth/email/restore"): (lambda w, _: w.b.public(), None, 400, "invalid_request"),
     # blind, not refused: the attacker's own tenant, where alice does not exist
     ("GET", "/v1/users?email=alice@example.com"): (_sk("b"), None, 200, None),
     ("GET", "/v1/users/{alice}/events"): (_sk("b"), None, 200, None),
@@ -407,6 +445,11 @@ def test_the_victim_is_untouched_and_still_works(world: World) -> None:
     assert sign_in(api, world.a)["access_token"]
     verified = api("POST", "/v1/auth/email/verify", {"token": world.verification}, world.a.public())
     assert verified.status == 200 and verified.body["email"] == "alice.new@example.com"
+    # her notices' links too: the cancel link has nothing left to cancel, the restore link works
+    assert api("POST", "/v1/auth/email/cancel", {"token": world.cancel}, world.a.public()).status == 400
+    assert api("POST", "/v1/auth/email/restore", {"token": world.restore}, world.a.public()).status == 204
+    user = api("GET", f"/v1/users/{world.alice['id']}", headers=world.a.admin())
+    assert user.body["email"] == "alice.old@example.com"
 
 
 def test_every_endpoint_is_in_the_matrix() -> None:

@@ -100,11 +100,15 @@ def _flows(api: Recorder, tenant: Tenant, pipe: Pipeline) -> list[str]:
     api("GET", "/v1/auth/me", headers=bearer(token))
     api("PATCH", "/v1/auth/me", {"email": "alice.new@example.com"}, bearer(token))
     pipe.pump()
-    [mail] = pipe.emails()
+    [mail] = pipe.verifications()
     secrets.append(mail.token)
     api("POST", "/v1/auth/email/verify", {"token": mail.token + "x"}, tenant.public())
     api("POST", "/v1/auth/email/verify", {"token": mail.token}, tenant.public())
     api("POST", "/v1/auth/email/verify", {"token": mail.token}, tenant.public())  # used
+    [requested] = [m for m in pipe.notices("alice@example.com") if "requested" in m.subject]
+    secrets.append(requested.token)  # the cancel link (nothing left to cancel: verified)
+    api("POST", "/v1/auth/email/cancel", {"token": requested.token + "x"}, tenant.public())
+    api("POST", "/v1/auth/email/cancel", {"token": requested.token}, tenant.public())
     change = {"current_password": PASSWORD, "new_password": NEW}
     api("POST", "/v1/auth/password/change", change, bearer(token))  # wrong current
     change = {"current_password": ADMIN_SET, "new_password": NEW}
@@ -122,6 +126,16 @@ def _flows(api: Recorder, tenant: Tenant, pipe: Pipeline) -> list[str]:
         headers={"Authorization": f"Bearer {tenant.secret_key}x", "X-Tenant-ID": tenant.id},
     )
     api("GET", "/v1/auth/me", headers=bearer(token + "x"))
+    pipe.pump()
+    [changed] = [
+        m
+        for m in pipe.notices("alice@example.com")
+        if m.subject == "The email address of your Acme account changed"
+    ]
+    secrets.append(changed.token)  # the restore link: used, then used again
+    api("POST", "/v1/auth/email/restore", {"token": changed.token + "x"}, tenant.public())
+    api("POST", "/v1/auth/email/restore", {"token": changed.token}, tenant.public())
+    api("POST", "/v1/auth/email/restore", {"token": changed.token}, tenant.public())
     pipe.pump()
     stored = store.get(tenant.id, uid)
     assert stored is not None and stored.password_hash

@@ -227,3 +227,15 @@ def test_a_model_holding_a_password_never_prints_it() -> None:
     ):
         assert secret not in repr(model)
         assert secret not in str(model)
+
+
+@pytest.mark.parametrize(
+    ("address", "masked"),
+    [
+        ("jane.doe@example.com", "j***@e***.com"),
+        ("a@b.co.uk", "a***@b***.uk"),
+        ("x@localhost", "x***@l***"),
+    ],
+)
+def test_a_masked_address_shows_one_character_of_each_part_and_the_tld(address: str, masked: str) -> None:
+    assert fields.masked_email(address) == masked

@@ -91,3 +91,66 @@ def test_one_change_can_call_for_both() -> None:
     old = item(sessions={"ses_1": 1})
     found = jobs.for_change(old, item(pending_change_id="chg_1"))
     assert sorted(j.queue for j in found) == ["email", "sessions"]
+
+
+# -- the security notices (docs/NOTICES.md) ---------------------------------------------------------
+
+USER = {
+    **BASE,
+    "email": "old@example.com",
+    "email_key": "old@example.com",
+    "password_hash": "h1",
+    "updated_at": 5,
+}
+
+
+def stamped(change_id: str, **changes: Any) -> dict[str, Any]:
+    return {**USER, "change": {"id": change_id, "actor": "secret_key"}, **changes}
+
+
+def notices(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+    return [j.body for j in jobs.for_change(old, new) if j.body["type"] == jobs.NOTICE]
+
+
+def test_a_requested_change_is_told_to_the_current_address() -> None:
+    new = stamped("chg_2", pending_email="n@example.com", pending_change_id="chg_p")
+    [body] = notices(stamped("chg_1"), new)
+    assert body == {
+        "type": jobs.NOTICE,
+        "tenant_id": "tnt_1",
+        "user_id": "usr_1",
+        "kind": jobs.EMAIL_CHANGE_REQUESTED,
+        "change_id": "chg_p",
+        "to": "old@example.com",
+    }
+
+
+def test_a_changed_address_is_told_to_the_old_one_a_restore_as_restored() -> None:
+    new = stamped("chg_2", email="new@example.com", email_key="new@example.com")
+    [body] = notices(stamped("chg_1"), new)
+    assert (body["kind"], body["change_id"], body["to"], body["new_email"]) == (
+        jobs.EMAIL_CHANGED,
+        "chg_2",
+        "old@example.com",
+        "new@example.com",
+    )
+    restored = {**new, "change": {"id": "chg_3", "actor": "user", "via": jobs.RESTORE}}
+    [body] = notices(stamped("chg_1"), restored)
+    assert body["kind"] == jobs.EMAIL_RESTORED
+    recased = stamped("chg_2", email="OLD@example.com")  # the same key: no change of address
+    assert notices(stamped("chg_1"), recased) == []
+
+
+def test_a_password_change_is_told_but_not_a_sign_ins_rehash_nor_a_write_without_a_change() -> None:
+    [body] = notices(stamped("chg_1"), stamped("chg_2", password_hash="h2", updated_at=9))
+    assert (body["kind"], body["to"], body["at"], body["change_id"]) == (
+        jobs.PASSWORD_CHANGED,
+        "old@example.com",
+        9,
+        "chg_2",
+    )
+    rehashed = stamped("chg_2", password_hash="h2", sessions={"ses_1": 99})
+    assert notices(stamped("chg_1"), rehashed) == []
+    same_stamp = stamped("chg_1", password_hash="h2")  # the guess counters keep the item's stamp
+    assert notices(stamped("chg_1"), same_stamp) == []
+    assert notices(stamped("chg_1"), stamped("chg_2", name="N")) == []

@@ -24,6 +24,7 @@ class Actor:
     kind: Kind
     id: str | None = None  # the key id (`secret_key`), the user id (`user`; None: the changed user)
     request_id: str | None = None
+    via: str | None = None  # how, when the outbox must know it: "restore" (the restore link)
 
 
 SYSTEM = Actor("system")
@@ -52,4 +53,6 @@ def stamp() -> dict[str, Any]:
         out["actor_id"] = actor.id
     if actor.request_id:
         out["request_id"] = actor.request_id
+    if actor.via:
+        out["via"] = actor.via
     return out

@@ -144,3 +144,13 @@ Role = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^
 # Every model field of this type is declared `repr=False` (hellojohn/models.py): Powertools logs
 # "Calling API Route Handler: {route_args}" at debug level, the body model among them.
 Password = Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+def masked_email(address: str) -> str:
+    """An address as a notice shows it to someone who may not own it: `jane@example.com` is
+    `j***@e***.com` (the first character of the local part and of the domain, and the top-level
+    domain; never more of either)."""
+    local, _, domain = address.strip().rpartition("@")
+    labels = domain.split(".")
+    tld = labels[-1] if len(labels) > 1 else ""
+    return f"{local[:1]}***@{domain[:1]}***{'.' + tld if tld else ''}"

@@ -129,6 +129,12 @@ class VerifyEmail(_Body):
     token: str = Field(min_length=1, max_length=512)
 
 
+class NoticeLink(_Body):
+    """The token of a security notice's link (cancel an email change, restore the old address)."""
+
+    token: str = Field(min_length=1, max_length=512)
+
+
 class ChangePassword(_Body):
     current_password: Password = Field(repr=False)
     new_password: Password = Field(repr=False)

@@ -7,6 +7,8 @@ from typing import Any, get_args, get_origin, get_type_hints
 
 DEFAULT_ROLES = ("admin", "member")
 TEMPORARY_PASSWORD_DAYS = 7  # as Cognito's default TemporaryPasswordValidityDays
+NOTICES = ("email_change_requested", "email_changed", "password_changed")
+"""The security notices a tenant can switch off (docs/NOTICES.md); every one is on by default."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,9 @@ class Tenant:
     password_policy: PasswordPolicy = field(default_factory=PasswordPolicy)
     email_from: str = "no-reply@hellojohn.dev"
     verify_url_base: str = "http://127.0.0.1:3000/verify-email"
+    cancel_url_base: str = "http://127.0.0.1:3000/cancel-email-change"  # the security notices' links
+    restore_url_base: str = "http://127.0.0.1:3000/restore-email"
+    notices: tuple[str, ...] = NOTICES  # the security notices sent (docs/NOTICES.md): all by default
     allowed_origins: tuple[str, ...] = ()
     audit_retention_days: int = 90  # how long a user's change history is kept (TTL)
     temporary_password_days: int = TEMPORARY_PASSWORD_DAYS  # a temporary password's life at sign-in
@@ -47,6 +52,9 @@ class Tenant:
             ),
             email_from=d.get("email_from", "no-reply@hellojohn.dev"),
             verify_url_base=d.get("verify_url_base", ""),
+            cancel_url_base=d.get("cancel_url_base", ""),
+            restore_url_base=d.get("restore_url_base", ""),
+            notices=tuple(n for n in NOTICES if n not in (d.get("notices_off") or ())),
             allowed_origins=tuple(d.get("allowed_origins") or ()),
             audit_retention_days=int(d.get("audit_retention_days", 90)),
             temporary_password_days=int(d.get("temporary_password_days", TEMPORARY_PASSWORD_DAYS)),
@@ -68,6 +76,9 @@ class Tenant:
             },
             "email_from": self.email_from,
             "verify_url_base": self.verify_url_base,
+            "cancel_url_base": self.cancel_url_base,
+            "restore_url_base": self.restore_url_base,
+            "notices_off": [n for n in NOTICES if n not in self.notices],
             "allowed_origins": list(self.allowed_origins),
             "audit_retention_days": self.audit_retention_days,
             "temporary_password_days": self.temporary_password_days,

@@ -1,8 +1,10 @@
 """The outbox: which jobs a committed change of a user item calls for.
 
 The table's stream is the outbox. A change that starts an email verification, or removes
-sessions from the user's `sessions` map, becomes an SQS job; the workers do the slow part with
-retries and a dead-letter queue. Nothing here runs inside the request that made the change.
+sessions from the user's `sessions` map, becomes an SQS job; so does each security notice (an
+email change asked for, an email changed, a password changed: docs/NOTICES.md). The workers do
+the slow part with retries and a dead-letter queue. Nothing here runs inside the request that
+made the change.
 """
 
 import json
@@ -15,6 +17,13 @@ if TYPE_CHECKING:
 
 VERIFY_EMAIL = "verify_email"
 DELETE_SESSIONS = "delete_sessions"
+NOTICE = "notice"
+# the notices' kinds (the tenant's switches: `Tenant.notices`, records.NOTICES)
+EMAIL_CHANGE_REQUESTED = "email_change_requested"
+EMAIL_CHANGED = "email_changed"
+EMAIL_RESTORED = "email_restored"  # an email_changed made by a restore link: no restore link of its own
+PASSWORD_CHANGED = "password_changed"
+RESTORE = "restore"  # `change.via` of the restore link's write (hellojohn.actors)
 MAX_SESSIONS_PER_JOB = 500  # keeps a job far below SQS's 256 KB
 
 
@@ -36,6 +45,8 @@ def for_change(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[J
         jobs.append(
             Job("email", {"type": VERIFY_EMAIL, "tenant_id": tid, "user_id": uid, "change_id": change_id})
         )
+    if old is not None and new is not None:
+        jobs += _notices(old, new)
     removed = sorted(set((old or {}).get("sessions") or {}) - set((new or {}).get("sessions") or {}))
     for start in range(0, len(removed), MAX_SESSIONS_PER_JOB):
         chunk = removed[start : start + MAX_SESSIONS_PER_JOB]
@@ -43,6 +54,34 @@ def for_change(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[J
             Job("sessions", {"type": DELETE_SESSIONS, "tenant_id": tid, "user_id": uid, "session_ids": chunk})
         )
     return jobs
+
+
+def _notices(old: dict[str, Any], new: dict[str, Any]) -> list[Job]:
+    """The security notices a change of an existing user calls for (never at creation)."""
+    stamp = new.get("change") or {}
+    if not stamp.get("id") or (old.get("change") or {}).get("id") == stamp["id"]:
+        return []  # no change of its own (the guess counters keep the stamp they had)
+    base = {"type": NOTICE, "tenant_id": new.get("tenant_id"), "user_id": new.get("id")}
+    out: list[Job] = []
+    pending = new.get("pending_change_id")
+    if pending and pending != old.get("pending_change_id") and new.get("pending_email"):
+        out.append(
+            Job(
+                "email",
+                {**base, "kind": EMAIL_CHANGE_REQUESTED, "change_id": pending, "to": old.get("email")},
+            )
+        )
+    if old.get("email_key") != new.get("email_key"):
+        kind = EMAIL_RESTORED if stamp.get("via") == RESTORE else EMAIL_CHANGED
+        body = {"kind": kind, "change_id": stamp["id"], "to": old.get("email"), "new_email": new.get("email")}
+        out.append(Job("email", {**base, **body}))
+    # the password moved, but not by a sign-in (the only write that adds a session: it may rehash)
+    signed_in = bool(set(new.get("sessions") or {}) - set(old.get("sessions") or {}))
+    if old.get("password_hash") != new.get("password_hash") and new.get("password_hash") and not signed_in:
+        at = int(new.get("updated_at") or 0)
+        body = {"kind": PASSWORD_CHANGED, "change_id": stamp["id"], "to": new.get("email"), "at": at}
+        out.append(Job("email", {**base, **body}))
+    return out
 
 
 @cache

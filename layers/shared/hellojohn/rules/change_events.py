@@ -4,8 +4,8 @@ Built from the table stream's record of the change (the item before and after, a
 attribute the write stamped: `hellojohn.actors`), so the request that made it gains no round trip.
 The catalogue, in the order a change is named when it is several at once (docs/EVENTS.md):
 `user.created`, `user.password_changed`, `user.disabled`, `user.enabled`, `user.email_changed`,
-`user.email_change_requested`, `user.signed_in`, `user.sessions_revoked`, `user.unlocked`,
-`user.updated`.
+`user.email_change_requested`, `user.email_change_cancelled`, `user.signed_in`,
+`user.sessions_revoked`, `user.unlocked`, `user.updated`.
 
 A write without a change of its own (its stamp is the one the item already had: the guess counters)
 or that changes nothing a consumer sees (the verification worker's token and sent-at) is no event.
@@ -104,6 +104,10 @@ def _name(
         (
             bool(new.pending_change_id) and new.pending_change_id != old.pending_change_id,
             "user.email_change_requested",
+        ),
+        (
+            bool(old.pending_change_id) and not new.pending_change_id,
+            "user.email_change_cancelled",
         ),
         (bool(added), "user.signed_in"),
         (bool(revoked), "user.sessions_revoked"),

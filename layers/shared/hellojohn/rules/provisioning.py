@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from hellojohn import ids
-from hellojohn.records import ApiKey, Tenant
+from hellojohn.records import NOTICES, ApiKey, Tenant
 from hellojohn.rules import opaque, origins
 from hellojohn.store import tenants as store
 from hellojohn.timeutil import now
@@ -25,11 +25,20 @@ def create_tenant(
     allowed_origins: tuple[str, ...] = (),
     roles: tuple[str, ...] = ("admin", "member"),
     audit_retention_days: int = 90,
+    cancel_url_base: str = "",
+    restore_url_base: str = "",
+    notices: tuple[str, ...] = NOTICES,
 ) -> NewTenant:
     """The tenant and one secret and one publishable key; the keys are shown here, once.
 
-    ValueError when an allowed origin is not an origin (see `hellojohn.rules.origins`).
+    ValueError when an allowed origin is not an origin (see `hellojohn.rules.origins`), or a
+    notice is not one of `records.NOTICES`. The notices' link pages default to the verify page's
+    siblings: `cancel-email-change` and `restore-email` next to it (docs/NOTICES.md).
     """
+    unknown = sorted(set(notices) - set(NOTICES))
+    if unknown:
+        raise ValueError(f"unknown notices: {', '.join(unknown)} (known: {', '.join(NOTICES)})")
+    sibling = verify_url_base.split("?", 1)[0].rsplit("/", 1)[0]
     allowed_origins = origins.check_allowed_origins(allowed_origins)
     tenant = Tenant(
         id=ids.new_id("tnt"),
@@ -39,6 +48,9 @@ def create_tenant(
         verify_url_base=verify_url_base,
         allowed_origins=allowed_origins,
         audit_retention_days=audit_retention_days,
+        cancel_url_base=cancel_url_base or f"{sibling}/cancel-email-change",
+        restore_url_base=restore_url_base or f"{sibling}/restore-email",
+        notices=tuple(n for n in NOTICES if n in notices),
         created_at=now(),
     )
     secret_key = opaque.new_api_key("secret", live)

@@ -57,3 +57,19 @@ def mail_to(tid: str, email_key: str, hour: int) -> dict[str, dict[str, str]]:
     """How many verification emails an address was sent in one hour (removed by TTL)."""
     digest = hashlib.sha256(email_key.encode()).hexdigest()
     return {"PK": {"S": f"TNT#{tid}#MAILTO#{digest}#{hour}"}, "SK": {"S": "MAILTO"}}
+
+
+def notice_link(token_hash: str) -> dict[str, dict[str, str]]:
+    """A security notice's link token (cancel an email change, restore the old address), by its hash."""
+    return {"PK": {"S": f"NTC#{token_hash}"}, "SK": {"S": "NOTICE"}}
+
+
+def restore_pointer(tid: str, uid: str) -> dict[str, dict[str, str]]:
+    """Which restore link of the user is the live one (a newer email change supersedes the older).
+    A partition of its own, not the user's: the worker that writes it may not write user items."""
+    return {"PK": {"S": f"TNT#{tid}#RESTORE#{uid}"}, "SK": {"S": "RESTORE"}}
+
+
+def notice_sent(tid: str, change_id: str, kind: str) -> dict[str, dict[str, str]]:
+    """That the notice of `kind` for a change went out (a redelivered job sends nothing), TTL."""
+    return {"PK": {"S": f"TNT#{tid}#NOTICE#{change_id}#{kind}"}, "SK": {"S": "NOTICE"}}

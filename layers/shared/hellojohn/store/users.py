@@ -64,6 +64,10 @@ def session_active(sid: str, tag: str = "cur") -> Condition:
     return Condition(f"attribute_exists(#sessions.#{tag}_sid)", {"#sessions": "sessions", f"#{tag}_sid": sid})
 
 
+def email_key_is(value: str) -> Condition:
+    return Condition("#email_key = :is_email", {"#email_key": "email_key"}, {":is_email": value})
+
+
 def email_key_is_not(value: str) -> Condition:
     return Condition("#email_key <> :not_email", {"#email_key": "email_key"}, {":not_email": value})
 

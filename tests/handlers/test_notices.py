@@ -1,0 +1,416 @@
+"""Security notices (docs/NOTICES.md): what each says and to whom, their links (once, and only once,
+and not after a newer change), the tenant's switches, and SQS or SES failing once."""
+
+import json
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from tests.conftest import PASSWORD, Api, Clock, Tenant, bearer, make_tenant, sign_in
+from tests.handlers.helpers import can_sign_in, create_user, get_user, set_notices_off
+from tests.pipeline import Email, Pipeline, failing
+
+NEW_PASSWORD = "Another-Horse-43"
+DAY = 24 * 3600
+CHANGED = "The email address of your Acme account changed"  # the "email changed" notice
+
+
+def patch_email(api: Api, tenant: Tenant, uid: str, email: str, **more: Any) -> dict[str, Any]:
+    reply = api("PATCH", f"/v1/users/{uid}", {"email": email, **more}, tenant.admin())
+    assert reply.status == 200, reply.body
+    return dict(reply.body)
+
+
+def verify(api: Api, tenant: Tenant, token: str) -> Any:
+    return api("POST", "/v1/auth/email/verify", {"token": token}, tenant.public())
+
+
+def cancel(api: Api, tenant: Tenant, token: str) -> Any:
+    return api("POST", "/v1/auth/email/cancel", {"token": token}, tenant.public())
+
+
+def restore(api: Api, tenant: Tenant, token: str) -> Any:
+    return api("POST", "/v1/auth/email/restore", {"token": token}, tenant.public())
+
+
+def notice(pipe: Pipeline, to: str, subject_part: str) -> Email:
+    pipe.pump()
+    [found] = [m for m in pipe.notices(to) if subject_part in m.subject]
+    return found
+
+
+def change_and_verify(api: Api, tenant: Tenant, pipe: Pipeline, uid: str, email: str) -> None:
+    patch_email(api, tenant, uid, email)
+    pipe.pump()
+    [mail] = pipe.verifications(email)
+    assert verify(api, tenant, mail.token).status == 200
+
+
+def history_types(api: Api, tenant: Tenant, uid: str) -> list[str]:
+    reply = api("GET", f"/v1/users/{uid}/events?limit=100", None, tenant.admin())
+    assert reply.status == 200, reply.body
+    return [e["type"] for e in reply.body["data"]]
+
+
+# -- "email change requested": to the current address, a masked new address, a cancel link ---------
+
+
+def test_a_requested_change_tells_the_current_address_masked(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline
+) -> None:
+    patch_email(api, tenant, user["id"], "jane.doe@example.com")
+    mail = notice(pipe, "alice@example.com", "was requested")
+    assert mail.to == ["alice@example.com"]
+    assert mail.subject == "A change of your Acme email address was requested"
+    assert "j***@e***.com" in mail.body
+    assert "jane.doe" not in mail.body  # the new address is never shown whole to the old one
+    assert f"https://app.acme.test/cancel-email-change?token={mail.token}" in mail.body
+    assert pipe.notices("jane.doe@example.com") == []  # the new address gets the verification only
+    assert len(pipe.verifications("jane.doe@example.com")) == 1
+
+
+def test_a_self_service_change_is_told_too(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline
+) -> None:
+    session = sign_in(api, tenant)
+    reply = api("PATCH", "/v1/auth/me", {"email": "mine@example.com"}, bearer(session["access_token"]))
+    assert reply.status == 200, reply.body
+    assert "m***@e***.com" in notice(pipe, "alice@example.com", "was requested").body
+
+
+def test_the_cancel_link_ends_the_change_once_and_the_verify_link_dies(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline
+) -> None:
+    patch_email(api, tenant, user["id"], "intruder@example.com")
+    link = notice(pipe, "alice@example.com", "was requested")
+    [verification] = pipe.verifications("intruder@example.com")
+    done = cancel(api, tenant, link.token)
+    assert done.status == 204, done.body
+    after = get_user(api, tenant, user["id"])
+    assert (after["email"], after["pending_email"]) == ("alice@example.com", None)
+    again = cancel(api, tenant, link.token)  # single use
+    assert (again.status, again.body["error"]["code"]) == (400, "invalid_request")
+    dead = verify(api, tenant, verification.token)
+    assert (dead.status, dead.body["error"]["code"]) == (400, "invalid_request")
+    assert get_user(api, tenant, user["id"])["email"] == "alice@example.com"
+    pipe.pump()
+    assert history_types(api, tenant, user["id"])[0] == "user.email_change_cancelled"
+
+
+def test_a_newer_change_supersedes_the_cancel_link(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline
+) -> None:
+    patch_email(api, tenant, user["id"], "first@example.com")
+    first = notice(pipe, "alice@example.com", "was requested")
+    patch_email(api, tenant, user["id"], "second@example.com")
+    pipe.pump()
+    second = next(m for m in pipe.notices("alice@example.com") if "s***@" in m.body)
+    stale = cancel(api, tenant, first.token)
+    assert (stale.status, stale.body["error"]["code"]) == (400, "invalid_request")
+    assert get_user(api, tenant, user["id"])["pending_email"] == "second@example.com"
+    assert cancel(api, tenant, second.token).status == 204
+    assert get_user(api, tenant, user["id"])["pending_email"] is None
+
+
+def test_a_verified_change_leaves_the_cancel_link_nothing_to_cancel(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline
+) -> None:
+    patch_email(api, tenant, user["id"], "kept@example.com")
+    link = notice(pipe, "alice@example.com", "was requested")
+    [mail] = pipe.verifications("kept@example.com")
+    assert verify(api, tenant, mail.token).status == 200
+    assert cancel(api, tenant, link.token).status == 400
+    assert get_user(api, tenant, user["id"])["email"] == "kept@example.com"
+
+
+# -- "email changed": to the old address, with a 7-day restore link ----------------------------------
+
+
+def test_a_completed_change_tells_the_old_address_with_a_restore_link(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline
+) -> None:
+    sessions = [sign_in(api, tenant) for _ in range(2)]
+    change_and_verify(api, tenant, pipe, user["id"], "bob@example.org")
+    mail = notice(pipe, "alice@example.com", CHANGED)
+    assert mail.subject == "The email address of your Acme account changed"
+    assert "b***@e***.org" in mail.body and "bob@" not in mail.body
+    assert f"https://app.acme.test/restore-email?token={mail.token}" in mail.body
+    assert pipe.notices("bob@example.org") == []
+
+    done = restore(api, tenant, mail.token)
+    assert done.status == 204, done.body
+    after = get_user(api, tenant, user["id"])
+    assert (after["email"], after["email_verified"], after["pending_email"]) == (
+        "alice@example.com",
+        True,
+        None,
+    )
+    for s in sessions:  # every session revoked
+        me = api("GET", "/v1/auth/me", None, bearer(s["access_token"]))
+        assert me.status == 401, me.body
+    assert can_sign_in(api, tenant, "alice@example.com") == 200
+    assert can_sign_in(api, tenant, "bob@example.org") == 401
+    create_user(api, tenant, "bob@example.org")  # the newer address's claim was released
+    again = restore(api, tenant, mail.token)  # single use
+    assert (again.status, again.body["error"]["code"]) == (400, "invalid_request")
+
+    # the restore is a real change (its events); the address it replaced is told, with no link back
+    pipe.pump()
+    entries = api("GET", f"/v1/users/{user['id']}/events?limit=100", None, tenant.admin()).body["data"]
+    [entry] = [
+        e for e in entries if e["type"] == "user.email_changed" and e["after"]["email"] == "alice@example.com"
+    ]
+    assert entry["changed"] == ["email"]  # verified before and after
+    assert (entry["actor"]["type"], entry["actor"]["user_id"]) == ("user", user["id"])
+    assert len(entry["sessions"]["revoked"]) == len(sessions)
+    back = notice(pipe, "bob@example.org", "was put back")
+    assert "a***@e***.com" in back.body and "token=" not in back.body
+
+
+def test_an_admins_verified_switch_is_told_to_the_old_address(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline
+) -> None:
+    patch_email(api, tenant, user["id"], "direct@example.com", email_verified=True)
+    mail = notice(pipe, "alice@example.com", CHANGED)
+    assert restore(api, tenant, mail.token).status == 204
+    assert get_user(api, tenant, user["id"])["email"] == "alice@example.com"
+
+
+def test_restore_is_refused_when_the_old_address_was_claimed_meanwhile(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline
+) -> None:
+    change_and_verify(api, tenant, pipe, user["id"], "moved@example.com")
+    mail = notice(pipe, "alice@example.com", CHANGED)
+    other = create_user(api, tenant, "alice@example.com")
+    before = get_user(api, tenant, user["id"])
+    refused = restore(api, tenant, mail.token)
+    assert (refused.status, refused.body["error"]["code"]) == (409, "email_taken")
+    assert get_user(api, tenant, user["id"]) == before  # nothing changed
+    assert can_sign_in(api, tenant, "moved@example.com") == 200
+    # the token was not spent: once the address is free again, the same link works
+    patch_email(api, tenant, other["id"], "elsewhere@example.com", email_verified=True)
+    assert restore(api, tenant, mail.token).status == 204
+    assert get_user(api, tenant, user["id"])["email"] == "alice@example.com"
+
+
+def test_a_newer_email_change_supersedes_the_restore_link(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline
+) -> None:
+    change_and_verify(api, tenant, pipe, user["id"], "b@example.com")
+    first = notice(pipe, "alice@example.com", CHANGED)
+    change_and_verify(api, tenant, pipe, user["id"], "c@example.com")
+    second = notice(pipe, "b@example.com", CHANGED)
+    assert restore(api, tenant, first.token).status == 400  # the address is no longer b@
+    # back to b@ (an admin): the first link is still superseded, by the newer changes' links
+    patch_email(api, tenant, user["id"], "b@example.com", email_verified=True)
+    pipe.pump()
+    stale = restore(api, tenant, first.token)
+    assert (stale.status, stale.body["error"]["code"]) == (400, "invalid_request")
+    assert get_user(api, tenant, user["id"])["email"] == "b@example.com"
+    assert restore(api, tenant, second.token).status == 400  # c@ -> b@ superseded it too
+    latest = next(m for m in pipe.notices("c@example.com") if m.subject == CHANGED)
+    assert restore(api, tenant, latest.token).status == 204
+    assert get_user(api, tenant, user["id"])["email"] == "c@example.com"
+
+
+def test_the_restore_link_expires_after_7_days(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline, clock: Clock
+) -> None:
+    change_and_verify(api, tenant, pipe, user["id"], "later@example.com")
+    mail = notice(pipe, "alice@example.com", CHANGED)
+    assert "valid until" in mail.body
+    clock.advance(7 * DAY + 1)
+    late = restore(api, tenant, mail.token)
+    assert (late.status, late.body["error"]["code"]) == (400, "invalid_request")
+
+
+def test_links_are_refused_by_another_tenant_and_by_the_other_route(
+    api: Api, tenant: Tenant, other_tenant: Tenant, user: dict[str, Any], pipe: Pipeline
+) -> None:
+    change_and_verify(api, tenant, pipe, user["id"], "x@example.com")
+    restore_mail = notice(pipe, "alice@example.com", CHANGED)
+    patch_email(api, tenant, user["id"], "y@example.com")
+    cancel_mail = notice(pipe, "x@example.com", "was requested")
+    unknown = restore(api, tenant, "no-such-token")
+    for reply in (
+        restore(api, other_tenant, restore_mail.token),
+        cancel(api, other_tenant, cancel_mail.token),
+        cancel(api, tenant, restore_mail.token),
+        restore(api, tenant, cancel_mail.token),
+    ):
+        # no oracle: the same status, code and message as a token that never existed
+        assert (reply.status, reply.body["error"]["code"], reply.body["error"]["message"]) == (
+            unknown.status,
+            unknown.body["error"]["code"],
+            unknown.body["error"]["message"],
+        )
+    assert cancel(api, tenant, cancel_mail.token).status == 204
+    assert restore(api, tenant, restore_mail.token).status == 204
+
+
+# -- "password changed": to the user's address -------------------------------------------------------
+
+
+def test_a_password_change_is_told_with_its_time(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline
+) -> None:
+    pipe.pump()
+    assert pipe.notices() == []  # creating a user (with a password) is not a change of it
+    session = sign_in(api, tenant)
+    body = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    reply = api("POST", "/v1/auth/password/change", body, bearer(session["access_token"]))
+    assert reply.status == 200, reply.body
+    mail = notice(pipe, "alice@example.com", "password")
+    assert mail.subject == "The password of your Acme account changed"
+    updated = get_user(api, tenant, user["id"])["updated_at"]
+    assert f"was changed at {updated}" in mail.body
+    assert "If this was not you" in mail.body
+    assert "token=" not in mail.body
+    assert can_sign_in(api, tenant, "alice@example.com", NEW_PASSWORD) == 200
+    pipe.pump()
+    assert len(pipe.notices()) == 1  # signing in (which may rehash) tells nothing
+
+
+@pytest.mark.parametrize("temporary", [False, True])
+def test_an_admins_password_set_is_told(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline, temporary: bool
+) -> None:
+    reply = api(
+        "POST",
+        f"/v1/users/{user['id']}/password",
+        {"password": NEW_PASSWORD, "temporary": temporary},
+        tenant.admin(),
+    )
+    assert reply.status == 200, reply.body
+    assert notice(pipe, "alice@example.com", "password").to == ["alice@example.com"]
+
+
+# -- the tenant's switches ---------------------------------------------------------------------------
+
+
+def test_each_notice_can_be_switched_off(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline
+) -> None:
+    set_notices_off(tenant.id, ["email_change_requested", "password_changed"])
+    patch_email(api, tenant, user["id"], "quiet@example.com")
+    api("POST", f"/v1/users/{user['id']}/password", {"password": NEW_PASSWORD}, tenant.admin())
+    pipe.pump()
+    assert pipe.notices() == []
+    assert len(pipe.verifications("quiet@example.com")) == 1  # the verification is no notice
+    set_notices_off(tenant.id, ["email_changed"])
+    [mail] = pipe.verifications("quiet@example.com")
+    assert verify(api, tenant, mail.token).status == 200
+    pipe.pump()
+    assert pipe.notices() == []
+    set_notices_off(tenant.id, [])
+    api("POST", f"/v1/users/{user['id']}/password", {"password": PASSWORD}, tenant.admin())
+    assert notice(pipe, "quiet@example.com", "password").to == ["quiet@example.com"]
+
+
+def test_a_switch_applies_to_jobs_already_queued(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline
+) -> None:
+    patch_email(api, tenant, user["id"], "queued@example.com")
+    pipe.route()
+    assert [j["kind"] for j in pipe.peek("EmailQueue", "notice")] == ["email_change_requested"]
+    set_notices_off(tenant.id, ["email_change_requested"])
+    pipe.pump()
+    assert pipe.notices() == []
+
+
+def test_a_new_tenant_has_every_notice_and_its_link_pages(aws: dict[str, str]) -> None:
+    from hellojohn.records import NOTICES
+    from hellojohn.rules import tenancy
+
+    made = make_tenant("Initech")
+    stored = tenancy.tenant(made.id)
+    assert stored is not None and stored.notices == NOTICES
+    assert stored.cancel_url_base == "https://app.acme.test/cancel-email-change"
+    assert stored.restore_url_base == "https://app.acme.test/restore-email"
+    with pytest.raises(ValueError, match="unknown notices"):
+        make_tenant("Bad", notices=("email_changed", "weather"))
+
+
+# -- failures: SES once, SQS once, a job twice --------------------------------------------------------
+
+
+def test_ses_failing_once_sends_one_notice_whose_link_works(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hellojohn.adapters import mail
+
+    ses = mail.ses()
+    real = ses.send_email
+
+    def notices_fail_once(**kwargs: Any) -> Any:
+        if kwargs["Destination"]["ToAddresses"] == ["alice@example.com"] and not calls:
+            calls.append(kwargs)
+            raise failing(1, "SendEmail")()
+        return real(**kwargs)
+
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(ses, "send_email", notices_fail_once)
+    patch_email(api, tenant, user["id"], "retry@example.com")
+    pipe.route()
+    worked = pipe.work("EmailQueue")
+    assert len(worked.failed["EmailQueue"]) == 1 and pipe.notices() == []
+    pipe.pump()
+    [sent] = pipe.notices("alice@example.com")  # one, after the retry
+    assert len(calls) == 1
+    assert cancel(api, tenant, sent.token).status == 204
+
+
+def test_sqs_failing_once_at_the_router_loses_nothing_and_sends_nothing_twice(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The record's second job (the notice) is refused: the record is retried, so its first job
+    (the verification) is queued again; each email still goes out once."""
+    from hellojohn.adapters import jobs
+
+    real = jobs.sqs()
+    sent: list[str] = []
+
+    def second_refused(**kwargs: Any) -> Any:
+        sent.append(json.loads(kwargs["MessageBody"])["type"])
+        if sent == ["verify_email", "notice"]:
+            raise failing(1, "SendMessage")()
+        return real.send_message(**kwargs)
+
+    pipe.pump()
+    monkeypatch.setattr(jobs, "sqs", lambda: SimpleNamespace(send_message=second_refused))
+    patch_email(api, tenant, user["id"], "twice@example.com")
+    assert pipe.route().router_failures
+    pipe.pump()
+    assert sent == ["verify_email", "notice", "verify_email", "notice"]
+    assert len(pipe.notices("alice@example.com")) == 1
+    assert len(pipe.verifications("twice@example.com")) == 1
+
+
+def test_a_notice_job_delivered_twice_sends_one_email(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline
+) -> None:
+    api("POST", f"/v1/users/{user['id']}/password", {"password": NEW_PASSWORD}, tenant.admin())
+    pipe.route()
+    [job] = pipe.peek("EmailQueue", "notice")
+    pipe.pump()
+    pipe.sqs.send_message(QueueUrl=pipe.queue_url("EmailQueue"), MessageBody=json.dumps(job))
+    pipe.pump()
+    assert len(pipe.notices("alice@example.com")) == 1
+
+
+# -- the notices' bookkeeping is no change ------------------------------------------------------------
+
+
+def test_the_notices_writes_are_no_event_and_no_history(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline
+) -> None:
+    patch_email(api, tenant, user["id"], "n@example.com")
+    api("POST", f"/v1/users/{user['id']}/password", {"password": NEW_PASSWORD}, tenant.admin())
+    pipe.pump()
+    assert len(pipe.notices()) == 2  # their tokens and sent markers were written
+    assert history_types(api, tenant, user["id"]) == [
+        "user.password_changed",
+        "user.email_change_requested",
+        "user.created",
+    ]
