@@ -164,6 +164,29 @@ def test_password_disable_enable_and_sessions(
     assert versions == sorted(versions)  # per user, the version orders them
 
 
+def test_a_sign_ins_rehash_is_user_signed_in_not_a_password_change(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline, tap: Tap, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hellojohn.rules import passwords
+    from hellojohn.store import users as store
+
+    def stored_hash() -> str | None:
+        stored = store.get(tenant.id, user["id"])
+        assert stored is not None
+        return stored.password_hash
+
+    events_after(pipe, tap)
+    hash_before = stored_hash()
+    monkeypatch.setattr(passwords, "needs_rehash", lambda stored: True)  # as after raising the parameters
+    session = sign_in(api, tenant)
+    assert stored_hash() != hash_before  # it did rehash
+    signed_in = only(events_after(pipe, tap, 1))
+    assert signed_in["type"] == "user.signed_in"
+    assert signed_in["changed"] == ["last_sign_in_at"]  # the same password: no `password` in it
+    assert signed_in["sessions"] == {"added": [session["id"]], "revoked": []}
+    assert pipe.notices() == []  # and no "your password changed" notice
+
+
 def test_eventbridge_failing_once_loses_nothing_and_sends_nothing_twice(
     api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline, tap: Tap, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -183,6 +183,24 @@ class User:
         return f'"{self.version}"'
 
 
+def own_stamp(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any] | None:
+    """The `change` stamp (`hellojohn.actors`) of the write that turned user item `old` into `new`, or
+    None when that write made no change of its own (the guess counters keep the stamp the item had).
+    Read by the outbox (notices) and the change events, off the table's stream."""
+    stamp: dict[str, Any] = new.get("change") or {}
+    if not stamp.get("id") or (old is not None and (old.get("change") or {}).get("id") == stamp["id"]):
+        return None
+    return stamp
+
+
+def password_changed(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Whether the write from user item `old` to `new` changed the password: the hash moved, and not
+    by a sign-in (the only write that adds a session), whose rehash keeps the same password."""
+    signed_in = bool(set(new.get("sessions") or {}) - set(old.get("sessions") or {}))
+    moved = bool(new.get("password_hash")) and old.get("password_hash") != new.get("password_hash")
+    return moved and not signed_in
+
+
 def dump_metadata(value: dict[str, Any]) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 

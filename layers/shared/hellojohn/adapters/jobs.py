@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from hellojohn.records import own_stamp, password_changed
+
 if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient
 
@@ -58,9 +60,9 @@ def for_change(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[J
 
 def _notices(old: dict[str, Any], new: dict[str, Any]) -> list[Job]:
     """The security notices a change of an existing user calls for (never at creation)."""
-    stamp = new.get("change") or {}
-    if not stamp.get("id") or (old.get("change") or {}).get("id") == stamp["id"]:
-        return []  # no change of its own (the guess counters keep the stamp they had)
+    stamp = own_stamp(old, new)
+    if stamp is None:
+        return []
     base = {"type": NOTICE, "tenant_id": new.get("tenant_id"), "user_id": new.get("id")}
     out: list[Job] = []
     pending = new.get("pending_change_id")
@@ -75,9 +77,7 @@ def _notices(old: dict[str, Any], new: dict[str, Any]) -> list[Job]:
         kind = EMAIL_RESTORED if stamp.get("via") == RESTORE else EMAIL_CHANGED
         body = {"kind": kind, "change_id": stamp["id"], "to": old.get("email"), "new_email": new.get("email")}
         out.append(Job("email", {**base, **body}))
-    # the password moved, but not by a sign-in (the only write that adds a session: it may rehash)
-    signed_in = bool(set(new.get("sessions") or {}) - set(old.get("sessions") or {}))
-    if old.get("password_hash") != new.get("password_hash") and new.get("password_hash") and not signed_in:
+    if password_changed(old, new):
         at = int(new.get("updated_at") or 0)
         body = {"kind": PASSWORD_CHANGED, "change_id": stamp["id"], "to": new.get("email"), "at": at}
         out.append(Job("email", {**base, **body}))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hellojohn.models import AdminUser, view_of
-from hellojohn.records import User
+from hellojohn.records import User, own_stamp, password_changed
 
 # What a consumer sees of a user: the admin view, less what every write moves or no change does
 # (`locked_until` is read against the clock, not a stored change: an unlock is named, `user.unlocked`)
@@ -37,8 +37,8 @@ def for_change(
     """The event of one stream record of a user item (images deserialised), or None."""
     if new is None or new.get("SK") != "USER":
         return None
-    stamp = new.get("change") or {}
-    if not stamp or (old is not None and (old.get("change") or {}).get("id") == stamp.get("id")):
+    stamp = own_stamp(old, new)
+    if stamp is None:
         return None
     before_user = User.from_item(old) if old is not None else None
     after_user = User.from_item(new)
@@ -50,7 +50,7 @@ def for_change(
     else:
         changed = [f for f in FIELDS if before.get(f) != after.get(f)]
         kind = ""
-    password_moved = before_user is not None and before_user.password_hash != after_user.password_hash
+    password_moved = old is not None and password_changed(old, new)  # a sign-in's rehash is no change
     if password_moved:
         changed.append(PASSWORD)
     added = sorted(set(after_user.sessions) - set(before_user.sessions if before_user else {}))

@@ -20,7 +20,7 @@ other tenant's token is the same 400 `invalid_request`.
 import dataclasses
 from typing import Any
 
-from hellojohn import actors, errors
+from hellojohn import actors, errors, signals
 from hellojohn.adapters import jobs, mail
 from hellojohn.config import settings
 from hellojohn.fields import email_key, masked_email
@@ -74,7 +74,8 @@ def deliver(job: dict[str, Any]) -> str:
         email = mail.password_changed_email(tenant, int(job["at"]))
     else:
         return "unknown kind"
-    mail.send(tenant, to, *email)
+    with signals.sending(signals.NOTICES, kind=kind):
+        mail.send(tenant, to, *email)
     store.mark_sent(tid, change_id, kind, _now())
     return "sent"
 
