@@ -7,12 +7,11 @@ answers (no request leaves the process). So the route's handler, its models' val
 serialisation, the store's expressions, the response path and the CORS grant all run once before
 the snapshot, as they would on the first real request.
 
-Nothing made here is a secret or kept: the keys, tokens and the signing seed below are public
-constants no tenant has (a real key is random, `hellojohn.rules.opaque`); the world (with the
-password hash it holds, whose salt is random) is built for one priming and dropped with it; the
-ids, salts and tokens the success paths make are sent to the loopback server and dropped; and
-`prime` empties every data cache afterwards (`hellojohn.edge.caches.forget_data`), so no made-up
-item is ever served.
+Nothing made here is a secret or kept: the keys, tokens, password hash and signing seed below
+are public constants no tenant has (a real key is random, `hellojohn.rules.opaque`); the world
+is built for one priming and dropped with it; the ids, salts and tokens the success paths make
+are sent to the loopback server and dropped; and `prime` empties every data cache afterwards
+(`hellojohn.edge.caches.forget_data`), so no made-up item is ever served.
 
 `REQUESTS` is the table: a route's body and query, by method and path. A route that needs
 neither (a GET, a POST with no body) needs no entry; one that does and has none is refused at
@@ -36,6 +35,12 @@ ORIGIN = "https://priming.invalid"
 EMAIL = "priming@example.com"
 PASSWORD = "Priming-Pass-4711"  # public: the made-up user's, never anyone's
 OTHER_PASSWORD = "Priming-Pass-5822"
+PASSWORD_HASH = (
+    "$argon2id$v=19$m=19456,t=2,p=1$0Zaj6AaRGMQ5OOb1d/hO1Q$0B22s9z2qUGXXmPszWI3YFfrgyWQYpCZgvVNYzYEK2c"
+)
+"""PASSWORD's Argon2id hash at the service's minimum cost, made once and written here (public, as
+PASSWORD is): priming verifies it (sign-in, password change) without spending a hash to make it.
+At a higher configured cost, sign-in's rehash path runs too."""
 SECRET_KEY = "sk_test_snapstart-priming-known-to-priming-only"
 PUBLISHABLE_KEY = "pk_test_snapstart-priming-known-to-priming-only"
 SEED = "snapstart priming: a public seed, not the service's"  # the signing seed's stand-in
@@ -148,11 +153,11 @@ class World:
         return {"Attributes": item} if item and params.get("ReturnValues") else {}
 
 
-def furnish(w: World, password_hash: str | None, email: bool) -> None:
+def furnish(w: World, email: bool) -> None:
     """A tenant with both kinds of key, one user with two live sessions, a pending email change
     and its verification token, and one entry of history: each item as the store writes it (its
-    writes recorded, answered by the loopback server). `password_hash`: the user's, made by the
-    caller with the service's hasher where the function hashes at all."""
+    writes recorded, answered by the loopback server). `email`: the function normalises
+    addresses (its `email` need), so the user's email key and claim exist too."""
     from hellojohn.records import ApiKey
     from hellojohn.store import audit, keys, sessions, tenants
     from hellojohn.store.client import to_item
@@ -181,7 +186,7 @@ def furnish(w: World, password_hash: str | None, email: bool) -> None:
         pending_expires_at=FAR,
         created_at=1,
         updated_at=1,
-        password_hash=password_hash,
+        password_hash=PASSWORD_HASH,
         sessions={SESSION_ID: FAR, OTHER_SESSION_ID: FAR},
     )
     # as `store.users.user_item` writes it, with a fixed change stamp (no id is made: ulid stays

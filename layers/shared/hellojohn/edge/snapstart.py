@@ -278,15 +278,6 @@ def _bearers() -> tuple[str, ...]:
     return _REFUSED_BEARERS + known
 
 
-def _password_hash(needs: tuple[str, ...]) -> str | None:
-    """The made-up user's password hash, by the service's hasher, where the function hashes."""
-    if "passwords" not in needs:
-        return None
-    from hellojohn.rules import passwords
-
-    return passwords.hash_password(made_up.PASSWORD)
-
-
 def prime(
     app: "APIGatewayRestResolver", handler: Callable[[dict[str, Any], Any], Any], needs: Iterable[str]
 ) -> None:
@@ -310,7 +301,7 @@ def prime(
         _loopback.world = made_up.World()  # the signing seed's stand-in, for a function without the store
         with _answered(_clients()):
             if store:
-                made_up.furnish(_loopback.world, _password_hash(needs), email="email" in needs)
+                made_up.furnish(_loopback.world, email="email" in needs)
             bearers = _bearers()
             for route in routes_of(app):
                 path = "/v1/prime" if route.path == ".+" else route.path  # the preflight's any path
