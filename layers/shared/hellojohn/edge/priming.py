@@ -159,9 +159,8 @@ def furnish(w: World, email: bool) -> None:
     writes recorded, answered by the loopback server). `email`: the function normalises
     addresses (its `email` need), so the user's email key and claim exist too."""
     from hellojohn.records import ApiKey
-    from hellojohn.store import audit, keys, sessions, tenants
+    from hellojohn.store import keys, tenants
     from hellojohn.store.client import to_item
-    from hellojohn.store.sessions import Verification
 
     w.recording = True
     tenant = Tenant(TENANT_ID, "Priming", allowed_origins=(ORIGIN,), verify_url_base=ORIGIN)
@@ -204,14 +203,19 @@ def furnish(w: World, email: bool) -> None:
         item["email_key"] = {"S": email_key(EMAIL)}
         w.put({**keys.email_claim(TENANT_ID, email_key(EMAIL)), "user_id": {"S": USER_ID}})
     w.put(item)
-    device = Device("127.0.0.1", "priming")
-    for sid in (SESSION_ID, OTHER_SESSION_ID):
-        session = sessions.put_session(TENANT_ID, USER_ID, sid, _digest(REFRESH_SECRET), 1, FAR, device)
-        w.put(session["Put"]["Item"])
-    verification = Verification(TENANT_ID, USER_ID, pending, CHANGE_ID, FAR)
-    w.put(sessions.put_verification(_digest(VERIFY_TOKEN), verification)["Put"]["Item"])
-    if "hellojohn.rules.history" in sys.modules:  # where the function reads it: the user's creation
+    # only what the function's own modules read: a module priming alone would load is init wasted
+    if "hellojohn.store.sessions" in sys.modules:
+        from hellojohn.store import sessions
+
+        device = Device("127.0.0.1", "priming")
+        for sid in (SESSION_ID, OTHER_SESSION_ID):
+            session = sessions.put_session(TENANT_ID, USER_ID, sid, _digest(REFRESH_SECRET), 1, FAR, device)
+            w.put(session["Put"]["Item"])
+        verification = sessions.Verification(TENANT_ID, USER_ID, pending, CHANGE_ID, FAR)
+        w.put(sessions.put_verification(_digest(VERIFY_TOKEN), verification)["Put"]["Item"])
+    if "hellojohn.rules.history" in sys.modules:  # the user's creation, as its history has it
         from hellojohn.rules import change_events, history
+        from hellojohn.store import audit
         from hellojohn.store.client import from_item
 
         event = change_events.for_change(None, from_item(item), "1", "1970-01-01T00:00:01Z")
