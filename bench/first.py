@@ -33,6 +33,10 @@ REPLAYABLE = {
     "AuthMeUpdateFunction",
     "JwksFunction",
     "CorsPreflightFunction",
+    "UsersSessionsFunction",
+    "AuthSessionsFunction",
+    "UsersEventsFunction",
+    "UsersUnlockFunction",
 }
 
 CODE = f"""
@@ -166,6 +170,23 @@ def _pairs(w: Any, n: int) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
             api("POST", path, {"token": notice_link(w, kind)}, w.public()),
             api("POST", path, {"token": notice_link(w, kind)}, w.public()),
         )
+    pairs["AuthSessionsFunction"] = (api("GET", "/v1/auth/sessions", None, w.user(a)),) * 2
+
+    def revoke(name: str) -> dict[str, Any]:  # an admin revokes the person's one session
+        p = w.people[name]
+        return api("POST", f"/v1/users/{p.uid}/sessions/{p.sid}/revoke", None, w.admin())
+
+    def revoke_all(name: str) -> dict[str, Any]:
+        return api("POST", f"/v1/users/{w.people[name].uid}/sessions/revoke", None, w.admin())
+
+    def revoke_own(name: str) -> dict[str, Any]:  # the person's first session, from its second
+        first = w.people[name].sid
+        sign_in(w, name)
+        return api("POST", f"/v1/auth/sessions/{first}/revoke", None, w.user(name))
+
+    pairs["UsersSessionRevokeFunction"] = (revoke(person("fi")), revoke(person("fj")))
+    pairs["UsersSessionsRevokeFunction"] = (revoke_all(person("fk")), revoke_all(person("fl")))
+    pairs["AuthSessionRevokeFunction"] = (revoke_own(person("fm")), revoke_own(person("fn")))
     return pairs
 
 

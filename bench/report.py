@@ -668,10 +668,13 @@ DESIGN = f"""\
 
 - SnapStart (template.yaml, hellojohn/edge/snapstart.py): a cold start restores a snapshot taken
   after init and the before-snapshot hooks, so init is on no request's path. The hook sends each
-  route refused requests and makes its AWS calls over a real connection to a loopback server in the
-  process (botocore's whole path: signing, urllib3, http.client, response parsing), closed before
-  the snapshot. What a first request still pays is the success path its refused priming requests did
-  not run, the first TLS connection (the bench uses plain HTTP to moto), and cold CPU caches.
+  route refused requests and one that succeeds, with a key, tenant and user that exist only in
+  the hook (hellojohn/edge/priming.py), and makes their AWS calls over a real connection to a
+  loopback server in the process that answers with those made-up items (botocore's whole path:
+  signing, urllib3, http.client, response parsing), closed before the snapshot; every data cache
+  is emptied after it. So the route's handler, its models, the store's expressions and the
+  response path have run once. What a first request still pays is the first TLS connection (the
+  bench uses plain HTTP to moto), reading the real key, tenant and seed, and cold CPU caches.
 - PyJWT is the token library (docs/DECISIONS.md); its import cost is the "{PYJWT_NAME}" row minus
   the "{STACK_NAME}" row of the init table, paid at publish with SnapStart.
 - `hellojohn/edge/auth.py` imports the token module only for access tokens: the secret-key

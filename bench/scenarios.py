@@ -697,6 +697,7 @@ def repeatable_events(w: World) -> dict[str, dict[str, Any]]:
             "PATCH", f"/v1/users/{bob}/metadata", {"public_metadata": {"plan": "pro"}}, w.admin()
         ),
         "UsersEventsFunction": api("GET", f"/v1/users/{bob}/events?limit=20", None, w.admin()),
+        "UsersSessionsFunction": api("GET", f"/v1/users/{bob}/sessions", None, w.admin()),
         "JwksFunction": api("GET", "/v1/.well-known/jwks.json"),
         "CorsPreflightFunction": api(
             "OPTIONS",

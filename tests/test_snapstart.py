@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from local_runner import template
+
 ROOT = Path(__file__).resolve().parent.parent
 
 RESTORED_TWICE = """
@@ -49,6 +51,20 @@ URLLib3Session.send = _record
 import app
 from hellojohn.edge import snapstart
 snapstart.run_before_snapshot()
+held = []  # what priming left in a data cache (before the after-restore hook empties them anyway)
+tenancy = sys.modules.get("hellojohn.rules.tenancy")
+if tenancy is not None and (tenancy._tenants or tenancy._keys):
+    held.append("tenancy")
+tokens = sys.modules.get("hellojohn.rules.tokens")
+if tokens is not None and tokens._derived:
+    held.append("signing key")
+constants = sys.modules.get("aws_lambda_powertools.utilities.parameters.constants")
+if constants is not None and any(p.store for p in constants.DEFAULT_PROVIDERS.values()):
+    held.append("parameters")
+passwords = sys.modules.get("hellojohn.rules.passwords")
+if passwords is not None and passwords._dummy_hash.cache_info().currsize:
+    held.append("dummy hash")
+primed = snapstart.primed
 snapstart.run_after_restore()
 import socket
 from aws_xray_sdk.core import xray_recorder
@@ -64,6 +80,7 @@ for fd in os.listdir("/proc/self/fd"):
         probe.detach()
 xray = [xray_recorder.emitter._socket.fileno()]
 print(json.dumps({"sent": sent, "loaded": sorted(sys.modules), "threads": threading.active_count(),
+                  "held": held, "primed": primed,
                   "sockets": sockets, "datagrams": datagrams, "xray": xray}))
 """
 
@@ -140,13 +157,38 @@ def test_priming_loads_what_the_first_request_needs_and_calls_only_its_loopback(
         assert not {"argon2", "jwt", "email_validator", "ulid"} & set(found["loaded"])
 
 
+API_FUNCTIONS = [f for f in template.functions() if f.routes]
+
+
+@pytest.mark.parametrize("function", API_FUNCTIONS, ids=[f.logical_id for f in API_FUNCTIONS])
+def test_priming_succeeds_on_every_route_of_the_function_and_keeps_none_of_its_made_up_data(
+    function: template.Function,
+) -> None:
+    """Each route the template gives the function answered one of its priming requests with
+    success (hellojohn/edge/priming.py: the route's handler ran to its response), and none failed
+    (5xx); only the loopback server was called; and no cache holds anything priming read, even
+    before the after-restore hook empties them."""
+    found = run(function.code_dir.name, NO_AWS_CALL)
+    assert set(found["sent"]) <= {"127.0.0.1"}
+    assert found["sockets"] == [] and found["threads"] == 1
+    assert found["held"] == []
+    primed = {route: statuses for route, statuses in found["primed"].items()}
+    for route in function.routes:
+        if route.method == "OPTIONS":  # the preflight function's one route, any path
+            statuses = primed["OPTIONS /v1/prime"]
+        else:
+            statuses = primed[f"{route.method} {route.path.replace('{', '<').replace('}', '>')}"]
+        assert any(200 <= s < 300 for s in statuses), (route, statuses)
+    assert all(s < 500 for statuses in primed.values() for s in statuses)
+
+
 def test_the_local_runner_runs_the_hooks_when_it_loads_a_function(aws: dict[str, str]) -> None:
     """Loading a handler runs its before-snapshot hook (the DynamoDB client exists, primed), then
     its after-restore hook (the key and tenant caches are empty)."""
     from hellojohn.rules import tenancy
     from hellojohn.store import client
 
-    from local_runner import functions, template
+    from local_runner import functions
 
     [users_list] = [f for f in template.functions() if f.logical_id == "UsersListFunction"]
     tenancy._caches()[0]["tnt_x"] = None

@@ -5,13 +5,16 @@ cold starts, many copies of one snapshot. So:
 
 - before the snapshot (`prime`), do what a first request would otherwise do lazily: import the
   modules its routes need, create its AWS clients, load its data files, and send each route
-  requests that are refused (a key and an access token no tenant has), which primes routing,
-  validation, the error path and the AWS calls up to the refusal. Those calls run botocore's
-  whole path, signing, urllib3 and response parsing included, over a real HTTP connection to a
-  server on 127.0.0.1 in this process that answers 200 and `{}` (no item, no secret): the code a
-  first call runs for the first time runs now, and nothing reaches AWS. Before the snapshot every
-  socket is closed and the server's thread has ended. Nothing random is made: no id, salt, nonce
-  or key exists in the snapshot. (botocore resolves a client's credentials when the client is
+  requests that are refused (a key and an access token no tenant has) and one that succeeds
+  (`hellojohn.edge.priming`: a made-up tenant, keys, user and signing seed), which primes routing,
+  validation, the error path, the route's handler, the store's expressions and the response.
+  Their AWS calls run botocore's whole path, signing, urllib3 and response parsing included, over
+  a real HTTP connection to a server on 127.0.0.1 in this process that answers with the made-up
+  items: the code a first call runs for the first time runs now, and nothing reaches AWS. Before
+  the snapshot every socket is closed, the server's thread has ended and every data cache is
+  empty. Nothing made during priming is kept: the ids, salts and tokens the success paths make
+  are sent to the loopback server and dropped, and the ULID generator is replaced after a
+  restore. (botocore resolves a client's credentials when the client is
   created, so the clients made here hold the init phase's credentials, as any client made at
   init does; on SnapStart those come from the container credentials endpoint and are refreshed
   by botocore when they expire);
@@ -27,6 +30,7 @@ tests run the registered hooks as Lambda does (`run_before_snapshot` once the ha
 """
 
 import gc
+import json
 import os
 import random
 import socket
@@ -44,14 +48,15 @@ from snapshot_restore_py import (  # type: ignore[import-untyped]
 )
 
 from hellojohn.edge import caches
+from hellojohn.edge import priming as made_up
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 
-def _serve(server: socket.socket, stop: threading.Event) -> None:
-    """The loopback server's loop: every request gets 200 and `{}` (a valid answer to any
-    JSON-protocol operation: no item, no secret), on kept-alive connections, until `stop`."""
+def _serve(server: socket.socket, stop: threading.Event, answer: Callable[[str, bytes], bytes]) -> None:
+    """The loopback server's loop: each request answered by `answer(X-Amz-Target, body)` with 200,
+    on kept-alive connections, until `stop`."""
     while not stop.is_set():
         conn, _ = server.accept()
         with conn:
@@ -60,18 +65,24 @@ def _serve(server: socket.socket, stop: threading.Event) -> None:
                 data += chunk
                 while b"\r\n\r\n" in data:
                     head, _, rest = data.partition(b"\r\n\r\n")
-                    fields = (line.split(b":", 1) for line in head.split(b"\r\n")[1:])
-                    length = next((int(v) for k, v in fields if k.strip().lower() == b"content-length"), 0)
+                    fields = dict(_field(line) for line in head.split(b"\r\n")[1:])
+                    length = int(fields.get(b"content-length", 0))
                     if len(rest) < length:
                         break  # the body is still arriving
                     data = rest[length:]
-                    conn.sendall(_ANSWER)
+                    body = answer(fields.get(b"x-amz-target", b"").decode(), rest[:length])
+                    conn.sendall(_HEAD % len(body) + body)
 
 
-_ANSWER = (
-    b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\n"
-    b"x-amzn-RequestId: snapstart-priming\r\nContent-Length: 2\r\n\r\n{}"
+_HEAD = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\n"
+    b"x-amzn-RequestId: snapstart-priming\r\nContent-Length: %d\r\n\r\n"
 )
+
+
+def _field(line: bytes) -> tuple[bytes, bytes]:
+    name, _, value = line.partition(b":")
+    return name.strip().lower(), value.strip()
 
 
 class _Loopback:
@@ -80,12 +91,18 @@ class _Loopback:
     def __init__(self) -> None:
         from botocore.httpsession import URLLib3Session
 
+        self.world: made_up.World | None = None  # None: every call is answered `{}` (nothing found)
         self._server = socket.create_server(("127.0.0.1", 0))
         self._port = self._server.getsockname()[1]
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=_serve, args=(self._server, self._stop), daemon=True)
+        serving = (self._server, self._stop, self._answer)
+        self._thread = threading.Thread(target=_serve, args=serving, daemon=True)
         self._thread.start()
         self._session = URLLib3Session()
+
+    def _answer(self, target: str, body: bytes) -> bytes:
+        found = self.world.answer(target, body) if self.world is not None else {}
+        return json.dumps(found).encode()
 
     def send(self, request: Any, **_: Any) -> Any:
         """botocore's `before-send`: the signed request, re-addressed here, over a real connection."""
@@ -194,11 +211,18 @@ def _tokens() -> None:
 
 
 def _passwords() -> None:
-    """argon2 and the hasher's parameters, and the common-password list (no hash: a hash has a salt)."""
+    """argon2 and the hasher's parameters, the common-password list, and one hash of priming's
+    public password (dropped: its salt is in no hash kept). That hash is what puts Argon2's memory
+    (ARGON2_MEMORY_KIB, 19 MiB) in the process's heap: glibc serves the first allocation that large
+    with mmap and returns it on free, raising its mmap threshold, so the second one (the success
+    request's) comes from the heap and stays there, its pages in the snapshot; without it, the
+    first request would fault all of them in, zero-filled (measured in one process: about 4,900
+    page faults, 10 ms of CPU). On Lambda a restored copy loads the snapshot's pages as they are
+    first touched, so there the saving is what zero-filling costs over that, not measured here."""
     from hellojohn.rules import passwords
 
-    passwords.hasher()
     passwords.common_passwords()
+    passwords.hasher().hash(made_up.PASSWORD)
     import argon2.exceptions  # noqa: F401  (imported by passwords.verify)
 
 
@@ -236,62 +260,70 @@ PRIMERS: dict[str, Callable[[], None]] = {
 }
 
 
-# Bearer values no tenant has: a key (its lookup is answered "no such key") and an access token
-# with no valid signature (the signing seed's read is answered "no secret"); both are refused
-_PRIMING_BEARERS = (
+# Bearer values no tenant has: a key (its lookup finds no such key) and an access token with no
+# valid signature (under priming's seed); both are refused
+_REFUSED_BEARERS = (
     "sk_test_snapstart-priming",
     "eyJhbGciOiJFZERTQSIsImtpZCI6InByaW1pbmciLCJ0eXAiOiJKV1QifQ.e30.cHJpbWluZw",
 )
 
+primed: dict[str, tuple[int, ...]] = {}
+"""The statuses each route ("METHOD /path") answered its priming requests with (the last priming)."""
 
-def _priming_event(method: str, path: str, bearer: str) -> dict[str, Any]:
-    concrete = "/".join("prime" if part.startswith("<") else part for part in path.split("/"))
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {bearer}"}
-    if method == "OPTIONS":
-        headers |= {"Origin": "https://priming.invalid", "Access-Control-Request-Method": "POST"}
-    else:
-        headers["X-Tenant-ID"] = "tnt_00000000000000000000000000"
-    return {
-        "resource": path.replace("<", "{").replace(">", "}"),
-        "path": concrete,
-        "httpMethod": method,
-        "headers": headers,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": None,
-        "body": "{}" if method in ("POST", "PATCH") else None,
-        "isBase64Encoded": False,
-        "requestContext": {"requestId": "snapstart-priming", "httpMethod": method, "stage": "prime"},
-    }
+
+def _bearers() -> tuple[str, ...]:
+    """The refused credentials, then priming's own keys and (where the function has tokens) an
+    access token of its made-up user, signed under its seed: the route succeeds with one of them."""
+    known: tuple[str, ...] = (made_up.SECRET_KEY, made_up.PUBLISHABLE_KEY)
+    if "hellojohn.rules.tokens" in sys.modules:
+        from hellojohn import timeutil
+        from hellojohn.rules import tokens
+
+        user, tenant, session = made_up.USER_ID, made_up.TENANT_ID, made_up.SESSION_ID
+        token, _ = tokens.issue(user, tenant, session, "member", timeutil.now())
+        known += (token,)
+    return _REFUSED_BEARERS + known
 
 
 def prime(
     app: "APIGatewayRestResolver", handler: Callable[[dict[str, Any], Any], Any], needs: Iterable[str]
 ) -> None:
-    """Before the snapshot: the function's lazy work done now, without a call to AWS."""
+    """Before the snapshot: the function's lazy work done now, without a call to AWS: its `needs`,
+    then each route's refused requests and its successful one (`hellojohn.edge.priming`), through
+    `handler` (the function's `lambda_handler`), the loopback server answering the AWS calls."""
     from hellojohn import signals
     from hellojohn.logs import logger
 
     global _loopback  # noqa: PLW0603 - the priming's server, for the primers' calls
     level = logger.log_level
-    logger.setLevel("CRITICAL")  # the priming requests' refusals are not requests anyone made
+    logger.setLevel("CRITICAL")  # the priming requests are not requests anyone made
     unmute = signals.mute()  # nor are they traffic: no counter, no trace
     from hellojohn.edge.resolver import routes_of  # http imports this module: not at the top
 
+    needs = tuple(needs)
+    store = "dynamodb" in needs  # the store's client exists: the made-up items can be read
     gc.disable()  # nothing made during priming is garbage worth a collection
     _loopback = _Loopback()
     try:
         for need in needs:
             PRIMERS[need]()
+        _loopback.world = made_up.World()  # the signing seed's stand-in, for a function without the store
         with _answered(_clients()):
+            if store:
+                made_up.furnish(_loopback.world, email="email" in needs)
+            bearers = _bearers()
             for route in routes_of(app):
                 path = "/v1/prime" if route.path == ".+" else route.path  # the preflight's any path
-                for bearer in _PRIMING_BEARERS:
-                    handler(_priming_event(route.method, path, bearer), _PrimingContext())
+                statuses = []
+                for bearer in bearers:
+                    event = made_up.request(route.method, path, bearer, origin=store)
+                    result = handler(event, _PrimingContext())
+                    statuses.append(int(result["statusCode"]))
+                primed[f"{route.method} {path}"] = tuple(statuses)
     finally:
         _loopback.close()
         _loopback = None
+        caches.forget_data()  # the made-up tenant, keys and seed: never served
         gc.enable()
         logger.setLevel(level)
         unmute()
