@@ -160,8 +160,9 @@ class World:
 def furnish(w: World, email: bool) -> None:
     """A tenant with both kinds of key, one user with two live sessions, a pending email change
     and its verification token, the notices' cancel and restore links, and one entry of history:
-    each item as the store writes it (its writes recorded, answered by the loopback server). `email`: the function normalises
-    addresses (its `email` need), so the user's email key and claim exist too."""
+    each item as the store writes it (its writes recorded, answered by the loopback server).
+    `email`: the function normalises addresses (its `email` need), so the user's email key and
+    claim exist too."""
     from hellojohn.records import ApiKey
     from hellojohn.store import keys, tenants
     from hellojohn.store.client import to_item
