@@ -356,7 +356,9 @@ class MotoStack:
 
 @contextmanager
 def moto_stack(prefix: str) -> Iterator[MotoStack]:
-    """For the block: a moto server, the stack provisioned in it, this process's environment on it."""
+    """For the block: a moto server, the stack provisioned in it (made lean: bench.motolean), this
+    process's environment on it."""
+    from bench.motolean import lean
     from bench.scenarios import build_world
     from local_runner import provision
     from local_runner.aws import Moto
@@ -370,7 +372,8 @@ def moto_stack(prefix: str) -> Iterator[MotoStack]:
         refs = provision.create_all(prefix=prefix)
         os.environ.update(provision.environment(template.functions(), refs))
         caches.reset()
-        yield MotoStack(endpoint, refs, build_world())
+        with lean(REGION):
+            yield MotoStack(endpoint, refs, build_world())
     finally:
         os.environ.clear()
         os.environ.update(saved)

@@ -20,8 +20,15 @@ from local_runner import events, functions, template
 from local_runner.aws import safe_environment, use_safe_environment
 from local_runner.invoke import ACCOUNT, REGION, LambdaContext
 
-# Lambda runs without Powertools' dev mode (pretty-printed logs, extra checks), whatever this shell says
-LAMBDA_LIKE = {"POWERTOOLS_DEV": "false"}
+# As Lambda runs a function: without Powertools' dev mode (pretty-printed logs, extra checks), whatever
+# this shell says, and with LAMBDA_TASK_ROOT set, so that X-Ray's SDK starts in its Lambda mode (outside
+# it, its import builds two X-Ray clients for centralised sampling, about 150 ms Lambda never pays).
+# The Tracer stays off: with no X-Ray daemon and no trace header there is nothing to send to.
+LAMBDA_LIKE = {
+    "POWERTOOLS_DEV": "false",
+    "LAMBDA_TASK_ROOT": "/var/task",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+}
 
 
 def environment(base: Mapping[str, str], endpoint: str | None = None) -> dict[str, str]:

@@ -1,4 +1,6 @@
-"""moto without two server-side costs real DynamoDB does not have, for the benchmarks only.
+"""moto without two server-side costs real DynamoDB does not have, for the benchmarks only: the
+in-process moto of the warm and scale sections, and the moto server (a thread of the bench's process)
+of the cold and first-request sections.
 
 - moto snapshots the *whole table* (deepcopy) before every TransactWriteItems, to roll back on
   failure: O(table size) per transaction, 0.1 s at a few hundred items, minutes at 100,000 users.
@@ -7,10 +9,16 @@
   the benchmarks read no stream, so the table gets none.
 
 Both apply equally to a handler and to its bare floor; leaving them in would inflate the floor
-and hide the handler's overhead. Written against moto 5.2 (requirements-dev.txt pins it).
+and hide the handler's overhead. The snapshot also made the bench fail at random: against the moto
+server, a transaction's time grew by about 0.5 ms per item in the table (250 ms at 500 items), and
+once a response came late enough for botocore to retry the call (hellojohn.store.client's timeouts),
+the retry found the first attempt's writes (moto does not honour ClientRequestToken): a create
+answered 409 `email_taken`, a refresh 401, a notice's link 400. Written against moto 5.2
+(requirements-dev.txt pins it).
 """
 
 import copy
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -49,17 +57,19 @@ def lean(region: str) -> Iterator[None]:
     from moto.dynamodb.models.table import Table
 
     original = DynamoDBBackend.transact_write_items
+    one_at_a_time = threading.Lock()  # the moto server answers calls in threads of its own
 
     def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
-        saved = _snapshot(self, transact_items)
-        Table.__deepcopy__ = lambda table, memo: table  # type: ignore[attr-defined]
-        try:
-            original(self, transact_items)
-        except Exception:
-            _restore(saved)
-            raise
-        finally:
-            del Table.__deepcopy__  # type: ignore[attr-defined]
+        with one_at_a_time:
+            saved = _snapshot(self, transact_items)
+            Table.__deepcopy__ = lambda table, memo: table  # type: ignore[attr-defined]
+            try:
+                original(self, transact_items)
+            except Exception:
+                _restore(saved)
+                raise
+            finally:
+                del Table.__deepcopy__  # type: ignore[attr-defined]
 
     streams = {}
     for table in dynamodb_backends[DEFAULT_ACCOUNT_ID][region].tables.values():

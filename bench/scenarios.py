@@ -154,6 +154,26 @@ def bare_get(w: World, key: dict[str, Any]) -> dict[str, Any]:
     return dict(w.ddb.get_item(TableName=w.table, Key=key, ConsistentRead=True).get("Item") or {})
 
 
+def stamp(w: World, user: str | None = None, *, with_id: bool = True) -> dict[str, Any]:
+    """The `change` map every write of a user's item carries (hellojohn.actors.stamp): by the secret
+    key, or by the user `user` (`with_id=False`: a sign-in's, which names no actor id)."""
+    import uuid
+
+    from hellojohn import ids
+
+    actor = (
+        {"actor": {"S": "user"}, "actor_id": {"S": w.people[user].uid}}
+        if user
+        else {
+            "actor": {"S": "secret_key"},
+            "actor_id": {"S": "key_" + "0" * 26},
+        }
+    )
+    if not with_id:
+        del actor["actor_id"]
+    return {"M": {"id": {"S": ids.new_id("chg")}, **actor, "request_id": {"S": str(uuid.uuid4())}}}
+
+
 def bare_update(
     w: World,
     key: dict[str, Any],
@@ -163,15 +183,17 @@ def bare_update(
     names: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
     touch: bool = True,
+    by: str | None = None,
 ) -> dict[str, Any]:
-    """One UpdateItem in the shape the store writes (version bump, conditions, ALL_NEW)."""
+    """One UpdateItem in the shape the store writes (the change stamp, version bump, conditions,
+    ALL_NEW); `by` names the user making it (else the secret key)."""
     all_names = {"#pk": "PK", **(names or {})}
     all_values = dict(values or {})
     parts = []
     if touch:
-        all_names.update({"#version": "version", "#updated_at": "updated_at"})
-        all_values.update({":one": _n(1), ":now": _n(_now())})
-        parts += ["#version = #version + :one", "#updated_at = :now"]
+        all_names.update({"#change": "change", "#version": "version", "#updated_at": "updated_at"})
+        all_values.update({":change": stamp(w, by), ":one": _n(1), ":now": _n(_now())})
+        parts += ["#change = :change", "#version = #version + :one", "#updated_at = :now"]
     for i, (attr, value) in enumerate(sets.items()):
         all_names[f"#p{i}"] = attr
         all_values[f":v{i}"] = value
@@ -216,21 +238,23 @@ def _patch_email_floor(w: World, i: int) -> None:
     item = bare_get(w, w.user_key("carol"))
     new = f"carol+f{i}@example.com"
     hour = _now() // 3600
-    names = {"#pk": "PK", "#version": "version", "#updated_at": "updated_at"}
+    names = {"#pk": "PK", "#change": "change", "#version": "version", "#updated_at": "updated_at"}
     pending = ("pending_email", "pending_change_id", "pending_requested_at", "mail_hour", "mail_count")
     names.update({f"#p{k}": a for k, a in enumerate(pending)})
-    names.update({"#r0": "pending_token_hash", "#r1": "pending_expires_at"})
+    names.update({"#r0": "pending_token_hash", "#r1": "pending_expires_at", "#r2": "pending_sent_at"})
     w.ddb.transact_write_items(
         TransactItems=[
             {
                 "Update": {
                     "TableName": w.table,
                     "Key": w.user_key("carol"),
-                    "UpdateExpression": "SET #version = #version + :one, #updated_at = :now, #p0 = :v0, "
-                    "#p1 = :v1, #p2 = :v2, #p3 = :v3, #p4 = :v4 REMOVE #r0, #r1",
+                    "UpdateExpression": "SET #change = :change, #version = #version + :one, "
+                    "#updated_at = :now, #p0 = :v0, #p1 = :v1, #p2 = :v2, #p3 = :v3, #p4 = :v4 "
+                    "REMOVE #r0, #r1, #r2",
                     "ConditionExpression": "attribute_exists(#pk) AND (#version = :expected_version)",
                     "ExpressionAttributeNames": names,
                     "ExpressionAttributeValues": {
+                        ":change": stamp(w),
                         ":one": _n(1),
                         ":now": _n(_now()),
                         ":v0": {"S": new},
@@ -332,6 +356,8 @@ def _reserve_guess(
 
 
 _GUESS_STATE = ("failed_attempts", "first_failed_at", "locked_until")
+# what a new password clears (hellojohn.records.password_changed): the guesses and any temporary state
+_NEW_PASSWORD_CLEARS = (*_GUESS_STATE, "password_change_required", "temporary_password_expires_at")
 
 
 def _password_change_floor(w: World, i: int) -> None:
@@ -343,10 +369,11 @@ def _password_change_floor(w: World, i: int) -> None:
         w,
         w.user_key("pam"),
         {"password_hash": {"S": w.hasher.hash(new)}},
-        removes=_GUESS_STATE,
+        removes=_NEW_PASSWORD_CLEARS,
         conditions=("(#pwh = :pwh)", "(attribute_exists(#sessions.#cur_sid))"),
         names={"#pwh": "password_hash", **session},
         values={":pwh": item["password_hash"]},
+        by="pam",
     )
 
 
@@ -365,12 +392,13 @@ def _sign_in_floor(w: World, i: int) -> None:
                 "Update": {
                     "TableName": w.table,
                     "Key": w.user_key("alice"),
-                    "UpdateExpression": "SET #version = #version + :one, #updated_at = :now, "
-                    "#p0 = :v0, #p1.#k1 = :v1 REMOVE #p2, #p3, #p4",
+                    "UpdateExpression": "SET #change = :change, #version = #version + :one, "
+                    "#updated_at = :now, #p0 = :v0, #p1.#k1 = :v1 REMOVE #p2, #p3, #p4",
                     "ConditionExpression": "attribute_exists(#pk) AND (#version = :expected_version) "
                     "AND (#disabled = :false)",
                     "ExpressionAttributeNames": {
                         "#pk": "PK",
+                        "#change": "change",
                         "#version": "version",
                         "#updated_at": "updated_at",
                         "#p0": "last_sign_in_at",
@@ -380,6 +408,7 @@ def _sign_in_floor(w: World, i: int) -> None:
                         "#disabled": "disabled",
                     },
                     "ExpressionAttributeValues": {
+                        ":change": stamp(w, "alice", with_id=False),
                         ":one": _n(1),
                         ":now": _n(now),
                         ":v0": _n(now),
@@ -403,6 +432,7 @@ def _sign_in_floor(w: World, i: int) -> None:
                         "created_at": _n(now),
                         "expires_at": _n(now + 30 * 86400),
                         "ttl": _n(now + 30 * 86400),
+                        "ip": {"S": "127.0.0.1"},
                     },
                     "ConditionExpression": "attribute_not_exists(PK)",
                 }
@@ -429,7 +459,12 @@ def prepare_create_floor(w: World, i: int) -> None:
 
     now = _now()
     user = User(
-        id=ids.new_id("usr"), tenant_id=w.tid, email=f"floor{i}@example.com", created_at=now, updated_at=now
+        id=ids.new_id("usr"),
+        tenant_id=w.tid,
+        email=f"floor{i}@example.com",
+        name="New",
+        created_at=now,
+        updated_at=now,
     )
     claim = {**w.claim_key(user.email), "user_id": {"S": user.id}}
     w.state["create_items"] = [user_item(user), claim]
@@ -486,10 +521,15 @@ def _refresh_floor(w: World, i: int) -> None:
                     "TableName": w.table,
                     "Key": session_key,
                     "UpdateExpression": "SET refresh_hash = :new, previous_refresh_hash = :old, "
-                    "expires_at = :exp, #ttl = :exp",
+                    "expires_at = :exp, #ttl = :exp, #refreshed = :now",
                     "ConditionExpression": "refresh_hash = :old",
-                    "ExpressionAttributeNames": {"#ttl": "ttl"},
-                    "ExpressionAttributeValues": {":new": {"S": new}, ":old": {"S": old}, ":exp": _n(2**31)},
+                    "ExpressionAttributeNames": {"#ttl": "ttl", "#refreshed": "last_refreshed_at"},
+                    "ExpressionAttributeValues": {
+                        ":new": {"S": new},
+                        ":old": {"S": old},
+                        ":exp": _n(2**31),
+                        ":now": _n(_now()),
+                    },
                 }
             },
             {
@@ -580,6 +620,7 @@ def scenarios(hash_iterations: int = 30, iterations: int = 200) -> list[Scenario
                     w,
                     w.user_key("bob"),
                     {"password_hash": {"S": w.hasher.hash(f"Brand-New-Pass-{i}")}},
+                    removes=_NEW_PASSWORD_CLEARS,
                     conditions=("(#email_key <> :not_email)",),
                     names={"#email_key": "email_key"},
                     values={":not_email": {"S": f"brand-new-pass-{i}"}},
@@ -609,6 +650,7 @@ def scenarios(hash_iterations: int = 30, iterations: int = 200) -> list[Scenario
                     {"name": {"S": f"Alice {i}"}},
                     conditions=("(attribute_exists(#sessions.#cur_sid))",),
                     names={"#sessions": "sessions", "#cur_sid": w.people["alice"].sid},
+                    by="alice",
                 ),
                 None,
             )[1],

@@ -5,6 +5,7 @@ requests, so both see the same machine. Time spent inside moto itself is measure
 `before-send` stub), so the cost model can replace moto with real DynamoDB latencies.
 """
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -77,6 +78,50 @@ def capturing() -> Iterator[list[tuple[str, dict[str, Any]]]]:
         yield made
 
 
+_ID = re.compile(r"^[a-z]{3}_[0-9A-Z]{26}$")  # hellojohn.ids: a session id named as a map key
+_EXPRESSIONS = {"UpdateExpression", "ConditionExpression", "KeyConditionExpression", "ProjectionExpression"}
+_ITEMS = {"Key", "Item", "ExclusiveStartKey"}
+
+
+def shape(params: Any) -> Any:
+    """A call's parameters with the values left out: the attributes it names, how many values it
+    binds, the keys of the items it writes. A floor must make its handler's calls in this shape
+    (the same attributes written, the same conditions), or moto's work differs between the two and
+    the ratio measures that instead of the handler."""
+    if isinstance(params, dict):
+        out: dict[str, Any] = {}
+        for k, v in params.items():
+            if k == "ExpressionAttributeNames":
+                out[k] = sorted("<id>" if _ID.match(n) else n for n in v.values())
+            elif k == "ExpressionAttributeValues":
+                out[k] = len(v)
+            elif k in _EXPRESSIONS:
+                out[k] = "<expression>"
+            elif k in _ITEMS:
+                out[k] = sorted(v)
+            else:
+                out[k] = shape(v)
+        return out
+    if isinstance(params, list):
+        return [shape(v) for v in params]
+    return type(params).__name__
+
+
+def same_shape(
+    name: str, handler: list[tuple[str, dict[str, Any]]], floor: list[tuple[str, dict[str, Any]]]
+) -> None:
+    """Raises if the floor's calls are not the handler's, in `shape`."""
+    made = [(op, shape(p)) for op, p in handler]
+    bare = [(op, shape(p)) for op, p in floor]
+    if made != bare:
+        differ = (
+            next((h, f) for h, f in zip(made, bare, strict=False) if h != f)
+            if len(made) == len(bare)
+            else None
+        )
+        raise AssertionError(f"{name}: the floor's calls differ from the handler's: {differ or (made, bare)}")
+
+
 @dataclass
 class WarmResult:
     scenario: Scenario
@@ -122,10 +167,11 @@ def run_one(w: World, s: Scenario, clock: MotoClock) -> WarmResult:
     first = WARM_UP
     with counting() as handler_calls, capturing() as captured:
         _handler(w, s, first, clock)
-    with counting(w.ddb) as floor_calls:
+    with counting(w.ddb) as floor_calls, capturing() as bare:
         _floor(w, s, first)
     if handler_calls.names() != floor_calls.names():
         raise AssertionError(f"{s.name}: floor makes {floor_calls.names()}, handler {handler_calls.names()}")
+    same_shape(s.name, captured, bare)
     result.calls = handler_calls.names()
     result.units = cost.request_units(w, captured)  # with the item sizes of right now
     for i in range(first + 1, first + 1 + s.iterations):

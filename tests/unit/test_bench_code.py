@@ -38,3 +38,30 @@ def test_the_timed_cold_start_code_runs() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.splitlines()[-1] == "ran"
+
+
+def test_every_warm_floor_makes_its_handlers_calls() -> None:
+    """Each warm scenario once, as `make bench` runs it: `bench.warm.run_one` raises when a floor's
+    calls differ from its handler's in name or in shape (bench.warm.shape: the attributes written,
+    the conditions). A write that gains an attribute (as every write gained the `change` stamp)
+    fails here until its floor writes it too. In a fresh interpreter: the bench sets its own
+    environment and in-process moto."""
+    code = (
+        "from bench import lambdas, warm\n"
+        "from bench.scenarios import build_world, scenarios\n"
+        "with lambdas.moto_env(), warm.MotoClock().installed() as clock:\n"
+        "    w = build_world()\n"
+        "    for s in scenarios(hash_iterations=1, iterations=1):\n"
+        "        warm.run_one(w, s, clock)\n"
+        "print('ran', flush=True)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**safe_environment(os.environ), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.splitlines()[-1] == "ran"
