@@ -166,11 +166,11 @@ def measure(args: argparse.Namespace, only: set[str]) -> Run:
         _log("cold: probing each function's first request (a moto server, one process per function)")
         probes = cold.probe_all()
         _log("cold: fresh processes, functions and the floor interleaved")
-        run.cold = cold.measure(probes, rounds=3 if args.quick else 10)
+        run.cold = cold.measure(probes, rounds=3 if args.quick else 7)
         from bench import first
 
         _log("first: each API function's first request after its hooks, against the same request warm")
-        run.first = first.run(rounds=2 if args.quick else 4)
+        run.first = first.run(rounds=2 if args.quick else 3)
         run.compile_ms = _compile_ms()
         _log("cold: boto3 from a layer without and with bytecode")
         run.bytecode = cold.bytecode_effect(rounds=2 if args.quick else 5)

@@ -58,6 +58,8 @@ if tenancy is not None and (tenancy._tenants or tenancy._keys):
 tokens = sys.modules.get("hellojohn.rules.tokens")
 if tokens is not None and tokens._derived:
     held.append("signing key")
+if tokens is not None and tokens._verified:
+    held.append("verified tokens")
 constants = sys.modules.get("aws_lambda_powertools.utilities.parameters.constants")
 if constants is not None and any(p.store for p in constants.DEFAULT_PROVIDERS.values()):
     held.append("parameters")

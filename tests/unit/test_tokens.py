@@ -161,3 +161,55 @@ def test_unverified_claims_only_parses() -> None:
     for bad in ("x", "a.b.c", f"{HEAD}.{raw_json([1])}.sig"):
         with pytest.raises(jwt.InvalidTokenError):
             tokens.unverified_claims(bad)
+
+
+def _counting_decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    decoded: list[str] = []
+    real = tokens.decode
+
+    def counted(token: str, key: tokens.SigningKey, issuer: str) -> dict[str, Any]:
+        decoded.append(token)
+        return real(token, key, issuer)
+
+    monkeypatch.setattr(tokens, "decode", counted)
+    return decoded
+
+
+def test_a_verified_token_is_not_verified_again_and_is_kept_only_as_a_digest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tokens.forget_keys()
+    decoded = _counting_decodes(monkeypatch)
+    token, _ = tokens.issue("usr_1", "tnt_1", "ses_1", "member", int(time.time()))
+    assert tokens.verify(token) == tokens.verify(token)
+    assert decoded == [token]
+    ((kid, issuer, digest),) = list(tokens._verified)
+    assert (kid, issuer, digest) == (KID, ISS, hashlib.sha256(token.encode()).digest())
+    # a forgery is a different string: it is verified, and refused
+    head, body, signature = token.split(".")
+    middle = len(signature) // 2
+    flipped = signature[:middle] + ("A" if signature[middle] != "A" else "B") + signature[middle + 1 :]
+    assert refused(f"{head}.{body}.{flipped}") == "invalid_token"
+    tokens.forget_keys()  # the after-restore hook: a restored copy shares nothing it verified
+    assert not tokens._verified
+
+
+def test_a_remembered_token_still_expires_as_pyjwt_would_expire_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    tokens.forget_keys()
+    now = int(time.time())
+    token = _with(iat=now - 60, exp=now + 30)
+    assert tokens.verify(token).expires_at == now + 30
+    decoded = _counting_decodes(monkeypatch)
+    monkeypatch.setattr(tokens.time, "time", lambda: now + 30 + LEEWAY - 1)
+    assert tokens.verify(token).expires_at == now + 30  # inside the leeway: still good
+    monkeypatch.setattr(tokens.time, "time", lambda: now + 30 + LEEWAY)
+    assert refused(token) == "token_expired"  # exactly where PyJWT stops accepting it
+    assert decoded == []
+
+
+def test_a_remembered_token_is_refused_under_a_new_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    tokens.forget_keys()
+    token = _with()
+    assert tokens.verify(token).user_id == "usr_1"
+    monkeypatch.setattr(tokens, "signing_key", lambda: tokens._derive("a rotated seed, " * 3))
+    assert refused(token) == "invalid_token"  # the old kid: refused before any signature work

@@ -2,13 +2,21 @@
 
 import time
 from datetime import UTC, datetime
+from functools import lru_cache
 
 
 def now() -> int:
     return int(time.time())
 
 
+@lru_cache(maxsize=1024)
+def _formatted(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def rfc3339(epoch: int | None) -> str | None:
+    """A view writes several timestamps per user (strftime is the slow part), mostly the same few
+    seconds: each is formatted once. Pure, so safe to share across requests and restored copies."""
     if epoch is None:
         return None
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _formatted(epoch)

@@ -2,7 +2,8 @@
 
 - `forget_data()`: what a restored SnapStart copy must not share with the other copies of the
   same snapshot: tenants and API keys, the derived signing key and Powertools' cached seed, the
-  dummy password hash. It imports nothing: it clears what the modules already loaded hold.
+  access tokens it verified, the dummy password hash. It imports nothing: it clears what the
+  modules already loaded hold.
 - `reset()`: everything, settings and clients too, so the next request in this process is a
   cold one (the tests' fixtures, the benchmarks).
 """
