@@ -12,7 +12,7 @@ from typing import Any
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hellojohn import errors
+from hellojohn import errors, timeutil
 from hellojohn.rules import tokens
 
 SEED = "s" * 48
@@ -200,9 +200,9 @@ def test_a_remembered_token_still_expires_as_pyjwt_would_expire_it(monkeypatch: 
     token = _with(iat=now - 60, exp=now + 30)
     assert tokens.verify(token).expires_at == now + 30
     decoded = _counting_decodes(monkeypatch)
-    monkeypatch.setattr(tokens.time, "time", lambda: now + 30 + LEEWAY - 1)
+    monkeypatch.setattr(timeutil, "now", lambda: now + 30 + LEEWAY - 1)
     assert tokens.verify(token).expires_at == now + 30  # inside the leeway: still good
-    monkeypatch.setattr(tokens.time, "time", lambda: now + 30 + LEEWAY)
+    monkeypatch.setattr(timeutil, "now", lambda: now + 30 + LEEWAY)
     assert refused(token) == "token_expired"  # exactly where PyJWT stops accepting it
     assert decoded == []
 

@@ -17,7 +17,6 @@ see `verify`.
 import hashlib
 import json
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +25,7 @@ from cachetools import LRUCache
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from jwt.utils import base64url_encode
 
-from hellojohn import errors
+from hellojohn import errors, timeutil
 from hellojohn.adapters.secrets_manager import secrets_provider
 from hellojohn.config import settings
 
@@ -168,7 +167,7 @@ def verify(token: str) -> AccessClaims:
     with _verified_lock:
         known = _verified.get(entry)
     if known is not None:
-        if known.expires_at <= time.time() - LEEWAY_SECONDS:
+        if known.expires_at <= timeutil.now() - LEEWAY_SECONDS:  # PyJWT's test, on whole seconds
             raise errors.token_expired()
         return known
     try:
