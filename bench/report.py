@@ -417,7 +417,10 @@ starts), against moto (mock_aws) in the same process; its floor is the same boto
 by a plain client against the same moto, on the same items, with the same expressions (and, where
 the endpoint hashes or verifies a password, the same Argon2id work at the same parameters,
 otherwise the ratio would be Argon2id's). The run checks that each floor makes exactly the calls
-its handler makes. Handler and floor alternate request by request after {warm.WARM_UP} warm-up requests.
+its handler makes, in the same shape (`bench.warm.shape`: the attributes each call names and
+writes, how many values it binds; a floor that writes less makes moto do less, and the ratio would
+count moto's difference as the handler's). Handler and floor alternate request by request after
+{warm.WARM_UP} warm-up requests.
 moto is made lean for the benchmark (bench/motolean.py: it would otherwise copy the whole table
 before every transaction and keep a stream record per write, server-side costs real DynamoDB
 does not have, which would inflate the floor and hide overhead). Target: p50 ≤ {WARM_TARGET}x.
