@@ -218,7 +218,8 @@ def _decoder(f: Any, hint: Any) -> Callable[[Any], Any]:
     return lambda v: v
 
 
-_USER_DECODERS = tuple((f, _decoder(f, get_type_hints(User)[f.name])) for f in fields(User))
+_USER_HINTS = get_type_hints(User)  # once: each call evaluates every annotation (~0.4 ms)
+_USER_DECODERS = tuple((f, _decoder(f, _USER_HINTS[f.name])) for f in fields(User))
 
 PENDING_FIELDS = tuple(f.name for f in fields(User) if f.name.startswith("pending_"))
 """The attributes of a pending email change: all set when one starts, all removed when it ends."""
