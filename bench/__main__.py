@@ -166,7 +166,7 @@ def measure(args: argparse.Namespace, only: set[str]) -> Run:
         _log("cold: probing each function's first request (a moto server, one process per function)")
         probes = cold.probe_all()
         _log("cold: fresh processes, functions and the floor interleaved")
-        run.cold = cold.measure(probes, rounds=3 if args.quick else 7)
+        run.cold = cold.measure(probes, rounds=3 if args.quick else 6)
         from bench import first
 
         _log("first: each API function's first request after its hooks, against the same request warm")
