@@ -5,12 +5,13 @@ requests, so both see the same machine. Time spent inside moto itself is measure
 `before-send` stub), so the cost model can replace moto with real DynamoDB latencies.
 """
 
-import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
+
+from hellojohn import ids
 
 from bench import lambdas
 from bench.scenarios import Scenario, World, build_world, scenarios
@@ -78,7 +79,12 @@ def capturing() -> Iterator[list[tuple[str, dict[str, Any]]]]:
         yield made
 
 
-_ID = re.compile(r"^[a-z]{3}_[0-9A-Z]{26}$")  # hellojohn.ids: a session id named as a map key
+def _named(name: str) -> str:
+    """An attribute name, or `<id>` for an id used as one (a session's key in the `sessions` map:
+    each request has its own)."""
+    return "<id>" if any(ids.is_id(name, prefix) for prefix in get_args(ids.Prefix)) else name
+
+
 _EXPRESSIONS = {"UpdateExpression", "ConditionExpression", "KeyConditionExpression", "ProjectionExpression"}
 _ITEMS = {"Key", "Item", "ExclusiveStartKey"}
 
@@ -92,7 +98,7 @@ def shape(params: Any) -> Any:
         out: dict[str, Any] = {}
         for k, v in params.items():
             if k == "ExpressionAttributeNames":
-                out[k] = sorted("<id>" if _ID.match(n) else n for n in v.values())
+                out[k] = sorted(_named(n) for n in v.values())
             elif k == "ExpressionAttributeValues":
                 out[k] = len(v)
             elif k in _EXPRESSIONS:
@@ -114,12 +120,8 @@ def same_shape(
     made = [(op, shape(p)) for op, p in handler]
     bare = [(op, shape(p)) for op, p in floor]
     if made != bare:
-        differ = (
-            next((h, f) for h, f in zip(made, bare, strict=False) if h != f)
-            if len(made) == len(bare)
-            else None
-        )
-        raise AssertionError(f"{name}: the floor's calls differ from the handler's: {differ or (made, bare)}")
+        differ = next(((h, f) for h, f in zip(made, bare, strict=False) if h != f), (made, bare))
+        raise AssertionError(f"{name}: the floor's calls differ from the handler's: {differ}")
 
 
 @dataclass
