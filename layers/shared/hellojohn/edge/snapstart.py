@@ -36,8 +36,7 @@ import random
 import socket
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from snapshot_restore_py import (  # type: ignore[import-untyped]
@@ -131,22 +130,25 @@ def priming() -> bool:
     return _loopback is not None
 
 
-@contextmanager
-def _answered(clients: Iterable[Any]) -> Iterator[None]:
-    """Every call these clients make in the block runs botocore's whole path (validation,
+def _to_loopback(request: Any, **_: Any) -> Any:
+    """botocore's `before-send`: while priming, the signed request goes to the loopback server;
+    otherwise None (botocore sends it as usual)."""
+    return _loopback.send(request) if _loopback is not None else None
+
+
+def _answered(clients: Iterable[Any]) -> None:
+    """Every call these clients make while priming runs botocore's whole path (validation,
     serialisation, endpoint rules, signing, urllib3 and http.client on a real connection, response
     parsing and retry checks) against the loopback server, not AWS: a `before-send` handler
-    re-addresses each request there. The answer is always 200 and `{}`."""
+    re-addresses each request there. The answer is always 200 and `{}`.
+
+    The handler stays registered after priming, answering None (botocore then sends as usual):
+    registering or unregistering a handler empties the client's cache of which handlers each event
+    has, and the first real request would build it again for every event it emits."""
     if _loopback is None:
         raise RuntimeError("AWS calls are answered only while priming")
-    clients = list(clients)
     for client in clients:
-        client.meta.events.register_first("before-send", _loopback.send, unique_id="hellojohn.edge.snapstart")
-    try:
-        yield
-    finally:
-        for client in clients:
-            client.meta.events.unregister("before-send", unique_id="hellojohn.edge.snapstart")
+        client.meta.events.register_first("before-send", _to_loopback, unique_id="hellojohn.edge.snapstart")
 
 
 def _clients() -> list[Any]:
@@ -182,8 +184,8 @@ def _dynamodb() -> None:
 
     _wire()
     client = dynamodb()
-    with _answered([client]):
-        client.get_item(TableName=table_name(), Key={"PK": {"S": "prime"}, "SK": {"S": "prime"}})
+    _answered([client])
+    client.get_item(TableName=table_name(), Key={"PK": {"S": "prime"}, "SK": {"S": "prime"}})
 
 
 def _tokens() -> None:
@@ -200,8 +202,8 @@ def _tokens() -> None:
 
     _wire()
     client = secrets_manager.secrets_provider().client
-    with _answered([client]):
-        client.get_secret_value(SecretId="priming")
+    _answered([client])
+    client.get_secret_value(SecretId="priming")
     key = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"priming, not a secret").digest())
     token = jwt.encode(
         {"iss": "priming", "exp": 2**31}, key, algorithm=tokens.ALGORITHM, headers={"kid": "p"}
@@ -285,6 +287,12 @@ def _bearers() -> tuple[str, ...]:
     return _REFUSED_BEARERS + known
 
 
+def _unlogged(_: Any) -> bool:
+    """A logging filter that drops every record. Not a raised level: setting a level empties every
+    logger's cache of which levels are on, which the first real request would then fill again."""
+    return False
+
+
 def prime(
     app: "APIGatewayRestResolver", handler: Callable[[dict[str, Any], Any], Any], needs: Iterable[str]
 ) -> None:
@@ -295,8 +303,7 @@ def prime(
     from hellojohn.logs import logger
 
     global _loopback  # noqa: PLW0603 - the priming's server, for the primers' calls
-    level = logger.log_level
-    logger.setLevel("CRITICAL")  # the priming requests are not requests anyone made
+    logger.addFilter(_unlogged)  # the priming requests are not requests anyone made
     unmute = signals.mute()  # nor are they traffic: no counter, no trace
     from hellojohn.edge.resolver import routes_of  # http imports this module: not at the top
 
@@ -308,24 +315,24 @@ def prime(
         for need in needs:
             PRIMERS[need]()
         _loopback.world = made_up.World()  # the signing seed's stand-in, for a function without the store
-        with _answered(_clients()):
-            if store:
-                made_up.furnish(_loopback.world, email="email" in needs)
-            bearers = _bearers()
-            for route in routes_of(app):
-                path = "/v1/prime" if route.path == ".+" else route.path  # the preflight's any path
-                statuses = []
-                for bearer in bearers:
-                    event = made_up.request(route.method, path, bearer, origin=store)
-                    result = handler(event, _PrimingContext())
-                    statuses.append(int(result["statusCode"]))
-                primed[f"{route.method} {path}"] = tuple(statuses)
+        _answered(_clients())
+        if store:
+            made_up.furnish(_loopback.world, email="email" in needs)
+        bearers = _bearers()
+        for route in routes_of(app):
+            path = "/v1/prime" if route.path == ".+" else route.path  # the preflight's any path
+            statuses = []
+            for bearer in bearers:
+                event = made_up.request(route.method, path, bearer, origin=store)
+                result = handler(event, _PrimingContext())
+                statuses.append(int(result["statusCode"]))
+            primed[f"{route.method} {path}"] = tuple(statuses)
     finally:
         _loopback.close()
         _loopback = None
         caches.forget_data()  # the made-up tenant, keys and seed: never served
         gc.enable()
-        logger.setLevel(level)
+        logger.removeFilter(_unlogged)
         unmute()
     if FREEZE:
         gc.collect()
