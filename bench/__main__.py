@@ -170,7 +170,7 @@ def measure(args: argparse.Namespace, only: set[str]) -> Run:
         from bench import first
 
         _log("first: each API function's first request after its hooks, against the same request warm")
-        run.first = first.run(rounds=2 if args.quick else 3)
+        run.first = first.run(rounds=2 if args.quick else 3, freeze_rounds=1 if args.quick else 2)
         run.compile_ms = _compile_ms()
         _log("cold: boto3 from a layer without and with bytecode")
         run.bytecode = cold.bytecode_effect(rounds=2 if args.quick else 5)

@@ -343,12 +343,15 @@ class MotoStack:
     refs: dict[str, str]
     world: Any
 
-    def env(self, function: template.Function, layer: Path = ROOT / "layers" / "shared") -> dict[str, str]:
-        """A measured process's environment: the function's, on the layer, against the server."""
+    def env(
+        self, function: template.Function, layer: Path = ROOT / "layers" / "shared", deps: Path | None = None
+    ) -> dict[str, str]:
+        """A measured process's environment: the function's, on the layer (and `deps`, by default
+        the layer's requirements installed alone), against the server."""
         from local_runner import provision
 
         return {
-            **base_env(layer),
+            **base_env(layer, deps),
             **provision.function_environment(function, self.refs),
             "AWS_ENDPOINT_URL": self.endpoint,
         }

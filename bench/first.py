@@ -2,25 +2,32 @@
 
 Each API function, in a fresh process (`python -S`, the layer as `make build` ships it, a moto
 server): `import app`, the before-snapshot hooks, the after-restore hooks (what Lambda runs before
-a restored copy's first request), then request 1 (the first) and, after the after-restore hook
-has emptied the caches again, request 2: the same kind of request making the same AWS calls (the
-key and tenant reads, and the signing seed where tokens are involved, in both). Each request is
-timed in CPU time of the process (`time.process_time`: the moto server's work is not counted), and
-the run checks that both made the same calls. With `gc.freeze()` after priming and without.
-Where the request can be sent again unchanged, a third time after EVICT_MB has gone through the CPU
-caches: a warm request with cold caches, as a restored copy's first request has them.
+a restored copy's first request), EVICT_MB through the CPU caches (a restored copy's are cold), then
+request 1 (the first); after the after-restore hook has emptied the caches again, request 2 (warm,
+the CPU caches as warm as they get); after the hook again and the same eviction, request 3 (warm,
+the CPU caches as cold as the first's). Requests 2 and 3 are of the same kind as the first and make
+the same AWS calls (the key and tenant reads, and the signing seed where tokens are involved, in
+all three). Each is timed in CPU time of the process (`time.process_time`: the moto server's work
+is not counted), and the run checks that all three made the same calls. The first over the third
+is what the first request does that a warm one does not, on equal hardware; the first over the
+second adds what cold CPU caches cost. Most processes run as the service ships (`snapstart.FREEZE`
+off), some with `gc.freeze()` after priming, and one per function counts the function calls
+(Python and C, `sys.setprofile`) of requests 1 and 2: the same comparison without noise.
 """
 
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from bench import cold, lambdas
 from local_runner import template
 
 MARK = "@@first@@"
-EVICT_MB = 48  # what goes through the CPU caches before the evicted request (larger than the CPU caches)
+EVICT_MB = 48  # what goes through the CPU caches before requests 1 and 3 (larger than the CPU caches)
 WORKERS = {"StreamRouterFunction", "EmailWorkerFunction", "SessionCleanupFunction"}
-# functions whose warm request can be sent a third time unchanged (the others use something up)
+# functions whose warm request can be sent again unchanged (the others use something up: each of
+# their three requests has its own user, session or token)
 REPLAYABLE = {
     "UsersGetFunction",
     "UsersListFunction",
@@ -48,9 +55,10 @@ def _count(self, operation, params):
     calls.append(operation)
     return _call(self, operation, params)
 BaseClient._make_api_call = _count
-first_event, second_event = json.load(sys.stdin)
+events = json.load(sys.stdin)
+variant = sys.argv[1]
 from hellojohn.edge import snapstart
-snapstart.FREEZE = sys.argv[1] == "freeze"
+snapstart.FREEZE = variant == "freeze"
 import app
 snapstart.run_before_snapshot()
 snapstart.run_after_restore()
@@ -61,38 +69,52 @@ class Context:
     function_name = "first"; memory_limit_in_mb = 256; aws_request_id = "first"
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:first"
     def get_remaining_time_in_millis(self): return 10000
-def timed(event):
+made = [0]
+def counted(frame, event, arg):
+    if event == "call" or event == "c_call":
+        made[0] += 1
+def evict():
+    junk = bytearray({EVICT_MB} << 20); junk[::64] = bytes(len(junk[::64])); sum(junk[::4096])
+def timed(event, count):
     calls.clear()
+    made[0] = 0
+    if count:
+        sys.setprofile(counted)
     start = time.process_time()
     result = app.lambda_handler(event, Context())
+    spent = time.process_time() - start
+    sys.setprofile(None)
     status = result.get("statusCode")
     # a refusal's body is kept so that a failed run says why (never a success's: it holds tokens)
-    return time.process_time() - start, list(calls), status, result.get("body") if status >= 300 else None
-first = timed(first_event)
+    return spent, list(calls), status, result.get("body") if status >= 300 else None, made[0]
+evict()
+first = timed(events[0], variant == "count")
 lazy = sorted(set(sys.modules) - init)
 snapstart.refresh()  # the caches empty again, as after a restore: the same calls
-warm = timed(second_event)
-evicted = None
-if sys.argv[2] == "replay":  # the same request again, after EVICT_MB has gone through the CPU caches
-    snapstart.refresh()
-    junk = bytearray({EVICT_MB} << 20); junk[::64] = bytes(len(junk[::64])); sum(junk[::4096]); del junk
-    evicted = timed(second_event)
-print({MARK!r} + json.dumps({{"first": first, "warm": warm, "evicted": evicted, "lazy": lazy}}))
+hot = timed(events[1], variant == "count")
+snapstart.refresh()
+evict()
+warm = timed(events[2], False)
+print({MARK!r} + json.dumps({{"first": first, "hot": hot, "warm": warm, "lazy": lazy}}))
 """
 
 
 @dataclass
 class First:
     function: str
-    first: list[float] = field(default_factory=list)  # CPU s, gc.freeze() after priming
+    # CPU s, one per process, as the service runs (`snapstart.FREEZE` off): the first request, and the
+    # warm one, each after EVICT_MB went through the CPU caches; the warm one with the caches hot
+    first: list[float] = field(default_factory=list)
     warm: list[float] = field(default_factory=list)
-    first_nofreeze: list[float] = field(default_factory=list)
-    warm_nofreeze: list[float] = field(default_factory=list)
+    hot: list[float] = field(default_factory=list)
+    # the first and the (evicted) warm request with gc.freeze() after priming
+    first_freeze: list[float] = field(default_factory=list)
+    warm_freeze: list[float] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
     same_calls: bool = True
     lazy: list[str] = field(default_factory=list)
-    # the warm request again after evicting the CPU caches (no gc.freeze; replayable requests only)
-    evicted: list[float] = field(default_factory=list)
+    # function calls (Python and C) the first request and the hot warm one made, in the counting process
+    made: tuple[int, int] = (0, 0)
 
 
 def _pairs(w: Any, n: int) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
@@ -192,51 +214,60 @@ def _pairs(w: Any, n: int) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
     return pairs
 
 
-def _one(function: Any, pairs: dict[str, Any], variant: str, env: dict[str, str]) -> dict[str, Any]:
-    replay = "replay" if function.logical_id in REPLAYABLE else "-"
+def _one(function: Any, events: list[dict[str, Any]], variant: str, env: dict[str, str]) -> dict[str, Any]:
     data: dict[str, Any] = cold.marked_run(
-        [CODE, variant, replay],
-        pairs[function.logical_id],
-        function.code_dir,
-        env,
-        MARK,
-        f"first request of {function.logical_id}",
+        [CODE, variant], events, function.code_dir, env, MARK, f"first request of {function.logical_id}"
     )
-    answers = [(k, data[k][2], data[k][3]) for k in ("first", "warm", "evicted") if data[k] is not None]
+    answers = [(k, data[k][2], data[k][3]) for k in ("first", "hot", "warm")]
     if any(status >= 300 for _, status, _ in answers):
         raise RuntimeError(f"{function.logical_id}: {answers}")
     return data
 
 
 def _record(r: First, variant: str, data: dict[str, Any]) -> None:
-    (t1, calls1, *_), (t2, calls2, *_) = data["first"], data["warm"]
-    r.calls = calls1
-    r.same_calls = r.same_calls and calls1 == calls2
+    first, hot, warm = data["first"], data["hot"], data["warm"]
+    r.calls = first[1]
+    r.same_calls = r.same_calls and first[1] == hot[1] == warm[1]
     r.lazy = sorted(set(r.lazy) | set(data["lazy"]))
-    if variant == "freeze":
-        r.first.append(t1)
-        r.warm.append(t2)
+    if variant == "count":
+        r.made = (first[4], hot[4])
+    elif variant == "freeze":
+        r.first_freeze.append(first[0])
+        r.warm_freeze.append(warm[0])
     else:
-        r.first_nofreeze.append(t1)
-        r.warm_nofreeze.append(t2)
-        if data["evicted"] is not None:
-            r.evicted.append(data["evicted"][0])
+        r.first.append(first[0])
+        r.warm.append(warm[0])
+        r.hot.append(hot[0])
 
 
-def run(rounds: int = 4) -> dict[str, First]:
-    """Every API function's first and warm request, `rounds` processes each with gc.freeze() after
-    priming and as many without."""
-    import tempfile
-    from pathlib import Path
+def variants(rounds: int, freeze_rounds: int) -> list[str]:
+    """The processes per function, in order: the counting one, then `rounds` as shipped with
+    `freeze_rounds` gc.freeze() ones spread among them."""
+    total = rounds + freeze_rounds
+    freeze_at = {int((j + 0.5) * total / max(freeze_rounds, 1)) for j in range(freeze_rounds)}
+    return ["count"] + ["freeze" if i in freeze_at else "plain" for i in range(total)]
 
-    functions = [f for f in template.functions() if f.logical_id not in WORKERS]
+
+def run(
+    rounds: int = 3, freeze_rounds: int = 2, only: set[str] | None = None, deps: Path | None = None
+) -> dict[str, First]:
+    """Every API function's (or `only` these functions') first and warm requests: one counting
+    process, `rounds` processes as the service ships and `freeze_rounds` with gc.freeze() after
+    priming; on the layer and `deps` (by default its requirements installed alone, as bench.cold)."""
+    functions = [
+        f
+        for f in template.functions()
+        if f.logical_id not in WORKERS and (only is None or f.logical_id in only)
+    ]
     found = {f.logical_id: First(f.logical_id) for f in functions}
     with cold.moto_stack("bench-first") as stack, tempfile.TemporaryDirectory(prefix="bench-first-") as tmp:
         layer = cold.layer_copy(Path(tmp))
-        for n in range(rounds * 2):
-            variant = "freeze" if n % 2 == 0 else "nofreeze"
-            pairs = _pairs(stack.world, n)
+        for n, variant in enumerate(variants(rounds, freeze_rounds)):
+            pairs, more = _pairs(stack.world, n), _pairs(stack.world, n + 1000)
             for function in functions:
-                env = stack.env(function, layer)
-                _record(found[function.logical_id], variant, _one(function, pairs, variant, env))
+                name = function.logical_id
+                first, hot = pairs[name]
+                events = [first, hot, hot if name in REPLAYABLE else more[name][0]]
+                env = stack.env(function, layer, deps)
+                _record(found[name], variant, _one(function, events, variant, env))
     return found

@@ -109,31 +109,58 @@ def functions_only(results: list[Any]) -> list[Any]:
     return [r for r in results if r.function not in (STACK_NAME, PYJWT_NAME)]
 
 
-def first_ratio(f: Any, freeze: bool = False) -> float:
-    """The first request over the second; by default as the service runs (`snapstart.FREEZE` off)."""
-    firsts, warms = (f.first, f.warm) if freeze else (f.first_nofreeze, f.warm_nofreeze)
-    return median([a / b for a, b in zip(firsts, warms, strict=True)])
+def first_ratio(f: Any) -> float:
+    """The first request over the same request warm, both with the CPU caches evicted (as shipped:
+    `snapstart.FREEZE` off): what the first does that a warm one does not. The target's figure."""
+    return median([a / b for a, b in zip(f.first, f.warm, strict=True)])
+
+
+def hot_ratio(f: Any) -> float:
+    """The first request (CPU caches evicted) over the same request warm with the caches hot."""
+    return median([a / b for a, b in zip(f.first, f.hot, strict=True)])
+
+
+def freeze_ratio(f: Any) -> float:
+    return median([a / b for a, b in zip(f.first_freeze, f.warm_freeze, strict=True)])
+
+
+def made_ratio(f: Any) -> float:
+    """The function calls the first request made over those the warm one made (counted, not timed)."""
+    first, warm = f.made
+    return first / warm if warm else 1.0
+
+
+def first_verdict(f: Any) -> str:
+    """Judged on the calls counted: a single request's CPU time varies more between processes
+    than the target's 10% (the time columns show how much), a count does not vary."""
+    if not f.same_calls:
+        return "**calls differ**"
+    return verdict(made_ratio(f), FIRST_TARGET)
+
+
+def spread(values: list[float]) -> str:
+    return f"{min(values):.2f} to {max(values):.2f}"
 
 
 def first_rows(run: Run) -> list[list[Any]]:
     rows = []
     for f in sorted(run.first.values(), key=first_ratio, reverse=True):
         lazy = sorted({m.split(".")[0] for m in f.lazy if m.split(".")[0] not in sys.stdlib_module_names})
+        ratios = [a / b for a, b in zip(f.first, f.warm, strict=True)]
         rows.append(
             [
                 f.function,
                 " + ".join(f.calls) or "none",
                 "yes" if f.same_calls else "**no**",
-                f"{median(f.first) * 1000:.2f}",
-                f"{median(f.warm) * 1000:.2f}",
-                f"{first_ratio(f, freeze=True):.2f}x",
-                f"{first_ratio(f):.2f}x",
-                f"{median(f.evicted) * 1000:.2f}" if f.evicted else "n/a",
-                f"{median([a / b for a, b in zip(f.first_nofreeze, f.evicted, strict=False)]):.2f}x"
-                if f.evicted
-                else "n/a",
+                f"{made_ratio(f):.3f}x",
+                f"{median(f.first) * 1000:.2f} ({spread([t * 1000 for t in f.first])})",
+                f"{median(f.warm) * 1000:.2f} ({spread([t * 1000 for t in f.warm])})",
+                f"{first_ratio(f):.2f}x ({spread(ratios)})",
+                verdict(first_ratio(f), FIRST_TARGET),
+                f"{hot_ratio(f):.2f}x",
+                f"{freeze_ratio(f):.2f}x",
                 ", ".join(lazy) or "none",
-                verdict(first_ratio(f), FIRST_TARGET) if f.same_calls else "**calls differ**",
+                first_verdict(f),
             ]
         )
     return rows
@@ -141,29 +168,37 @@ def first_rows(run: Run) -> list[list[Any]]:
 
 def _first(run: Run) -> str:
     fs = list(run.first.values())
-    n = len(fs[0].first) if fs else 0
-    freeze_first = median([median(f.first) for f in fs]) * 1000
-    plain_first = median([median(f.first_nofreeze) for f in fs]) * 1000
-    freeze_warm = median([median(f.warm) for f in fs]) * 1000
-    plain_warm = median([median(f.warm_nofreeze) for f in fs]) * 1000
+    n, nf = (len(fs[0].first), len(fs[0].first_freeze)) if fs else (0, 0)
+    freeze_first = median([median(f.first_freeze) for f in fs]) * 1000
+    plain_first = median([median(f.first) for f in fs]) * 1000
+    freeze_warm = median([median(f.warm_freeze) for f in fs]) * 1000
+    plain_warm = median([median(f.warm) for f in fs]) * 1000
     out = f"""## SnapStart: the first request after a restore
 
 With SnapStart, a cold start restores a snapshot taken after init and the before-snapshot hooks
 (hellojohn/edge/snapstart.py), runs the after-restore hook, and serves the request: what users wait for
 is that first request. bench/first.py, per API function, in a fresh process (`python -S`, the layer
 as `make build` ships it, a moto server): `import app`, the before-snapshot hooks, the after-restore
-hook, the first request; then the after-restore hook again (the caches empty, so the same AWS
-calls: the key and tenant reads, and the signing seed where tokens are involved) and a second
-request of the same kind. Each is timed in the process's CPU time (`time.process_time`: the moto
-server's work and the network are not in it), and the run checks that both made the same calls.
-The ratio is the median over {n} processes of the first over the second. Target: ≤ {FIRST_TARGET}x
-for every function, which leaves no room for an import, a model build or a client creation on a
-first request. "First request imports" lists any module the first request still imported (none is
-the aim). Where a request can be sent again unchanged, it is sent a third time after
-{firstreq.EVICT_MB} MB has gone through the CPU caches ("warm, CPU caches evicted"): the same work
-as the second, with caches as cold as a first request's (on Lambda a restored copy's are colder
-still: its memory is paged in from the snapshot). What the first costs over that is work it does
-and the second does not.
+hook, {firstreq.EVICT_MB} MB through the CPU caches (a restored copy's are cold: on Lambda colder
+still, its memory paged in from the snapshot), the first request; then the after-restore hook again
+(the caches empty, so the same AWS calls: the key and tenant reads, and the signing seed where
+tokens are involved) and a warm request of the same kind with the CPU caches hot; then the hook
+and the same eviction again and a third request of the same kind. Each is timed in the process's
+CPU time (`time.process_time`: the moto server's work and the network are not in it), and the run
+checks that all three made the same calls.
+
+"Function calls, first / warm" counts what the first request does that a warm one does not (an
+import, a model build, a client, a cache filled late): the function calls, Python and C, that the
+first and the second request made (`sys.setprofile`, in one more process per function), which no
+noise moves. Target: ≤ {FIRST_TARGET}x for every function, judged on that count. The CPU-time
+ratio beside it is the first request over the third, the median over {n} processes: the same
+work with the CPU caches equally cold. It is shown with its range, and judged too, but a single
+request's CPU time varies between processes of this machine by more than the target's margin
+(the warm request's own range shows by how much), so {n} processes cannot resolve a
+difference that small; the count can. "First / warm, caches hot" is the first over the second:
+what cold CPU caches add on top, which no code of ours removes (for the shortest request, the
+preflight's fraction of a millisecond, they are most of it). "First request imports" lists any
+module the first request still imported (none is the aim).
 
 """
     out += table(
@@ -171,14 +206,15 @@ and the second does not.
             "Function",
             "Calls",
             "Same calls",
-            "First CPU ms",
-            "Warm CPU ms",
-            "Ratio with gc.freeze",
-            "Ratio (as shipped: no gc.freeze)",
-            "Warm, CPU caches evicted, ms",
-            "First / warm with caches evicted",
+            "Function calls, first / warm",
+            "First CPU ms (range)",
+            "Warm CPU ms, caches evicted (range)",
+            "CPU time, first / warm (range)",
+            f"CPU time ≤ {FIRST_TARGET}x",
+            "First / warm, caches hot",
+            "First / warm with gc.freeze",
             "First request imports",
-            "Target",
+            "Target (function calls)",
         ],
         first_rows(run),
     )
@@ -194,9 +230,10 @@ and the second does not.
 
 `gc.freeze()`, tried: the before-snapshot hook runs with the collector off, then (with
 `snapstart.FREEZE`) collects once and freezes what init made, so later collections skip it.
-Measured in the same run, medians over the
+Measured in the same run ({nf} processes per function with it, {n} without), medians over the
 functions of each function's median: first request {freeze_first:.2f} ms with it,
-{plain_first:.2f} ms without; warm request {freeze_warm:.2f} ms with it, {plain_warm:.2f} ms without.
+{plain_first:.2f} ms without; warm request (caches evicted) {freeze_warm:.2f} ms with it,
+{plain_warm:.2f} ms without.
 {verdict_text}
 """
     return out + "\n"
@@ -729,13 +766,25 @@ machine other work was running on. The round-trip budgets are enforced by the te
 def _summary(run: Run) -> str:
     rows = []
     if run.first:
-        worst_f = max(run.first.values(), key=first_ratio)
+        worst_made = max(run.first.values(), key=made_ratio)
+        worst_time = max(run.first.values(), key=first_ratio)
+        over = [f.function for f in run.first.values() if first_ratio(f) > FIRST_TARGET]
         rows.append(
             [
-                "First request after a SnapStart restore / the same request warm, worst function (CPU)",
-                f"{first_ratio(worst_f):.2f}x ({worst_f.function})",
+                "First request after a SnapStart restore / the same request warm, function calls counted, "
+                "worst function",
+                f"{made_ratio(worst_made):.3f}x ({worst_made.function})",
                 f"≤ {FIRST_TARGET}x",
-                verdict(first_ratio(worst_f), FIRST_TARGET),
+                first_verdict(worst_made),
+            ]
+        )
+        rows.append(
+            [
+                "The same in CPU time, both with the CPU caches evicted, worst function's median "
+                "(the functions over the target)",
+                f"{first_ratio(worst_time):.2f}x ({worst_time.function}; over: {', '.join(over) or 'none'})",
+                f"≤ {FIRST_TARGET}x",
+                verdict(first_ratio(worst_time), FIRST_TARGET),
             ]
         )
     if run.cold:
@@ -844,12 +893,13 @@ def console(run: Run) -> str:
                     "Function",
                     "Calls",
                     "Same",
+                    "x calls",
                     "First ms",
                     "Warm ms",
-                    "x",
-                    "x no freeze",
-                    "Evicted ms",
-                    "x evicted",
+                    "x time",
+                    "time",
+                    "x hot",
+                    "x freeze",
                     "Lazy",
                     "Target",
                 ],

@@ -57,12 +57,13 @@ def synthetic(k: int) -> Run:
     firsts = {
         f: First(
             f,
-            first=_samples(0.004 * up * (1.02 + more), n, 0.01),
-            warm=_samples(0.004 * up, n, 0.01),
-            first_nofreeze=_samples(0.0039 * up * (1.03 + more), n, 0.01),
-            warm_nofreeze=_samples(0.0039 * up, n, 0.01),
+            first=_samples(0.0039 * up * (1.03 + more), n, 0.01),
+            warm=_samples(0.0039 * up, n, 0.01),
+            hot=_samples(0.0036 * up, n, 0.01),
+            first_freeze=_samples(0.004 * up * (1.02 + more), n - 1, 0.01),
+            warm_freeze=_samples(0.004 * up, n - 1, 0.01),
             calls=["GetItem"],
-            evicted=_samples(0.0041 * up, n, 0.01),
+            made=(round((10_000 + 1000 * k) * (1.01 + more / 10)), 10_000 + 1000 * k),
         )
         for f in FUNCTIONS
     }
