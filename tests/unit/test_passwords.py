@@ -109,3 +109,23 @@ def test_a_hash_of_a_raw_non_nfc_password_still_verifies_and_asks_for_a_rehash()
     assert verdict.ok is True and verdict.rehash is True
     assert passwords.verify(legacy, NFC).ok is False  # the NFC form was never what it hashed
     assert passwords.verify(passwords.hash_password(NFD), NFD).rehash is False
+
+
+def _cost(stored_hash: str) -> str:
+    return stored_hash.split("$")[3]
+
+
+@pytest.mark.usefixtures("hashing")
+def test_trivial_cost_holds_only_inside_its_block_even_when_the_block_fails() -> None:
+    """SnapStart's priming hashes at t=1, m=8 KiB; before, after and after an error in the block,
+    every hash is at the configured cost."""
+    configured = _cost(passwords.hash_password("Correct-Horse-42"))
+    assert configured == "m=19456,t=2,p=1"
+    with passwords.trivial_cost():
+        assert _cost(passwords.hash_password("Correct-Horse-42")) == "m=8,t=1,p=1"
+        assert passwords.verify(passwords.hash_password("Correct-Horse-42"), "Correct-Horse-42")
+    assert _cost(passwords.hash_password("Correct-Horse-42")) == configured
+    with pytest.raises(RuntimeError), passwords.trivial_cost():
+        raise RuntimeError("priming failed")
+    assert _cost(passwords.hash_password("Correct-Horse-42")) == configured
+    assert passwords.needs_rehash("$argon2id$v=19$m=8,t=1,p=1$R7q6nKW3Y7y+kXNpZkpE0g$" + "A" * 43)

@@ -36,11 +36,11 @@ EMAIL = "priming@example.com"
 PASSWORD = "Priming-Pass-4711"  # public: the made-up user's, never anyone's
 OTHER_PASSWORD = "Priming-Pass-5822"
 PASSWORD_HASH = (
-    "$argon2id$v=19$m=19456,t=2,p=1$0Zaj6AaRGMQ5OOb1d/hO1Q$0B22s9z2qUGXXmPszWI3YFfrgyWQYpCZgvVNYzYEK2c"
+    "$argon2id$v=19$m=8,t=1,p=1$R7q6nKW3Y7y+kXNpZkpE0g$leb/KL9uS1ci150U4zGJKRIKeD8k6ifMBx38dSv4XX4"
 )
-"""PASSWORD's Argon2id hash at the service's minimum cost, made once and written here (public, as
-PASSWORD is): priming verifies it (sign-in, password change) without spending a hash to make it.
-At a higher configured cost, sign-in's rehash path runs too."""
+"""PASSWORD's Argon2id hash at priming's trivial cost (`passwords.trivial_cost`: t=1, m=8 KiB),
+made once and written here (public, as PASSWORD is): priming verifies it (sign-in, password
+change) in microseconds, and at that cost it needs no rehash."""
 SECRET_KEY = "sk_test_snapstart-priming-known-to-priming-only"
 PUBLISHABLE_KEY = "pk_test_snapstart-priming-known-to-priming-only"
 SEED = "snapstart priming: a public seed, not the service's"  # the signing seed's stand-in
