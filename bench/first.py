@@ -12,7 +12,8 @@ is not counted), and the run checks that all three made the same calls. The firs
 is what the first request does that a warm one does not, on equal hardware; the first over the
 second adds what cold CPU caches cost. Most processes run as the service ships (`snapstart.FREEZE`
 off), some with `gc.freeze()` after priming, and one per function counts the function calls
-(Python and C, `sys.setprofile`) of requests 1 and 2: the same comparison without noise.
+(Python and C, `sys.setprofile`) of requests 1 and 2: the same comparison without noise. The
+page faults of requests 1 and 3 are counted in every process (memory a request touches first).
 """
 
 import tempfile
@@ -47,7 +48,7 @@ REPLAYABLE = {
 }
 
 CODE = f"""
-import json, sys, time
+import json, resource, sys, time
 from botocore.client import BaseClient
 calls = []
 _call = BaseClient._make_api_call
@@ -78,15 +79,17 @@ def evict():
 def timed(event, count):
     calls.clear()
     made[0] = 0
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     if count:
         sys.setprofile(counted)
     start = time.process_time()
     result = app.lambda_handler(event, Context())
     spent = time.process_time() - start
     sys.setprofile(None)
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
     status = result.get("statusCode")
     # a refusal's body is kept so that a failed run says why (never a success's: it holds tokens)
-    return spent, list(calls), status, result.get("body") if status >= 300 else None, made[0]
+    return spent, list(calls), status, result.get("body") if status >= 300 else None, made[0], faults
 evict()
 first = timed(events[0], variant == "count")
 lazy = sorted(set(sys.modules) - init)
@@ -115,6 +118,9 @@ class First:
     lazy: list[str] = field(default_factory=list)
     # function calls (Python and C) the first request and the hot warm one made, in the counting process
     made: tuple[int, int] = (0, 0)
+    # page faults (minor: memory first touched) of the first request and of the warm one, per process
+    faults_first: list[int] = field(default_factory=list)
+    faults_warm: list[int] = field(default_factory=list)
 
 
 def _pairs(w: Any, n: int) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
@@ -238,6 +244,8 @@ def _record(r: First, variant: str, data: dict[str, Any]) -> None:
         r.first.append(first[0])
         r.warm.append(warm[0])
         r.hot.append(hot[0])
+        r.faults_first.append(first[5])
+        r.faults_warm.append(warm[5])
 
 
 def variants(rounds: int, freeze_rounds: int) -> list[str]:

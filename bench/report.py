@@ -153,6 +153,7 @@ def first_rows(run: Run) -> list[list[Any]]:
                 " + ".join(f.calls) or "none",
                 "yes" if f.same_calls else "**no**",
                 f"{made_ratio(f):.3f}x",
+                f"{median(f.faults_first):.0f} ({median(f.faults_warm):.0f})",
                 f"{median(f.first) * 1000:.2f} ({spread([t * 1000 for t in f.first])})",
                 f"{median(f.warm) * 1000:.2f} ({spread([t * 1000 for t in f.warm])})",
                 f"{first_ratio(f):.2f}x ({spread(ratios)})",
@@ -195,8 +196,10 @@ ratio beside it is the first request over the third, the median over {n} process
 work with the CPU caches equally cold. It is shown with its range, and judged too, but a single
 request's CPU time varies between processes of this machine by more than the target's margin
 (the warm request's own range shows by how much), so {n} processes cannot resolve a
-difference that small; the count can. "First / warm, caches hot" is the first over the second:
-what cold CPU caches add on top, which no code of ours removes (for the shortest request, the
+difference that small; the count can. "Page faults" are the minor faults of the first request
+and of the third, medians (memory touched for the first time: Argon2's memory, where priming did
+not leave it in the heap, shows as thousands). "First / warm, caches hot" is the first over the
+second: what cold CPU caches add on top, which no code of ours removes (for the shortest request, the
 preflight's fraction of a millisecond, they are most of it). "First request imports" lists any
 module the first request still imported (none is the aim).
 
@@ -207,6 +210,7 @@ module the first request still imported (none is the aim).
             "Calls",
             "Same calls",
             "Function calls, first / warm",
+            "Page faults, first (warm)",
             "First CPU ms (range)",
             "Warm CPU ms, caches evicted (range)",
             "CPU time, first / warm (range)",
@@ -894,6 +898,7 @@ def console(run: Run) -> str:
                     "Calls",
                     "Same",
                     "x calls",
+                    "Faults",
                     "First ms",
                     "Warm ms",
                     "x time",

@@ -64,6 +64,8 @@ def synthetic(k: int) -> Run:
             warm_freeze=_samples(0.004 * up, n - 1, 0.01),
             calls=["GetItem"],
             made=(round((10_000 + 1000 * k) * (1.01 + more / 10)), 10_000 + 1000 * k),
+            faults_first=[3 + 2 * k + i for i in range(n)],
+            faults_warm=[1 + 3 * k + i for i in range(n)],
         )
         for f in FUNCTIONS
     }

@@ -213,27 +213,34 @@ def _tokens() -> None:
 
 
 def _passwords() -> None:
-    """argon2 and the hasher at the configured cost, the common-password list, and Argon2's memory
-    (ARGON2_MEMORY_KIB, 19 MiB) put in the process's heap. glibc serves the first allocation that
-    large with mmap and returns it on free, raising its mmap threshold, so the second comes from the
-    heap and stays there, its pages in the snapshot; without that, the first request's hash would
-    fault all of them in, zero-filled (measured: about 4,900 page faults, 10 ms of CPU). Two
-    allocations of that size do it, without spending two hashes at the configured cost (which
-    priming's own hashes, at a trivial cost, do not: `passwords.trivial_cost`). On Lambda a restored
-    copy loads the snapshot's pages as they are first touched, so there the saving is what
-    zero-filling costs over that, not measured here."""
-    from hellojohn.config import settings
+    """argon2 and the hasher at the configured cost, and the common-password list (Argon2's
+    memory: `_argon2_memory`, at the end of priming)."""
     from hellojohn.rules import passwords
 
     passwords.common_passwords()
     passwords.hasher()
-    size = (settings().argon2_memory_kib + _ARGON2_MARGIN_KIB) * 1024
-    for _ in range(2):
-        bytearray(size)  # allocated, zero-filled (touched) and freed
     import argon2.exceptions  # noqa: F401  (imported by passwords.verify)
 
 
-_ARGON2_MARGIN_KIB = 64  # over Argon2's own allocation, so that the raised threshold is above it
+def _argon2_memory() -> None:
+    """Argon2's memory (ARGON2_MEMORY_KIB, 19 MiB) put in the process's heap, last thing before the
+    snapshot. glibc serves the first allocation that large with mmap and returns it on free,
+    raising its mmap threshold, so the second comes from the heap and, freed, stays at its top, its
+    pages in the snapshot; without that, the first request's hash would fault all of them in,
+    zero-filled (measured: about 4,900 page faults, 10 ms of CPU). Two allocations do it, without
+    spending hashes at the configured cost (priming's own are at a trivial one:
+    `passwords.trivial_cost`). Done last, and with a margin, because what priming keeps alive after
+    it would sit in that free space: done with the other primers, the first create still faulted
+    in about 450 pages. On Lambda a restored copy loads the snapshot's pages as they are first
+    touched, so there the saving is what zero-filling costs over that, not measured here."""
+    from hellojohn.config import settings
+
+    size = (settings().argon2_memory_kib + _ARGON2_MARGIN_KIB) * 1024
+    for _ in range(2):
+        bytearray(size)  # allocated, zero-filled (touched) and freed
+
+
+_ARGON2_MARGIN_KIB = 2048  # over Argon2's own allocation: room for what a request allocates before it
 
 
 def _ids() -> None:
@@ -360,6 +367,8 @@ def prime(
     if FREEZE:
         gc.collect()
         gc.freeze()  # what init made would stay out of every later collection
+    if "passwords" in needs:
+        _argon2_memory()
 
 
 def refresh() -> None:
