@@ -129,3 +129,22 @@ def test_trivial_cost_holds_only_inside_its_block_even_when_the_block_fails() ->
         raise RuntimeError("priming failed")
     assert _cost(passwords.hash_password("Correct-Horse-42")) == configured
     assert passwords.needs_rehash("$argon2id$v=19$m=8,t=1,p=1$R7q6nKW3Y7y+kXNpZkpE0g$" + "A" * 43)
+
+
+@pytest.mark.usefixtures("hashing")
+def test_trivial_cost_is_not_seen_by_another_thread() -> None:
+    """The stand-in lives in the priming's own context: a request another thread serves meanwhile
+    (many functions in one test process) hashes at the configured cost."""
+    import threading
+
+    seen: list[str] = []
+
+    def hash_one() -> None:
+        seen.append(_cost(passwords.hash_password("Correct-Horse-42")))
+
+    with passwords.trivial_cost():
+        other = threading.Thread(target=hash_one)
+        other.start()
+        other.join()
+        assert _cost(passwords.hash_password("Correct-Horse-42")) == "m=8,t=1,p=1"
+    assert seen == ["m=19456,t=2,p=1"]

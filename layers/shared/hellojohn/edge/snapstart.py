@@ -37,6 +37,7 @@ import socket
 import sys
 import threading
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from snapshot_restore_py import (  # type: ignore[import-untyped]
@@ -122,18 +123,21 @@ class _Loopback:
         self._server.close()
 
 
-_loopback: _Loopback | None = None  # only while `prime` runs
+# only while `prime` runs, and only in its thread and context: a request another thread serves meanwhile
+# (the tests' threads, in one process with many functions) goes to AWS as usual
+_loopback: ContextVar[_Loopback | None] = ContextVar("hellojohn_priming_loopback", default=None)
 
 
 def priming() -> bool:
     """True while the before-snapshot hook runs (its calls reach only its loopback server)."""
-    return _loopback is not None
+    return _loopback.get() is not None
 
 
 def _to_loopback(request: Any, **_: Any) -> Any:
     """botocore's `before-send`: while priming, the signed request goes to the loopback server;
     otherwise None (botocore sends it as usual)."""
-    return _loopback.send(request) if _loopback is not None else None
+    loopback = _loopback.get()
+    return loopback.send(request) if loopback is not None else None
 
 
 def _answered(clients: Iterable[Any]) -> None:
@@ -145,7 +149,7 @@ def _answered(clients: Iterable[Any]) -> None:
     The handler stays registered after priming, answering None (botocore then sends as usual):
     registering or unregistering a handler empties the client's cache of which handlers each event
     has, and the first real request would build it again for every event it emits."""
-    if _loopback is None:
+    if _loopback.get() is None:
         raise RuntimeError("AWS calls are answered only while priming")
     for client in clients:
         client.meta.events.register_first("before-send", _to_loopback, unique_id="hellojohn.edge.snapstart")
@@ -314,12 +318,13 @@ def _prime_routes(
     """Each route's refused requests and its successful one, the loopback server answering."""
     from hellojohn.edge.resolver import routes_of  # http imports this module: not at the top
 
-    if _loopback is None:
+    loopback = _loopback.get()
+    if loopback is None:
         raise RuntimeError("routes are primed only while priming")
-    _loopback.world = made_up.World()  # the signing seed's stand-in, for a function without the store
+    loopback.world = made_up.World()  # the signing seed's stand-in, for a function without the store
     _answered(_clients())
     if store:
-        made_up.furnish(_loopback.world, email=email)
+        made_up.furnish(loopback.world, email=email)
     bearers = _bearers()
     for route in routes_of(app):
         path = "/v1/prime" if route.path == ".+" else route.path  # the preflight's any path
@@ -340,13 +345,13 @@ def prime(
     from hellojohn import signals
     from hellojohn.logs import logger
 
-    global _loopback  # noqa: PLW0603 - the priming's server, for the primers' calls
     logger.addFilter(_unlogged)  # the priming requests are not requests anyone made
     unmute = signals.mute()  # nor are they traffic: no counter, no trace
     needs = tuple(needs)
     store = "dynamodb" in needs  # the store's client exists: the made-up items can be read
     gc.disable()  # nothing made during priming is garbage worth a collection
-    _loopback = _Loopback()
+    loopback = _Loopback()
+    token = _loopback.set(loopback)
     try:
         for need in needs:
             PRIMERS[need]()
@@ -358,8 +363,8 @@ def prime(
         else:
             _prime_routes(app, handler, store, email="email" in needs)
     finally:
-        _loopback.close()
-        _loopback = None
+        loopback.close()
+        _loopback.reset(token)
         caches.forget_data()  # the made-up tenant, keys and seed: never served
         gc.enable()
         logger.removeFilter(_unlogged)

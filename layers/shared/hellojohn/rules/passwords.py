@@ -9,6 +9,7 @@ import gzip
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -33,11 +34,12 @@ def hasher() -> "PasswordHasher":
     )
 
 
-_stand_in: "PasswordHasher | None" = None  # only inside `trivial_cost` (SnapStart's priming)
+# only inside `trivial_cost` (SnapStart's priming), and only in its thread and context
+_stand_in: ContextVar["PasswordHasher | None"] = ContextVar("hellojohn_priming_hasher", default=None)
 
 
 def _active() -> "PasswordHasher":
-    return _stand_in or hasher()
+    return _stand_in.get() or hasher()
 
 
 @contextmanager
@@ -47,13 +49,12 @@ def trivial_cost() -> Iterator[None]:
     configured cost on hashes that are dropped. The configured hasher is built first and kept."""
     from argon2 import PasswordHasher
 
-    global _stand_in  # noqa: PLW0603 - the one switch, read by _active
     hasher()
-    _stand_in = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    token = _stand_in.set(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
     try:
         yield
     finally:
-        _stand_in = None
+        _stand_in.reset(token)
 
 
 def normalised(password: str) -> str:
