@@ -719,6 +719,13 @@ DESIGN = f"""\
   is emptied after it. So the route's handler, its models, the store's expressions and the
   response path have run once. What a first request still pays is the first TLS connection (the
   bench uses plain HTTP to moto), reading the real key, tenant and seed, and cold CPU caches.
+- The hook leaves botocore's and logging's caches as a warm request finds them: the handler that
+  sends its calls to the loopback stays registered (answering nothing outside the hook) and its log
+  lines are dropped by a filter, not a raised level (either change would empty a cache the first
+  request then fills again).
+- Priming hashes at a trivial Argon2id cost (`passwords.trivial_cost`: its hashes are dropped), and
+  last of all puts Argon2's memory in the heap (`snapstart._argon2_memory`), so the first hash at
+  the configured cost faults in no pages: the "Page faults" column of the first-request table.
 - PyJWT is the token library (docs/DECISIONS.md); its import cost is the "{PYJWT_NAME}" row minus
   the "{STACK_NAME}" row of the init table, paid at publish with SnapStart.
 - `hellojohn/edge/auth.py` imports the token module only for access tokens: the secret-key
