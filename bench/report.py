@@ -109,19 +109,23 @@ def functions_only(results: list[Any]) -> list[Any]:
     return [r for r in results if r.function not in (STACK_NAME, PYJWT_NAME)]
 
 
+def _per_process(firsts: list[float], warms: list[float]) -> list[float]:
+    return [a / b for a, b in zip(firsts, warms, strict=True)]
+
+
 def first_ratio(f: Any) -> float:
     """The first request over the same request warm, both with the CPU caches evicted (as shipped:
     `snapstart.FREEZE` off): what the first does that a warm one does not. The target's figure."""
-    return median([a / b for a, b in zip(f.first, f.warm, strict=True)])
+    return median(_per_process(f.first, f.warm))
 
 
 def hot_ratio(f: Any) -> float:
     """The first request (CPU caches evicted) over the same request warm with the caches hot."""
-    return median([a / b for a, b in zip(f.first, f.hot, strict=True)])
+    return median(_per_process(f.first, f.hot))
 
 
 def freeze_ratio(f: Any) -> float:
-    return median([a / b for a, b in zip(f.first_freeze, f.warm_freeze, strict=True)])
+    return median(_per_process(f.first_freeze, f.warm_freeze))
 
 
 def made_ratio(f: Any) -> float:
@@ -146,7 +150,6 @@ def first_rows(run: Run) -> list[list[Any]]:
     rows = []
     for f in sorted(run.first.values(), key=first_ratio, reverse=True):
         lazy = sorted({m.split(".")[0] for m in f.lazy if m.split(".")[0] not in sys.stdlib_module_names})
-        ratios = [a / b for a, b in zip(f.first, f.warm, strict=True)]
         rows.append(
             [
                 f.function,
@@ -156,7 +159,7 @@ def first_rows(run: Run) -> list[list[Any]]:
                 f"{median(f.faults_first):.0f} ({median(f.faults_warm):.0f})",
                 f"{median(f.first) * 1000:.2f} ({spread([t * 1000 for t in f.first])})",
                 f"{median(f.warm) * 1000:.2f} ({spread([t * 1000 for t in f.warm])})",
-                f"{first_ratio(f):.2f}x ({spread(ratios)})",
+                f"{first_ratio(f):.2f}x ({spread(_per_process(f.first, f.warm))})",
                 verdict(first_ratio(f), FIRST_TARGET),
                 f"{hot_ratio(f):.2f}x",
                 f"{freeze_ratio(f):.2f}x",

@@ -124,6 +124,9 @@ def test_trivial_cost_holds_only_inside_its_block_even_when_the_block_fails() ->
     with passwords.trivial_cost():
         assert _cost(passwords.hash_password("Correct-Horse-42")) == "m=8,t=1,p=1"
         assert passwords.verify(passwords.hash_password("Correct-Horse-42"), "Correct-Horse-42")
+        passwords.forget_dummy_hash()
+        assert not passwords.verify(None, "Correct-Horse-42")  # an unknown user: the dummy hash
+        assert _cost(passwords._dummy_hash()) == configured  # equalises timing only at full cost
     assert _cost(passwords.hash_password("Correct-Horse-42")) == configured
     with pytest.raises(RuntimeError), passwords.trivial_cost():
         raise RuntimeError("priming failed")

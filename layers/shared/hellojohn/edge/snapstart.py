@@ -37,6 +37,7 @@ import socket
 import sys
 import threading
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -247,6 +248,12 @@ def _argon2_memory() -> None:
 _ARGON2_MARGIN_KIB = 2048  # over Argon2's own allocation: room for what a request allocates before it
 
 
+def _trivial_cost() -> AbstractContextManager[None]:
+    from hellojohn.rules import passwords
+
+    return passwords.trivial_cost()
+
+
 def _ids() -> None:
     import ulid  # noqa: F401  (no id: an id made now would be in every restored copy)
 
@@ -355,12 +362,8 @@ def prime(
     try:
         for need in needs:
             PRIMERS[need]()
-        if "passwords" in needs:
-            from hellojohn.rules import passwords
-
-            with passwords.trivial_cost():  # priming's hashes are dropped: none at the configured cost
-                _prime_routes(app, handler, store, email="email" in needs)
-        else:
+        # priming's hashes are dropped: none at the configured cost
+        with _trivial_cost() if "passwords" in needs else nullcontext():
             _prime_routes(app, handler, store, email="email" in needs)
     finally:
         loopback.close()

@@ -67,7 +67,8 @@ def hash_password(password: str) -> str:
 
 @cache
 def _dummy_hash() -> str:
-    return _active().hash("not-a-real-password: equalises timing for unknown users")
+    """At the configured cost always, never `trivial_cost`'s: it equalises unknown users' timing."""
+    return hasher().hash("not-a-real-password: equalises timing for unknown users")
 
 
 def forget_dummy_hash() -> None:
