@@ -30,6 +30,7 @@ from local_runner.events import stream_event
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams.type_defs import RecordTypeDef
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
 
 Deliver = Callable[[dict[str, Any]], Any]  # a Lambda stream event -> the router's response
 ROUTER = "StreamRouterFunction"
@@ -112,7 +113,7 @@ def replay(queue_url: str, deliver: Deliver, dry_run: bool = False, limit: int =
     return outcomes
 
 
-def _one(message: dict[str, Any], streams: Any, deliver: Deliver, dry_run: bool) -> Outcome:
+def _one(message: "MessageTypeDef", streams: Any, deliver: Deliver, dry_run: bool) -> Outcome:
     body = json.loads(message["Body"])
     info = body.get("DDBStreamBatchInfo") if isinstance(body, dict) else None
     condition = str((body.get("requestContext") or {}).get("condition", "")) if isinstance(body, dict) else ""
