@@ -16,9 +16,17 @@ Stream (`StreamMapping`), per shard, from TRIM_HORIZON:
 - a function error (the handler raised) with BisectBatchOnFunctionError splits the batch in two
   and retries the first half; splitting does not consume the retry quota. Otherwise, and for a
   batch of one, it is a retry.
+- with both, a partial response is the bisection: "the batch is bisected at the returned sequence
+  number and Lambda retries only the remaining records" (services-ddb-batchfailurereporting).
+  A retry counts towards MaximumRetryAttempts; progress (a checkpoint that moved) starts the count
+  again; a bisection does not count.
 - after MaximumRetryAttempts retries (-1: forever) the batch is discarded: Lambda's invocation
   record (`DDBStreamBatchInfo`, condition RetryAttemptsExhausted) goes to the OnFailure queue and
   the shard moves on.
+- a record older than MaximumRecordAgeInSeconds (-1: the stream's 24 hours) is not invoked: the
+  oldest records of the batch that are past it are discarded the same way (condition
+  RecordAgeExceeded), before the invocation. The age is the record's ApproximateCreationDateTime
+  against `StreamMapping.clock` (time.time; tests move it).
 - each read asks for a fresh iterator at the checkpoint (AT_SEQUENCE_NUMBER) of the stream's current
   shards, and the checkpointed record's eventID is compared with the one delivered. moto replaces a
   table with a copy taken before a failed TransactWriteItems (same stream ARN, same shard id); an
@@ -36,7 +44,7 @@ VisibilityTimeout (`lapse` makes that time pass at once, for tests), and SQS (mo
 message to the dead-letter queue of its RedrivePolicy once it was received maxReceiveCount times.
 
 Not emulated: MaximumBatchingWindowInSeconds (records are delivered as soon as they are read),
-ParallelizationFactor, MaximumRecordAgeInSeconds and the stream's 24-hour retention, the order of
+ParallelizationFactor, the stream's 24-hour retention, the order of
 parent and child shards (moto has one shard), tumbling windows, and the SQS scaling of concurrent
 batches (invocations are serialised, see `invoke`).
 """
@@ -44,6 +52,7 @@ batches (invocations are serialised, see `invoke`).
 import contextlib
 import json
 import threading
+import time
 import traceback
 import uuid
 from collections.abc import Callable
@@ -169,6 +178,7 @@ class StreamMapping:
         self.checkpoint: dict[str, tuple[str, str]] = {}  # shard -> (sequence number, eventID) done
         self.retry: dict[str, list[RecordTypeDef]] = {}  # shard -> the batch to invoke again
         self.retries: dict[str, int] = {}  # shard -> retries of that batch so far
+        self.clock: Callable[[], float] = time.time  # records' age is counted against it
 
     @classmethod
     def of(cls, function: Function, refs: dict[str, str], invoker: Invoke = invoke) -> "StreamMapping":
@@ -238,9 +248,31 @@ class StreamMapping:
         self.retry.pop(shard, None)
         self.retries.pop(shard, None)
 
+    # -- what Lambda does with the result: checkpoint, retry, bisect, give up ---------------------
+
+    def _expired(self, batch: "list[RecordTypeDef]") -> "list[RecordTypeDef]":
+        """The batch's oldest records past MaximumRecordAgeInSeconds (a shard is in time order)."""
+        limit = self.function.max_record_age
+        if limit < 0:
+            return []
+        now = self.clock()
+        expired: list[RecordTypeDef] = []
+        for record in batch:
+            created = record["dynamodb"].get("ApproximateCreationDateTime")
+            if not isinstance(created, datetime) or now - created.timestamp() <= limit:
+                break
+            expired.append(record)
+        return expired
+
     def _deliver(
         self, shard: str, batch: "list[RecordTypeDef]", outcome: Outcome, end: "RecordTypeDef | None"
     ) -> None:
+        expired = self._expired(batch)
+        if expired:  # never invoked: discarded, and the next poll reads on from them
+            self._give_up(shard, expired, self.retries.get(shard, 0), False, "RecordAgeExceeded")
+            outcome.discarded += [_seq(r) for r in expired]
+            self._done(shard, end if len(expired) == len(batch) and end else expired[-1])
+            return
         sequences = [_seq(r) for r in batch]
         outcome.delivered += sequences
         error = False
@@ -275,11 +307,16 @@ class StreamMapping:
             return
         self.retry[shard], self.retries[shard] = rest, retries
 
-    def _give_up(self, shard: str, batch: "list[RecordTypeDef]", invocations: int, error: bool) -> None:
+    def _give_up(
+        self,
+        shard: str,
+        batch: "list[RecordTypeDef]",
+        invocations: int,
+        error: bool,
+        condition: str = "RetryAttemptsExhausted",
+    ) -> None:
         """Lambda's invocation record of the discarded batch, to the OnFailure destination."""
-        print(
-            f"! {self.function.logical_id}: retries exhausted, {len(batch)} record(s) discarded", flush=True
-        )
+        print(f"! {self.function.logical_id}: {condition}, {len(batch)} record(s) discarded", flush=True)
         if not self.on_failure_url:
             return
         response: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
@@ -289,7 +326,7 @@ class StreamMapping:
             "requestContext": {
                 "requestId": str(uuid.uuid4()),
                 "functionArn": function_arn(self.function),
-                "condition": "RetryAttemptsExhausted",
+                "condition": condition,
                 "approximateInvokeCount": invocations,
             },
             "responseContext": response,

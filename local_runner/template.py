@@ -68,6 +68,7 @@ class Function:
     stream: str | None = None  # logical id of the table whose stream triggers it
     filter_patterns: tuple[dict[str, Any], ...] = ()  # the trigger's FilterCriteria patterns, parsed
     max_retry_attempts: int = -1  # a stream trigger's MaximumRetryAttempts (-1: until the record expires)
+    max_record_age: int = -1  # a stream trigger's MaximumRecordAgeInSeconds (-1: the stream's 24 hours)
     on_failure: str | None = None  # logical id of the SQS queue of a stream trigger's OnFailure destination
     bisect: bool = False  # a stream trigger's BisectBatchOnFunctionError
     report_batch_item_failures: bool = False  # FunctionResponseTypes has ReportBatchItemFailures
@@ -102,6 +103,7 @@ def functions() -> list[Function]:
         stream = None
         on_failure = None
         max_retries = -1
+        max_age = -1
         batch_size = 10
         bisect = False
         partial = False
@@ -113,6 +115,7 @@ def functions() -> list[Function]:
                 stream = p["Stream"]["Fn::GetAtt"][0]
                 batch_size = int(p.get("BatchSize", 100))
                 max_retries = int(p.get("MaximumRetryAttempts", -1))
+                max_age = int(p.get("MaximumRecordAgeInSeconds", -1))
                 bisect = bool(p.get("BisectBatchOnFunctionError", False))
                 partial = "ReportBatchItemFailures" in (p.get("FunctionResponseTypes") or [])
                 destination = ((p.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
@@ -139,6 +142,7 @@ def functions() -> list[Function]:
                 stream=stream,
                 filter_patterns=tuple(patterns),
                 max_retry_attempts=max_retries,
+                max_record_age=max_age,
                 on_failure=on_failure,
                 bisect=bisect,
                 report_batch_item_failures=partial,

@@ -118,7 +118,7 @@ def test_alarms_notify_the_topic_only_when_the_parameter_is_set() -> None:
     assert parameter["Default"] == ""
     assert doc["Conditions"]["HasAlarmTopic"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}]}
     alarms = _alarms()
-    assert len(alarms) == 3 + 1 + 1 + 2 * 3
+    assert len(alarms) == 3 + 1 + 1 + 1 + 2 * 3
     for name, alarm in alarms.items():
         assert alarm["AlarmActions"] == ACTIONS and alarm["OKActions"] == ACTIONS, name
         assert "InsufficientDataActions" not in alarm, name
@@ -162,3 +162,79 @@ def test_the_access_log_is_one_json_line_of_the_requests_context_and_nothing_it_
     line = json.loads(setting["Format"])
     assert line == ACCESS_LOG_FIELDS
     assert api["TracingEnabled"] is True  # so that traceId names a trace
+
+
+# -- a stuck stream record (docs/OPERATIONS.md, "A stuck stream record") -----------------------------
+
+OPERATIONS = template.ROOT / "docs" / "OPERATIONS.md"
+
+
+def _section(title: str) -> str:
+    text = OPERATIONS.read_text()
+    start = text.index(f"### {title}")
+    return text[start : text.index("\n### ", start + 1)]
+
+
+def test_the_stream_mappings_settings_are_the_ones_the_runbook_states() -> None:
+    import math
+    import re
+
+    section = _section("A stuck stream record")
+    stated = dict(re.findall(r"^\| `(\w+)` \| ([^|]+?) \|$", section, re.MULTILINE))
+    [stream] = [
+        e["Properties"]
+        for f in _resources("AWS::Serverless::Function").values()
+        for e in (f["Properties"].get("Events") or {}).values()
+        if e["Type"] == "DynamoDB"
+    ]
+    assert set(stated) == {
+        "BatchSize",
+        "MaximumRetryAttempts",
+        "MaximumRecordAgeInSeconds",
+        "BisectBatchOnFunctionError",
+        "FunctionResponseTypes",
+        "ParallelizationFactor",
+    }
+    assert stated["ParallelizationFactor"].startswith("1 ") and "ParallelizationFactor" not in stream
+    assert stated["FunctionResponseTypes"] == "ReportBatchItemFailures"
+    assert stream["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    for name in (
+        "BatchSize",
+        "MaximumRetryAttempts",
+        "MaximumRecordAgeInSeconds",
+        "BisectBatchOnFunctionError",
+    ):
+        assert str(stream[name]).lower() == stated[name], name
+    assert stream["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["StreamDeadLetterQueue", "Arn"]
+    }
+    # the bound the runbook states, from those numbers
+    prose = " ".join(section.split())
+    invocations = 1 + math.ceil(math.log2(stream["BatchSize"])) + stream["MaximumRetryAttempts"]
+    assert f"at most {invocations} invocations" in prose
+    assert f"at most {stream['MaximumRecordAgeInSeconds'] // 60} minutes" in prose
+    router = template.load()["Resources"]["StreamRouterFunction"]["Properties"]
+    timeout = router.get("Timeout", template.load()["Globals"]["Function"]["Timeout"])
+    assert f"the router's {timeout}-second timeout" in prose
+
+
+def test_a_stuck_stream_record_fires_an_alarm_on_the_routers_own_metric() -> None:
+    from hellojohn import signals
+
+    globals_env = template.load()["Globals"]["Function"]["Environment"]["Variables"]
+    alarm = _alarms()["StreamFailingAlarm"]
+    assert _metrics_of(alarm) == [
+        {
+            "namespace": globals_env["POWERTOOLS_METRICS_NAMESPACE"],
+            "name": signals.STREAM_RECORDS_FAILED,
+            "dims": {"service": globals_env["POWERTOOLS_SERVICE_NAME"]},  # as the EMF documents have it
+        }
+    ]
+    assert alarm["Statistic"] == "Sum" and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    # a record failing for good fails at least once and on each retry: the alarm fires on it
+    [router] = [f for f in template.functions() if f.stream]
+    assert 2 < alarm["Threshold"] <= router.max_retry_attempts + 1
+    section = _section("A stuck stream record")
+    assert "`<stack>-stream-failing` first" in section and alarm["AlarmName"] == {
+        "Fn::Sub": "${AWS::StackName}-stream-failing"
+    }

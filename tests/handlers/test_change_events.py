@@ -263,7 +263,7 @@ def test_a_retried_record_keeps_one_entry(
 
     monkeypatch.setattr(client, "put_events", failing_once)
     pipe.pump()
-    assert calls["n"] == 2  # the entry was written twice, to the same key
+    assert calls["n"] == 2  # put once: the retry found the entry (a conditional put), no second one
     assert [e["type"] for e in history(api, tenant, user["id"])["data"]] == ["user.created"]
 
 

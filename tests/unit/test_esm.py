@@ -92,6 +92,7 @@ def test_the_template_mappings_are_read_from_the_template() -> None:
     by_id = {f.logical_id: f for f in template.functions()}
     router = by_id["StreamRouterFunction"]
     assert (router.stream, router.batch_size, router.max_retry_attempts) == ("Table", 100, 10)
+    assert router.max_record_age == 900
     assert (router.bisect, router.report_batch_item_failures, router.on_failure) == (
         True,
         True,
@@ -237,6 +238,79 @@ def test_bisect_splits_a_failing_batch_without_consuming_retries(
     ]
     [failure] = _messages(aws["StreamDeadLetterQueue"])
     assert failure["DDBStreamBatchInfo"]["batchSize"] == 1
+
+
+def test_a_partial_response_retries_from_the_reported_record_and_bisection_isolates_it(
+    aws: dict[str, str], stand_in: StandIn
+) -> None:
+    """The stream router's way: in order, stopping at the failing record, which it reports with every
+    later one; a batch it starts with is a function error (bisected until the record is alone)."""
+    function, module = stand_in(
+        stream="Stand",
+        bisect=True,
+        report_batch_item_failures=True,
+        max_retry_attempts=2,
+        on_failure="StreamDeadLetterQueue",
+    )
+
+    def ordered(event: dict[str, Any]) -> dict[str, Any]:
+        keys = _keys(event)
+        if "C" not in keys:
+            return {"batchItemFailures": []}
+        if keys[0] == "C":
+            raise RuntimeError("every record failed")
+        rest = event["Records"][keys.index("C") :]
+        return {"batchItemFailures": [{"itemIdentifier": r["dynamodb"]["SequenceNumber"]} for r in rest]}
+
+    module.BEHAVE[0] = ordered
+    for pk in ("A", "B", "C", "D", "E", "F"):
+        _put(aws["Table"], pk)
+    _drain(_stream(function, aws))
+    assert [_keys(e) for e in module.CALLS] == [
+        ["A", "B", "C", "D", "E", "F"],  # C on: reported; A and B are done
+        ["C", "D", "E", "F"],  # retry 1: the whole batch fails, bisected
+        ["C", "D"],  # bisected again (bisection is no retry)
+        ["C"],  # alone: fails ...
+        ["C"],  # ... retry 2, the last (MaximumRetryAttempts 2): discarded
+        ["D", "E", "F"],  # the shard moved on
+    ]
+    [failure] = _messages(aws["StreamDeadLetterQueue"])
+    info = failure["DDBStreamBatchInfo"]
+    sequence = module.CALLS[3]["Records"][0]["dynamodb"]["SequenceNumber"]
+    assert (info["startSequenceNumber"], info["endSequenceNumber"], info["batchSize"]) == (
+        sequence,
+        sequence,
+        1,
+    )
+
+
+def test_records_past_the_maximum_age_are_discarded_without_an_invocation(
+    aws: dict[str, str], stand_in: StandIn
+) -> None:
+    function, module = stand_in(
+        stream="Stand", max_retry_attempts=-1, max_record_age=60, on_failure="StreamDeadLetterQueue"
+    )
+
+    def broken(event: dict[str, Any]) -> None:
+        raise RuntimeError("retried forever (MaximumRetryAttempts -1), until the record is too old")
+
+    module.BEHAVE[0] = broken
+    for pk in ("A", "B"):
+        _put(aws["Table"], pk)
+    mapping = _stream(function, aws)
+    assert mapping.poll().error
+    mapping.clock = lambda: time.time() + 61  # a minute later: both records are past the age
+    outcome = mapping.poll()
+    assert len(outcome.discarded) == 2 and not outcome.delivered
+    assert len(module.CALLS) == 1
+    [failure] = _messages(aws["StreamDeadLetterQueue"])
+    assert failure["requestContext"]["condition"] == "RecordAgeExceeded"
+    assert failure["DDBStreamBatchInfo"]["batchSize"] == 2
+    module.BEHAVE[0] = lambda event: None
+    _put(aws["Table"], "C")  # the shard moved on; C is young
+    mapping.clock = time.time
+    _drain(mapping)
+    assert [_keys(e) for e in module.CALLS[1:]] == [["C"]]
 
 
 def test_the_poller_follows_the_table_moto_swaps_in_on_a_failed_transaction(

@@ -35,6 +35,7 @@ tracer = Tracer(patch_modules=("botocore",))
 SIGN_INS = "SignIns"  # dimension outcome: success, or the refusal's error code
 LOCKOUTS = "Lockouts"  # dimension account: user, or unknown_email (a stand-in item's lock)
 USER_CHANGES = "UserChanges"  # dimension change: the committed change's detail type (docs/EVENTS.md)
+STREAM_RECORDS_FAILED = "StreamRecordsFailed"  # a router invocation stopped at a failing record (alarm)
 VERIFICATION_EMAILS = "VerificationEmails"  # ...Sent / ...Failed
 NOTICES = "Notices"  # ...Sent / ...Failed, dimension kind: the notice's kind
 

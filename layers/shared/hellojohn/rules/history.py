@@ -21,14 +21,21 @@ def entry_of(event: ChangeEvent) -> dict[str, Any]:
     return {"type": event.detail_type, **event.detail}
 
 
-def keep(event: ChangeEvent) -> None:
-    """Written before the event is put: a retried record rewrites the same item, no duplicate."""
+def keep(event: ChangeEvent) -> bool:
+    """Written before the change's jobs are queued and its event is put, once: a retried record
+    finds the entry. True when the change's jobs are still to be queued (`jobs_queued` after)."""
     detail = event.detail
     tenant = tenancy.tenant(detail["tenant_id"])
     days = tenant.audit_retention_days if tenant else Tenant("", "").audit_retention_days
-    audit.put(
+    earlier = audit.put(
         detail["tenant_id"], detail["user_id"], detail["change_id"], entry_of(event), now() + days * DAY
     )
+    return not (earlier or {}).get(audit.QUEUED)
+
+
+def jobs_queued(event: ChangeEvent) -> None:
+    """The change's jobs are on their queues: a retry of its record does not queue them again."""
+    audit.mark_queued(event.detail["tenant_id"], event.detail["user_id"], event.detail["change_id"])
 
 
 def page(tenant: Tenant, uid: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:

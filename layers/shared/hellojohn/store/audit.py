@@ -1,25 +1,49 @@
 """A user's change history: the change events, kept in the user's own item collection.
 
 Written by the stream router (never by a request), read newest first with one Query. An entry's
-key is its change id, so a retried stream record writes the same item again: no duplicate.
+key is its change id and it is written once: a retried stream record finds it (and whether the
+change's jobs were queued, `queued`) instead of writing it again.
 """
 
 import json
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from hellojohn.store import keys
-from hellojohn.store.client import dynamodb, table_name, to_item
+from hellojohn.store.client import dynamodb, error_code, failed_item, table_name, to_item
+
+QUEUED = "queued"  # the change's jobs went to SQS (set by `mark_queued`)
 
 
-def put(tid: str, uid: str, change_id: str, entry: dict[str, Any], expires_at: int) -> None:
-    dynamodb().put_item(
+def put(tid: str, uid: str, change_id: str, entry: dict[str, Any], expires_at: int) -> dict[str, Any] | None:
+    """Writes the entry unless it exists; None when it was written, else the item as it was."""
+    try:
+        dynamodb().put_item(
+            TableName=table_name(),
+            Item={
+                **keys.audit_entry(tid, uid, change_id),
+                **to_item(
+                    {"entry": json.dumps(entry, separators=(",", ":"), ensure_ascii=False), "ttl": expires_at}
+                ),
+            },
+            ConditionExpression="attribute_not_exists(SK)",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as exc:
+        if error_code(exc) != "ConditionalCheckFailedException":
+            raise
+        return failed_item(exc) or {}
+    return None
+
+
+def mark_queued(tid: str, uid: str, change_id: str) -> None:
+    dynamodb().update_item(
         TableName=table_name(),
-        Item={
-            **keys.audit_entry(tid, uid, change_id),
-            **to_item(
-                {"entry": json.dumps(entry, separators=(",", ":"), ensure_ascii=False), "ttl": expires_at}
-            ),
-        },
+        Key=keys.audit_entry(tid, uid, change_id),
+        UpdateExpression="SET #queued = :yes",
+        ExpressionAttributeNames={"#queued": QUEUED},
+        ExpressionAttributeValues={":yes": {"BOOL": True}},
     )
 
 
