@@ -29,11 +29,14 @@ $(CHECKOV): requirements-checkov.txt | $(STAMP)
 
 venv: $(STAMP) ## create .venv and install everything (once)
 
-run: $(STAMP) ## run the API locally on :$(PORT) with moto, a demo tenant and user
+run: $(STAMP) ## run the API locally on port 3000 (PORT=N: another) with moto, a demo tenant and user
 	$(BIN)/python -m local_runner --port $(PORT)
 
 tenant: $(STAMP) ## create a tenant: make tenant NAME=Acme [STACK=stack-name] [ARGS="--email-from …"]
 	$(BIN)/python -m scripts.tenant --name "$(NAME)" $(if $(STACK),--stack "$(STACK)") $(ARGS)
+
+invoke: $(STAMP) ## one function with a sample event against `make run`'s stack, no Docker: make invoke FN=UsersGetFunction EVENT=events/users_get.json [ARGS="--set name=value"]
+	$(BIN)/python -m scripts.invoke "$(FN)" "$(EVENT)" $(ARGS)
 
 lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff check .
@@ -74,4 +77,4 @@ bench-render: $(STAMP) ## docs/PERFORMANCE.md again from the last `make bench`'s
 fuzz: $(STAMP) ## schemathesis over docs/openapi.json against the local runner
 	$(BIN)/python -m tests.fuzz
 
-.PHONY: help venv run tenant lint template openapi pytest sdk-test test build bench bench-render fuzz
+.PHONY: help venv run tenant invoke lint template openapi pytest sdk-test test build bench bench-render fuzz
