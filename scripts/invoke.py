@@ -42,7 +42,7 @@ class Values:
     def __init__(self, credentials: dict[str, Any], given: dict[str, str]) -> None:
         user = credentials["demo_user"]
         self.credentials = credentials
-        self.known = {
+        self.known: dict[str, str] = {
             "tenant_id": credentials["tenant_id"],
             "secret_key": credentials["secret_key"],
             "publishable_key": credentials["publishable_key"],
