@@ -57,6 +57,9 @@ openapi: $(STAMP) ## regenerate docs/openapi.json from the resolvers, and the JS
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --iam-coverage
 
+sdk: ## the JS SDK as a tarball an app installs by path (sdk/js/pack/), checked in a fresh Vite app
+	$(MAKE) -C sdk/js pack
+
 sdk-test: ## the JS SDK: generated types current, ESLint, Prettier, unit tests, browser test
 	$(MAKE) -C sdk/js test
 
@@ -77,4 +80,4 @@ bench-render: $(STAMP) ## docs/PERFORMANCE.md again from the last `make bench`'s
 fuzz: $(STAMP) ## schemathesis over docs/openapi.json against the local runner
 	$(BIN)/python -m tests.fuzz
 
-.PHONY: help venv run tenant invoke lint template openapi pytest sdk-test test build bench bench-render fuzz
+.PHONY: help venv run tenant invoke lint template openapi pytest sdk sdk-test test build bench bench-render fuzz
