@@ -38,10 +38,11 @@ tenant: $(STAMP) ## create a tenant: make tenant NAME=Acme [STACK=stack-name] [A
 invoke: $(STAMP) ## one function with a sample event against `make run`'s stack, no Docker: make invoke FN=UsersGetFunction EVENT=events/users_get.json [ARGS="--set name=value"]
 	$(BIN)/python -m scripts.invoke "$(FN)" "$(EVENT)" $(ARGS)
 
-lint: $(STAMP) ## ruff and mypy
+lint: $(STAMP) ## ruff, mypy, and Redocly's recommended rules over docs/openapi.json
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(MAKE) -C sdk/js openapi-lint
 
 template: $(STAMP) $(CHECKOV) ## cfn-lint and checkov on template.yaml and on its SAM translation (zero findings)
 	$(BIN)/cfn-lint template.yaml
