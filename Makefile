@@ -29,7 +29,7 @@ $(CHECKOV): requirements-checkov.txt | $(STAMP)
 
 venv: $(STAMP) ## create .venv and install everything (once)
 
-run: $(STAMP) ## run the API locally on :$(PORT) with moto, a demo tenant and user
+run: $(STAMP) ## run the API locally on port 3000 (PORT=N: another) with moto, a demo tenant and user
 	$(BIN)/python -m local_runner --port $(PORT)
 
 tenant: $(STAMP) ## create a tenant: make tenant NAME=Acme [STACK=stack-name] [ARGS="--email-from …"]
@@ -38,10 +38,14 @@ tenant: $(STAMP) ## create a tenant: make tenant NAME=Acme [STACK=stack-name] [A
 replay: $(STAMP) ## deliver the stream's dead-lettered changes once: make replay [STACK=stack-name] [ARGS=--dry-run]
 	$(BIN)/python -m scripts.replay $(if $(STACK),--stack "$(STACK)") $(ARGS)
 
-lint: $(STAMP) ## ruff and mypy
+invoke: $(STAMP) ## one function with a sample event against `make run`'s stack, no Docker: make invoke FN=UsersGetFunction EVENT=events/users_get.json [ARGS="--set name=value"]
+	$(BIN)/python -m scripts.invoke "$(FN)" "$(EVENT)" $(ARGS)
+
+lint: $(STAMP) ## ruff, mypy, and Redocly's recommended rules over docs/openapi.json
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(MAKE) -C sdk/js openapi-lint
 
 template: $(STAMP) $(CHECKOV) ## cfn-lint and checkov on template.yaml and on its SAM translation (zero findings)
 	$(BIN)/cfn-lint template.yaml
@@ -56,6 +60,9 @@ openapi: $(STAMP) ## regenerate docs/openapi.json from the resolvers, and the JS
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --iam-coverage
+
+sdk: ## the JS SDK as a tarball an app installs by path (sdk/js/pack/), checked in a fresh Vite app
+	$(MAKE) -C sdk/js pack
 
 sdk-test: ## the JS SDK: generated types current, ESLint, Prettier, unit tests, browser test
 	$(MAKE) -C sdk/js test
@@ -77,4 +84,4 @@ bench-render: $(STAMP) ## docs/PERFORMANCE.md again from the last `make bench`'s
 fuzz: $(STAMP) ## schemathesis over docs/openapi.json against the local runner
 	$(BIN)/python -m tests.fuzz
 
-.PHONY: help venv run tenant replay lint template openapi pytest sdk-test test build bench bench-render fuzz
+.PHONY: help venv run tenant replay invoke lint template openapi pytest sdk sdk-test test build bench bench-render fuzz

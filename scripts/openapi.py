@@ -8,27 +8,13 @@ import ast
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from local_runner import functions, template
 
 DOC = template.ROOT / "docs" / "openapi.json"
 LAYER = template.ROOT / "layers" / "shared" / "hellojohn"
-SECURITY_SCHEMES = {
-    "secretKey": {
-        "type": "http",
-        "scheme": "bearer",
-        "description": "sk_live_… / sk_test_… with X-Tenant-ID",
-    },
-    "publishableKey": {
-        "type": "http",
-        "scheme": "bearer",
-        "description": "pk_live_… / pk_test_… with X-Tenant-ID",
-    },
-    "accessToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (EdDSA)"},
-}
-
-
 # importing a function runs its cold start, which refuses an environment that cannot work
 PLACEHOLDER_ENV = {"TABLE_NAME": "openapi-only", "SIGNING_KEY_SECRET": "openapi-only"}
 
@@ -66,6 +52,89 @@ def _called_name(func: ast.expr) -> str | None:
     return func.attr if isinstance(func, ast.Attribute) else None
 
 
+TENANT_HEADER = {
+    "name": "X-Tenant-ID",
+    "in": "header",
+    "required": True,
+    "description": "The tenant the key belongs to (`tnt_…`); a key of another tenant is 403 tenant_mismatch.",
+    "schema": {"type": "string", "pattern": "^tnt_[0-9A-HJKMNP-TV-Z]{26}$"},
+}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": "The ETag of the user as last read: the change applies only to that version (412 "
+    "precondition_failed otherwise). Without it, the last writer wins.",
+    "schema": {"type": "string"},
+}
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Repeating a request with the same key (within 24 hours) answers the first one's "
+    "response without doing it again.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+}
+RESPONSE_HEADERS = {
+    "X-Request-ID": {
+        "description": "This request's id (also in every error body)",
+        "schema": {"type": "string"},
+    },
+    "ETag": {"description": "The user's version, for If-Match", "schema": {"type": "string"}},
+    "Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}},
+}
+# schemas Powertools adds for its own validation errors, which this API answers in its one shape instead
+FRAMEWORK_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
+
+
+def _calls(path: Path) -> set[str]:
+    """The names a handler module calls (`if_match`, `with_etag`, `once`, ...)."""
+    return {
+        name
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.Call) and (name := _called_name(node.func)) is not None
+    }
+
+
+def _headers(operation: dict[str, Any], uses: set[str]) -> None:
+    """The headers an operation reads and writes, declared, as a generated client needs them."""
+    operation.setdefault("security", [])  # public (JWKS): said explicitly, no credential
+    schemes = {name for requirement in operation["security"] for name in requirement}
+    params: list[dict[str, Any]] = operation.setdefault("parameters", [])
+    if schemes & {"secretKey", "publishableKey"}:
+        params.append(TENANT_HEADER)
+    if "if_match" in uses:
+        params.append(IF_MATCH)
+    if "once" in uses:  # edge.idempotency.once
+        params.append(IDEMPOTENCY_KEY)
+    if not params:
+        del operation["parameters"]
+    body = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+    alternatives = body.get("schema", {}).get("anyOf", [])
+    if len(alternatives) == 2 and {"type": "null"} in alternatives:
+        # an optional body (`X | None = None`): documented as the object, the request body not
+        # required; the `null` alternative (also accepted) makes generators fail
+        [body["schema"]] = [a for a in alternatives if a != {"type": "null"}]
+        operation["requestBody"]["required"] = False
+    responses: dict[str, Any] = operation["responses"]
+    for status, response in list(responses.items()):
+        if (
+            response.get("content", {})
+            .get("application/json", {})
+            .get("schema", {})
+            .get("$ref", "")
+            .endswith("/HTTPValidationError")
+        ):
+            del responses[status]  # never answered in that shape: 422 is the contract's error
+            continue
+        names = ["X-Request-ID"]
+        if status.startswith("2") and "with_etag" in uses:
+            names.append("ETag")
+        if status in ("429", "503"):
+            names.append("Retry-After")
+        response["headers"] = {name: {"$ref": f"#/components/headers/{name}"} for name in names}
+
+
 def build() -> dict[str, Any]:
     from unittest import mock
 
@@ -77,17 +146,34 @@ def build() -> dict[str, Any]:
 
 
 def _build() -> dict[str, Any]:
+    from hellojohn.edge.resolver import SECURITY_SCHEMES, routes_of
+
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = {}
     for function in template.functions():
         if not function.routes:
             continue
         app = functions.module(function).app
-        part = json.loads(app.get_openapi_json_schema(title="HelloJohn Users", version="1"))
+        part = json.loads(
+            app.get_openapi_json_schema(
+                title="HelloJohn Users",
+                version="1",
+                security_schemes=SECURITY_SCHEMES,
+            )
+        )
+        uses = _calls(function.code_dir / "app.py")
+        [route] = routes_of(app)  # one route a function
         for path, operations in part.get("paths", {}).items():
+            for operation in operations.values():
+                # the handler's name (`update_user`), not Powertools' `update_user_v1_users__user_id__patch`:
+                # what a generated client calls
+                operation["operationId"] = route.func.__name__
+                _headers(operation, uses)
             paths.setdefault(path, {}).update(operations)
         schemas.update(part.get("components", {}).get("schemas", {}))
     schemas["ErrorBody"]["properties"]["code"]["enum"] = error_codes()
+    for unused in FRAMEWORK_SCHEMAS:
+        schemas.pop(unused, None)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -97,7 +183,11 @@ def _build() -> dict[str, Any]:
         },
         "servers": [{"url": "http://127.0.0.1:3000", "description": "make run"}],
         "paths": dict(sorted(paths.items())),
-        "components": {"schemas": dict(sorted(schemas.items())), "securitySchemes": SECURITY_SCHEMES},
+        "components": {
+            "schemas": dict(sorted(schemas.items())),
+            "securitySchemes": SECURITY_SCHEMES,
+            "headers": RESPONSE_HEADERS,
+        },
     }
 
 

@@ -27,6 +27,8 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from local_runner.events import stream_event
+from scripts import local_stack
+from scripts.local_stack import Refused
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams.type_defs import RecordTypeDef
@@ -37,10 +39,6 @@ ROUTER = "StreamRouterFunction"
 QUEUE = "StreamDeadLetterQueue"
 GONE = ("TrimmedDataAccessException", "ResourceNotFoundException")  # past the stream's 24 hours
 EMPTY_READS = 5  # GetRecords answers that may be empty before the range is reached (an open shard)
-
-
-class Refused(Exception):
-    """A reason to stop, for the person at the terminal."""
 
 
 @dataclass(frozen=True)
@@ -138,14 +136,7 @@ def _one(message: "MessageTypeDef", streams: Any, deliver: Deliver, dry_run: boo
 
 def local_target(state_dir: Path) -> tuple[str, Deliver]:
     """The local runner's queue, and its router run in this process against the runner's moto."""
-    from scripts.tenant import Refused as NotRunning
-    from scripts.tenant import _local
-
-    try:
-        _local(state_dir)  # boto3 pointed at the runner's moto, the functions' environment set
-    except NotRunning as exc:
-        raise Refused(str(exc)) from None
-    stack = json.loads((state_dir / "stack.json").read_text())
+    stack = local_stack.attach(state_dir)  # boto3 at the runner's moto, the functions' environment set
     return stack["resources"][QUEUE], in_process()
 
 

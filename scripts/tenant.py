@@ -14,11 +14,9 @@ must be verified in SES; locally, the runner's moto verifies it here.
 import argparse
 import json
 import os
-import socket
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -26,12 +24,11 @@ from hellojohn.records import NOTICES
 from hellojohn.rules import origins as origin_rules
 from hellojohn.rules import provisioning
 
+from scripts import local_stack
+from scripts.local_stack import Refused
+
 LOCAL_ORIGINS = ("http://127.0.0.1:*", "http://localhost:*")
 LOCAL_SENDER = "no-reply@example.com"
-
-
-class Refused(Exception):
-    """A reason to stop, for the person at the terminal."""
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -79,29 +76,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _reachable(url: str) -> bool:
-    parts = urlsplit(url)
-    try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 def _local(state_dir: Path) -> dict[str, Any]:
-    """The running local runner's stack: boto3 pointed at its moto, the functions' environment set."""
-    path = state_dir / "stack.json"
-    if not path.exists():
-        raise Refused(f"the local runner is not running ({path} not found): start it with `make run`")
-    stack = json.loads(path.read_text())
-    if not _reachable(stack["endpoint_url"]):
-        raise Refused(
-            f"the local runner is not running ({stack['endpoint_url']} unreachable): start `make run`"
-        )
-    from local_runner.aws import use_safe_environment
-
-    os.environ.update(stack["environment"])
-    use_safe_environment(stack["endpoint_url"], stack["region"])
+    stack = local_stack.attach(state_dir)
     return {"api_url": stack["api_url"], "live": False, "local": True}
 
 

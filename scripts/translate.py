@@ -39,22 +39,26 @@ def packaged(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-@cache
-def _translated() -> str:
+def translate(doc: dict[str, Any]) -> dict[str, Any]:
+    """A SAM template as CloudFormation deploys it (its code folders packaged first)."""
     from samtranslator.translator.transform import transform
 
     previous = os.environ.get("AWS_DEFAULT_REGION")
     os.environ["AWS_DEFAULT_REGION"] = REGION  # samtranslator reads the region for its ARNs
     try:
         # passthrough_metadata: each resource's Metadata (its checkov skips) reaches what SAM makes of it
-        doc = packaged(template.load())
-        out = transform(doc, {}, _NoManagedPolicies(), passthrough_metadata=True)
+        out: dict[str, Any] = transform(packaged(doc), {}, _NoManagedPolicies(), passthrough_metadata=True)
     finally:
         if previous is None:
             os.environ.pop("AWS_DEFAULT_REGION", None)
         else:
             os.environ["AWS_DEFAULT_REGION"] = previous
-    return json.dumps(out)
+    return out
+
+
+@cache
+def _translated() -> str:
+    return json.dumps(translate(template.load()))
 
 
 def translated() -> dict[str, Any]:

@@ -5,7 +5,6 @@ real ids, keys and tokens (events/README.md lists them), and must answer as the 
 """
 
 import json
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,11 +13,11 @@ import pytest
 
 from local_runner import filters, template
 from local_runner.invoke import invoke
+from scripts.invoke import PLACEHOLDER, fill
 from tests.conftest import PASSWORD, Tenant, make_tenant
 from tests.pipeline import Pipeline
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
-PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 FUNCTIONS = {f.code_dir.name: f for f in template.functions()}
 SENDER = "no-reply@acme.test"
 
@@ -152,9 +151,7 @@ PROVIDERS: dict[str, Callable[[World], str]] = {
 
 
 def render(name: str, world: World) -> dict[str, Any]:
-    text = PLACEHOLDER.sub(lambda m: world.value(m.group(1)), sample_text(name))
-    event: dict[str, Any] = json.loads(text)
-    return event
+    return fill(sample_text(name), world.value)
 
 
 # -- every function, invoked with its sample --------------------------------------------------------

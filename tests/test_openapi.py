@@ -3,6 +3,7 @@
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest import MonkeyPatch
@@ -41,3 +42,43 @@ def test_error_codes_refuse_a_code_that_is_not_a_literal(tmp_path: Path, monkeyp
     (tmp_path / "more.py").write_text('def g(code):\n    return ApiError(400, code, "m")\n')
     with pytest.raises(ValueError, match=r"more\.py:2: ApiError needs a literal status and code"):
         openapi.error_codes()
+
+
+def _operations() -> list[tuple[str, str, dict[str, Any]]]:
+    doc = json.loads(openapi.DOC.read_text())
+    return [(m, p, op) for p, ops in doc["paths"].items() for m, op in ops.items()]
+
+
+def test_every_operation_says_its_credential_and_the_headers_it_needs() -> None:
+    """What a generated client needs to call it: the security scheme (JWKS: none, said as []), the
+    tenant header for the keys, and a response header X-Request-ID everywhere."""
+    for method, path, op in _operations():
+        assert "security" in op, (method, path)
+        schemes = {name for requirement in op["security"] for name in requirement}
+        headers = {p["name"]: p for p in op.get("parameters", []) if p["in"] == "header"}
+        if schemes & {"secretKey", "publishableKey"}:
+            assert headers["X-Tenant-ID"]["required"] is True, (method, path)
+        else:
+            assert "X-Tenant-ID" not in headers
+        if path == "/v1/.well-known/jwks.json":
+            assert op["security"] == []
+        for status, response in op["responses"].items():
+            assert "X-Request-ID" in response["headers"], (method, path, status)
+
+
+def test_no_framework_leftovers_and_no_nullable_optional_bodies() -> None:
+    doc = json.loads(openapi.DOC.read_text())
+    assert not set(openapi.FRAMEWORK_SCHEMAS) & set(doc["components"]["schemas"])
+    for method, path, op in _operations():
+        schema = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+        assert {"type": "null"} not in schema.get("anyOf", []), (method, path)
+
+
+def test_fields_the_server_refuses_as_null_are_not_nullable_in_the_document() -> None:
+    schemas = json.loads(openapi.DOC.read_text())["components"]["schemas"]
+    for model, field in [
+        ("AdminUserUpdate", "email"),
+        ("AdminUserUpdate", "role"),
+        ("SelfUserUpdate", "email"),
+    ]:
+        assert "anyOf" not in schemas[model]["properties"][field], (model, field)

@@ -14,6 +14,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
@@ -94,10 +95,10 @@ def _tail(path: Path, lines: int = 40) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
 
 
-@pytest.fixture(scope="session")
-def runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
-    """`python -m local_runner --port 0` until the session ends; then SIGINT, and a clean exit."""
-    state = tmp_path_factory.mktemp("local-runner")
+@contextmanager
+def started_runner(state: Path) -> Iterator[Runner]:
+    """`python -m local_runner --port 0` with `state` as its state dir, until the block ends; then
+    SIGINT, and a clean exit."""
     log = state / "runner.log"
     env = safe_environment(os.environ)
     with log.open("w") as out:
@@ -140,6 +141,13 @@ def runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
             code = None
     assert code == 0, f"the local runner did not stop cleanly on SIGINT ({code}):\n{_tail(log)}"
     assert not credentials.exists() and not (state / "stack.json").exists(), "state files left behind"
+
+
+@pytest.fixture(scope="session")
+def runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
+    """The runner the end-to-end tests share (one per pytest-xdist worker)."""
+    with started_runner(tmp_path_factory.mktemp("local-runner")) as started:
+        yield started
 
 
 @pytest.fixture(scope="session")

@@ -48,6 +48,13 @@ class _Body(_Model):
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=False)  # "yes" is not true
 
 
+def _never_null(schema: dict[str, Any]) -> None:
+    """An optional field whose null the model refuses: documented without the null (a generated
+    client would otherwise offer to send one)."""
+    options = schema.pop("anyOf", [])
+    schema.update(next((o for o in options if o != {"type": "null"}), {}))
+
+
 class CreateUser(_Body):
     email: Email
     password: Password | None = Field(default=None, repr=False)  # never printed: see fields.Password
@@ -65,10 +72,10 @@ class AdminUserUpdate(_Body):
 
     name: Name = None
     avatar_url: AvatarUrl = None
-    email: Email | None = None
+    email: Email | None = Field(default=None, json_schema_extra=_never_null)
     phone_number: Phone = None
-    role: Role | None = None
-    email_verified: bool | None = None
+    role: Role | None = Field(default=None, json_schema_extra=_never_null)
+    email_verified: bool | None = Field(default=None, json_schema_extra=_never_null)
     public_metadata: Metadata = None
     private_metadata: Metadata = None
 
@@ -97,7 +104,7 @@ class SelfUserUpdate(_Body):
 
     name: Name = None
     avatar_url: AvatarUrl = None
-    email: Email | None = None
+    email: Email | None = Field(default=None, json_schema_extra=_never_null)
     phone_number: Phone = None
 
     @model_validator(mode="before")
@@ -143,22 +150,16 @@ class ChangePassword(_Body):
 
 class SetPassword(_Body):
     password: Password = Field(repr=False)
-    sign_out_all_sessions: bool = False
-    temporary: bool = False  # must be changed at the next sign-in; signs every session out
-
-    @model_validator(mode="after")
-    def _temporary_signs_out(self) -> Self:
-        if (
-            self.temporary
-            and "sign_out_all_sessions" in self.model_fields_set
-            and not self.sign_out_all_sessions
-        ):
-            raise PydanticCustomError(
-                "temporary_signs_out",
-                "{field} cannot be false with a temporary password (it signs every session out)",
-                {"field": "sign_out_all_sessions"},
-            )
-        return self
+    sign_out_all_sessions: bool = Field(
+        default=False,
+        description="End every session of the user in the same write. A temporary password always "
+        "does, whatever this says.",
+    )
+    temporary: bool = Field(
+        default=False,
+        description="The user must change it at the next sign-in; it expires after the tenant's "
+        "temporary_password_days and signs every session out.",
+    )
 
 
 class DisableUser(_Body):

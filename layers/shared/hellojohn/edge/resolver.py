@@ -219,10 +219,28 @@ def _respond(err: ApiError, request_id: str) -> Response[Any]:
 class Authenticate(Protocol):
     """Who is calling (`hellojohn.edge.auth`), from the request's headers; raises ApiError (401, 403)."""
 
+    __name__: str  # its OpenAPI security scheme is looked up by it (SECURITY_SCHEMES)
+
     def __call__(self, event: APIGatewayProxyEvent, /) -> Any: ...
 
 
 CALLER = "caller"
+
+SECURITY_SCHEMES: dict[str, dict[str, str]] = {
+    "secretKey": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "sk_live_… / sk_test_…, with X-Tenant-ID",
+    },
+    "publishableKey": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "pk_live_… / pk_test_…, with X-Tenant-ID",
+    },
+    "accessToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (EdDSA)"},
+}
+"""The OpenAPI security scheme of each credential of `hellojohn.edge.auth` (by its function's name)."""
+_SCHEME_OF = {"secret_key": "secretKey", "publishable_key": "publishableKey", "access_token": "accessToken"}
 
 
 def caller_of(app: APIGatewayRestResolver) -> Any:
@@ -276,6 +294,8 @@ def entry(
     traced, and its counters written when it returns."""
     config.require()  # a configuration that cannot work fails the cold start, not every request
     build_models(*(route.func for route in routes_of(app)))
+    for route in routes_of(app):  # what the OpenAPI document says each operation needs (scripts/openapi.py)
+        route.security = [{_SCHEME_OF[authenticate.__name__]: []}] if authenticate is not None else None
 
     @logger.inject_lambda_context(clear_state=True)
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

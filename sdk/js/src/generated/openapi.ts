@@ -12,7 +12,7 @@ export interface paths {
             cookie?: never;
         };
         /** Signing keys */
-        get: operations["jwks_v1__well_known_jwks_json_get"];
+        get: operations["jwks"];
         put?: never;
         post?: never;
         delete?: never;
@@ -31,7 +31,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Cancel a pending email change */
-        post: operations["cancel_email_change_v1_auth_email_cancel_post"];
+        post: operations["cancel_email_change"];
         delete?: never;
         options?: never;
         head?: never;
@@ -48,7 +48,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Restore the previous email */
-        post: operations["restore_email_v1_auth_email_restore_post"];
+        post: operations["restore_email"];
         delete?: never;
         options?: never;
         head?: never;
@@ -65,7 +65,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Verify a new email */
-        post: operations["verify_email_v1_auth_email_verify_post"];
+        post: operations["verify_email"];
         delete?: never;
         options?: never;
         head?: never;
@@ -80,14 +80,14 @@ export interface paths {
             cookie?: never;
         };
         /** The signed-in user */
-        get: operations["get_me_v1_auth_me_get"];
+        get: operations["get_me"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
         /** Update my profile */
-        patch: operations["update_me_v1_auth_me_patch"];
+        patch: operations["update_me"];
         trace?: never;
     };
     "/v1/auth/password/change": {
@@ -100,7 +100,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Change my password */
-        post: operations["change_password_v1_auth_password_change_post"];
+        post: operations["change_password"];
         delete?: never;
         options?: never;
         head?: never;
@@ -117,7 +117,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Refresh a session */
-        post: operations["refresh_v1_auth_refresh_post"];
+        post: operations["refresh"];
         delete?: never;
         options?: never;
         head?: never;
@@ -132,7 +132,7 @@ export interface paths {
             cookie?: never;
         };
         /** List my sessions */
-        get: operations["list_my_sessions_v1_auth_sessions_get"];
+        get: operations["list_my_sessions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -151,7 +151,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Revoke one of my sessions */
-        post: operations["revoke_my_session_v1_auth_sessions__session_id__revoke_post"];
+        post: operations["revoke_my_session"];
         delete?: never;
         options?: never;
         head?: never;
@@ -168,7 +168,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Sign in */
-        post: operations["sign_in_v1_auth_sign_in_post"];
+        post: operations["sign_in"];
         delete?: never;
         options?: never;
         head?: never;
@@ -185,7 +185,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Sign out */
-        post: operations["sign_out_v1_auth_sign_out_post"];
+        post: operations["sign_out"];
         delete?: never;
         options?: never;
         head?: never;
@@ -200,10 +200,10 @@ export interface paths {
             cookie?: never;
         };
         /** List users */
-        get: operations["list_users_v1_users_get"];
+        get: operations["list_users"];
         put?: never;
         /** Create a user */
-        post: operations["create_user_v1_users_post"];
+        post: operations["create_user"];
         delete?: never;
         options?: never;
         head?: never;
@@ -218,14 +218,14 @@ export interface paths {
             cookie?: never;
         };
         /** Read a user */
-        get: operations["get_user_v1_users__user_id__get"];
+        get: operations["get_user"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
         /** Update a user (admin) */
-        patch: operations["update_user_v1_users__user_id__patch"];
+        patch: operations["update_user"];
         trace?: never;
     };
     "/v1/users/{user_id}/disable": {
@@ -238,7 +238,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Disable a user */
-        post: operations["disable_user_v1_users__user_id__disable_post"];
+        post: operations["disable_user"];
         delete?: never;
         options?: never;
         head?: never;
@@ -255,7 +255,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Enable a user */
-        post: operations["enable_user_v1_users__user_id__enable_post"];
+        post: operations["enable_user"];
         delete?: never;
         options?: never;
         head?: never;
@@ -270,7 +270,7 @@ export interface paths {
             cookie?: never;
         };
         /** A user's change history */
-        get: operations["user_events_v1_users__user_id__events_get"];
+        get: operations["user_events"];
         put?: never;
         post?: never;
         delete?: never;
@@ -293,7 +293,7 @@ export interface paths {
         options?: never;
         head?: never;
         /** Merge a user's metadata (RFC 7386) */
-        patch: operations["merge_metadata_v1_users__user_id__metadata_patch"];
+        patch: operations["merge_metadata"];
         trace?: never;
     };
     "/v1/users/{user_id}/password": {
@@ -306,7 +306,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Set a user's password */
-        post: operations["set_password_v1_users__user_id__password_post"];
+        post: operations["set_password"];
         delete?: never;
         options?: never;
         head?: never;
@@ -321,7 +321,7 @@ export interface paths {
             cookie?: never;
         };
         /** List the sessions of a user */
-        get: operations["list_sessions_v1_users__user_id__sessions_get"];
+        get: operations["list_sessions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -340,7 +340,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Revoke every session of a user */
-        post: operations["revoke_all_sessions_v1_users__user_id__sessions_revoke_post"];
+        post: operations["revoke_all_sessions"];
         delete?: never;
         options?: never;
         head?: never;
@@ -357,7 +357,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Revoke one session of a user */
-        post: operations["revoke_session_v1_users__user_id__sessions__session_id__revoke_post"];
+        post: operations["revoke_session"];
         delete?: never;
         options?: never;
         head?: never;
@@ -374,7 +374,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Unlock a user locked out by wrong passwords */
-        post: operations["unlock_user_v1_users__user_id__unlock_post"];
+        post: operations["unlock_user"];
         delete?: never;
         options?: never;
         head?: never;
@@ -456,13 +456,13 @@ export interface components {
             /** Avatar Url */
             avatar_url?: string | null;
             /** Email */
-            email?: string | null;
+            email?: string;
             /** Phone Number */
             phone_number?: string | null;
             /** Role */
-            role?: string | null;
+            role?: string;
             /** Email Verified */
-            email_verified?: boolean | null;
+            email_verified?: boolean;
             /** Public Metadata */
             public_metadata?: {
                 [key: string]: unknown;
@@ -549,11 +549,6 @@ export interface components {
         /** ErrorResponse */
         ErrorResponse: {
             error: components["schemas"]["ErrorBody"];
-        };
-        /** HTTPValidationError */
-        HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
         };
         /**
          * HistoryEntry
@@ -693,11 +688,6 @@ export interface components {
         RefreshResult: {
             session: components["schemas"]["Session"];
         };
-        /** ResponseValidationError */
-        ResponseValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
-        };
         /**
          * SelfUser
          * @description A user as the user sees themself (no private_metadata).
@@ -748,7 +738,7 @@ export interface components {
             /** Avatar Url */
             avatar_url?: string | null;
             /** Email */
-            email?: string | null;
+            email?: string;
             /** Phone Number */
             phone_number?: string | null;
         };
@@ -803,11 +793,13 @@ export interface components {
             password: string;
             /**
              * Sign Out All Sessions
+             * @description End every session of the user in the same write. A temporary password always does, whatever this says.
              * @default false
              */
             sign_out_all_sessions?: boolean;
             /**
              * Temporary
+             * @description The user must change it at the next sign-in; it expires after the tenant's temporary_password_days and signs every session out.
              * @default false
              */
             temporary?: boolean;
@@ -830,13 +822,6 @@ export interface components {
             data: components["schemas"]["AdminUser"][];
             pagination: components["schemas"]["Pagination"];
         };
-        /** ValidationError */
-        ValidationError: {
-            /** Location */
-            loc: (string | number)[];
-            /** Error Type */
-            type: string;
-        };
         /** VerifyEmail */
         VerifyEmail: {
             /** Token */
@@ -846,12 +831,19 @@ export interface components {
     responses: never;
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description This request's id (also in every error body) */
+        "X-Request-ID": string;
+        /** @description The user's version, for If-Match */
+        ETag: string;
+        /** @description Seconds to wait before trying again */
+        "Retry-After": number;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    jwks_v1__well_known_jwks_json_get: {
+    jwks: {
         parameters: {
             query?: never;
             header?: never;
@@ -863,27 +855,22 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Jwks"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
         };
     };
-    cancel_email_change_v1_auth_email_cancel_post: {
+    cancel_email_change: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description The tenant the key belongs to (`tnt_…`); a key of another tenant is 403 tenant_mismatch. */
+                "X-Tenant-ID": string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -896,6 +883,7 @@ export interface operations {
             /** @description No Content */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -903,6 +891,7 @@ export interface operations {
             /** @description Error */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -912,6 +901,7 @@ export interface operations {
             /** @description Error */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -921,6 +911,7 @@ export interface operations {
             /** @description Error */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -930,6 +921,7 @@ export interface operations {
             /** @description Error */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -939,6 +931,7 @@ export interface operations {
             /** @description Error */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -948,6 +941,7 @@ export interface operations {
             /** @description Error */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -957,6 +951,8 @@ export interface operations {
             /** @description Error */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -966,6 +962,7 @@ export interface operations {
             /** @description Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -975,6 +972,8 @@ export interface operations {
             /** @description Error */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -983,10 +982,13 @@ export interface operations {
             };
         };
     };
-    restore_email_v1_auth_email_restore_post: {
+    restore_email: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description The tenant the key belongs to (`tnt_…`); a key of another tenant is 403 tenant_mismatch. */
+                "X-Tenant-ID": string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -999,6 +1001,7 @@ export interface operations {
             /** @description No Content */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1006,6 +1009,7 @@ export interface operations {
             /** @description Error */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1015,6 +1019,7 @@ export interface operations {
             /** @description Error */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1024,6 +1029,7 @@ export interface operations {
             /** @description Error */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1033,6 +1039,7 @@ export interface operations {
             /** @description Error */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1042,6 +1049,7 @@ export interface operations {
             /** @description Error */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1051,6 +1059,7 @@ export interface operations {
             /** @description Error */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1060,6 +1069,7 @@ export interface operations {
             /** @description Error */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1069,6 +1079,8 @@ export interface operations {
             /** @description Error */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1078,6 +1090,7 @@ export interface operations {
             /** @description Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1087,6 +1100,8 @@ export interface operations {
             /** @description Error */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1095,10 +1110,13 @@ export interface operations {
             };
         };
     };
-    verify_email_v1_auth_email_verify_post: {
+    verify_email: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description The tenant the key belongs to (`tnt_…`); a key of another tenant is 403 tenant_mismatch. */
+                "X-Tenant-ID": string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1111,6 +1129,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1120,6 +1140,7 @@ export interface operations {
             /** @description Error */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1129,6 +1150,7 @@ export interface operations {
             /** @description Error */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1138,6 +1160,7 @@ export interface operations {
             /** @description Error */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1147,6 +1170,7 @@ export interface operations {
             /** @description Error */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1156,6 +1180,7 @@ export interface operations {
             /** @description Error */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1165,6 +1190,7 @@ export interface operations {
             /** @description Error */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1174,6 +1200,7 @@ export interface operations {
             /** @description Error */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1183,6 +1210,8 @@ export interface operations {
             /** @description Error */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1192,6 +1221,7 @@ export interface operations {
             /** @description Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1201,6 +1231,8 @@ export interface operations {
             /** @description Error */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1209,7 +1241,7 @@ export interface operations {
             };
         };
     };
-    get_me_v1_auth_me_get: {
+    get_me: {
         parameters: {
             query?: never;
             header?: never;
@@ -1221,6 +1253,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1230,6 +1264,7 @@ export interface operations {
             /** @description Error */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1239,6 +1274,7 @@ export interface operations {
             /** @description Error */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1248,6 +1284,7 @@ export interface operations {
             /** @description Error */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1257,6 +1294,7 @@ export interface operations {
             /** @description Error */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1266,6 +1304,7 @@ export interface operations {
             /** @description Error */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1275,6 +1314,7 @@ export interface operations {
             /** @description Error */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1284,6 +1324,8 @@ export interface operations {
             /** @description Error */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1293,6 +1335,7 @@ export interface operations {
             /** @description Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1302,6 +1345,8 @@ export interface operations {
             /** @description Error */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1310,10 +1355,13 @@ export interface operations {
             };
         };
     };
-    update_me_v1_auth_me_patch: {
+    update_me: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the user as last read: the change applies only to that version (412 precondition_failed otherwise). Without it, the last writer wins. */
+                "If-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1326,6 +1374,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1335,6 +1385,7 @@ export interface operations {
             /** @description Error */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1344,6 +1395,7 @@ export interface operations {
             /** @description Error */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1353,6 +1405,7 @@ export interface operations {
             /** @description Error */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1362,6 +1415,7 @@ export interface operations {
             /** @description Error */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1371,6 +1425,7 @@ export interface operations {
             /** @description Error */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1380,6 +1435,7 @@ export interface operations {
             /** @description Error */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1389,6 +1445,7 @@ export interface operations {
             /** @description Error */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1398,6 +1455,7 @@ export interface operations {
             /** @description Error */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1407,6 +1465,8 @@ export interface operations {
             /** @description Error */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1416,6 +1476,7 @@ export interface operations {
             /** @description Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1425,6 +1486,8 @@ export interface operations {
             /** @description Error */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1433,10 +1496,15 @@ export interface operations {
             };
         };
     };
-    change_password_v1_auth_password_change_post: {
+    change_password: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the user as last read: the change applies only to that version (412 precondition_failed otherwise). Without it, the last writer wins. */
+                "If-Match"?: string;
+                /** @description Repeating a request with the same key (within 24 hours) answers the first one's response without doing it again. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1449,6 +1517,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1458,6 +1528,7 @@ export interface operations {
             /** @description Error */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1467,6 +1538,7 @@ export interface operations {
             /** @description Error */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1476,6 +1548,7 @@ export interface operations {
             /** @description Error */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1485,6 +1558,7 @@ export interface operations {
             /** @description Error */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1494,6 +1568,7 @@ export interface operations {
             /** @description Error */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1503,6 +1578,7 @@ export interface operations {
             /** @description Error */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1512,6 +1588,7 @@ export interface operations {
             /** @description Error */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1521,6 +1598,7 @@ export interface operations {
             /** @description Error */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1530,6 +1608,8 @@ export interface operations {
             /** @description Error */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1539,6 +1619,7 @@ export interface operations {
             /** @description Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1548,6 +1629,8 @@ export interface operations {
             /** @description Error */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1556,10 +1639,13 @@ export interface operations {
             };
         };
     };
-    refresh_v1_auth_refresh_post: {
+    refresh: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description The tenant the key belongs to (`tnt_…`); a key of another tenant is 403 tenant_mismatch. */
+                "X-Tenant-ID": string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1572,6 +1658,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1581,6 +1668,7 @@ export interface operations {
             /** @description Error */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1590,6 +1678,7 @@ export interface operations {
             /** @description Error */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1599,6 +1688,7 @@ export interface operations {
             /** @description Error */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1608,6 +1698,7 @@ export interface operations {
             /** @description Error */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1617,6 +1708,7 @@ export interface operations {
             /** @description Error */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1626,6 +1718,7 @@ export interface operations {
             /** @description Error */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1635,6 +1728,8 @@ export interface operations {
             /** @description Error */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1644,6 +1739,7 @@ export interface operations {
             /** @description Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1653,6 +1749,8 @@ export interface operations {
             /** @description Error */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1661,7 +1759,7 @@ export interface operations {
             };
         };
     };
-    list_my_sessions_v1_auth_sessions_get: {
+    list_my_sessions: {
         parameters: {
             query?: never;
             header?: never;
@@ -1673,6 +1771,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1682,6 +1781,7 @@ export interface operations {
             /** @description Error */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1691,6 +1791,7 @@ export interface operations {
             /** @description Error */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1700,6 +1801,7 @@ export interface operations {
             /** @description Error */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1709,6 +1811,7 @@ export interface operations {
             /** @description Error */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1718,6 +1821,7 @@ export interface operations {
             /** @description Error */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1727,6 +1831,7 @@ export interface operations {
             /** @description Error */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1736,6 +1841,8 @@ export interface operations {
             /** @description Error */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1745,6 +1852,7 @@ export interface operations {
             /** @description Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1754,6 +1862,8 @@ export interface operations {
             /** @description Error */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1762,10 +1872,13 @@ export interface operations {
             };
         };
     };
-    revoke_my_session_v1_auth_sessions__session_id__revoke_post: {
+    revoke_my_session: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeating a request with the same key (within 24 hours) answers the first one's response without doing it again. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 session_id: string;
             };
@@ -1773,13 +1886,14 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["NoFields"] | null;
+                "application/json": components["schemas"]["NoFields"];
             };
         };
         responses: {
             /** @description No Content */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1787,6 +1901,7 @@ export interface operations {
             /** @description Error */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1796,6 +1911,7 @@ export interface operations {
             /** @description Error */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1805,6 +1921,7 @@ export interface operations {
             /** @description Error */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1814,6 +1931,7 @@ export interface operations {
             /** @description Error */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1823,6 +1941,7 @@ export interface operations {
             /** @description Error */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1832,6 +1951,7 @@ export interface operations {
             /** @description Error */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1841,6 +1961,7 @@ export interface operations {
             /** @description Error */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1850,6 +1971,8 @@ export interface operations {
             /** @description Error */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1859,6 +1982,7 @@ export interface operations {
             /** @description Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1868,6 +1992,8 @@ export interface operations {
             /** @description Error */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1876,10 +2002,13 @@ export interface operations {
             };
         };
     };
-    sign_in_v1_auth_sign_in_post: {
+    sign_in: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description The tenant the key belongs to (`tnt_…`); a key of another tenant is 403 tenant_mismatch. */
+                "X-Tenant-ID": string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1892,6 +2021,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1901,6 +2031,7 @@ export interface operations {
             /** @description Error */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1910,6 +2041,7 @@ export interface operations {
             /** @description Error */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1919,6 +2051,7 @@ export interface operations {
             /** @description Error */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1928,6 +2061,7 @@ export interface operations {
             /** @description Error */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1937,6 +2071,7 @@ export interface operations {
             /** @description Error */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1946,6 +2081,7 @@ export interface operations {
             /** @description Error */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1955,6 +2091,7 @@ export interface operations {
             /** @description Error */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1964,6 +2101,8 @@ export interface operations {
             /** @description Error */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1973,6 +2112,7 @@ export interface operations {
             /** @description Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1982,6 +2122,8 @@ export interface operations {
             /** @description Error */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1990,22 +2132,26 @@ export interface operations {
             };
         };
     };
-    sign_out_v1_auth_sign_out_post: {
+    sign_out: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeating a request with the same key (within 24 hours) answers the first one's response without doing it again. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["NoFields"] | null;
+                "application/json": components["schemas"]["NoFields"];
             };
         };
         responses: {
             /** @description No Content */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2013,6 +2159,7 @@ export interface operations {
             /** @description Error */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2022,6 +2169,7 @@ export interface operations {
             /** @description Error */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2031,6 +2179,7 @@ export interface operations {
             /** @description Error */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2040,6 +2189,7 @@ export interface operations {
             /** @description Error */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2049,6 +2199,7 @@ export interface operations {
             /** @description Error */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2058,6 +2209,7 @@ export interface operations {
             /** @description Error */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2067,6 +2219,7 @@ export interface operations {
             /** @description Error */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2076,6 +2229,8 @@ export interface operations {
             /** @description Error */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2085,6 +2240,7 @@ export interface operations {
             /** @description Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2094,6 +2250,8 @@ export interface operations {
             /** @description Error */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2102,14 +2260,17 @@ export interface operations {
             };
         };
     };
-    list_users_v1_users_get: {
+    list_users: {
         parameters: {
             query?: {
                 limit?: number;
                 cursor?: string | null;
                 email?: string | null;
             };
-            header?: never;
+            header: {
+                /** @description The tenant the key belongs to (`tnt_…`); a key of another tenant is 403 tenant_mismatch. */
+                "X-Tenant-ID": string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2118,6 +2279,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2127,6 +2289,7 @@ export interface operations {
             /** @description Error */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2136,6 +2299,7 @@ export interface operations {
             /** @description Error */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2145,6 +2309,7 @@ export interface operations {
             /** @description Error */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2154,6 +2319,7 @@ export interface operations {
             /** @description Error */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2163,6 +2329,7 @@ export interface operations {
             /** @description Error */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2172,6 +2339,7 @@ export interface operations {
             /** @description Error */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2181,6 +2349,8 @@ export interface operations {
             /** @description Error */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2190,6 +2360,7 @@ export interface operations {
             /** @description Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2199,6 +2370,8 @@ export interface operations {
             /** @description Error */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2207,10 +2380,15 @@ export interface operations {
             };
         };
     };
-    create_user_v1_users_post: {
+    create_user: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description The tenant the key belongs to (`tnt_…`); a key of another tenant is 403 tenant_mismatch. */
+                "X-Tenant-ID": string;
+                /** @description Repeating a request with the same key (within 24 hours) answers the first one's response without doing it again. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2223,6 +2401,8 @@ export interface operations {
             /** @description Success */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2232,6 +2412,7 @@ export interface operations {
             /** @description Error */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2241,6 +2422,7 @@ export interface operations {
             /** @description Error */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2250,6 +2432,7 @@ export interface operations {
             /** @description Error */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2259,6 +2442,7 @@ export interface operations {
             /** @description Error */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2268,6 +2452,7 @@ export interface operations {
             /** @description Error */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2277,6 +2462,7 @@ export interface operations {
             /** @description Error */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2286,6 +2472,7 @@ export interface operations {
             /** @description Error */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2295,6 +2482,8 @@ export interface operations {
             /** @description Error */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2304,6 +2493,7 @@ export interface operations {
             /** @description Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2313,6 +2503,8 @@ export interface operations {
             /** @description Error */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2321,10 +2513,13 @@ export interface operations {
             };
         };
     };
-    get_user_v1_users__user_id__get: {
+    get_user: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description The tenant the key belongs to (`tnt_…`); a key of another tenant is 403 tenant_mismatch. */
+                "X-Tenant-ID": string;
+            };
             path: {
                 user_id: string;
             };
@@ -2335,6 +2530,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2344,6 +2541,7 @@ export interface operations {
             /** @description Error */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2353,6 +2551,7 @@ export interface operations {
             /** @description Error */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2362,6 +2561,7 @@ export interface operations {
             /** @description Error */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2371,6 +2571,7 @@ export interface operations {
             /** @description Error */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2380,6 +2581,7 @@ export interface operations {
             /** @description Error */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2389,6 +2591,7 @@ export interface operations {
             /** @description Error */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2398,6 +2601,7 @@ export interface operations {
             /** @description Error */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2407,6 +2611,8 @@ export interface operations {
             /** @description Error */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2416,6 +2622,7 @@ export interface operations {
             /** @description Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2425,6 +2632,8 @@ export interface operations {
             /** @description Error */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2433,10 +2642,15 @@ export interface operations {
             };
         };
     };
-    update_user_v1_users__user_id__patch: {
+    update_user: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description The tenant the key belongs to (`tnt_…`); a key of another tenant is 403 tenant_mismatch. */
+                "X-Tenant-ID": string;
+                /** @description The ETag of the user as last read: the change applies only to that version (412 precondition_failed otherwise). Without it, the last writer wins. */
+                "If-Match"?: string;
+            };
             path: {
                 user_id: string;
             };
@@ -2451,6 +2665,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2460,6 +2676,7 @@ export interface operations {
             /** @description Error */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2469,6 +2686,7 @@ export interface operations {
             /** @description Error */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2478,6 +2696,7 @@ export interface operations {
             /** @description Error */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2487,6 +2706,7 @@ export interface operations {
             /** @description Error */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2496,6 +2716,7 @@ export interface operations {
             /** @description Error */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2505,6 +2726,7 @@ export interface operations {
             /** @description Error */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2514,6 +2736,7 @@ export interface operations {
             /** @description Error */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2523,6 +2746,7 @@ export interface operations {
             /** @description Error */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2532,6 +2756,7 @@ export interface operations {
             /** @description Error */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2541,6 +2766,8 @@ export interface operations {
             /** @description Error */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2550,6 +2777,7 @@ export interface operations {
             /** @description Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2559,6 +2787,8 @@ export interface operations {
             /** @description Error */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2567,10 +2797,17 @@ export interface operations {
             };
         };
     };
-    disable_user_v1_users__user_id__disable_post: {
+    disable_user: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description The tenant the key belongs to (`tnt_…`); a key of another tenant is 403 tenant_mismatch. */
+                "X-Tenant-ID": string;
+                /** @description The ETag of the user as last read: the change applies only to that version (412 precondition_failed otherwise). Without it, the last writer wins. */
+                "If-Match"?: string;
+                /** @description Repeating a request with the same key (within 24 hours) answers the first one's response without doing it again. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 user_id: string;
             };
@@ -2578,13 +2815,15 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["DisableUser"] | null;
+                "application/json": components["schemas"]["DisableUser"];
             };
         };
         responses: {
             /** @description Success */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2594,6 +2833,7 @@ export interface operations {
             /** @description Error */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2603,6 +2843,7 @@ export interface operations {
             /** @description Error */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2612,6 +2853,7 @@ export interface operations {
             /** @description Error */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2621,6 +2863,7 @@ export interface operations {
             /** @description Error */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2630,6 +2873,7 @@ export interface operations {
             /** @description Error */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2639,6 +2883,7 @@ export interface operations {
             /** @description Error */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2648,6 +2893,7 @@ export interface operations {
             /** @description Error */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2657,6 +2903,7 @@ export interface operations {
             /** @description Error */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2666,6 +2913,7 @@ export interface operations {
             /** @description Error */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2675,6 +2923,8 @@ export interface operations {
             /** @description Error */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2684,6 +2934,7 @@ export interface operations {
             /** @description Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2693,6 +2944,8 @@ export interface operations {
             /** @description Error */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2701,10 +2954,17 @@ export interface operations {
             };
         };
     };
-    enable_user_v1_users__user_id__enable_post: {
+    enable_user: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description The tenant the key belongs to (`tnt_…`); a key of another tenant is 403 tenant_mismatch. */
+                "X-Tenant-ID": string;
+                /** @description The ETag of the user as last read: the change applies only to that version (412 precondition_failed otherwise). Without it, the last writer wins. */
+                "If-Match"?: string;
+                /** @description Repeating a request with the same key (within 24 hours) answers the first one's response without doing it again. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 user_id: string;
             };
@@ -2712,13 +2972,15 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["NoFields"] | null;
+                "application/json": components["schemas"]["NoFields"];
             };
         };
         responses: {
             /** @description Success */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2728,6 +2990,7 @@ export interface operations {
             /** @description Error */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2737,6 +3000,7 @@ export interface operations {
             /** @description Error */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2746,6 +3010,7 @@ export interface operations {
             /** @description Error */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2755,6 +3020,7 @@ export interface operations {
             /** @description Error */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2764,6 +3030,7 @@ export interface operations {
             /** @description Error */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2773,6 +3040,7 @@ export interface operations {
             /** @description Error */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2782,6 +3050,7 @@ export interface operations {
             /** @description Error */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2791,6 +3060,7 @@ export interface operations {
             /** @description Error */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2800,6 +3070,7 @@ export interface operations {
             /** @description Error */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2809,6 +3080,8 @@ export interface operations {
             /** @description Error */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2818,6 +3091,7 @@ export interface operations {
             /** @description Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2827,6 +3101,8 @@ export interface operations {
             /** @description Error */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2835,13 +3111,16 @@ export interface operations {
             };
         };
     };
-    user_events_v1_users__user_id__events_get: {
+    user_events: {
         parameters: {
             query?: {
                 limit?: number;
                 cursor?: string | null;
             };
-            header?: never;
+            header: {
+                /** @description The tenant the key belongs to (`tnt_…`); a key of another tenant is 403 tenant_mismatch. */
+                "X-Tenant-ID": string;
+            };
             path: {
                 user_id: string;
             };
@@ -2852,6 +3131,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2861,6 +3141,7 @@ export interface operations {
             /** @description Error */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2870,6 +3151,7 @@ export interface operations {
             /** @description Error */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2879,6 +3161,7 @@ export interface operations {
             /** @description Error */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2888,6 +3171,7 @@ export interface operations {
             /** @description Error */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2897,6 +3181,7 @@ export interface operations {
             /** @description Error */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2906,6 +3191,7 @@ export interface operations {
             /** @description Error */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2915,6 +3201,8 @@ export interface operations {
             /** @description Error */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2924,6 +3212,7 @@ export interface operations {
             /** @description Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2933,6 +3222,8 @@ export interface operations {
             /** @description Error */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2941,10 +3232,15 @@ export interface operations {
             };
         };
     };
-    merge_metadata_v1_users__user_id__metadata_patch: {
+    merge_metadata: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description The tenant the key belongs to (`tnt_…`); a key of another tenant is 403 tenant_mismatch. */
+                "X-Tenant-ID": string;
+                /** @description The ETag of the user as last read: the change applies only to that version (412 precondition_failed otherwise). Without it, the last writer wins. */
+                "If-Match"?: string;
+            };
             path: {
                 user_id: string;
             };
@@ -2959,6 +3255,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2968,6 +3266,7 @@ export interface operations {
             /** @description Error */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2977,6 +3276,7 @@ export interface operations {
             /** @description Error */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2986,6 +3286,7 @@ export interface operations {
             /** @description Error */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2995,6 +3296,7 @@ export interface operations {
             /** @description Error */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3004,6 +3306,7 @@ export interface operations {
             /** @description Error */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3013,6 +3316,7 @@ export interface operations {
             /** @description Error */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3022,6 +3326,7 @@ export interface operations {
             /** @description Error */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3031,6 +3336,7 @@ export interface operations {
             /** @description Error */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3040,6 +3346,7 @@ export interface operations {
             /** @description Error */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3049,6 +3356,8 @@ export interface operations {
             /** @description Error */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3058,6 +3367,7 @@ export interface operations {
             /** @description Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3067,6 +3377,8 @@ export interface operations {
             /** @description Error */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3075,10 +3387,17 @@ export interface operations {
             };
         };
     };
-    set_password_v1_users__user_id__password_post: {
+    set_password: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description The tenant the key belongs to (`tnt_…`); a key of another tenant is 403 tenant_mismatch. */
+                "X-Tenant-ID": string;
+                /** @description The ETag of the user as last read: the change applies only to that version (412 precondition_failed otherwise). Without it, the last writer wins. */
+                "If-Match"?: string;
+                /** @description Repeating a request with the same key (within 24 hours) answers the first one's response without doing it again. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 user_id: string;
             };
@@ -3093,6 +3412,8 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3102,6 +3423,7 @@ export interface operations {
             /** @description Error */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3111,6 +3433,7 @@ export interface operations {
             /** @description Error */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3120,6 +3443,7 @@ export interface operations {
             /** @description Error */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3129,6 +3453,7 @@ export interface operations {
             /** @description Error */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3138,6 +3463,7 @@ export interface operations {
             /** @description Error */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3147,6 +3473,7 @@ export interface operations {
             /** @description Error */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3156,6 +3483,7 @@ export interface operations {
             /** @description Error */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3165,6 +3493,7 @@ export interface operations {
             /** @description Error */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3174,6 +3503,7 @@ export interface operations {
             /** @description Error */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3183,6 +3513,8 @@ export interface operations {
             /** @description Error */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3192,6 +3524,7 @@ export interface operations {
             /** @description Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3201,6 +3534,8 @@ export interface operations {
             /** @description Error */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3209,10 +3544,13 @@ export interface operations {
             };
         };
     };
-    list_sessions_v1_users__user_id__sessions_get: {
+    list_sessions: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description The tenant the key belongs to (`tnt_…`); a key of another tenant is 403 tenant_mismatch. */
+                "X-Tenant-ID": string;
+            };
             path: {
                 user_id: string;
             };
@@ -3223,6 +3561,7 @@ export interface operations {
             /** @description Success */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3232,6 +3571,7 @@ export interface operations {
             /** @description Error */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3241,6 +3581,7 @@ export interface operations {
             /** @description Error */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3250,6 +3591,7 @@ export interface operations {
             /** @description Error */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3259,6 +3601,7 @@ export interface operations {
             /** @description Error */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3268,6 +3611,7 @@ export interface operations {
             /** @description Error */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3277,6 +3621,7 @@ export interface operations {
             /** @description Error */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3286,6 +3631,7 @@ export interface operations {
             /** @description Error */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3295,6 +3641,8 @@ export interface operations {
             /** @description Error */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3304,6 +3652,7 @@ export interface operations {
             /** @description Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3313,6 +3662,8 @@ export interface operations {
             /** @description Error */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3321,10 +3672,15 @@ export interface operations {
             };
         };
     };
-    revoke_all_sessions_v1_users__user_id__sessions_revoke_post: {
+    revoke_all_sessions: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description The tenant the key belongs to (`tnt_…`); a key of another tenant is 403 tenant_mismatch. */
+                "X-Tenant-ID": string;
+                /** @description Repeating a request with the same key (within 24 hours) answers the first one's response without doing it again. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 user_id: string;
             };
@@ -3332,13 +3688,14 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["NoFields"] | null;
+                "application/json": components["schemas"]["NoFields"];
             };
         };
         responses: {
             /** @description No Content */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3346,6 +3703,7 @@ export interface operations {
             /** @description Error */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3355,6 +3713,7 @@ export interface operations {
             /** @description Error */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3364,6 +3723,7 @@ export interface operations {
             /** @description Error */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3373,6 +3733,7 @@ export interface operations {
             /** @description Error */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3382,6 +3743,7 @@ export interface operations {
             /** @description Error */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3391,6 +3753,7 @@ export interface operations {
             /** @description Error */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3400,6 +3763,7 @@ export interface operations {
             /** @description Error */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3409,6 +3773,8 @@ export interface operations {
             /** @description Error */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3418,6 +3784,7 @@ export interface operations {
             /** @description Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3427,6 +3794,8 @@ export interface operations {
             /** @description Error */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3435,10 +3804,15 @@ export interface operations {
             };
         };
     };
-    revoke_session_v1_users__user_id__sessions__session_id__revoke_post: {
+    revoke_session: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description The tenant the key belongs to (`tnt_…`); a key of another tenant is 403 tenant_mismatch. */
+                "X-Tenant-ID": string;
+                /** @description Repeating a request with the same key (within 24 hours) answers the first one's response without doing it again. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 user_id: string;
                 session_id: string;
@@ -3447,13 +3821,14 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["NoFields"] | null;
+                "application/json": components["schemas"]["NoFields"];
             };
         };
         responses: {
             /** @description No Content */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3461,6 +3836,7 @@ export interface operations {
             /** @description Error */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3470,6 +3846,7 @@ export interface operations {
             /** @description Error */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3479,6 +3856,7 @@ export interface operations {
             /** @description Error */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3488,6 +3866,7 @@ export interface operations {
             /** @description Error */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3497,6 +3876,7 @@ export interface operations {
             /** @description Error */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3506,6 +3886,7 @@ export interface operations {
             /** @description Error */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3515,6 +3896,7 @@ export interface operations {
             /** @description Error */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3524,6 +3906,8 @@ export interface operations {
             /** @description Error */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3533,6 +3917,7 @@ export interface operations {
             /** @description Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3542,6 +3927,8 @@ export interface operations {
             /** @description Error */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3550,10 +3937,15 @@ export interface operations {
             };
         };
     };
-    unlock_user_v1_users__user_id__unlock_post: {
+    unlock_user: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description The tenant the key belongs to (`tnt_…`); a key of another tenant is 403 tenant_mismatch. */
+                "X-Tenant-ID": string;
+                /** @description The ETag of the user as last read: the change applies only to that version (412 precondition_failed otherwise). Without it, the last writer wins. */
+                "If-Match"?: string;
+            };
             path: {
                 user_id: string;
             };
@@ -3561,13 +3953,15 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["NoFields"] | null;
+                "application/json": components["schemas"]["NoFields"];
             };
         };
         responses: {
             /** @description Success */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3577,6 +3971,7 @@ export interface operations {
             /** @description Error */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3586,6 +3981,7 @@ export interface operations {
             /** @description Error */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3595,6 +3991,7 @@ export interface operations {
             /** @description Error */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3604,6 +4001,7 @@ export interface operations {
             /** @description Error */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3613,6 +4011,7 @@ export interface operations {
             /** @description Error */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3622,6 +4021,7 @@ export interface operations {
             /** @description Error */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3631,6 +4031,7 @@ export interface operations {
             /** @description Error */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3640,6 +4041,7 @@ export interface operations {
             /** @description Error */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3649,6 +4051,8 @@ export interface operations {
             /** @description Error */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3658,6 +4062,7 @@ export interface operations {
             /** @description Error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3667,6 +4072,8 @@ export interface operations {
             /** @description Error */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -10,7 +10,9 @@
  * - HJ_API=mock: the same, with this package's test/mock-api.mjs instead (SDK development only).
  *
  * Other knobs: CHROMIUM_PATH (default /usr/bin/chromium), HJ_SCREENSHOT (default
- * <repo>/docs/img/profile.png), HJ_RUNNER_TIMEOUT_MS (default 120000).
+ * test/browser/out/profile.png, ignored by git, so a test run leaves the tree clean; the README's
+ * picture is refreshed with HJ_SCREENSHOT=../../docs/img/profile.png), HJ_RUNNER_TIMEOUT_MS
+ * (default 120000).
  *
  * Run with `npm run test:browser`.
  */
@@ -30,7 +32,9 @@ const SDK_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const REPO = resolve(SDK_DIR, '../..');
 const DIST = join(SDK_DIR, 'example', 'dist');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SCREENSHOT = process.env.HJ_SCREENSHOT ?? join(REPO, 'docs', 'img', 'profile.png');
+const SCREENSHOT = resolve(
+  process.env.HJ_SCREENSHOT ?? join(SDK_DIR, 'test', 'browser', 'out', 'profile.png'),
+);
 const RUNNER_TIMEOUT_MS = Number(process.env.HJ_RUNNER_TIMEOUT_MS ?? 120_000);
 const CHROMIUM_ARGS = [
   '--headless',
