@@ -313,6 +313,10 @@ class Pool:
                 if self._closed:
                     raise Unavailable("the runner is stopping")
                 idle = self._idle[name]
+                while idle and not idle[-1].process.is_alive():  # ended while idle (killed): dropped
+                    dead = idle.pop()
+                    self._all[name].remove(dead)
+                    dead.conn.close()
                 if idle:
                     env = idle.pop()  # the one used last: warm
                     env.busy = True
