@@ -101,7 +101,7 @@ class Runner:
         }
         self.pool = environments.Pool(self.fns, own, limit, on_emails=outbox.add)
         self.gateway.invoke = self.pool.invoke
-        checked = threading.Thread(target=self._check, name="check")
+        checked = threading.Thread(target=self._check, name="check", daemon=True)
         checked.start()  # meanwhile the seed's request is the first cold start
         creds = seed.seed(self.gateway, self.server.url)
         checked.join()
