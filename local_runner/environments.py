@@ -32,6 +32,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as _wait
 from typing import Any
 
 from local_runner.template import Function
@@ -107,9 +108,11 @@ def _child(function: Function, conn: Connection, env: dict[str, str]) -> None:
         try:
             event = conn.recv()
         except (EOFError, OSError):  # the runner is gone
-            return
-        if event is None:
-            return
+            event = None
+        if event is None:  # ended at once, as Lambda ends an environment: nothing to wait for
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
         reply: tuple[str, Any, Emails]
         try:
             reply = ("ok", invoke.invoke(function, event), outbox.drain())
@@ -119,9 +122,18 @@ def _child(function: Function, conn: Connection, env: dict[str, str]) -> None:
         try:
             conn.send(reply)
         except (EOFError, OSError):
-            return
+            os._exit(0)
         except Exception as exc:  # a result pickle cannot carry: the invocation failed
             conn.send(("error", f"unsendable result: {exc}", reply[2]))
+
+
+def _ended(processes: list[Any], timeout: float) -> None:
+    """Wait until every one of `processes` has ended, or `timeout` (all together, not each)."""
+    deadline = time.monotonic() + timeout
+    pending = [p for p in processes if p.is_alive()]
+    while pending and (remaining := deadline - time.monotonic()) > 0:
+        _wait([p.sentinel for p in pending], remaining)
+        pending = [p for p in pending if p.is_alive()]
 
 
 # -- the runner's side ---------------------------------------------------------------------------------
@@ -259,14 +271,18 @@ class Pool:
             if not env.busy:
                 with contextlib.suppress(OSError):
                     env.conn.send(None)
+        processes = [e.process for e in every]
+        _ended(processes, max(0.5, deadline - time.monotonic()))
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        _ended(processes, 1.0)
+        for process in processes:
+            if process.is_alive():
+                process.kill()
+        _ended(processes, 1.0)
         for env in every:
-            env.process.join(max(0.1, deadline - time.monotonic()))
-            if env.process.is_alive():
-                env.process.terminate()
-                env.process.join(1)
-            if env.process.is_alive():
-                env.process.kill()
-                env.process.join(1)
+            env.process.join(0.1)
             env.conn.close()
 
     # -- internals
