@@ -21,6 +21,13 @@ from local_runner.mail import Outbox
 from local_runner.server import Gateway, Server
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("at least 1")
+    return value
+
+
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m local_runner", description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, default=3000, help="port on 127.0.0.1 (0: any free port)")
@@ -28,7 +35,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--log-level", help="the functions' POWERTOOLS_LOG_LEVEL (default: the template's)")
     parser.add_argument(
         "--max-environments",
-        type=int,
+        type=_positive,
         default=environments.DEFAULT_LIMIT,
         help="execution environments per function at most; a request that finds them all busy waits "
         f"(default {environments.DEFAULT_LIMIT})",
