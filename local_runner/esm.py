@@ -46,7 +46,7 @@ message to the dead-letter queue of its RedrivePolicy once it was received maxRe
 Not emulated: MaximumBatchingWindowInSeconds (records are delivered as soon as they are read),
 ParallelizationFactor, the stream's 24-hour retention, the order of
 parent and child shards (moto has one shard), tumbling windows, and the SQS scaling of concurrent
-batches (invocations are serialised, see `invoke`).
+batches (each mapping's poller invokes one batch at a time).
 """
 
 import contextlib
@@ -517,9 +517,12 @@ def mappings(
     return found
 
 
-def start_all(functions: list[Function], refs: dict[str, str], stop: threading.Event) -> list[Poller]:
-    """A poller for each mapping the template declares, started."""
-    pollers = [Poller(m, stop) for m in mappings(functions, refs)]
+def start_all(
+    functions: list[Function], refs: dict[str, str], stop: threading.Event, invoker: Invoke = invoke
+) -> list[Poller]:
+    """A poller for each mapping the template declares, started, invoking through `invoker` (the
+    runner's: its execution environments)."""
+    pollers = [Poller(m, stop) for m in mappings(functions, refs, invoker)]
     for poller in pollers:
         poller.start()
     return pollers

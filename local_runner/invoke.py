@@ -1,9 +1,10 @@
-"""Invoking a function as Lambda would: its handler, an event, a context object.
+"""Invoking a function as Lambda would: its handler, an event, a context object, in this process.
 
-Every function runs in this one process and shares the layer's module state (caches, the logger,
-each resolver's current event), which Lambda never shares between concurrent invocations. So
-invocations are serialised: one at a time, like one warm instance per function that never
-overlaps with another. Throughput is not the point of a local runner; faithful behaviour is.
+The local runner invokes in execution environments of their own (`environments`: one process per
+environment, which calls `invoke` there). The tests and benchmarks call handlers in their own
+process, where every function shares the layer's module state (caches, the logger, each
+resolver's current event), which Lambda never shares between concurrent invocations; so `invoke`
+runs one invocation at a time in a process.
 """
 
 import threading

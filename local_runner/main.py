@@ -14,13 +14,18 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import boto3
-
-from local_runner import bus, esm, functions, pages, provision, seed, template
+from local_runner import bus, environments, esm, pages, provision, seed, template
 from local_runner.aws import Moto, use_safe_environment
 from local_runner.invoke import REGION
 from local_runner.mail import Outbox
 from local_runner.server import Gateway, Server
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("at least 1")
+    return value
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -28,6 +33,13 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=3000, help="port on 127.0.0.1 (0: any free port)")
     parser.add_argument("--state-dir", default=".local", help="where credentials.json and stack.json go")
     parser.add_argument("--log-level", help="the functions' POWERTOOLS_LOG_LEVEL (default: the template's)")
+    parser.add_argument(
+        "--max-environments",
+        type=_positive,
+        default=environments.DEFAULT_LIMIT,
+        help="execution environments per function at most; a request that finds them all busy waits "
+        f"(default {environments.DEFAULT_LIMIT})",
+    )
     parser.add_argument(
         "--stop-on-stdin-eof",
         action="store_true",
@@ -76,28 +88,38 @@ class Runner:
         self.state_dir = state_dir
         self.stop = stop
         self.moto = Moto()
+        self.pool: environments.Pool | None = None
+        self.check_failed = ""
         self.pollers: list[esm.Poller] = []
         self.serving: threading.Thread | None = None
 
-    def start(self, log_level: str | None) -> dict[str, Any]:
+    def start(self, log_level: str | None, limit: int = environments.DEFAULT_LIMIT) -> dict[str, Any]:
         """Everything up and serving; the credentials (also written to credentials.json)."""
         moto_url = self.moto.start()
         use_safe_environment(moto_url)
         outbox = Outbox()
-        outbox.install(boto3.DEFAULT_SESSION)  # type: ignore[arg-type]
         refs = provision.create_all()
-        env = provision.environment(self.fns, refs)
-        if log_level:
-            env["POWERTOOLS_LOG_LEVEL"] = log_level
-        os.environ.update(env)
-        for function in self.fns:  # import every handler now: a broken one fails the start, not a request
-            functions.handler(function)
+        overrides = {"POWERTOOLS_LOG_LEVEL": log_level} if log_level else {}
+        env = {**provision.environment(self.fns, refs), **overrides}
+        os.environ.update(env)  # this process's (the seed's), and the forkserver's the environments come from
+        base = {k: v for k, v in os.environ.items() if k not in env}
+        own = {
+            f.logical_id: {**base, **provision.function_environment(f, refs), **overrides} for f in self.fns
+        }
+        self.pool = environments.Pool(self.fns, own, limit, on_emails=outbox.add)
+        self.gateway.invoke = self.pool.invoke
+        checked = threading.Thread(target=self._check, name="check", daemon=True)
+        checked.start()  # meanwhile the seed's request is the first cold start
         creds = seed.seed(self.gateway, self.server.url)
+        checked.join()
+        if self.check_failed:  # a broken handler fails the start, not a request
+            raise RuntimeError(self.check_failed)
         [bus_id] = template.resources("AWS::Events::EventBus")
         self.gateway.local_pages.update(
             {
                 "/_local/emails": pages.json_page(outbox.all),
                 "/_local/events": pages.json_page(bus.Tap(refs[bus_id]).all),
+                "/_local/environments": pages.json_page(self.pool.stats),
                 "/_local/health": pages.json_page(lambda: {"status": "ok"}),
                 "/verify-email": pages.verify_page(creds["tenant_id"], creds["publishable_key"]),
                 **{
@@ -106,7 +128,7 @@ class Runner:
                 },
             }
         )
-        self.pollers = esm.start_all(self.fns, refs, self.stop)
+        self.pollers = esm.start_all(self.fns, refs, self.stop, self.pool.invoke)
         self.serving = threading.Thread(
             target=self.server.serve_forever, args=(0.1,), name="http", daemon=True
         )
@@ -124,11 +146,20 @@ class Runner:
         print(_banner(creds, moto_url, self.state_dir))
         return creds
 
+    def _check(self) -> None:
+        try:
+            if self.pool is not None:
+                self.pool.check()
+        except RuntimeError as exc:
+            self.check_failed = str(exc)
+
     def close(self) -> None:
         self.stop.set()
         if self.serving is not None:
             self.server.shutdown()
         self.server.server_close()
+        if self.pool is not None:
+            self.pool.close()
         for poller in self.pollers:
             poller.join(timeout=5)
         self.moto.stop()
@@ -146,8 +177,6 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     state_dir = Path(args.state_dir)
-    state_dir.mkdir(parents=True, exist_ok=True)
-    seed.clear(state_dir)
     stop = threading.Event()
 
     def on_signal(signum: int, _: FrameType | None) -> None:
@@ -160,11 +189,13 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     try:
         runner = Runner(args.port, state_dir, stop)
-    except OSError as exc:
-        print(f"cannot listen on 127.0.0.1:{args.port}: {exc}", file=sys.stderr)
+    except OSError as exc:  # another runner's state, if any, is left as it is
+        print(f"cannot listen on 127.0.0.1:{args.port}: {exc} (is another runner using it?)", file=sys.stderr)
         return 1
     try:
-        runner.start(args.log_level)
+        state_dir.mkdir(parents=True, exist_ok=True)
+        seed.clear(state_dir)  # only now that the port is ours
+        runner.start(args.log_level, args.max_environments)
         print(f"ready in {time.monotonic() - started:.1f} s")
         # with a timeout: a signal delivered to another thread runs its handler only when the main
         # thread next executes Python code, which an untimed wait would never do

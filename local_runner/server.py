@@ -4,8 +4,10 @@ Each request becomes an API Gateway proxy event (REST API, as `sam local start-a
 for the function that declares the route; the function's proxy result becomes the response. A
 path or method the template does not declare is 404 `not_found` in the contract's error shape
 (the template's gateway response for MISSING_AUTHENTICATION_TOKEN). The standard library's
-ThreadingHTTPServer is enough: invocations are serialised anyway (see `invoke`), and it adds
-no dependency to the runner.
+ThreadingHTTPServer (a thread per connection, a listen backlog of REQUEST_QUEUE_SIZE) adds no
+dependency to the runner; the runner's `Gateway` invokes through the functions' execution
+environments (`environments.Pool`), so requests run concurrently as on Lambda. Without a pool
+(the fuzzer's in-process gateway) it invokes in this process (`invoke.invoke`).
 """
 
 import base64
@@ -20,10 +22,13 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from local_runner import events
+from local_runner.environments import EnvironmentDied, FunctionError, Unavailable
 from local_runner.invoke import invoke
 from local_runner.template import Function, Route
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+REQUEST_QUEUE_SIZE = 1024  # the listen backlog (the standard library's default, 5, resets a burst)
+Invoke = Callable[[Function, dict[str, Any]], Any]
 JSON = "application/json"
 
 
@@ -55,9 +60,15 @@ def json_reply(value: Any) -> Reply:
 class Gateway:
     """Routes as API Gateway does: the template's routes (static segments before parameters)."""
 
-    def __init__(self, functions: list[Function], local_pages: dict[str, LocalPage] | None = None) -> None:
+    def __init__(
+        self,
+        functions: list[Function],
+        local_pages: dict[str, LocalPage] | None = None,
+        invoker: Invoke = invoke,
+    ) -> None:
         self.routes: list[tuple[Route, Function]] = events.route_table(functions)
         self.local_pages = dict(local_pages or {})
+        self.invoke = invoker
 
     def handle(
         self,
@@ -91,13 +102,29 @@ class Gateway:
         )
         request_id = event["requestContext"]["requestId"]
         try:
-            result = invoke(function, event)
-        except Exception:
-            traceback.print_exc()
-            return error_reply(
-                500, "internal_error", "The function failed; see the runner's console", request_id
-            )
-        return _proxy_reply(result, request_id)
+            return _proxy_reply(self.invoke(function, event), request_id)
+        except Exception as exc:
+            return _failure(exc, request_id)
+
+
+def _failure(exc: Exception, request_id: str) -> Reply:
+    """What the runner answers when the invocation did not return: a handler that raised (its
+    environment printed the traceback; in process, it is printed here) or an environment that died
+    is 500 `internal_error` (API Gateway would say 502); no environment free in time is 503
+    `service_unavailable` with Retry-After."""
+    if isinstance(exc, Unavailable):
+        print(f"! {exc}", flush=True)
+        reply = error_reply(503, "service_unavailable", "No environment of the function is free", request_id)
+        reply.headers.append(("Retry-After", "1"))
+        return reply
+    if isinstance(exc, EnvironmentDied):
+        print(f"! {exc}", flush=True)
+        message = "The function's environment ended; see the runner's console"
+    else:
+        if not isinstance(exc, FunctionError):
+            traceback.print_exception(exc)
+        message = "The function failed; see the runner's console"
+    return error_reply(500, "internal_error", message, request_id)
 
 
 def _proxy_reply(result: dict[str, Any], request_id: str) -> Reply:
@@ -173,6 +200,7 @@ class _Handler(BaseHTTPRequestHandler):
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = REQUEST_QUEUE_SIZE
 
     def __init__(self, port: int, gateway: Gateway) -> None:
         self.gateway = gateway

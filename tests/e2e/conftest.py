@@ -95,14 +95,11 @@ def _tail(path: Path, lines: int = 40) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
 
 
-@contextmanager
-def started_runner(state: Path) -> Iterator[Runner]:
-    """`python -m local_runner --port 0` with `state` as its state dir, until the block ends; then
-    SIGINT, and a clean exit."""
-    log = state / "runner.log"
-    env = safe_environment(os.environ)
-    with log.open("w") as out:
-        proc = subprocess.Popen(
+def launch(state: Path, *args: str) -> subprocess.Popen[bytes]:
+    """`python -m local_runner --port 0 --state-dir STATE --stop-on-stdin-eof ARGS`, its output in
+    STATE/runner.log; `ready` waits for it."""
+    with (state / "runner.log").open("w") as out:
+        return subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -112,26 +109,80 @@ def started_runner(state: Path) -> Iterator[Runner]:
                 "--state-dir",
                 str(state),
                 "--stop-on-stdin-eof",
+                *args,
             ],
             cwd=ROOT,
-            env=env,
+            env=safe_environment(os.environ),
             stdin=subprocess.PIPE,  # if this process dies, the pipe closes and the runner stops
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+
+
+def ready(proc: subprocess.Popen[bytes], state: Path) -> Runner:
+    """The launched runner once credentials.json is written (the test fails if it exits first)."""
     credentials = state / "credentials.json"
     deadline = time.monotonic() + START_TIMEOUT
+    while not credentials.exists():
+        if proc.poll() is not None:
+            pytest.fail(f"the local runner exited with {proc.returncode}:\n{_tail(state / 'runner.log')}")
+        if time.monotonic() > deadline:
+            pytest.fail(
+                f"the local runner was not ready in {START_TIMEOUT} s:\n{_tail(state / 'runner.log')}"
+            )
+        time.sleep(0.1)
+    creds = json.loads(credentials.read_text())
+    return Runner(creds["api_url"], state, creds)
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below `pid` (its children, theirs, …), from /proc."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
+            try:
+                children = {int(c) for c in (task / "children").read_text().split()}
+            except OSError:
+                continue
+            todo += children - found
+            found |= children
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    """Those of `pids` still running (a zombie has ended: only its exit status is left)."""
+    running = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state not in ("Z", "X"):
+            running.add(pid)
+    return running
+
+
+def gone(pids: set[int], timeout: float = 10.0) -> set[int]:
+    """`alive(pids)` once it is empty or `timeout` has passed."""
+    deadline = time.monotonic() + timeout
+    while (left := alive(pids)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
+
+
+@contextmanager
+def started_runner(state: Path) -> Iterator[Runner]:
+    """A runner with `state` as its state dir until the block ends; then SIGINT, a clean exit, and
+    no process of its own left (its execution environments, the forkserver)."""
+    proc = launch(state)
+    credentials = state / "credentials.json"
+    children: set[int] = set()
     try:
-        while not credentials.exists():
-            if proc.poll() is not None:
-                pytest.fail(f"the local runner exited with {proc.returncode}:\n{_tail(log)}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"the local runner was not ready in {START_TIMEOUT} s:\n{_tail(log)}")
-            time.sleep(0.1)
-        creds = json.loads(credentials.read_text())
-        yield Runner(creds["api_url"], state, creds)
+        yield ready(proc, state)
     finally:
         if proc.poll() is None:
+            children = descendants(proc.pid)
             proc.send_signal(signal.SIGINT)
         try:
             code: int | None = proc.wait(timeout=20)
@@ -139,8 +190,10 @@ def started_runner(state: Path) -> Iterator[Runner]:
             proc.kill()
             proc.wait()
             code = None
+    log = state / "runner.log"
     assert code == 0, f"the local runner did not stop cleanly on SIGINT ({code}):\n{_tail(log)}"
     assert not credentials.exists() and not (state / "stack.json").exists(), "state files left behind"
+    assert not gone(children), f"processes of the runner left after it stopped: {alive(children)}"
 
 
 @pytest.fixture(scope="session")

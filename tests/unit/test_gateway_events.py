@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from local_runner import events, template
+from local_runner.environments import EnvironmentDied, FunctionError, Unavailable
 from local_runner.server import Gateway
 from local_runner.template import Route
 
@@ -73,3 +74,30 @@ def test_a_binary_media_type_is_base64(monkeypatch: pytest.MonkeyPatch) -> None:
     for media in ("application/octet-stream", "Image/PNG"):
         event = events.api_event(Route("POST", "/x"), "/x", headers={"content-type": media}, body=b"\xff\x00")
         assert (event["body"], event["isBase64Encoded"]) == (base64.b64encode(b"\xff\x00").decode(), True)
+
+
+@pytest.mark.parametrize(
+    ("failure", "status", "code"),
+    [
+        (FunctionError("ValueError: boom"), 500, "internal_error"),
+        (EnvironmentDied("its environment ended"), 500, "internal_error"),
+        (Unavailable("10 environments busy for 29.0 s"), 503, "service_unavailable"),
+        (ValueError("raised in process"), 500, "internal_error"),
+    ],
+)
+def test_an_invocation_that_does_not_return_is_answered_in_the_contracts_shape(
+    failure: Exception, status: int, code: str
+) -> None:
+    """A handler that raised, an environment that died, none free in time (the runner's execution
+    environments), or a handler raising in process: the contract's error, with the request's id."""
+
+    def invoke(function: template.Function, event: dict[str, Any]) -> Any:
+        raise failure
+
+    gateway = Gateway([f for f in template.functions() if f.routes], invoker=invoke)
+    reply = gateway.handle("GET", "/v1/.well-known/jwks.json", [], b"")
+    body = json.loads(reply.body)
+    headers = dict(reply.headers)
+    assert reply.status == status and body["error"]["code"] == code
+    assert body["error"]["request_id"] == headers["X-Request-ID"]
+    assert headers.get("Retry-After") == ("1" if status == 503 else None)
