@@ -5,7 +5,6 @@ handler calls `if_match`. Each answers anything that is not a version this API i
 `precondition_failed` (never 500) and changes nothing.
 """
 
-import ast
 from collections.abc import Callable
 from typing import Any
 
@@ -13,45 +12,9 @@ import pytest
 
 from tests.conftest import PASSWORD, Api, Reply, Tenant, bearer, sign_in
 from tests.pipeline import Pipeline
-from tests.security.helpers import admin_user, assert_error
+from tests.security.helpers import NOT_ISSUED, admin_user, assert_error, routes_taking_if_match
 
 NEW = "Battery-Staple-77"
-NOT_ISSUED = [
-    '"²"',  # str.isdigit says yes, int() says no
-    '"٣"',  # an Arabic-Indic digit: int() says yes, but no ETag of ours is one
-    '"' + "9" * 40 + '"',  # 40 digits: over boto3's 38-digit Decimal context
-    "9" * 41,
-    '"' + "9" * 19 + '"',  # more digits than a version ever has
-    '"02"',  # a leading zero: not how a version is written
-    '"2", "3"',  # a list of tags
-    'W/"2", "2"',
-    '"2"x',
-    "garbage",
-    '""',
-    "W/",
-]
-
-
-def routes_taking_if_match() -> list[tuple[str, str, bool]]:
-    """(method, path, caller is the user) of every route whose handler calls `if_match`."""
-    from local_runner import template
-
-    found = []
-    for function in template.functions():
-        app = function.code_dir / "app.py"
-        if not function.routes or not app.exists():
-            continue
-        source = app.read_text()
-        calls = {
-            node.func.id
-            for node in ast.walk(ast.parse(source))
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-        }
-        if "if_match" in calls:
-            found += [(r.method, r.path, "auth.access_token" in source) for r in function.routes]
-    return sorted(found)
-
-
 ROUTES = routes_taking_if_match()
 
 
