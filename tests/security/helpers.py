@@ -1,5 +1,6 @@
 """Small helpers shared by the security tests."""
 
+import ast
 from typing import Any
 
 from tests.conftest import Api, Reply, Tenant
@@ -57,3 +58,39 @@ def table_items() -> list[dict[str, Any]]:
             break
         request["ExclusiveStartKey"] = out["LastEvaluatedKey"]
     return sorted(items, key=lambda i: (i["PK"]["S"], i["SK"]["S"]))
+
+
+NOT_ISSUED = [
+    '"²"',  # str.isdigit says yes, int() says no
+    '"٣"',  # an Arabic-Indic digit: int() says yes, but no ETag of ours is one
+    '"' + "9" * 40 + '"',  # 40 digits: over boto3's 38-digit Decimal context
+    "9" * 41,
+    '"' + "9" * 19 + '"',  # more digits than a version ever has
+    '"02"',  # a leading zero: not how a version is written
+    '"2", "3"',  # a list of tags
+    'W/"2", "2"',
+    '"2"x',
+    "garbage",
+    '""',
+    "W/",
+]
+
+
+def routes_taking_if_match() -> list[tuple[str, str, bool]]:
+    """(method, path, caller is the user) of every route whose handler calls `if_match`."""
+    from local_runner import template
+
+    found = []
+    for function in template.functions():
+        app = function.code_dir / "app.py"
+        if not function.routes or not app.exists():
+            continue
+        source = app.read_text()
+        calls = {
+            node.func.id
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        }
+        if "if_match" in calls:
+            found += [(r.method, r.path, "auth.access_token" in source) for r in function.routes]
+    return sorted(found)

@@ -41,6 +41,19 @@ MUTATIONS: dict[str, Mutation] = {
     "enable": lambda api, t, uid, tok, h: api("POST", f"/v1/users/{uid}/enable", None, {**t.admin(), **h}),
 }
 
+# what a mutation needs first, to be a change at all ("enable" of an enabled user changes nothing)
+BEFORE: dict[str, Callable[[Api, Tenant, str], Reply]] = {
+    "enable": lambda api, t, uid: api("POST", f"/v1/users/{uid}/disable", None, t.admin()),
+}
+
+
+def _prepared(api: Api, tenant: Tenant, uid: str, name: str) -> str:
+    """The ETag the user has once the mutation's preparation (if any) is made."""
+    if name in BEFORE:
+        assert BEFORE[name](api, tenant, uid).status == 200
+        return '"3"'  # created at 1, the sign-in's last_sign_in_at made it 2, the preparation 3
+    return '"2"'
+
 
 def _state(api: Api, tenant: Tenant, uid: str) -> tuple[dict[str, Any], str, bool]:
     """What a mutation could change: the user, its ETag, and whether the old password still works."""
@@ -59,9 +72,11 @@ def test_stale_if_match_is_412_and_changes_nothing(
 ) -> None:
     uid = user["id"]
     token = sign_in(api, tenant)["access_token"]
+    etag = _prepared(api, tenant, uid, name)
     before = _state(api, tenant, uid)
-    assert before[1] == '"2"'  # created at 1, the sign-in's last_sign_in_at made it 2
-    for stale in ('"1"', 'W/"1"', '"3"', '"abc"', '"-1"'):
+    assert before[1] == etag
+    v = int(etag.strip('"'))
+    for stale in (f'"{v - 1}"', f'W/"{v - 1}"', f'"{v + 1}"', '"abc"', '"-1"'):
         reply = MUTATIONS[name](api, tenant, uid, token, {"If-Match": stale})
         assert_error(reply, 412, "precondition_failed")
         assert _state(api, tenant, uid) == before
@@ -73,6 +88,7 @@ def test_current_if_match_applies_and_returns_the_new_etag(
 ) -> None:
     uid = user["id"]
     token = sign_in(api, tenant)["access_token"]
+    _prepared(api, tenant, uid, name)
     _, etag, _ = _state(api, tenant, uid)
     for current in (etag, "W/" + etag):
         reply = MUTATIONS[name](api, tenant, uid, token, {"If-Match": current})

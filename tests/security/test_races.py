@@ -141,7 +141,7 @@ def test_concurrent_metadata_merges_of_different_keys_are_all_kept(
     api: Api, tenant: Tenant, writers: int
 ) -> None:
     """Each merge reads, merges and writes conditioned on the version it read; the one that
-    loses re-reads and merges again (rules.users.MERGE_ATTEMPTS bounds it: each round one wins)."""
+    loses re-reads and merges again (rules.users.RACE_ATTEMPTS bounds it: each round one wins)."""
     uid = _create(api, tenant, f"merged{writers}@example.com")["id"]
     requests = [
         ("PATCH", f"/v1/users/{uid}/metadata", {"public_metadata": {f"k{i}": i}}, tenant.admin())

@@ -12,6 +12,7 @@ body. Each function serves one route, so its one credential is declared with `en
 
 import base64
 import json
+import re
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
@@ -329,15 +330,30 @@ def device_of(app: APIGatewayRestResolver) -> Device:
     return Device.of(identity.get("sourceIp"), identity.get("userAgent"))
 
 
+IF_MATCH_VERSION = re.compile(r'(?:W/)?"([1-9][0-9]{0,17})"|([1-9][0-9]{0,17})', re.ASCII)
+"""An ETag this API issues (`"7"`; weakened `W/"7"` as a proxy that compresses may send it back;
+bare `7`): ASCII digits, no leading zero, at most 18 of them (a version never gets there, and a
+longer one would overflow boto3's 38-digit Decimal context on the way to DynamoDB)."""
+
+
 def if_match(app: APIGatewayRestResolver) -> int | None:
-    """The version an `If-Match` names (`"7"`, `W/"7"`, `7`), None when absent or `*`."""
-    raw = app.current_event.headers.get("if-match")
-    if raw is None or raw.strip() in ("", "*"):
+    """The version an `If-Match` names, None when absent or `*`. The one parser of If-Match:
+    anything that is not one version this API issued (other digits than ASCII, too many digits, a
+    list of tags, the header twice, anything else) matches no version: 412, never 500."""
+    event = app.current_event
+    sent = [v for k, vs in (event.multi_value_headers or {}).items() if k.lower() == "if-match" for v in vs]
+    raw = event.headers.get("if-match")
+    if raw is None and not sent:
         return None
-    value = raw.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    if len(sent) > 1:
         raise errors.precondition_failed()
-    return int(value)
+    value = (raw if raw is not None else sent[0]).strip(" \t")
+    if value in ("", "*"):
+        return None
+    found = IF_MATCH_VERSION.fullmatch(value)
+    if found is None:
+        raise errors.precondition_failed()
+    return int(found.group(1) or found.group(2))
 
 
 def with_etag(model: BaseModel, user: User, status: int = 200) -> Response[Any]:

@@ -1,7 +1,9 @@
-"""The rules of a profile change, shared by the admin PATCH and the self-service PATCH.
+"""The rules of a profile change, shared by the admin PATCH and the self-service PATCH, and the
+one rule of every user write for a change that changes nothing (`unchanged`).
 
-A change is computed as record-level values (attribute -> value, None removes) so the same
-values are written to the store and applied to the read copy for the response.
+A change is computed as record-level values (attribute -> value, None removes, `IfAbsent` sets
+one that is missing) so the same values are written to the store and applied to the read copy
+for the response.
 """
 
 import dataclasses
@@ -12,6 +14,7 @@ from hellojohn import errors, ids
 from hellojohn.errors import FieldIssue
 from hellojohn.fields import email_key
 from hellojohn.records import PENDING_FIELDS, Tenant, User
+from hellojohn.store.users import IfAbsent
 
 _PLAIN = ("name", "avatar_url", "phone_number", "public_metadata", "private_metadata")
 
@@ -35,6 +38,9 @@ def plan(tenant: Tenant, sent: dict[str, Any]) -> Plan:
     for name in _PLAIN:
         if name in sent:
             p.values[name] = sent[name]
+    for name in ("public_metadata", "private_metadata"):
+        if name in p.values and p.values[name] is None:  # null clears: stored as the empty map it reads as
+            p.values[name] = {}
     if "role" in sent:
         if sent["role"] not in tenant.roles:
             raise errors.validation_failed(
@@ -77,10 +83,36 @@ def email_values(user: User, p: Plan, now: int) -> tuple[dict[str, Any], str | N
     return values, None, None
 
 
+_DEFAULT = User(id="", tenant_id="", email="")  # every field at its default, as an absent attribute reads
+
+
+def unchanged(user: User, values: dict[str, Any]) -> bool:
+    """The values would change nothing of the user as read: every value is already there (None:
+    the field is at its default, as an absent attribute reads). A write of such values is no
+    write at all: no version, no ETag, no event (the store's `Update.changes_only` is the same
+    rule on the item, so DynamoDB refuses it where the user was not read first)."""
+    for name, value in values.items():
+        if isinstance(value, IfAbsent):
+            continue
+        if not hasattr(user, name):
+            return False
+        current = getattr(user, name)
+        if value is None:
+            if current != getattr(_DEFAULT, name):
+                return False
+        elif current != value or type(current) is not type(value):
+            return False
+    return True
+
+
 def applied(user: User, values: dict[str, Any], now: int, bump: bool = True) -> User:
     """The user as the store now holds it, without reading it again."""
     known = {f.name for f in dataclasses.fields(User)}
     fields = {k: v for k, v in values.items() if k in known}
+    for name, value in list(fields.items()):
+        if isinstance(value, IfAbsent):
+            current = getattr(user, name)
+            fields[name] = value.value if current is None else current
     for name in ("public_metadata", "private_metadata"):
         if name in fields and fields[name] is None:
             fields[name] = {}

@@ -1,5 +1,16 @@
-"""Admin operations on a tenant's users (secret-key callers), and the PATCH both callers share."""
+"""Admin operations on a tenant's users (secret-key callers), and the PATCH both callers share.
 
+Concurrency (docs/ARCHITECTURE.md, "Every write is conditional"): a write conditions only on what
+must not change underneath it. A write that reads first (the metadata merge, an email change)
+and finds what it read moved retries on a fresh read when no If-Match was sent
+(`last_writer_wins`): the caller asked for last-writer-wins, not for a 409. With If-Match the
+version is the condition: one writer wins, the others get 412. A write that would change nothing
+is no write (`changes.unchanged`): the user is answered as it is, with its ETag.
+"""
+
+import random
+import time
+from collections.abc import Callable
 from typing import Any
 
 from hellojohn import cursors, errors, ids, throttle
@@ -11,7 +22,6 @@ from hellojohn.rules import changes, mergepatch, passwords
 from hellojohn.store import users as store
 from hellojohn.timeutil import now as _now
 
-MAX_ATTEMPTS = 3  # optimistic retries of a read-modify-write that lost a race (no If-Match given)
 MAILS_PER_HOUR = 5  # verification emails per user, and per target address, in a clock hour
 
 
@@ -83,6 +93,53 @@ def refusal(
     return errors.conflict()
 
 
+def _settled(
+    exc: store.ConditionFailed, values: dict[str, Any], expected_version: int | None, session_id: str | None
+) -> User:
+    """A refused write of `values`: the user as it is when the write would have changed nothing
+    (every guard held: the store's `changes_only` condition refused it), else why it was refused."""
+    err = refusal(exc, expected_version, session_id)
+    if exc.current is not None and err.code == "conflict" and changes.unchanged(exc.current, values):
+        return exc.current
+    raise err
+
+
+RACE_ATTEMPTS = 48
+"""Attempts of a read-then-write without If-Match. An attempt loses only when another write of the
+same user, changing what it read, commits between its read and its write; one request's attempts
+do not overlap, so each such commit defeats at most one of them: N writers racing on one user make
+at most N attempts each (30 parallel merges: at most 30). 48 leaves room for other traffic on the
+same user, and the backoff (below) keeps the worst case under 2.5 s of sleep in a 10 s function."""
+BACKOFF_S = 0.005
+BACKOFF_CAP_S = 0.05
+
+
+class Raced(Exception):
+    """What the write read moved before it wrote, and no If-Match was sent: read and write again."""
+
+
+def last_writer_wins[T](attempt: Callable[[], T]) -> T:
+    """`attempt` (a read, then a conditional write) until it is not raced: full-jitter backoff
+    between attempts, so racing writers spread out. The one retry of every user write that reads
+    first; an attempt given If-Match raises 412 itself, never `Raced`."""
+    for n in range(RACE_ATTEMPTS):
+        try:
+            return attempt()
+        except Raced:
+            time.sleep(random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_S * 2**n)))  # noqa: S311 - jitter, not a secret
+    raise errors.conflict()
+
+
+def _raced(exc: store.ConditionFailed, read_version: int, session_id: str | None) -> bool:
+    """The write lost a race (the user moved on since it was read), not a guard: retry it."""
+    current = exc.current
+    if current is None:
+        return "TransactionConflict" in exc.reasons  # another transaction on the item was in flight
+    if session_id and session_id not in current.sessions:
+        return False
+    return current.version != read_version
+
+
 def patch(
     tenant: Tenant,
     uid: str,
@@ -95,7 +152,7 @@ def patch(
     if not ids.is_id(uid, "usr"):
         raise errors.user_not_found()
     if plan.touches_email:
-        return _patch_with_email(tenant, uid, plan, expected_version, session_id)
+        return last_writer_wins(lambda: _patch_with_email(tenant, uid, plan, expected_version, session_id))
     if not plan.values:  # nothing to change: answer with the user as it is, checks included
         user = get(tenant, uid)
         if session_id and session_id not in user.sessions:
@@ -108,50 +165,53 @@ def patch(
         guards.append(store.version_is(expected_version))
     if session_id:
         guards.append(store.session_active(session_id))
+    # One UpdateItem, conditioned on If-Match alone (no read: nothing read can move underneath);
+    # refused by the store when it would change nothing, and then answered with the user as it is.
     try:
         return store.update(tenant.id, uid, store.changes_to_update(plan.values, guards), _now())
     except store.ConditionFailed as exc:
-        raise refusal(exc, expected_version, session_id) from None
+        return _settled(exc, plan.values, expected_version, session_id)
 
 
 def _patch_with_email(
     tenant: Tenant, uid: str, plan: changes.Plan, expected_version: int | None, session_id: str | None
 ) -> User:
-    """Read, then one transaction conditioned on the version read (retried if it lost a race)."""
-    for attempt in range(MAX_ATTEMPTS):
-        user = store.get(tenant.id, uid)
-        if user is None:
-            raise errors.session_revoked() if session_id else errors.user_not_found()
-        if session_id and session_id not in user.sessions:
-            raise errors.session_revoked()
-        if expected_version is not None and user.version != expected_version:
-            raise errors.precondition_failed()
-        now = _now()
-        email_vals, put_key, delete_key = changes.email_values(user, plan, now)
-        values = {**plan.values, **email_vals}
-        claims = store.ClaimMove(tenant.id, uid, put_key=put_key, delete_key=delete_key)
-        extra: list[Any] = []
-        if plan.email_pending and "pending_email" in email_vals:
-            claims.check_key = email_key(plan.email_pending)
-        if email_vals.get("pending_email"):  # a verification email will be sent: count it
-            values.update(_count_mail(user, now))
-            target = email_key(email_vals["pending_email"])
-            extra.append(store.count_mail_to(tenant.id, target, now // 3600, MAILS_PER_HOUR))
-        guards = [store.version_is(user.version)]
-        if session_id:
-            guards.append(store.session_active(session_id))
-        try:
-            store.transact(tenant.id, uid, store.changes_to_update(values, guards), claims, now, extra=extra)
-        except store.ClaimTaken:
-            raise errors.email_taken() from None
-        except store.ConditionFailed as exc:
-            if extra and exc.current is None and exc.reasons[-1:] == ["ConditionalCheckFailed"]:
-                raise _mail_refused(now) from None  # the address had its emails this hour
-            if expected_version is None and attempt + 1 < MAX_ATTEMPTS:
-                continue
-            raise refusal(exc, expected_version, session_id) from None
-        return changes.applied(user, values, now)
-    raise errors.conflict()  # pragma: no cover - the loop returns or raises
+    """One attempt (`last_writer_wins`): read, then one transaction conditioned on the version read
+    (the claims to move, the pending change and the mail count all come from it)."""
+    user = store.get(tenant.id, uid)
+    if user is None:
+        raise errors.session_revoked() if session_id else errors.user_not_found()
+    if session_id and session_id not in user.sessions:
+        raise errors.session_revoked()
+    if expected_version is not None and user.version != expected_version:
+        raise errors.precondition_failed()
+    now = _now()
+    email_vals, put_key, delete_key = changes.email_values(user, plan, now)
+    values = {**plan.values, **email_vals}
+    if changes.unchanged(user, values):  # the address it already has, nothing pending: no write
+        return user
+    claims = store.ClaimMove(tenant.id, uid, put_key=put_key, delete_key=delete_key)
+    extra: list[Any] = []
+    if plan.email_pending and "pending_email" in email_vals:
+        claims.check_key = email_key(plan.email_pending)
+    if email_vals.get("pending_email"):  # a verification email will be sent: count it
+        values.update(_count_mail(user, now))
+        target = email_key(email_vals["pending_email"])
+        extra.append(store.count_mail_to(tenant.id, target, now // 3600, MAILS_PER_HOUR))
+    guards = [store.version_is(user.version)]
+    if session_id:
+        guards.append(store.session_active(session_id))
+    try:
+        store.transact(tenant.id, uid, store.changes_to_update(values, guards), claims, now, extra=extra)
+    except store.ClaimTaken:
+        raise errors.email_taken() from None
+    except store.ConditionFailed as exc:
+        if extra and exc.current is None and exc.reasons[-1:] == ["ConditionalCheckFailed"]:
+            raise _mail_refused(now) from None  # the address had its emails this hour
+        if expected_version is None and _raced(exc, user.version, session_id):
+            raise Raced from None
+        raise refusal(exc, expected_version, session_id) from None
+    return changes.applied(user, values, now)
 
 
 def _mail_refused(now: int) -> errors.ApiError:
@@ -198,7 +258,8 @@ def set_disabled(
     tenant: Tenant, uid: str, disabled: bool, body: DisableUser | None, expected_version: int | None
 ) -> User:
     now = _now()
-    values: dict[str, Any] = {"disabled": disabled, "disabled_at": now if disabled else None}
+    # when it was disabled: kept by a second disable (which, sessions aside, changes nothing)
+    values: dict[str, Any] = {"disabled": disabled, "disabled_at": store.IfAbsent(now) if disabled else None}
     if disabled and body is not None and body.revoke_sessions:
         values["sessions"] = {}
     guards = [store.version_is(expected_version)] if expected_version is not None else []
@@ -207,7 +268,6 @@ def set_disabled(
 
 METADATA_FIELDS = ("public_metadata", "private_metadata")
 COUNTERS_OF_THE_LOCK = ("failed_attempts", "first_failed_at", "locked_until")
-MERGE_ATTEMPTS = 5  # merges of one user racing without If-Match: each retry re-reads and re-merges
 
 
 def merge_metadata(
@@ -215,41 +275,54 @@ def merge_metadata(
 ) -> User:
     """RFC 7386 merge of the metadata fields sent, checked (8 KB) on the result.
 
-    A read and an UpdateItem conditioned on the version read: a concurrent change makes the
-    write fail, and (no If-Match sent) the merge is redone on the fresh item, so two merges of
-    different keys are both kept. With If-Match, a stale version is 412, as PATCH answers."""
+    A read and an UpdateItem conditioned on the merged fields being as read (not on the version:
+    a concurrent PATCH of the name takes nothing from a merge): a concurrent merge of the same
+    field makes the write fail, and (no If-Match sent) the merge is redone on the fresh item
+    (`last_writer_wins`), so merges of different keys are all kept. With If-Match, a stale
+    version is 412, as PATCH answers. An empty merge, or one that sets what is there, is no write."""
     if not patches or any(name not in METADATA_FIELDS for name in patches):
         raise errors.validation_failed(
             [FieldIssue("body", "send public_metadata and/or private_metadata")], "Nothing to merge"
         )
     if not ids.is_id(uid, "usr"):
         raise errors.user_not_found()
-    for _ in range(MERGE_ATTEMPTS):
-        user = store.get(tenant.id, uid)
-        if user is None:
-            raise errors.user_not_found()
-        if expected_version is not None and user.version != expected_version:
-            raise errors.precondition_failed()
-        values: dict[str, Any] = {}
-        issues: list[FieldIssue] = []
-        for name, patch in patches.items():
-            merged = mergepatch.merge_object(getattr(user, name), patch)
-            try:
-                values[name] = check_metadata(merged)
-            except ValueError as exc:  # PydanticCustomError: too large after the merge
-                issues.append(FieldIssue(name, str(exc)))
-        if issues:
-            raise errors.validation_failed(issues)
+    return last_writer_wins(lambda: _merge_once(tenant, uid, patches, expected_version))
+
+
+def _merge_once(
+    tenant: Tenant, uid: str, patches: dict[str, dict[str, Any] | None], expected_version: int | None
+) -> User:
+    user = store.get(tenant.id, uid)
+    if user is None:
+        raise errors.user_not_found()
+    if expected_version is not None and user.version != expected_version:
+        raise errors.precondition_failed()
+    values: dict[str, Any] = {}
+    issues: list[FieldIssue] = []
+    for name, patch in patches.items():
+        merged = mergepatch.merge_object(getattr(user, name), patch)
         try:
-            return store.update(
-                tenant.id, uid, store.changes_to_update(values, [store.version_is(user.version)]), _now()
-            )
-        except store.ConditionFailed as exc:
-            if exc.current is None:
-                raise errors.user_not_found() from None
-            if expected_version is not None:
-                raise errors.precondition_failed() from None
-    raise errors.conflict()
+            values[name] = check_metadata(merged)
+        except ValueError as exc:  # PydanticCustomError: too large after the merge
+            issues.append(FieldIssue(name, str(exc)))
+    if issues:
+        raise errors.validation_failed(issues)
+    if changes.unchanged(user, values):
+        return user
+    guards = [store.metadata_is(name, getattr(user, name)) for name in values]
+    if expected_version is not None:
+        guards.append(store.version_is(expected_version))
+    try:
+        return store.update(tenant.id, uid, store.changes_to_update(values, guards), _now())
+    except store.ConditionFailed as exc:
+        current = exc.current
+        if current is None:
+            raise errors.user_not_found() from None
+        if expected_version is not None:
+            raise errors.precondition_failed() from None
+        if any(getattr(current, name) != getattr(user, name) for name in values):
+            raise Raced from None
+        raise errors.conflict() from None
 
 
 def unlock(tenant: Tenant, uid: str, expected_version: int | None) -> User:
@@ -266,12 +339,16 @@ def _write(
     expected_version: int | None,
     password_given: bool = False,
 ) -> User:
+    """One UpdateItem of `values`, conditioned on `guards` only (nothing was read): no race to
+    lose without If-Match; a write that would change nothing answers the user as it is."""
     if not ids.is_id(uid, "usr"):
         raise errors.user_not_found()
     try:
         return store.update(tenant.id, uid, store.changes_to_update(values, guards), _now())
     except store.ConditionFailed as exc:
         current = exc.current
+        if current is not None and not password_given:
+            return _settled(exc, values, expected_version, None)
         if (
             password_given
             and current is not None

@@ -101,8 +101,10 @@ def verify(tid: str, token: str) -> User:
         "pending_requested_at": None,
         "pending_sent_at": None,
     }
+    # Conditioned on what it read and depends on (the pending change, the address whose claim it
+    # deletes), not on the version: a concurrent PATCH of the name must not void the link.
     update = store.changes_to_update(
-        values, [store.version_is(user.version), store.pending_token_is(token_hash)]
+        values, [store.pending_token_is(token_hash), store.email_key_is(email_key(user.email))]
     )
     claims = store.ClaimMove(tid, user.id, put_key=email_key(record.email), delete_key=email_key(user.email))
     try:

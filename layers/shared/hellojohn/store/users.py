@@ -1,7 +1,10 @@
 """User items, their email claims and their session map.
 
-Every write is conditional: on the item existing, and where the caller read it first, on its
-version, so concurrent requests never lose each other's changes.
+Every write is conditional: on the item existing; on what it read and must not have changed
+underneath (the version when the caller sent If-Match; otherwise only the attributes the write
+depends on), so concurrent requests never lose each other's changes; and, for a write made of
+record-level changes (`changes_to_update`), on at least one of them changing something, so a
+write that changes nothing is refused by DynamoDB and makes no version, no stream record.
 """
 
 from collections.abc import Iterable, Sequence
@@ -64,6 +67,15 @@ def session_active(sid: str, tag: str = "cur") -> Condition:
     return Condition(f"attribute_exists(#sessions.#{tag}_sid)", {"#sessions": "sessions", f"#{tag}_sid": sid})
 
 
+def metadata_is(name: str, value: dict[str, Any]) -> Condition:
+    """A metadata field is still `value` as it was read (its JSON text, as every write stores it;
+    an empty one may also be absent): what a merge depends on, and nothing else of the user."""
+    names, values = {f"#is_{name}": name}, {f":is_{name}": stored(name, value)}
+    if value:
+        return Condition(f"#is_{name} = :is_{name}", names, values)
+    return Condition(f"attribute_not_exists(#is_{name}) OR #is_{name} = :is_{name}", names, values)
+
+
 def email_key_is(value: str) -> Condition:
     return Condition("#email_key = :is_email", {"#email_key": "email_key"}, {":is_email": value})
 
@@ -84,14 +96,27 @@ def not_disabled() -> Condition:
     return Condition("#disabled = :false", {"#disabled": "disabled"}, {":false": False})
 
 
+@dataclass(frozen=True)
+class IfAbsent:
+    """A value set only where the attribute has none (`if_not_exists`): a consequence of a change
+    (when a user was disabled), never a change of its own."""
+
+    value: Any
+
+
 @dataclass
 class Update:
-    """One change to a user item: SET and REMOVE paths, and the conditions it depends on."""
+    """One change to a user item: SET and REMOVE paths, and the conditions it depends on.
+
+    `changes_only`: the write applies only if some SET path would get a new value or some REMOVE
+    path exists (`IfAbsent` values do not count): DynamoDB refuses a write that changes nothing,
+    so it bumps no version and makes no stream record (`ConditionFailed` with the item as it is)."""
 
     set: dict[Path, Any] = field(default_factory=dict)
     remove: list[Path] = field(default_factory=list)
     conditions: list[Condition] = field(default_factory=list)
     touch: bool = True  # bump version and updated_at: False only for session bookkeeping
+    changes_only: bool = False
 
     def expression(self, now: int) -> tuple[str, str, dict[str, str], dict[str, Any]]:
         # every write says who made it (the stream's change events and audit history read it)
@@ -113,12 +138,21 @@ class Update:
             return f"#p{i}"
 
         i = 0
+        differs: list[str] = []
         for p, v in self.set.items():
-            sets.append(f"{path(p, i)} = :v{i}")
-            values[f":v{i}"] = v
+            named = path(p, i)
+            if isinstance(v, IfAbsent):
+                sets.append(f"{named} = if_not_exists({named}, :v{i})")
+                values[f":v{i}"] = v.value
+            else:
+                sets.append(f"{named} = :v{i}")
+                values[f":v{i}"] = v
+                differs.append(f"attribute_not_exists({named}) OR {named} <> :v{i}")
             i += 1
         for p in self.remove:
-            removes.append(path(p, i))
+            named = path(p, i)
+            removes.append(named)
+            differs.append(f"attribute_exists({named})")
             i += 1
         update = " ".join(
             part
@@ -133,6 +167,10 @@ class Update:
             cond.append(f"({c.expression})")
             names.update(c.names)
             values.update(c.values)
+        if self.changes_only and differs:
+            # DynamoDB refuses redundant parentheses: a term is wrapped only when it is one of several
+            terms = [f"({d})" if len(differs) > 1 and " OR " in d else d for d in differs]
+            cond.append("(" + " OR ".join(terms) + ")")
         return update, " AND ".join(cond), names, {k: to_av(v) for k, v in values.items()}
 
 
@@ -332,18 +370,24 @@ def transact(
 
 
 def changes_to_update(changes: dict[str, Any], conditions: list[Condition] | None = None) -> Update:
-    """Record-level changes (attribute -> value; None removes it) as an Update of the item."""
-    from hellojohn.records import dump_metadata
-
-    update = Update(conditions=list(conditions or []))
+    """Record-level changes (attribute -> value; None removes it; `IfAbsent` sets a missing one) as
+    an Update of the item that applies only if it changes something (`Update.changes_only`)."""
+    update = Update(conditions=list(conditions or []), changes_only=True)
     for name, value in changes.items():
         if value is None:
             update.remove.append(name)
             continue
-        update.set[name] = dump_metadata(value) if name in ("public_metadata", "private_metadata") else value
+        update.set[name] = stored(name, value)
         if name == "email":
             update.set["email_key"] = email_key(str(value))
     return update
+
+
+def stored(name: str, value: Any) -> Any:
+    """A record-level value as the item holds it (the metadata maps as JSON text)."""
+    from hellojohn.records import dump_metadata
+
+    return dump_metadata(value) if name in ("public_metadata", "private_metadata") else value
 
 
 def count_mail_to(tid: str, email_key: str, hour: int, limit: int) -> dict[str, Any]:
