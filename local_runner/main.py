@@ -1,7 +1,8 @@
 """`python -m local_runner [--port 3000] [--state-dir .local]`: the API of template.yaml on loopback.
 
-template.yaml -> moto (table, queues, secret) -> every function's environment -> the routes on
-http://127.0.0.1:PORT -> the stream and queue triggers -> a demo tenant and user. See docs/LOCAL.md.
+template.yaml -> moto (table, queues, secret; with `--dynamodb local`, the table on DynamoDB Local)
+-> every function's environment -> the routes on http://127.0.0.1:PORT -> the stream and queue
+triggers -> a demo tenant and user. See docs/LOCAL.md.
 """
 
 import argparse
@@ -17,7 +18,7 @@ from typing import Any
 import boto3
 
 from local_runner import bus, esm, functions, pages, provision, seed, template
-from local_runner.aws import Moto, use_safe_environment
+from local_runner.aws import DynamoDBLocal, Moto, Unavailable, use_safe_environment
 from local_runner.invoke import REGION
 from local_runner.mail import Outbox
 from local_runner.server import Gateway, Server
@@ -29,6 +30,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--state-dir", default=".local", help="where credentials.json and stack.json go")
     parser.add_argument("--log-level", help="the functions' POWERTOOLS_LOG_LEVEL (default: the template's)")
     parser.add_argument(
+        "--dynamodb",
+        choices=("moto", "local"),
+        default="moto",
+        help="where DynamoDB and its streams run: moto (default) or AWS's DynamoDB Local (`make ddblocal`)",
+    )
+    parser.add_argument(
         "--stop-on-stdin-eof",
         action="store_true",
         help="also stop when stdin closes (a parent that pipes stdin takes the runner with it when it dies)",
@@ -36,14 +43,14 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _banner(creds: dict[str, Any], moto_url: str, state_dir: Path) -> str:
+def _banner(creds: dict[str, Any], aws: str, state_dir: Path) -> str:
     api, sk, pk, tid = creds["api_url"], creds["secret_key"], creds["publishable_key"], creds["tenant_id"]
     user = creds["demo_user"]
     admin = f'-H "Authorization: Bearer {sk}" -H "X-Tenant-ID: {tid}"'
     public = f'-H "Authorization: Bearer {pk}" -H "X-Tenant-ID: {tid}"'
     sign_in = f'{{"email": "{user["email"]}", "password": "{user["password"]}"}}'
     return f"""
-HelloJohn Users, local: {api}   (AWS: moto at {moto_url})
+HelloJohn Users, local: {api}   (AWS: {aws})
   tenant           {tid}
   secret key       {sk}
   publishable key  {pk}
@@ -69,13 +76,14 @@ Ctrl-C stops.
 class Runner:
     """The stack of one run: moto, the resources, the HTTP server, the triggers; `close` undoes it."""
 
-    def __init__(self, port: int, state_dir: Path, stop: threading.Event) -> None:
+    def __init__(self, port: int, state_dir: Path, stop: threading.Event, dynamodb: str = "moto") -> None:
         self.fns = template.functions()
         self.gateway = Gateway([f for f in self.fns if f.routes])
         self.server = Server(port, self.gateway)  # first: a taken port fails before any work
         self.state_dir = state_dir
         self.stop = stop
         self.moto = Moto()
+        self.dynamodb_local = DynamoDBLocal() if dynamodb == "local" else None
         self.pollers: list[esm.Poller] = []
         self.serving: threading.Thread | None = None
 
@@ -83,6 +91,12 @@ class Runner:
         """Everything up and serving; the credentials (also written to credentials.json)."""
         moto_url = self.moto.start()
         use_safe_environment(moto_url)
+        aws = f"moto at {moto_url}"
+        dynamodb_url = None
+        if self.dynamodb_local is not None:  # DynamoDB and its streams there, the rest on moto
+            dynamodb_url = self.dynamodb_local.start()
+            use_safe_environment(moto_url, dynamodb=dynamodb_url)
+            aws = f"DynamoDB Local at {dynamodb_url}, the rest on moto at {moto_url}"
         outbox = Outbox()
         outbox.install(boto3.DEFAULT_SESSION)  # type: ignore[arg-type]
         refs = provision.create_all()
@@ -114,6 +128,7 @@ class Runner:
         stack = {
             "api_url": self.server.url,
             "endpoint_url": moto_url,
+            "dynamodb_endpoint_url": dynamodb_url,  # None: DynamoDB is moto's too
             "region": REGION,
             "pid": os.getpid(),
             "resources": refs,
@@ -121,7 +136,7 @@ class Runner:
         }
         seed.write_json(self.state_dir / seed.STACK, stack)
         seed.write_json(self.state_dir / seed.CREDENTIALS, creds)  # last: its presence means "ready"
-        print(_banner(creds, moto_url, self.state_dir))
+        print(_banner(creds, aws, self.state_dir))
         return creds
 
     def close(self) -> None:
@@ -132,6 +147,8 @@ class Runner:
         for poller in self.pollers:
             poller.join(timeout=5)
         self.moto.stop()
+        if self.dynamodb_local is not None:
+            self.dynamodb_local.stop()
         seed.clear(self.state_dir)
 
 
@@ -159,12 +176,16 @@ def main(argv: list[str] | None = None) -> int:
         threading.Thread(target=_stop_on_eof, args=(stop,), name="stdin", daemon=True).start()
     started = time.monotonic()
     try:
-        runner = Runner(args.port, state_dir, stop)
+        runner = Runner(args.port, state_dir, stop, args.dynamodb)
     except OSError as exc:
         print(f"cannot listen on 127.0.0.1:{args.port}: {exc}", file=sys.stderr)
         return 1
     try:
-        runner.start(args.log_level)
+        try:
+            runner.start(args.log_level)
+        except Unavailable as exc:
+            print(f"cannot start: {exc}", file=sys.stderr)
+            return 1
         print(f"ready in {time.monotonic() - started:.1f} s")
         # with a timeout: a signal delivered to another thread runs its handler only when the main
         # thread next executes Python code, which an untimed wait would never do

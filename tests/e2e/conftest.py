@@ -3,6 +3,9 @@
 One runner per test session: under pytest-xdist, one per worker, each on its own free port (the
 runner is started with `--port 0` and reports its URL in credentials.json) and its own state dir.
 Tests share it, so each uses its own users (unique emails) or its own tenant (`new_tenant`).
+
+`pytest tests/e2e --dynamodb local` runs the same tests with DynamoDB and its streams on AWS's
+DynamoDB Local (`--dynamodb local` of the runner; `make pytest` runs both).
 """
 
 import http.client
@@ -94,8 +97,23 @@ def _tail(path: Path, lines: int = 40) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--dynamodb",
+        choices=("moto", "local"),
+        default="moto",
+        help="the e2e runner's DynamoDB: moto (default) or DynamoDB Local (`make ddblocal` installs it)",
+    )
+
+
 @pytest.fixture(scope="session")
-def runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
+def backend(request: pytest.FixtureRequest) -> str:
+    """Where the runner's DynamoDB runs: "moto" or "local" (DynamoDB Local)."""
+    return str(request.config.getoption("dynamodb"))
+
+
+@pytest.fixture(scope="session")
+def runner(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[Runner]:
     """`python -m local_runner --port 0` until the session ends; then SIGINT, and a clean exit."""
     state = tmp_path_factory.mktemp("local-runner")
     log = state / "runner.log"
@@ -111,6 +129,8 @@ def runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
                 "--state-dir",
                 str(state),
                 "--stop-on-stdin-eof",
+                "--dynamodb",
+                backend,
             ],
             cwd=ROOT,
             env=env,
