@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import boto3
+from botocore.config import Config
 
 from local_runner.invoke import REGION
 
@@ -132,7 +133,7 @@ class DynamoDBLocal:
     `-sharedDb`: one database whatever the credentials and region a client signs with; `-inMemory`:
     every start is an empty one; `-disableTelemetry`: it sends nothing anywhere."""
 
-    START_TIMEOUT = 60.0
+    START_TIMEOUT = 120.0  # about 1.5 s on an idle machine; far more on a busy one
 
     def __init__(self) -> None:
         self.endpoint = ""
@@ -158,19 +159,29 @@ class DynamoDBLocal:
         ]
         return [sys.executable, "-c", _DIE_WITH_PARENT, str(os.getpid()), *java_command]
 
-    def start(self) -> str:
-        """Started and answering; its URL. A port taken meanwhile is tried again with another."""
+    def launch(self) -> None:
+        """The JVM started on a free port; `ready` waits for it (the runner starts moto meanwhile)."""
+        port = _free_port()
+        # its banner to nowhere; its errors to this process's stderr
+        command = self.command(port)
+        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        self.endpoint = f"http://127.0.0.1:{port}"
+
+    def ready(self) -> str:
+        """Its URL once it answers. A port taken meanwhile is tried again with another (three tries)."""
         for _ in range(3):
-            port = _free_port()
-            # its banner to nowhere; its errors to this process's stderr
-            command = self.command(port)
-            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-            self.process = process
-            url = f"http://127.0.0.1:{port}"
-            if self._wait(process, url):
-                self.endpoint = url
-                return url
+            if self.process is None:
+                self.launch()
+            if self.process is not None and self._wait(self.process, self.endpoint):
+                return self.endpoint
+            self.process = None
+        self.endpoint = ""
         raise Unavailable("DynamoDB Local did not start (three tries)")
+
+    def start(self) -> str:
+        """Started and answering; its URL."""
+        self.launch()
+        return self.ready()
 
     def _wait(self, process: "subprocess.Popen[bytes]", url: str) -> bool:
         client = boto3.client(
@@ -179,6 +190,7 @@ class DynamoDBLocal:
             region_name=REGION,
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
+            config=Config(retries={"total_max_attempts": 1}, connect_timeout=1, read_timeout=10),
         )
         deadline = time.monotonic() + self.START_TIMEOUT
         while time.monotonic() < deadline:

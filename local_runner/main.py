@@ -89,12 +89,14 @@ class Runner:
 
     def start(self, log_level: str | None) -> dict[str, Any]:
         """Everything up and serving; the credentials (also written to credentials.json)."""
+        if self.dynamodb_local is not None:
+            self.dynamodb_local.launch()  # the JVM starts while moto does
         moto_url = self.moto.start()
         use_safe_environment(moto_url)
         aws = f"moto at {moto_url}"
         dynamodb_url = None
         if self.dynamodb_local is not None:  # DynamoDB and its streams there, the rest on moto
-            dynamodb_url = self.dynamodb_local.start()
+            dynamodb_url = self.dynamodb_local.ready()
             use_safe_environment(moto_url, dynamodb=dynamodb_url)
             aws = f"DynamoDB Local at {dynamodb_url}, the rest on moto at {moto_url}"
         outbox = Outbox()

@@ -29,7 +29,7 @@ from local_runner.aws import safe_environment
 from tests.conftest import PASSWORD, Tenant
 
 ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT = 90  # seconds; two runners starting at once on two cores take ~10 s
+START_TIMEOUT = 180  # seconds; two runners starting at once on two cores take ~10 s (a busy machine: more)
 
 
 @dataclass

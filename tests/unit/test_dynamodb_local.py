@@ -295,6 +295,7 @@ def test_trimmed_records_are_skipped_from_the_trim_horizon() -> None:
     streams = Streams([{"ShardId": "s"}], {"s": [_record(1, "a")]})
     mapping, recorder = _reading(streams)
     mapping.poll()
+    assert isinstance(mapping.reader, esm.ApiStreamReader)
     mapping.reader.held.clear()  # no iterator held (a restart): asked again after record 1
     streams.records["s"] += [_record(2, "b"), _record(3, "c")]
     streams.trimmed_before["s"] = 3  # records up to 2 are gone
