@@ -19,8 +19,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from local_runner import esm
-from local_runner.aws import DYNAMODB_ENDPOINTS, DynamoDBLocal
+from local_runner import aws, esm
+from local_runner.aws import DYNAMODB_ENDPOINTS, DynamoDBLocal, Unavailable
 from local_runner.invoke import REGION
 from local_runner.template import Function
 
@@ -147,6 +147,16 @@ def test_stop_ends_dynamodb_local() -> None:
     server.stop()
     assert process.poll() is not None
     assert server.process is None and server.endpoint == ""
+
+
+def test_not_installed_or_no_java_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(aws, "DYNAMODB_LOCAL_DIR", tmp_path)
+    with pytest.raises(Unavailable, match=r"not installed: run `make ddblocal`"):
+        DynamoDBLocal().launch()
+    monkeypatch.undo()
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(Unavailable, match=r"needs Java 17 .* openjdk-17-jre-headless"):
+        DynamoDBLocal().launch()
 
 
 def _dead(pid: int) -> bool:
