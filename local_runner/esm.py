@@ -61,6 +61,7 @@ if TYPE_CHECKING:
 
 Invoke = Callable[[Function, dict[str, Any]], Any]
 POLL_SECONDS = 0.1
+API_POLL_SECONDS = 0.2  # a stream with no doorbell (DynamoDB Local): each idle poll is a GetRecords
 SHARDS_SECONDS = 1.0  # how long ApiStreamReader trusts a DescribeStream while no shard ends
 SQS_WAIT_SECONDS = 1  # a long poll, when the doorbell is unavailable
 RETRY_DELAY_SECONDS = 0.5
@@ -167,6 +168,7 @@ class MotoStreamReader:
     def __init__(self, streams: "DynamoDBStreamsClient", stream_arn: str, name: str) -> None:
         _Transactions.install()
         self.streams, self.stream_arn, self.name = streams, stream_arn, name
+        self.idle_seconds = POLL_SECONDS  # after an idle read (the doorbell rings before, mostly)
 
     def shards(self) -> list[str]:
         """The stream's shards now (asked every time: they are the table's current ones)."""
@@ -235,6 +237,7 @@ class ApiStreamReader:
 
     def __init__(self, streams: "DynamoDBStreamsClient", stream_arn: str, name: str) -> None:
         self.streams, self.stream_arn, self.name = streams, stream_arn, name
+        self.idle_seconds = API_POLL_SECONDS
         self.held: dict[str, tuple[str | None, str]] = {}  # shard -> (position, iterator)
         self.ended: set[str] = set()
         self.described: list[ShardTypeDef] = []
@@ -605,7 +608,7 @@ class Poller(threading.Thread):
             return RETRY_DELAY_SECONDS
         if outcome.idle:
             self.seen = bell
-            return POLL_SECONDS
+            return mapping.reader.idle_seconds
         return 0
 
 
