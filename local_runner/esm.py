@@ -27,14 +27,10 @@ Stream (`StreamMapping`), per shard, from TRIM_HORIZON:
   oldest records of the batch that are past it are discarded the same way (condition
   RecordAgeExceeded), before the invocation. The age is the record's ApproximateCreationDateTime
   against `StreamMapping.clock` (time.time; tests move it).
-- each read asks for a fresh iterator at the checkpoint (AT_SEQUENCE_NUMBER) of the stream's current
-  shards, and the checkpointed record's eventID is compared with the one delivered. moto replaces a
-  table with a copy taken before a failed TransactWriteItems (same stream ARN, same shard id); an
-  iterator held across that keeps reading the orphaned shard forever. A record the rollback undid
-  (read between the transaction's first write and its rollback) has its sequence number reused by
-  the copy; the eventID check sees that and delivers the record that now holds it. In-process
-  moto's transactions and the stream reads share a lock (`_Transactions`), so a read cannot fall
-  between a transaction's first write and its rollback in the first place.
+- the stream is read by a reader of its backend (`stream_reader`): `MotoStreamReader` for a table
+  of moto in this process (the tests, `make run`), `ApiStreamReader` for any other endpoint
+  (DynamoDB Local, `make run DYNAMODB=local`). The mapping owns the checkpoints; a reader only
+  answers "the records after this one" and "which shards may be read now".
 
 Queue (`QueueMapping`): up to BatchSize (at most 10) messages are received; those the FilterCriteria
 do not match are deleted (Lambda deletes them); the rest are one invocation. Success deletes them;
@@ -44,9 +40,9 @@ VisibilityTimeout (`lapse` makes that time pass at once, for tests), and SQS (mo
 message to the dead-letter queue of its RedrivePolicy once it was received maxReceiveCount times.
 
 Not emulated: MaximumBatchingWindowInSeconds (records are delivered as soon as they are read),
-ParallelizationFactor, the stream's 24-hour retention, the order of
-parent and child shards (moto has one shard), tumbling windows, and the SQS scaling of concurrent
-batches (each mapping's poller invokes one batch at a time).
+ParallelizationFactor, the stream's 24-hour retention, the order of parent and child shards on
+moto (it has one shard; `ApiStreamReader` keeps it), tumbling windows, and the SQS scaling of
+concurrent batches (each mapping's poller invokes one batch at a time).
 """
 
 import contextlib
@@ -58,7 +54,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -68,10 +64,13 @@ from local_runner.invoke import REGION, function_arn, invoke
 from local_runner.template import Function
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodbstreams.type_defs import RecordTypeDef
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
+    from mypy_boto3_dynamodbstreams.type_defs import RecordTypeDef, ShardTypeDef
 
 Invoke = Callable[[Function, dict[str, Any]], Any]
 POLL_SECONDS = 0.1
+API_POLL_SECONDS = 0.2  # a stream with no doorbell (DynamoDB Local): each idle poll is a GetRecords
+SHARDS_SECONDS = 1.0  # how long ApiStreamReader trusts a DescribeStream while no shard ends
 SQS_WAIT_SECONDS = 1  # a long poll, when the doorbell is unavailable
 RETRY_DELAY_SECONDS = 0.5
 
@@ -158,45 +157,34 @@ class _Transactions:
         cls._installed = True
 
 
-class StreamMapping:
-    """A DynamoDB stream event source mapping of `function` (its `DynamoDB` event)."""
+Checkpoint = tuple[str, str]  # (sequence number, eventID) of the last record done on a shard
 
-    def __init__(
-        self,
-        function: Function,
-        stream_arn: str,
-        on_failure_url: str | None = None,
-        invoker: Invoke = invoke,
-    ) -> None:
-        filters.check(function.filter_patterns)
+
+class MotoStreamReader:
+    """A stream of moto in this process.
+
+    Each read asks for a fresh iterator at the checkpoint (AT_SEQUENCE_NUMBER), and the checkpointed
+    record's eventID is compared with the one delivered. moto replaces a table with a copy taken
+    before a failed TransactWriteItems (same stream ARN, same shard id); an iterator held across
+    that keeps reading the orphaned shard forever. A record the rollback undid (read between the
+    transaction's first write and its rollback) has its sequence number reused by the copy; the
+    eventID check sees that and delivers the record that now holds it. In-process moto's
+    transactions and the stream reads share a lock (`_Transactions`), so a read cannot fall between
+    a transaction's first write and its rollback in the first place. The doorbell (moto's shard
+    object and its length, read in-process) lets a quiet stack make no call at all."""
+
+    def __init__(self, streams: "DynamoDBStreamsClient", stream_arn: str, name: str) -> None:
         _Transactions.install()
-        self.function = function
-        self.stream_arn = stream_arn
-        self.on_failure_url = on_failure_url
-        self.invoke = invoker
-        self.streams = boto3.client("dynamodbstreams", region_name=REGION)
-        self.checkpoint: dict[str, tuple[str, str]] = {}  # shard -> (sequence number, eventID) done
-        self.retry: dict[str, list[RecordTypeDef]] = {}  # shard -> the batch to invoke again
-        self.retries: dict[str, int] = {}  # shard -> retries of that batch so far
-        self.clock: Callable[[], float] = time.time  # records' age is counted against it
-
-    @classmethod
-    def of(cls, function: Function, refs: dict[str, str], invoker: Invoke = invoke) -> "StreamMapping":
-        """The mapping as the template declares it, on the resources `refs` names."""
-        if not function.stream:
-            raise ValueError(f"{function.logical_id} has no stream trigger")
-        ddb = boto3.client("dynamodb", region_name=REGION)
-        arn = ddb.describe_table(TableName=refs[function.stream])["Table"]["LatestStreamArn"]
-        return cls(function, arn, refs[function.on_failure] if function.on_failure else None, invoker)
+        self.streams, self.stream_arn, self.name = streams, stream_arn, name
+        self.idle_seconds = POLL_SECONDS  # after an idle read (the doorbell rings before, mostly)
 
     def shards(self) -> list[str]:
         """The stream's shards now (asked every time: they are the table's current ones)."""
         described = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
         return [s["ShardId"] for s in described["Shards"]]
 
-    def read(self, shard: str, limit: int) -> "list[RecordTypeDef]":
-        """Up to `limit` records after the shard's checkpoint, from a fresh iterator."""
-        done = self.checkpoint.get(shard)
+    def read(self, shard: str, done: Checkpoint | None, limit: int) -> "list[RecordTypeDef]":
+        """Up to `limit` records after `done`, from a fresh iterator."""
         params: dict[str, Any] = {"StreamArn": self.stream_arn, "ShardId": shard}
         if done is None:
             params["ShardIteratorType"] = "TRIM_HORIZON"
@@ -212,11 +200,167 @@ class StreamMapping:
                 records = records[1:]  # the checkpointed record itself
             else:
                 print(
-                    f"! {self.function.logical_id}: record {done[0]} was rolled back by moto after it was "
+                    f"! {self.name}: record {done[0]} was rolled back by moto after it was "
                     "delivered; its sequence number now holds another record, which is delivered too",
                     flush=True,
                 )
         return records[:limit]
+
+    def doorbell(self) -> tuple[int, int] | None:
+        return _stream_doorbell(self.stream_arn)
+
+
+def _typed(value: dict[str, Any]) -> dict[str, Any]:
+    """An attribute value with every empty map typed: DynamoDB Local streams `{"M": {}}` as `{}`."""
+    if not value:
+        return {"M": {}}
+    if "M" in value:
+        return {"M": {k: _typed(v) for k, v in value["M"].items()}}
+    if "L" in value:
+        return {"L": [_typed(v) for v in value["L"]]}
+    return value
+
+
+def _typed_images(record: "RecordTypeDef") -> "RecordTypeDef":
+    change: dict[str, Any] = dict(record["dynamodb"])
+    for image in ("NewImage", "OldImage"):
+        if image in change:
+            change[image] = {k: _typed(v) for k, v in change[image].items()}
+    return cast("RecordTypeDef", {**record, "dynamodb": change})
+
+
+class ApiStreamReader:
+    """A stream on any other endpoint (DynamoDB Local): the dynamodbstreams API only, as Lambda reads.
+
+    - shards: DescribeStream (every page), asked again once a shard ends and at least every
+      SHARDS_SECONDS; a child shard is read only once its parent (if still listed) has ended.
+    - an iterator is held per shard while the checkpoint is where it stopped (the next read goes
+      on from it); otherwise, and when it expired, a new one is asked AFTER_SEQUENCE_NUMBER the
+      checkpoint (TRIM_HORIZON before the first). Records trimmed before they were read are
+      reported and the shard goes on from its trim horizon.
+    - a shard has ended when, read from its checkpoint, it has no records and no next iterator
+      (closed and done); it is not read again.
+    - DynamoDB Local streams an empty map as an untyped `{}` in NewImage and OldImage (DynamoDB
+      sends `{"M": {}}`): records are given typed, so functions see what AWS sends."""
+
+    def __init__(self, streams: "DynamoDBStreamsClient", stream_arn: str, name: str) -> None:
+        self.streams, self.stream_arn, self.name = streams, stream_arn, name
+        self.idle_seconds = API_POLL_SECONDS
+        self.held: dict[str, tuple[str | None, str]] = {}  # shard -> (position, iterator)
+        self.ended: set[str] = set()
+        self.described: list[ShardTypeDef] = []
+        self.described_at = float("-inf")
+
+    def shards(self) -> list[str]:
+        """The shards that may be read now, parents before their children."""
+        if time.monotonic() - self.described_at >= SHARDS_SECONDS:
+            self.described = self._describe()
+            self.described_at = time.monotonic()
+        listed = {s["ShardId"] for s in self.described}
+        return [
+            s["ShardId"]
+            for s in self.described
+            if s["ShardId"] not in self.ended
+            and (s.get("ParentShardId") not in listed or s.get("ParentShardId") in self.ended)
+        ]
+
+    def _describe(self) -> "list[ShardTypeDef]":
+        shards: list[ShardTypeDef] = []
+        params: dict[str, Any] = {"StreamArn": self.stream_arn}
+        while True:
+            described = self.streams.describe_stream(**params)["StreamDescription"]
+            shards += described["Shards"]
+            if not described.get("LastEvaluatedShardId"):
+                return shards
+            params["ExclusiveStartShardId"] = described["LastEvaluatedShardId"]
+
+    def _iterator(self, shard: str, position: str | None) -> str:
+        params: dict[str, Any] = {"StreamArn": self.stream_arn, "ShardId": shard}
+        if position is None:
+            params["ShardIteratorType"] = "TRIM_HORIZON"
+        else:
+            params.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=position)
+        return self.streams.get_shard_iterator(**params)["ShardIterator"]
+
+    def read(self, shard: str, done: Checkpoint | None, limit: int) -> "list[RecordTypeDef]":
+        """Up to `limit` records after `done`."""
+        position = None if done is None else done[0]
+        held = self.held.pop(shard, None)
+        try:
+            iterator = held[1] if held and held[0] == position else self._iterator(shard, position)
+            out = self._get(iterator, limit)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            if code == "ExpiredIteratorException":
+                out = self._get(self._iterator(shard, position), limit)
+            elif code == "TrimmedDataAccessException":
+                print(f"! {self.name}: records of {shard} after {position} were trimmed unread", flush=True)
+                out = self._get(self._iterator(shard, None), limit)
+            else:
+                raise
+        records = [_typed_images(r) for r in out["Records"]]
+        following = out.get("NextShardIterator")
+        if following:
+            self.held[shard] = (_seq(records[-1]) if records else position, following)
+        elif not records:  # closed, and nothing after the checkpoint: its children may be read
+            self.ended.add(shard)
+            self.described_at = float("-inf")
+        return records
+
+    def _get(self, iterator: str, limit: int) -> Any:
+        return self.streams.get_records(ShardIterator=iterator, Limit=max(1, min(1000, limit)))
+
+    def doorbell(self) -> None:
+        return None  # nothing to peek at: every poll asks the API
+
+
+StreamReader = MotoStreamReader | ApiStreamReader
+
+
+def stream_reader(streams: "DynamoDBStreamsClient", stream_arn: str, name: str) -> StreamReader:
+    """`MotoStreamReader` when the stream is a table of moto in this process, else `ApiStreamReader`."""
+    in_moto = _stream_doorbell(stream_arn) is not None
+    return (MotoStreamReader if in_moto else ApiStreamReader)(streams, stream_arn, name)
+
+
+class StreamMapping:
+    """A DynamoDB stream event source mapping of `function` (its `DynamoDB` event)."""
+
+    def __init__(
+        self,
+        function: Function,
+        stream_arn: str,
+        on_failure_url: str | None = None,
+        invoker: Invoke = invoke,
+    ) -> None:
+        filters.check(function.filter_patterns)
+        self.function = function
+        self.stream_arn = stream_arn
+        self.on_failure_url = on_failure_url
+        self.invoke = invoker
+        self.streams = boto3.client("dynamodbstreams", region_name=REGION)
+        self.reader = stream_reader(self.streams, stream_arn, function.logical_id)
+        self.checkpoint: dict[str, Checkpoint] = {}  # shard -> the last record done
+        self.retry: dict[str, list[RecordTypeDef]] = {}  # shard -> the batch to invoke again
+        self.retries: dict[str, int] = {}  # shard -> retries of that batch so far
+        self.clock: Callable[[], float] = time.time  # records' age is counted against it
+
+    @classmethod
+    def of(cls, function: Function, refs: dict[str, str], invoker: Invoke = invoke) -> "StreamMapping":
+        """The mapping as the template declares it, on the resources `refs` names."""
+        if not function.stream:
+            raise ValueError(f"{function.logical_id} has no stream trigger")
+        ddb = boto3.client("dynamodb", region_name=REGION)
+        arn = ddb.describe_table(TableName=refs[function.stream])["Table"]["LatestStreamArn"]
+        return cls(function, arn, refs[function.on_failure] if function.on_failure else None, invoker)
+
+    def shards(self) -> list[str]:
+        """The shards to read now (the reader's answer)."""
+        return self.reader.shards()
+
+    def read(self, shard: str, limit: int) -> "list[RecordTypeDef]":
+        """Up to `limit` records after the shard's checkpoint."""
+        return self.reader.read(shard, self.checkpoint.get(shard), limit)
 
     def pending(self) -> "list[RecordTypeDef]":
         """Every record not yet checkpointed (before the filter), oldest first, delivering nothing."""
@@ -492,7 +636,7 @@ class Poller(threading.Thread):
             outcome = mapping.poll(0 if ready else SQS_WAIT_SECONDS)
             mapping.in_flight.clear()  # real time: their visibility timeout runs out by itself
             return 0 if outcome.delivered or outcome.dropped else POLL_SECONDS
-        bell = _stream_doorbell(mapping.stream_arn)
+        bell = mapping.reader.doorbell()
         if not mapping.retry and bell is not None and bell == self.seen:
             return POLL_SECONDS
         outcome = mapping.poll()
@@ -500,7 +644,7 @@ class Poller(threading.Thread):
             return RETRY_DELAY_SECONDS
         if outcome.idle:
             self.seen = bell
-            return POLL_SECONDS
+            return mapping.reader.idle_seconds
         return 0
 
 

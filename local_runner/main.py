@@ -1,7 +1,8 @@
 """`python -m local_runner [--port 3000] [--state-dir .local]`: the API of template.yaml on loopback.
 
-template.yaml -> moto (table, queues, secret) -> every function's environment -> the routes on
-http://127.0.0.1:PORT -> the stream and queue triggers -> a demo tenant and user. See docs/LOCAL.md.
+template.yaml -> moto (table, queues, secret; with `--dynamodb local`, the table on DynamoDB Local)
+-> every function's environment -> the routes on http://127.0.0.1:PORT -> the stream and queue
+triggers -> a demo tenant and user. See docs/LOCAL.md.
 """
 
 import argparse
@@ -15,7 +16,7 @@ from types import FrameType
 from typing import Any
 
 from local_runner import bus, environments, esm, pages, provision, seed, template
-from local_runner.aws import Moto, use_safe_environment
+from local_runner.aws import DynamoDBLocal, Moto, Unavailable, use_safe_environment
 from local_runner.invoke import REGION
 from local_runner.mail import Outbox
 from local_runner.server import Gateway, Server
@@ -41,6 +42,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         f"(default {environments.DEFAULT_LIMIT})",
     )
     parser.add_argument(
+        "--dynamodb",
+        choices=("moto", "local"),
+        default="moto",
+        help="where DynamoDB and its streams run: moto (default) or AWS's DynamoDB Local (`make ddblocal`)",
+    )
+    parser.add_argument(
         "--stop-on-stdin-eof",
         action="store_true",
         help="also stop when stdin closes (a parent that pipes stdin takes the runner with it when it dies)",
@@ -48,14 +55,14 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _banner(creds: dict[str, Any], moto_url: str, state_dir: Path) -> str:
+def _banner(creds: dict[str, Any], aws: str, state_dir: Path) -> str:
     api, sk, pk, tid = creds["api_url"], creds["secret_key"], creds["publishable_key"], creds["tenant_id"]
     user = creds["demo_user"]
     admin = f'-H "Authorization: Bearer {sk}" -H "X-Tenant-ID: {tid}"'
     public = f'-H "Authorization: Bearer {pk}" -H "X-Tenant-ID: {tid}"'
     sign_in = f'{{"email": "{user["email"]}", "password": "{user["password"]}"}}'
     return f"""
-HelloJohn Users, local: {api}   (AWS: moto at {moto_url})
+HelloJohn Users, local: {api}   (AWS: {aws})
   tenant           {tid}
   secret key       {sk}
   publishable key  {pk}
@@ -81,7 +88,7 @@ Ctrl-C stops.
 class Runner:
     """The stack of one run: moto, the resources, the HTTP server, the triggers; `close` undoes it."""
 
-    def __init__(self, port: int, state_dir: Path, stop: threading.Event) -> None:
+    def __init__(self, port: int, state_dir: Path, stop: threading.Event, dynamodb: str = "moto") -> None:
         self.fns = template.functions()
         self.gateway = Gateway([f for f in self.fns if f.routes])
         self.server = Server(port, self.gateway)  # first: a taken port fails before any work
@@ -90,13 +97,22 @@ class Runner:
         self.moto = Moto()
         self.pool: environments.Pool | None = None
         self.check_failed = ""
+        self.dynamodb_local = DynamoDBLocal() if dynamodb == "local" else None
         self.pollers: list[esm.Poller] = []
         self.serving: threading.Thread | None = None
 
     def start(self, log_level: str | None, limit: int = environments.DEFAULT_LIMIT) -> dict[str, Any]:
         """Everything up and serving; the credentials (also written to credentials.json)."""
+        if self.dynamodb_local is not None:
+            self.dynamodb_local.launch()  # the JVM starts while moto does
         moto_url = self.moto.start()
         use_safe_environment(moto_url)
+        aws = f"moto at {moto_url}"
+        dynamodb_url = None
+        if self.dynamodb_local is not None:  # DynamoDB and its streams there, the rest on moto
+            dynamodb_url = self.dynamodb_local.ready()
+            use_safe_environment(moto_url, dynamodb=dynamodb_url)
+            aws = f"DynamoDB Local at {dynamodb_url}, the rest on moto at {moto_url}"
         outbox = Outbox()
         refs = provision.create_all()
         overrides = {"POWERTOOLS_LOG_LEVEL": log_level} if log_level else {}
@@ -136,6 +152,7 @@ class Runner:
         stack = {
             "api_url": self.server.url,
             "endpoint_url": moto_url,
+            "dynamodb_endpoint_url": dynamodb_url,  # None: DynamoDB is moto's too
             "region": REGION,
             "pid": os.getpid(),
             "resources": refs,
@@ -143,7 +160,7 @@ class Runner:
         }
         seed.write_json(self.state_dir / seed.STACK, stack)
         seed.write_json(self.state_dir / seed.CREDENTIALS, creds)  # last: its presence means "ready"
-        print(_banner(creds, moto_url, self.state_dir))
+        print(_banner(creds, aws, self.state_dir))
         return creds
 
     def _check(self) -> None:
@@ -163,6 +180,8 @@ class Runner:
         for poller in self.pollers:
             poller.join(timeout=5)
         self.moto.stop()
+        if self.dynamodb_local is not None:
+            self.dynamodb_local.stop()
         seed.clear(self.state_dir)
 
 
@@ -188,14 +207,18 @@ def main(argv: list[str] | None = None) -> int:
         threading.Thread(target=_stop_on_eof, args=(stop,), name="stdin", daemon=True).start()
     started = time.monotonic()
     try:
-        runner = Runner(args.port, state_dir, stop)
+        runner = Runner(args.port, state_dir, stop, args.dynamodb)
     except OSError as exc:  # another runner's state, if any, is left as it is
         print(f"cannot listen on 127.0.0.1:{args.port}: {exc} (is another runner using it?)", file=sys.stderr)
         return 1
     try:
         state_dir.mkdir(parents=True, exist_ok=True)
         seed.clear(state_dir)  # only now that the port is ours
-        runner.start(args.log_level, args.max_environments)
+        try:
+            runner.start(args.log_level, args.max_environments)
+        except Unavailable as exc:
+            print(f"cannot start: {exc}", file=sys.stderr)
+            return 1
         print(f"ready in {time.monotonic() - started:.1f} s")
         # with a timeout: a signal delivered to another thread runs its handler only when the main
         # thread next executes Python code, which an untimed wait would never do

@@ -34,5 +34,5 @@ def attach(state_dir: Path) -> dict[str, Any]:
     from local_runner.aws import use_safe_environment
 
     os.environ.update(stack["environment"])
-    use_safe_environment(stack["endpoint_url"], stack["region"])
+    use_safe_environment(stack["endpoint_url"], stack["region"], stack.get("dynamodb_endpoint_url"))
     return stack

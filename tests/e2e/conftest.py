@@ -3,6 +3,9 @@
 One runner per test session: under pytest-xdist, one per worker, each on its own free port (the
 runner is started with `--port 0` and reports its URL in credentials.json) and its own state dir.
 Tests share it, so each uses its own users (unique emails) or its own tenant (`new_tenant`).
+
+`pytest tests/e2e --dynamodb local` runs the same tests with DynamoDB and its streams on AWS's
+DynamoDB Local (`--dynamodb local` of the runner; `make pytest` runs both).
 """
 
 import http.client
@@ -27,7 +30,7 @@ from local_runner.aws import safe_environment
 from tests.conftest import PASSWORD, Tenant
 
 ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT = 90  # seconds; two runners starting at once on two cores take ~10 s
+START_TIMEOUT = 180  # seconds; two runners starting at once on two cores take ~10 s (a busy machine: more)
 
 
 @dataclass
@@ -93,6 +96,21 @@ class Runner:
 
 def _tail(path: Path, lines: int = 40) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--dynamodb",
+        choices=("moto", "local"),
+        default="moto",
+        help="the e2e runner's DynamoDB: moto (default) or DynamoDB Local (`make ddblocal` installs it)",
+    )
+
+
+@pytest.fixture(scope="session")
+def backend(request: pytest.FixtureRequest) -> str:
+    """Where the runner's DynamoDB runs: "moto" or "local" (DynamoDB Local)."""
+    return str(request.config.getoption("dynamodb"))
 
 
 def launch(state: Path, *args: str) -> subprocess.Popen[bytes]:
@@ -172,10 +190,10 @@ def gone(pids: set[int], timeout: float = 10.0) -> set[int]:
 
 
 @contextmanager
-def started_runner(state: Path) -> Iterator[Runner]:
-    """A runner with `state` as its state dir until the block ends; then SIGINT, a clean exit, and
-    no process of its own left (its execution environments, the forkserver)."""
-    proc = launch(state)
+def started_runner(state: Path, *args: str) -> Iterator[Runner]:
+    """A runner (`launch`'s ARGS) with `state` as its state dir until the block ends; then SIGINT,
+    a clean exit, and no process of its own left (its execution environments, the forkserver)."""
+    proc = launch(state, *args)
     credentials = state / "credentials.json"
     children: set[int] = set()
     try:
@@ -197,9 +215,9 @@ def started_runner(state: Path) -> Iterator[Runner]:
 
 
 @pytest.fixture(scope="session")
-def runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
-    """The runner the end-to-end tests share (one per pytest-xdist worker)."""
-    with started_runner(tmp_path_factory.mktemp("local-runner")) as started:
+def runner(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[Runner]:
+    """The runner the end-to-end tests share (one per pytest-xdist worker), on `backend`."""
+    with started_runner(tmp_path_factory.mktemp("local-runner"), "--dynamodb", backend) as started:
         yield started
 
 

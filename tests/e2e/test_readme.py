@@ -70,8 +70,8 @@ def walkthrough() -> str:
 
 
 @pytest.fixture(scope="module")
-def fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
-    with started_runner(tmp_path_factory.mktemp("readme-runner")) as runner:
+def fresh(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[Runner]:
+    with started_runner(tmp_path_factory.mktemp("readme-runner"), "--dynamodb", backend) as runner:
         yield runner
 
 

@@ -12,13 +12,18 @@ from tests.e2e.conftest import Http, Runner, UserFactory, assert_error, sign_in
 pytestmark = pytest.mark.e2e
 
 
-def test_the_state_files(runner: Runner, demo: Tenant) -> None:
+def test_the_state_files(runner: Runner, demo: Tenant, backend: str) -> None:
     creds = json.loads((runner.state_dir / "credentials.json").read_text())
     assert set(creds) == {"api_url", "tenant_id", "secret_key", "publishable_key", "demo_user"}
     assert set(creds["demo_user"]) == {"id", "email", "password"}
     assert creds["secret_key"].startswith("sk_test_") and creds["publishable_key"].startswith("pk_test_")
     stack = json.loads((runner.state_dir / "stack.json").read_text())
     assert stack["api_url"] == runner.api_url and stack["endpoint_url"].startswith("http://127.0.0.1:")
+    if backend == "local":  # DynamoDB and its streams on DynamoDB Local, the rest on moto
+        assert stack["dynamodb_endpoint_url"].startswith("http://127.0.0.1:")
+        assert stack["dynamodb_endpoint_url"] != stack["endpoint_url"]
+    else:
+        assert stack["dynamodb_endpoint_url"] is None
     assert stack["environment"]["TABLE_NAME"] == stack["resources"]["Table"]
     for name in ("credentials.json", "stack.json"):  # secrets: the owner's eyes only
         assert stat.S_IMODE((runner.state_dir / name).stat().st_mode) == 0o600

@@ -72,3 +72,26 @@ def test_boto3_then_finds_only_the_dummy_credentials(
     assert credentials is not None
     assert (credentials.access_key, credentials.secret_key, credentials.token) == ("testing", "testing", None)
     assert session.client("dynamodb").meta.endpoint_url == "http://127.0.0.1:5000"
+
+
+def test_dynamodb_local_gets_exactly_dynamodb_and_its_streams() -> None:
+    """The one per-service endpoint pair it sets: DynamoDB and DynamoDB Streams, nothing else."""
+    env = safe_environment(
+        {**REAL, "AWS_ENDPOINT_URL_SQS": "https://sqs.eu-west-1.amazonaws.com"},
+        endpoint="http://127.0.0.1:5000",
+        dynamodb="http://127.0.0.1:8000",
+    )
+    endpoints = {k: v for k, v in env.items() if k.startswith("AWS_ENDPOINT_URL")}
+    assert endpoints == {
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:5000",
+        "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:8000",
+        "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": "http://127.0.0.1:8000",
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        session = boto3.session.Session()
+        assert session.client("dynamodb").meta.endpoint_url == "http://127.0.0.1:8000"
+        assert session.client("dynamodbstreams").meta.endpoint_url == "http://127.0.0.1:8000"
+        assert session.client("sqs").meta.endpoint_url == "http://127.0.0.1:5000"
+        assert session.client("events").meta.endpoint_url == "http://127.0.0.1:5000"
