@@ -21,5 +21,5 @@ def sign_in(body: Annotated[SignIn, Body()]) -> SignInResult:
 
 
 lambda_handler: Any = entry(
-    app, auth.publishable_key, needs=("dynamodb", "tokens", "passwords", "ids", "email")
+    app, auth.publishable_key, needs=("dynamodb", "tokens", "passwords", "email")
 )

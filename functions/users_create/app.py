@@ -31,4 +31,4 @@ def create_user(body: Annotated[CreateUser, Body()]) -> Response[AdminUser]:
     return idempotency.once(app, caller.tenant.id, caller.key_id, work)
 
 
-lambda_handler: Any = entry(app, auth.secret_key, needs=("dynamodb", "passwords", "ids", "email", "phone"))
+lambda_handler: Any = entry(app, auth.secret_key, needs=("dynamodb", "passwords", "email", "phone"))
