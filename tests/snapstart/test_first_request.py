@@ -28,7 +28,7 @@ import contextlib, json, os, sys, sysconfig
 from pathlib import Path
 from bench import first
 with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-    found = first.run(0, 0, set(sys.argv[1:]), Path(sysconfig.get_path("purelib")))
+    found = first.run(0, set(sys.argv[1:]), Path(sysconfig.get_path("purelib")))
 print(json.dumps({name: [r.same_calls, r.lazy, *r.made] for name, r in found.items()}))
 """
 
