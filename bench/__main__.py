@@ -1,6 +1,6 @@
 """`python -m bench` (`make bench`): run every section, print the tables, rewrite docs/PERFORMANCE.md.
 
-python -m bench                      # everything (about 6 minutes on 2 idle cores)
+python -m bench                      # everything (7.7 min on 2 cores shared at a load of 11-12)
 python -m bench --quick --no-write   # a smoke run while changing the benchmarks
 python -m bench --only cold,hashing  # some sections (the document needs all of them)
 python -m bench --render             # docs/PERFORMANCE.md again from the last run's measurements
