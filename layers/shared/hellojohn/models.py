@@ -3,7 +3,7 @@
 Every model here is built when a function that uses it starts, not when this module is imported
 (`defer_build`): `build_models` builds the ones in a function's route signatures, which
 `hellojohn.edge.resolver.entry` calls at import. So each function pays for its own few models, not for all
-of them (about 0.08 of the cold-start floor; docs/PERFORMANCE.md).
+of them (about 0.08 of the cold-start floor, measured when this was made).
 """
 
 from collections.abc import Callable
