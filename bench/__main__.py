@@ -1,6 +1,6 @@
 """`python -m bench` (`make bench`): run every section, print the tables, rewrite docs/PERFORMANCE.md.
 
-python -m bench                      # everything (under 10 minutes on 2 cores)
+python -m bench                      # everything (7.7 min on 2 cores shared at a load of 11-12)
 python -m bench --quick --no-write   # a smoke run while changing the benchmarks
 python -m bench --only cold,hashing  # some sections (the document needs all of them)
 python -m bench --render             # docs/PERFORMANCE.md again from the last run's measurements
@@ -38,16 +38,6 @@ def _log(message: str) -> None:
     sys.stderr.flush()
 
 
-def _compile_ms() -> float:
-    """CPU time to compile every module of the layer (what a cold start pays without .pyc)."""
-    root = Path(__file__).resolve().parent.parent / "layers" / "shared" / "hellojohn"
-    sources = [(str(p), p.read_text()) for p in sorted(root.rglob("*.py"))]
-    start = time.process_time()
-    for path, text in sources:
-        compile(text, path, "exec")
-    return (time.process_time() - start) * 1000
-
-
 def _never(*_: Any) -> Any:
     raise RuntimeError("a stored run's scenarios are names only: they cannot be run")
 
@@ -79,13 +69,6 @@ def stored_run() -> Run:
     return run
 
 
-def _api_memory() -> dict[str, int]:
-    from bench.first import WORKERS
-    from local_runner import template
-
-    return {f.logical_id: f.memory_mb for f in template.functions() if f.logical_id not in WORKERS}
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -96,11 +79,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only", default=",".join(SECTIONS), help=f"comma-separated, of {', '.join(SECTIONS)}"
-    )
-    parser.add_argument(
-        "--instructions",
-        action="store_true",
-        help="also count each cold start's instructions under valgrind (load-proof; adds about 8 minutes)",
     )
     parser.add_argument(
         "--render",
@@ -138,45 +116,33 @@ def main(argv: list[str] | None = None) -> int:
 def measure(args: argparse.Namespace, only: set[str]) -> Run:
     lambdas.use_environment()
     started = time.perf_counter()
-    flags = [f for f, on in (("--quick", args.quick), ("--instructions", args.instructions)) if on]
     run = Run(
-        command=" ".join(["python -m bench", *flags]),
+        command=" ".join(["python -m bench", *(["--quick"] if args.quick else [])]),
         seconds=0.0,
         machine=f"{platform.machine()}, Python {platform.python_version()}, {os.cpu_count() or 0} CPUs",
-        api_memory_mb=_api_memory(),
     )
     if "hashing" in only:
         from bench import hashing
 
         _log("hashing: Argon2id at the service's parameters and the alternatives")
-        run.hashing = hashing.run(samples=5 if args.quick else 15)
+        run.hashing = hashing.run(samples=5 if args.quick else 7)
     if "warm" in only:
         from bench import warm
 
-        _log("warm: every endpoint against its bare boto3 floor")
-        run.warm = warm.run(iterations=20 if args.quick else 150, hash_iterations=4 if args.quick else 20)
+        _log("warm: every endpoint against the store's calls alone")
+        run.warm = warm.run(iterations=20 if args.quick else 60, hash_iterations=4 if args.quick else 10)
     if "scale" in only:
         from bench import scale
 
-        _log("scale: 10 against 100,000 users in one tenant, and the revocation worker")
-        run.scale = scale.run(users=10_000 if args.quick else 100_000, rounds=4 if args.quick else 16)
+        _log("scale: 10 against 20,000 users in one tenant, and the revocation worker")
+        run.scale = scale.run(users=5_000 if args.quick else 20_000, rounds=4 if args.quick else 6)
     if "cold" in only:
-        from bench import cold
-
-        _log("cold: probing each function's first request (a moto server, one process per function)")
-        probes = cold.probe_all()
-        _log("cold: fresh processes, functions and the floor interleaved")
-        run.cold = cold.measure(probes, rounds=3 if args.quick else 6)
-        from bench import first
+        from bench import cold, first
 
         _log("first: each API function's first request after its hooks, against the same request warm")
-        run.first = first.run(rounds=2 if args.quick else 3, freeze_rounds=1 if args.quick else 2)
-        run.compile_ms = _compile_ms()
-        _log("cold: boto3 from a layer without and with bytecode")
-        run.bytecode = cold.bytecode_effect(rounds=2 if args.quick else 5)
-        if args.instructions:
-            _log("cold: instruction counts under valgrind (two at a time)")
-            run.instructions = cold.instructions(probes)
+        run.first = first.run(rounds=1)
+        _log("init: fresh processes, functions and the floor interleaved")
+        run.cold = cold.measure(rounds=2 if args.quick else 3)
     run.seconds = time.perf_counter() - started
     return run
 

@@ -1,23 +1,11 @@
-"""Cold start: every function of template.yaml in a fresh process, against `import boto3;
-boto3.client("dynamodb")` in a fresh process.
+"""Init: every function of template.yaml in a fresh process, against `import boto3;
+boto3.client("dynamodb")` (the floor) and against the stack alone (STACK), in fresh processes.
 
-What a function's cold start is taken to be here (Lambda's init phase plus what its first request
-adds before its first AWS call):
-
-1. importing its handler module, as Lambda does (`app` from the function's CodeUri folder, with
-   the function's environment and PYTHONPATH=layers/shared);
-2. creating the AWS clients its first request creates (DynamoDB through
-   hellojohn.store.client.dynamodb(), the Powertools Secrets Manager provider, SQS, SES);
-3. importing the modules its first request imports lazily (argon2, email_validator, ...), and
-   building the pydantic models it builds lazily, so that deferring work only counts as a saving
-   when the first request really does without it.
-
-Steps 2 and 3 are found once per function by a probe: a fresh process that imports the handler,
-then handles one typical successful request against a moto server, and reports which clients it
-created, which modules it imported and which of hellojohn.models it built while doing so (packages
-the floor process imports anyway, boto3 and botocore, are left out: the floor makes no call
-either). The timed runs then do 1-3 with no network at all. Each figure is the median of >= 10
-fresh processes, functions and the floor interleaved in a shuffled order each round.
+A function's init is what SnapStart's snapshot holds: importing its handler module, as Lambda does
+(`app` from the function's CodeUri folder, with the function's environment, on the layer as `make
+build` ships it), and its before-snapshot hook. What its first request still does lazily is
+bench.first's to count. Each figure is the median of fresh processes, functions and the floor
+interleaved in a shuffled order each round, each run over the floor runs on either side of it.
 """
 
 import hashlib
@@ -32,7 +20,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +29,7 @@ from hellojohn.edge import caches
 
 from bench import lambdas
 from local_runner import template
-from local_runner.invoke import ACCOUNT, REGION
+from local_runner.invoke import REGION
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOOR = 'import boto3; boto3.client("dynamodb")'
@@ -62,64 +49,14 @@ APIGatewayRestResolver(enable_validation=True)
 Logger()"""
 )
 STACK_NAME = "(stack alone)"
-# the stack plus PyJWT as the token functions load it (its import cost is this minus the stack's)
-PYJWT = (
-    STACK
-    + """
-import jwt
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-Ed25519PrivateKey.from_private_bytes(bytes(32))"""
-)
-PYJWT_NAME = "(stack + PyJWT)"
 # Ends every timed process: Lambda never tears an environment down between init and a request,
 # and Python's own teardown (freeing every module) would otherwise be timed too.
 EXIT = "\nimport os\nos._exit(0)"
 MARK = "@@probe@@"
 FLOOR_EVERY = 2  # the floor runs again after every this many function runs
 
-# How the service creates each client (the cold run creates it the same way)
-CLIENT_CODE = {
-    "dynamodb": "from hellojohn.store.client import dynamodb; dynamodb()",
-    "secretsmanager": "from hellojohn.rules.tokens import secrets_provider; secrets_provider()",
-    "sqs": "from hellojohn.adapters.jobs import sqs; sqs()",
-    "ses": "from hellojohn.adapters.mail import ses; ses()",
-}
-
-# Init as a restored SnapStart copy has run it: the before-snapshot hooks, then the after-restore one
-HOOKS = "from hellojohn.edge import snapstart\nsnapstart.run_before_snapshot()\nsnapstart.run_after_restore()"
-
-PROBE = f"""
-import json, sys
-from botocore.client import ClientCreator
-created = []
-_create = ClientCreator.create_client
-def _record(self, service_name, *a, **k):
-    created.append(service_name)
-    return _create(self, service_name, *a, **k)
-ClientCreator.create_client = _record
-event = json.load(sys.stdin)
-import app
-{HOOKS}
-init = set(sys.modules)
-def built():
-    from pydantic import BaseModel
-    models = sys.modules.get("hellojohn.models")
-    return {{n for n, c in vars(models).items() if isinstance(c, type) and issubclass(c, BaseModel)
-            and c.__pydantic_complete__}} if models else set()
-built_at_init = built()
-# not local_runner.invoke.LambdaContext: this process sees only the layer and its dependencies
-# (python -S), as a function on Lambda does; the runner's package (and PyYAML, which it imports) is
-# not there, and importing it would add modules to the ones measured as the first request's
-class Context:
-    function_name = "probe"; memory_limit_in_mb = 256; aws_request_id = "probe"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:probe"
-    def get_remaining_time_in_millis(self): return 10000
-result = app.lambda_handler(event, Context())
-lazy = sorted(set(sys.modules) - init)
-late = sorted(built() - built_at_init)
-found = {{"result": result, "clients": created, "lazy": lazy, "late": late}}
-print({MARK!r} + json.dumps(found, default=str))
-"""
+# Init as SnapStart publishes it: the import, then the before-snapshot hook
+INIT = "import app\nfrom hellojohn.edge import snapstart\nsnapstart.run_before_snapshot()"
 
 
 def python() -> str:
@@ -209,132 +146,6 @@ def layer_copy(into: Path) -> Path:
     return target
 
 
-def not_ours(endpoint: str) -> tuple[set[str], set[str]]:
-    """(packages, modules) any process has after the floor plus one AWS call: not the function's cost."""
-    code = (
-        FLOOR + ".list_tables(); import sys, json; "
-        "print(json.dumps([sorted({m.split('.')[0] for m in sys.modules}), sorted(sys.modules)]))"
-    )
-    env = {**base_env(), "AWS_ENDPOINT_URL": endpoint}
-    out = subprocess.run([*interpreter(), "-c", code], env=env, capture_output=True, text=True, check=True)
-    packages, modules = json.loads(out.stdout.splitlines()[-1])
-    return set(packages), set(modules)
-
-
-@dataclass
-class Probe:
-    function: str
-    status: Any = None
-    clients: list[str] = field(default_factory=list)
-    lazy: list[str] = field(default_factory=list)  # modules to import, floor packages left out
-    late_models: list[str] = field(default_factory=list)  # hellojohn.models built by the request
-    note: str = ""
-
-
-# -- the probes' first requests ---------------------------------------------------------------------
-
-
-def first_requests(w: Any) -> dict[str, dict[str, Any]]:
-    """A typical successful first event for each function (w: bench.scenarios.World)."""
-    from hellojohn.rules import verification
-    from hellojohn.store import keys
-
-    from bench.scenarios import PASSWORD, notice_link, repeatable_events, sign_in
-
-    def api(
-        method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
-    ) -> dict[str, Any]:
-        return lambdas.api_event(method, path, body, headers)[1]
-
-    bob, carol = w.people["bob"].uid, w.people["carol"].uid
-    # pending email changes: carol's becomes a stream record and a token to verify, bob's an email job
-    for uid, email in ((carol, "carol.new@example.com"), (bob, "bob.new@example.com")):
-        reply = lambdas.call("PATCH", f"/v1/users/{uid}", {"email": email}, w.admin())
-        if reply.status != 200:
-            raise RuntimeError(f"probe setup: {reply.status} {reply.body}")
-    user = w.ddb.get_item(TableName=w.table, Key=keys.user(w.tid, carol), ConsistentRead=True)["Item"]
-    old_image = {**user, "pending_change_id": {"S": "chg_old"}}
-    issued = verification.issue(w.tid, carol, user["pending_change_id"]["S"])
-    if issued is None:
-        raise RuntimeError("probe setup: no verification token issued")
-    bob_item = w.ddb.get_item(TableName=w.table, Key=keys.user(w.tid, bob), ConsistentRead=True)["Item"]
-    bob_change = bob_item["pending_change_id"]["S"]
-    sign_in(w, "alice")
-    refresh_token = w.people["alice"].refresh  # refreshed by the probe; the next session is signed out
-    sign_in(w, "alice")
-    import boto3
-
-    boto3.client("ses").verify_email_identity(EmailAddress="no-reply@bench.test")
-    return {
-        **repeatable_events(w),
-        "UsersCreateFunction": api(
-            "POST",
-            "/v1/users",
-            {"email": "probe@example.com", "password": PASSWORD, "name": "Probe"},
-            w.admin(),
-        ),
-        "AuthSignInFunction": api(
-            "POST", "/v1/auth/sign-in", {"email": "alice@example.com", "password": PASSWORD}, w.public()
-        ),
-        "AuthRefreshFunction": api("POST", "/v1/auth/refresh", {"refresh_token": refresh_token}, w.public()),
-        "AuthSignOutFunction": api("POST", "/v1/auth/sign-out", None, w.user("alice")),
-        "AuthMeFunction": api("GET", "/v1/auth/me", None, w.user("pat")),
-        "AuthMeUpdateFunction": api("PATCH", "/v1/auth/me", {"name": "Pat"}, w.user("pat")),
-        "AuthPasswordChangeFunction": api(
-            "POST",
-            "/v1/auth/password/change",
-            {"current_password": PASSWORD, "new_password": "Another-Pass-78"},
-            w.user("pam"),
-        ),
-        "AuthEmailVerifyFunction": api("POST", "/v1/auth/email/verify", {"token": issued.token}, w.public()),
-        "AuthEmailCancelFunction": api(
-            "POST", "/v1/auth/email/cancel", {"token": notice_link(w, "cancel")}, w.public()
-        ),
-        "AuthEmailRestoreFunction": api(
-            "POST", "/v1/auth/email/restore", {"token": notice_link(w, "restore")}, w.public()
-        ),
-        "StreamRouterFunction": {
-            "Records": [
-                {
-                    "eventID": "1",
-                    "eventName": "MODIFY",
-                    "eventVersion": "1.1",
-                    "eventSource": "aws:dynamodb",
-                    "awsRegion": REGION,
-                    "dynamodb": {
-                        "Keys": {"PK": user["PK"], "SK": user["SK"]},
-                        "OldImage": old_image,
-                        "NewImage": user,
-                        "SequenceNumber": "100",
-                        "SizeBytes": 1000,
-                        "StreamViewType": "NEW_AND_OLD_IMAGES",
-                    },
-                    "eventSourceARN": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/t/stream/1",
-                }
-            ]
-        },
-        "EmailWorkerFunction": lambdas.sqs_event(
-            [{"type": "verify_email", "tenant_id": w.tid, "user_id": bob, "change_id": bob_change}]
-        ),
-        "SessionCleanupFunction": lambdas.sqs_event(
-            [
-                {
-                    "type": "delete_sessions",
-                    "tenant_id": w.tid,
-                    "user_id": bob,
-                    "session_ids": ["ses_01HZZZZZZZZZZZZZZZZZZZZZZZ"],
-                }
-            ]
-        ),
-    }
-
-
-def _succeeded(result: Any) -> bool:
-    if isinstance(result, dict) and "statusCode" in result:
-        return int(result["statusCode"]) < 300
-    return isinstance(result, dict) and not result.get("batchItemFailures")
-
-
 @dataclass
 class MotoStack:
     """A moto server with the template's resources and the bench's world in it."""
@@ -384,51 +195,6 @@ def moto_stack(prefix: str) -> Iterator[MotoStack]:
         server.stop()
 
 
-def probe_all(workers: int = 2) -> dict[str, Probe]:
-    """Run each function's first request in a fresh process against a moto server."""
-    with moto_stack("bench-cold") as stack:
-        events = first_requests(stack.world)
-        packages, modules = not_ours(stack.endpoint)
-
-        def one(function: template.Function) -> Probe:
-            found = Probe(function.logical_id)
-            event = events.get(function.logical_id)
-            if event is None:
-                found.note = "no first request defined: import only"
-                return found
-            env = stack.env(function)
-            data = marked_run([PROBE], event, function.code_dir, env, MARK, f"probe of {function.logical_id}")
-            if not _succeeded(data["result"]):
-                raise RuntimeError(f"probe of {function.logical_id}: first request failed: {data['result']}")
-            found.status = data["result"].get("statusCode", "ok")
-            found.clients = list(dict.fromkeys(data["clients"]))
-            found.lazy = [m for m in data["lazy"] if m.split(".")[0] not in packages and m not in modules]
-            found.late_models = data["late"]
-            return found
-
-        with ThreadPoolExecutor(workers) as pool:
-            probes = list(pool.map(one, template.functions()))
-    return {p.function: p for p in probes}
-
-
-# -- the timed runs -----------------------------------------------------------------------------------
-
-
-def cold_code(p: Probe) -> str:
-    """Init as SnapStart's snapshot holds it: the import and the before-snapshot hooks (then the
-    after-restore hook, which a restored copy runs before its first request), plus anything the
-    probe found the first request still does lazily."""
-    lines = ["import app", HOOKS]
-    for service in p.clients:
-        lines.append(CLIENT_CODE.get(service, f"import boto3; boto3.client({service!r})"))
-    if p.lazy:
-        lines.append(f"import importlib\nfor _m in {p.lazy!r}:\n    importlib.import_module(_m)")
-    if p.late_models:  # a model the first request builds counts as much as a module it imports
-        build = "getattr(models, _n).model_rebuild()"
-        lines.append(f"from hellojohn import models\nfor _n in {p.late_models!r}:\n    {build}")
-    return "\n".join(lines)
-
-
 @dataclass
 class Runs:
     wall: list[float] = field(default_factory=list)
@@ -446,7 +212,6 @@ class Runs:
 class ColdResult:
     function: str
     runs: Runs
-    probe: Probe
 
 
 def _run(code: str, cwd: Path, env: dict[str, str], into: Runs) -> None:
@@ -466,7 +231,7 @@ class Case:
     env: dict[str, str]
 
 
-def cases(probes: dict[str, Probe], layer: Path) -> list[Case]:
+def cases(layer: Path) -> list[Case]:
     """Every function's cold start, and the stack's alone (STACK_NAME), with the layer at `layer`."""
     from local_runner import provision
 
@@ -476,14 +241,14 @@ def cases(probes: dict[str, Probe], layer: Path) -> list[Case]:
         Case(
             f.logical_id,
             f.code_dir,
-            cold_code(probes[f.logical_id]),
+            INIT,
             {**base_env(layer), **provision.function_environment(f, fake_refs)},
         )
         for f in functions
     ]
     # the stack's share runs with the functions' common environment (template Globals)
     common = {**base_env(layer), **_globals(functions, fake_refs)}
-    return [*found, Case(STACK_NAME, ROOT, STACK, common), Case(PYJWT_NAME, ROOT, PYJWT, common)]
+    return [*found, Case(STACK_NAME, ROOT, STACK, common)]
 
 
 def _globals(functions: list[template.Function], refs: dict[str, str]) -> dict[str, str]:
@@ -493,13 +258,13 @@ def _globals(functions: list[template.Function], refs: dict[str, str]) -> dict[s
     return {k: v for k, v in envs[0].items() if all(e.get(k) == v for e in envs)}
 
 
-def measure(probes: dict[str, Probe], rounds: int = 10, seed: int = 7) -> tuple[Runs, list[ColdResult]]:
+def measure(rounds: int = 10, seed: int = 7) -> tuple[Runs, list[ColdResult]]:
     """(floor runs, per-function results). Every second function run, the floor runs again, and
     each function run is compared with the floor runs on either side of it: a ratio taken over a
     few seconds, so a change in the machine's load between rounds does not reach it."""
     with tempfile.TemporaryDirectory(prefix="bench-layer-") as tmp:
         layer = layer_copy(Path(tmp))
-        todo = cases(probes, layer)
+        todo = cases(layer)
         for case in todo:  # every case must run at all before anything is timed
             subprocess.run(
                 [*interpreter(), "-c", case.code + EXIT],
@@ -532,77 +297,10 @@ def measure(probes: dict[str, Probe], rounds: int = 10, seed: int = 7) -> tuple[
                 _run(case.code + EXIT, case.cwd, case.env, runs[case.name])
                 pending.append(runs[case.name])
             floor_run()
-    reference = Probe(STACK_NAME, note="reference: the stack's own cold start, none of ours")
-    return floor, [ColdResult(c.name, runs[c.name], probes.get(c.name, reference)) for c in todo]
-
-
-BOTO3_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
-
-
-def bytecode_effect(rounds: int = 5) -> tuple[Runs, Runs]:
-    """The floor with boto3 and its dependencies as `sam build` alone ships them (no bytecode), and
-    as `make build` now ships them (compiled): (without, with)."""
-    site = layer_deps()
-    without, with_ = Runs(), Runs()
-    with tempfile.TemporaryDirectory(prefix="bench-bytecode-") as tmp:
-        dirs = {}
-        for name in ("plain", "compiled"):
-            target = Path(tmp) / name
-            target.mkdir()
-            for package in BOTO3_PACKAGES:
-                source = site / package
-                if source.is_dir():
-                    shutil.copytree(source, target / package, ignore=shutil.ignore_patterns("__pycache__"))
-                elif source.exists():
-                    shutil.copy2(source, target / package)
-            dirs[name] = target
-        compileall_quiet(dirs["compiled"])
-        for _ in range(rounds):
-            _run(FLOOR + EXIT, ROOT, base_env(dirs["plain"], deps=dirs["plain"]), without)
-            _run(FLOOR + EXIT, ROOT, base_env(dirs["compiled"], deps=dirs["compiled"]), with_)
-    return without, with_
+    return floor, [ColdResult(c.name, runs[c.name]) for c in todo]
 
 
 def compileall_quiet(path: Path) -> None:
     import compileall
 
     compileall.compile_dir(path, quiet=1, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
-
-
-def instructions(probes: dict[str, Probe], workers: int = 2) -> dict[str, float] | None:
-    """Each function's instruction count over the floor's (valgrind's callgrind), or None without
-    valgrind: the same processes as `measure`, counted instead of timed, which no other load on
-    the machine can disturb (hash seed fixed). About 30 s a process under valgrind."""
-    import re
-
-    if shutil.which("valgrind") is None:
-        return None
-    with tempfile.TemporaryDirectory(prefix="bench-layer-") as tmp:
-        layer = layer_copy(Path(tmp))
-        todo = [Case("floor", ROOT, FLOOR, base_env(layer)), *cases(probes, layer)]
-
-        def count(case: Case) -> tuple[str, int]:
-            out = subprocess.run(
-                [
-                    "valgrind",
-                    "--tool=callgrind",
-                    "--callgrind-out-file=/dev/null",
-                    *interpreter(),
-                    "-c",
-                    case.code + EXIT,
-                ],
-                cwd=case.cwd,
-                env={**case.env, "PYTHONHASHSEED": "0"},
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            found = re.search(r"Collected : (\d+)", out.stderr)
-            if found is None:
-                raise RuntimeError(f"callgrind gave no count for {case.name}: {out.stderr[-2000:]}")
-            return case.name, int(found.group(1))
-
-        with ThreadPoolExecutor(workers) as pool:
-            counts = dict(pool.map(count, todo))
-    floor = counts.pop("floor")
-    return {name: n / floor for name, n in counts.items()} | {"floor": float(floor)}

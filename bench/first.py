@@ -1,19 +1,14 @@
-"""SnapStart's first request: what a restored copy's first request costs over the same request warm.
+"""SnapStart's first request: what a restored copy's first request does over the same request warm.
 
-Each API function, in a fresh process (`python -S`, the layer as `make build` ships it, a moto
-server): `import app`, the before-snapshot hooks, the after-restore hooks (what Lambda runs before
-a restored copy's first request), EVICT_MB through the CPU caches (a restored copy's are cold), then
-request 1 (the first); after the after-restore hook has emptied the caches again, request 2 (warm,
-the CPU caches as warm as they get); after the hook again and the same eviction, request 3 (warm,
-the CPU caches as cold as the first's). Requests 2 and 3 are of the same kind as the first and make
-the same AWS calls (the key and tenant reads, and the signing seed where tokens are involved, in
-all three). Each is timed in CPU time of the process (`time.process_time`: the moto server's work
-is not counted), and the run checks that all three made the same calls. The first over the third
-is what the first request does that a warm one does not, on equal hardware; the first over the
-second adds what cold CPU caches cost. Most processes run as the service ships (`snapstart.FREEZE`
-off), some with `gc.freeze()` after priming, and one per function counts the function calls
-(Python and C, `sys.setprofile`) of requests 1 and 2: the same comparison without noise. The
-page faults of requests 1 and 3 are counted in every process (memory a request touches first).
+Each API function in fresh processes (`python -S`, the layer as `make build` ships it, a moto
+server): `import app`, the before-snapshot hook, the after-restore hook (what Lambda runs before a
+restored copy's first request), the first request; then the after-restore hook again (the caches
+empty, so the same AWS calls: the key and tenant reads, and the signing seed where tokens are
+involved) and a warm request of the same kind. One process counts the function calls, Python and
+C (`sys.setprofile`), of both: what the first does that a warm one does not (an import, a client,
+a model, a cache filled late), which no noise moves; the target is judged on that count. Others
+time both in the process's CPU time (`time.process_time`), each after EVICT_MB went through the
+CPU caches: reported, not judged. The run checks that both made the same calls.
 """
 
 import tempfile
@@ -27,28 +22,9 @@ from local_runner import template
 MARK = "@@first@@"
 EVICT_MB = 48  # what goes through the CPU caches before requests 1 and 3 (larger than the CPU caches)
 WORKERS = {"StreamRouterFunction", "EmailWorkerFunction", "SessionCleanupFunction"}
-# functions whose warm request can be sent again unchanged (the others use something up: each of
-# their three requests has its own user, session or token)
-REPLAYABLE = {
-    "UsersGetFunction",
-    "UsersListFunction",
-    "UsersUpdateFunction",
-    "UsersSetPasswordFunction",
-    "UsersDisableFunction",
-    "UsersEnableFunction",
-    "AuthSignInFunction",
-    "AuthMeFunction",
-    "AuthMeUpdateFunction",
-    "JwksFunction",
-    "CorsPreflightFunction",
-    "UsersSessionsFunction",
-    "AuthSessionsFunction",
-    "UsersEventsFunction",
-    "UsersUnlockFunction",
-}
 
 CODE = f"""
-import json, resource, sys, time
+import json, sys, time
 from botocore.client import BaseClient
 calls = []
 _call = BaseClient._make_api_call
@@ -57,15 +33,13 @@ def _count(self, operation, params):
     return _call(self, operation, params)
 BaseClient._make_api_call = _count
 events = json.load(sys.stdin)
-variant = sys.argv[1]
-from hellojohn.edge import snapstart
-snapstart.FREEZE = variant == "freeze"
+count = sys.argv[1] == "count"
 import app
+from hellojohn.edge import snapstart
 snapstart.run_before_snapshot()
 snapstart.run_after_restore()
 init = set(sys.modules)
-# not local_runner.invoke.LambdaContext: this process sees only the layer and its dependencies, as
-# bench.cold's probe does (see there)
+# not local_runner.invoke.LambdaContext: this process sees only the layer and its dependencies
 class Context:
     function_name = "first"; memory_limit_in_mb = 256; aws_request_id = "first"
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:first"
@@ -76,51 +50,42 @@ def counted(frame, event, arg):
         made[0] += 1
 def evict():
     junk = bytearray({EVICT_MB} << 20); junk[::64] = bytes(len(junk[::64])); sum(junk[::4096])
-def timed(event, count):
+def request(event):
     calls.clear()
     made[0] = 0
-    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     if count:
         sys.setprofile(counted)
+    else:
+        evict()
     start = time.process_time()
     result = app.lambda_handler(event, Context())
     spent = time.process_time() - start
     sys.setprofile(None)
-    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
     status = result.get("statusCode")
     # a refusal's body is kept so that a failed run says why (never a success's: it holds tokens)
-    return spent, list(calls), status, result.get("body") if status >= 300 else None, made[0], faults
-evict()
-first = timed(events[0], variant == "count")
+    return spent, list(calls), status, result.get("body") if status >= 300 else None, made[0]
+first = request(events[0])
 lazy = sorted(set(sys.modules) - init)
 snapstart.refresh()  # the caches empty again, as after a restore: the same calls
-hot = timed(events[1], variant == "count")
-snapstart.refresh()
-evict()
-warm = timed(events[2], False)
-print({MARK!r} + json.dumps({{"first": first, "hot": hot, "warm": warm, "lazy": lazy}}))
+warm = request(events[1])
+print({MARK!r} + json.dumps({{"first": first, "warm": warm, "lazy": lazy}}))
 """
 
 
 @dataclass
 class First:
     function: str
-    # CPU s, one per process, as the service runs (`snapstart.FREEZE` off): the first request, and the
-    # warm one, each after EVICT_MB went through the CPU caches; the warm one with the caches hot
-    first: list[float] = field(default_factory=list)
+    first: list[float] = field(default_factory=list)  # CPU s, one per timing process
     warm: list[float] = field(default_factory=list)
-    hot: list[float] = field(default_factory=list)
-    # the first and the (evicted) warm request with gc.freeze() after priming
-    first_freeze: list[float] = field(default_factory=list)
-    warm_freeze: list[float] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
     same_calls: bool = True
     lazy: list[str] = field(default_factory=list)
-    # function calls (Python and C) the first request and the hot warm one made, in the counting process
-    made: tuple[int, int] = (0, 0)
-    # page faults (minor: memory first touched) of the first request and of the warm one, per process
-    faults_first: list[int] = field(default_factory=list)
-    faults_warm: list[int] = field(default_factory=list)
+    made: tuple[int, int] = (0, 0)  # function calls (Python and C) of the first and the warm request
+
+    @property
+    def ratio(self) -> float:
+        """The function calls of the first request over the warm one's: the judged figure."""
+        return self.made[0] / self.made[1] if self.made[1] else 1.0
 
 
 def _pairs(w: Any, n: int) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
@@ -224,44 +189,28 @@ def _one(function: Any, events: list[dict[str, Any]], variant: str, env: dict[st
     data: dict[str, Any] = cold.marked_run(
         [CODE, variant], events, function.code_dir, env, MARK, f"first request of {function.logical_id}"
     )
-    answers = [(k, data[k][2], data[k][3]) for k in ("first", "hot", "warm")]
+    answers = [(k, data[k][2], data[k][3]) for k in ("first", "warm")]
     if any(status >= 300 for _, status, _ in answers):
         raise RuntimeError(f"{function.logical_id}: {answers}")
     return data
 
 
 def _record(r: First, variant: str, data: dict[str, Any]) -> None:
-    first, hot, warm = data["first"], data["hot"], data["warm"]
+    first, warm = data["first"], data["warm"]
     r.calls = first[1]
-    r.same_calls = r.same_calls and first[1] == hot[1] == warm[1]
+    r.same_calls = r.same_calls and first[1] == warm[1]
     r.lazy = sorted(set(r.lazy) | set(data["lazy"]))
     if variant == "count":
-        r.made = (first[4], hot[4])
-    elif variant == "freeze":
-        r.first_freeze.append(first[0])
-        r.warm_freeze.append(warm[0])
+        r.made = (first[4], warm[4])
     else:
         r.first.append(first[0])
         r.warm.append(warm[0])
-        r.hot.append(hot[0])
-        r.faults_first.append(first[5])
-        r.faults_warm.append(warm[5])
 
 
-def variants(rounds: int, freeze_rounds: int) -> list[str]:
-    """The processes per function, in order: the counting one, then `rounds` as shipped with
-    `freeze_rounds` gc.freeze() ones spread among them."""
-    total = rounds + freeze_rounds
-    freeze_at = {int((j + 0.5) * total / max(freeze_rounds, 1)) for j in range(freeze_rounds)}
-    return ["count"] + ["freeze" if i in freeze_at else "plain" for i in range(total)]
-
-
-def run(
-    rounds: int = 3, freeze_rounds: int = 2, only: set[str] | None = None, deps: Path | None = None
-) -> dict[str, First]:
+def run(rounds: int = 2, only: set[str] | None = None, deps: Path | None = None) -> dict[str, First]:
     """Every API function's (or `only` these functions') first and warm requests: one counting
-    process, `rounds` processes as the service ships and `freeze_rounds` with gc.freeze() after
-    priming; on the layer and `deps` (by default its requirements installed alone, as bench.cold)."""
+    process and `rounds` timing ones, on the layer and `deps` (by default its requirements
+    installed alone, as bench.cold)."""
     functions = [
         f
         for f in template.functions()
@@ -270,12 +219,13 @@ def run(
     found = {f.logical_id: First(f.logical_id) for f in functions}
     with cold.moto_stack("bench-first") as stack, tempfile.TemporaryDirectory(prefix="bench-first-") as tmp:
         layer = cold.layer_copy(Path(tmp))
-        for n, variant in enumerate(variants(rounds, freeze_rounds)):
-            pairs, more = _pairs(stack.world, n), _pairs(stack.world, n + 1000)
+        for n, variant in enumerate(["count"] + ["time"] * rounds):
+            pairs = _pairs(stack.world, n)
             for function in functions:
-                name = function.logical_id
-                first, hot = pairs[name]
-                events = [first, hot, hot if name in REPLAYABLE else more[name][0]]
                 env = stack.env(function, layer, deps)
-                _record(found[name], variant, _one(function, events, variant, env))
+                _record(
+                    found[function.logical_id],
+                    variant,
+                    _one(function, list(pairs[function.logical_id]), variant, env),
+                )
     return found

@@ -1,17 +1,16 @@
-"""The measured requests, each with its floor: the same boto3 calls made bare against the same moto.
+"""The measured requests, each with its floor: the same DynamoDB calls made by the store alone.
 
 A floor does what the endpoint cannot avoid doing: the same DynamoDB operations on the same items
-with the same expressions (and, where the endpoint hashes or verifies a password, the same Argon2id
-work at the same parameters, or the ratio would measure Argon2id, not the handler). Everything else
-the handler does (routing, validation, auth, the caches, building items, the response) is overhead.
-`bench.warm` checks that each floor makes exactly the calls its handler makes.
+with the same expressions, built and sent by the store's own functions (hellojohn.store: its
+request builders, so a floor follows any change of the store), with the same Argon2id work where
+the endpoint hashes or verifies a password. Everything else the handler does (routing, validation,
+authentication, the caches, the rules, the response) is overhead. `bench.warm` checks that each
+floor makes exactly its handler's calls, in the same shape.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-
-from argon2 import PasswordHasher
 
 from bench import lambdas
 
@@ -39,7 +38,6 @@ class World:
     table: str
     people: dict[str, Person]
     ddb: Any
-    hasher: PasswordHasher
     state: dict[str, Any] = field(default_factory=dict)
 
     def admin(self) -> dict[str, str]:
@@ -121,7 +119,6 @@ def build_world(names: tuple[str, ...] = ("alice", "bob", "carol", "pat", "pam")
         table=settings().table_name,
         people={},
         ddb=boto3.client("dynamodb"),
-        hasher=PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1),
     )
     for name in names:
         email = f"{name}@example.com"
@@ -137,7 +134,7 @@ def build_world(names: tuple[str, ...] = ("alice", "bob", "carol", "pat", "pam")
     return w
 
 
-# -- bare building blocks -------------------------------------------------------------------------
+# -- the floors: the store's own functions, as the rules call them -------------------------------
 
 
 def _now() -> int:
@@ -146,152 +143,59 @@ def _now() -> int:
     return int(time.time())
 
 
-def _n(value: int) -> dict[str, str]:
-    return {"N": str(value)}
+def _as(w: World, user: str | None = None) -> Any:
+    """The actor a floor's writes are stamped with (as the handler's: the key, or the user)."""
+    from hellojohn import actors
+
+    if user is None:
+        return actors.acting(actors.Actor("secret_key", "key_" + "0" * 26, "floor"))
+    return actors.acting(actors.Actor("user", w.people[user].uid, "floor"))
 
 
-def bare_get(w: World, key: dict[str, Any]) -> dict[str, Any]:
-    return dict(w.ddb.get_item(TableName=w.table, Key=key, ConsistentRead=True).get("Item") or {})
+def _update(
+    w: World, name: str, values: dict[str, Any], guards: tuple[Any, ...] = (), by: str | None = None
+) -> None:
+    from hellojohn.store import users
+
+    with _as(w, by):
+        users.update(w.tid, w.people[name].uid, users.changes_to_update(values, list(guards)), _now())
 
 
-def stamp(w: World, user: str | None = None, *, with_id: bool = True) -> dict[str, Any]:
-    """The `change` map every write of a user's item carries (hellojohn.actors.stamp): by the secret
-    key, or by the user `user` (`with_id=False`: a sign-in's, which names no actor id)."""
-    import uuid
+def _new_password(w: World, name: str, password: str, guards: tuple[Any, ...], by: str | None = None) -> None:
+    """A password write as the rules make it: the hash, the guesses and any temporary state cleared."""
+    from hellojohn import throttle
+    from hellojohn.rules import passwords
 
-    from hellojohn import ids
-
-    actor = (
-        {"actor": {"S": "user"}, "actor_id": {"S": w.people[user].uid}}
-        if user
-        else {
-            "actor": {"S": "secret_key"},
-            "actor_id": {"S": "key_" + "0" * 26},
-        }
+    values: dict[str, Any] = {"password_hash": passwords.hash_password(password)}
+    values.update(
+        dict.fromkeys((*throttle.STATE, "password_change_required", "temporary_password_expires_at"))
     )
-    if not with_id:
-        del actor["actor_id"]
-    return {"M": {"id": {"S": ids.new_id("chg")}, **actor, "request_id": {"S": str(uuid.uuid4())}}}
-
-
-def bare_update(
-    w: World,
-    key: dict[str, Any],
-    sets: dict[str, dict[str, Any]],
-    removes: tuple[str, ...] = (),
-    conditions: tuple[str, ...] = (),
-    names: dict[str, str] | None = None,
-    values: dict[str, Any] | None = None,
-    touch: bool = True,
-    by: str | None = None,
-) -> dict[str, Any]:
-    """One UpdateItem in the shape the store writes (the change stamp, version bump, conditions,
-    ALL_NEW); `by` names the user making it (else the secret key)."""
-    all_names = {"#pk": "PK", **(names or {})}
-    all_values = dict(values or {})
-    parts = []
-    if touch:
-        all_names.update({"#change": "change", "#version": "version", "#updated_at": "updated_at"})
-        all_values.update({":change": stamp(w, by), ":one": _n(1), ":now": _n(_now())})
-        parts += ["#change = :change", "#version = #version + :one", "#updated_at = :now"]
-    for i, (attr, value) in enumerate(sets.items()):
-        all_names[f"#p{i}"] = attr
-        all_values[f":v{i}"] = value
-        parts.append(f"#p{i} = :v{i}")
-    expr = "SET " + ", ".join(parts)
-    if removes:
-        expr += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(removes)))
-        all_names.update({f"#r{i}": attr for i, attr in enumerate(removes)})
-    out = w.ddb.update_item(
-        TableName=w.table,
-        Key=key,
-        UpdateExpression=expr,
-        ConditionExpression=" AND ".join(["attribute_exists(#pk)", *conditions]),
-        ExpressionAttributeNames=all_names,
-        ExpressionAttributeValues=all_values,
-        ReturnValues="ALL_NEW",
-        ReturnValuesOnConditionCheckFailure="ALL_OLD",
-    )
-    return dict(out["Attributes"])
-
-
-# -- the scenarios ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Scenario:
-    name: str
-    function: str  # logical id in template.yaml
-    budget: int | None  # the issue's round-trip budget (None: none set)
-    request: Callable[[World, int], Request]
-    floor: Callable[[World, int], None]
-    iterations: int = 200
-    after: Callable[[World, int, lambdas.Reply], None] | None = None  # untimed, after the handler
-    prepare: Callable[[World, int], None] | None = None  # untimed, before the floor
-    status: int = 200
-    argon2: str = ""  # the Argon2id work inside the floor
+    _update(w, name, values, guards, by)
 
 
 def _patch_email_floor(w: World, i: int) -> None:
-    from hellojohn.store import keys
+    from hellojohn.fields import email_key
+    from hellojohn.store import users
 
-    item = bare_get(w, w.user_key("carol"))
-    new = f"carol+f{i}@example.com"
-    hour = _now() // 3600
-    names = {"#pk": "PK", "#change": "change", "#version": "version", "#updated_at": "updated_at"}
-    pending = ("pending_email", "pending_change_id", "pending_requested_at", "mail_hour", "mail_count")
-    names.update({f"#p{k}": a for k, a in enumerate(pending)})
-    names.update({"#r0": "pending_token_hash", "#r1": "pending_expires_at", "#r2": "pending_sent_at"})
-    w.ddb.transact_write_items(
-        TransactItems=[
-            {
-                "Update": {
-                    "TableName": w.table,
-                    "Key": w.user_key("carol"),
-                    "UpdateExpression": "SET #change = :change, #version = #version + :one, "
-                    "#updated_at = :now, #p0 = :v0, #p1 = :v1, #p2 = :v2, #p3 = :v3, #p4 = :v4 "
-                    "REMOVE #r0, #r1, #r2",
-                    "ConditionExpression": "attribute_exists(#pk) AND (#version = :expected_version)",
-                    "ExpressionAttributeNames": names,
-                    "ExpressionAttributeValues": {
-                        ":change": stamp(w),
-                        ":one": _n(1),
-                        ":now": _n(_now()),
-                        ":v0": {"S": new},
-                        ":v1": {"S": f"chg_{i:026d}"},
-                        ":v2": _n(_now()),
-                        ":v3": _n(hour),
-                        ":v4": _n(1),
-                        ":expected_version": item["version"],
-                    },
-                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                }
-            },
-            {
-                "ConditionCheck": {
-                    "TableName": w.table,
-                    "Key": w.claim_key(new),
-                    "ConditionExpression": "attribute_not_exists(PK) OR user_id = :uid",
-                    "ExpressionAttributeValues": {":uid": {"S": w.people["carol"].uid}},
-                }
-            },
-            {  # the verification emails to the new address this hour (users.MAILS_PER_HOUR)
-                "Update": {
-                    "TableName": w.table,
-                    "Key": keys.mail_to(w.tid, new, hour),
-                    "UpdateExpression": "SET #n = if_not_exists(#n, :zero) + :one, #ttl = :ttl",
-                    "ConditionExpression": "attribute_not_exists(#n) OR #n < :limit",
-                    "ExpressionAttributeNames": {"#n": "n", "#ttl": "ttl"},
-                    "ExpressionAttributeValues": {
-                        ":zero": _n(0),
-                        ":one": _n(1),
-                        ":limit": _n(5),
-                        ":ttl": _n((hour + 2) * 3600),
-                    },
-                }
-            },
-        ]
-    )
+    now, new = _now(), f"carol+f{i}@example.com"
+    user = users.get(w.tid, w.people["carol"].uid)
+    if user is None:
+        raise LookupError("carol is gone")
+    values = {
+        "pending_email": new,
+        "pending_change_id": f"chg_{i:026d}",
+        "pending_requested_at": now,
+        "mail_hour": now // 3600,
+        "mail_count": 1,
+        "pending_token_hash": None,
+        "pending_expires_at": None,
+        "pending_sent_at": None,
+    }
+    change = users.changes_to_update(values, [users.version_is(user.version)])
+    claims = users.ClaimMove(w.tid, user.id, check_key=email_key(new))
+    mails = users.count_mail_to(w.tid, email_key(new), now // 3600, 5)
+    with _as(w):
+        users.transact(w.tid, user.id, change, claims, now, extra=[mails])
 
 
 def _patch_email_after(w: World, i: int, reply: lambdas.Reply) -> None:
@@ -313,177 +217,74 @@ def _patch_email_after(w: World, i: int, reply: lambdas.Reply) -> None:
         item.attrs.pop(attr, None)
 
 
+def _passwords(i: int) -> tuple[str, str]:
+    return (PASSWORD, "Brand-New-Pass-1") if i % 2 == 0 else ("Brand-New-Pass-1", PASSWORD)
+
+
 def _password_change_request(w: World, i: int) -> Request:
-    current, new = (PASSWORD, "Brand-New-Pass-1") if i % 2 == 0 else ("Brand-New-Pass-1", PASSWORD)
-    return (
-        "POST",
-        "/v1/auth/password/change",
-        {"current_password": current, "new_password": new},
-        w.user("pat"),
-    )
-
-
-def _reserve_guess(
-    w: World, key: dict[str, Any], conditions: tuple[str, ...] = (), names: dict[str, str] | None = None
-) -> dict[str, Any]:
-    """The UpdateItem counting a password guess before it is checked (hellojohn.store.guesses),
-    which returns the user's item."""
-    now = _now()
-    young = "attribute_not_exists(#ffa) OR (#ffa >= :window_start AND #fa < :last_free AND #ffa > :zero)"
-    out = w.ddb.update_item(
-        TableName=w.table,
-        Key=key,
-        UpdateExpression="SET #fa = if_not_exists(#fa, :zero) + :one, #ffa = if_not_exists(#ffa, :now), "
-        "#lu = :zero",
-        ConditionExpression=" AND ".join(["attribute_exists(PK)", *conditions, f"({young})"]),
-        ExpressionAttributeNames={
-            "#fa": "failed_attempts",
-            "#ffa": "first_failed_at",
-            "#lu": "locked_until",
-            **(names or {}),
-        },
-        ExpressionAttributeValues={
-            ":zero": _n(0),
-            ":one": _n(1),
-            ":now": _n(now),
-            ":window_start": _n(now - 15 * 60),
-            ":last_free": _n(4),
-        },
-        ReturnValues="ALL_NEW",
-        ReturnValuesOnConditionCheckFailure="ALL_OLD",
-    )
-    return dict(out["Attributes"])
-
-
-_GUESS_STATE = ("failed_attempts", "first_failed_at", "locked_until")
-# what a new password clears (hellojohn.records.password_changed): the guesses and any temporary state
-_NEW_PASSWORD_CLEARS = (*_GUESS_STATE, "password_change_required", "temporary_password_expires_at")
+    current, new = _passwords(i)
+    body = {"current_password": current, "new_password": new}
+    return ("POST", "/v1/auth/password/change", body, w.user("pat"))
 
 
 def _password_change_floor(w: World, i: int) -> None:
-    current, new = (PASSWORD, "Brand-New-Pass-1") if i % 2 == 0 else ("Brand-New-Pass-1", PASSWORD)
-    session = {"#sessions": "sessions", "#cur_sid": w.people["pam"].sid}
-    item = _reserve_guess(w, w.user_key("pam"), ("(attribute_exists(#sessions.#cur_sid))",), session)
-    w.hasher.verify(item["password_hash"]["S"], current)
-    bare_update(
-        w,
-        w.user_key("pam"),
-        {"password_hash": {"S": w.hasher.hash(new)}},
-        removes=_NEW_PASSWORD_CLEARS,
-        conditions=("(#pwh = :pwh)", "(attribute_exists(#sessions.#cur_sid))"),
-        names={"#pwh": "password_hash", **session},
-        values={":pwh": item["password_hash"]},
-        by="pam",
-    )
+    from hellojohn.rules import passwords
+    from hellojohn.store import guesses, users
+
+    current, new = _passwords(i)
+    sid = w.people["pam"].sid
+    item, _ = guesses.reserve(w.user_key("pam"), _now(), True, (users.session_active(sid),))
+    passwords.verify(item["password_hash"], current)
+    guards = (users.password_hash_is(item["password_hash"]), users.session_active(sid))
+    _new_password(w, "pam", new, guards, by="pam")
 
 
 def _sign_in_floor(w: World, i: int) -> None:
-    from hellojohn import ids
-    from hellojohn.store import keys
+    from hellojohn import ids, throttle
+    from hellojohn.fields import email_key
+    from hellojohn.records import Device
+    from hellojohn.rules import passwords
+    from hellojohn.store import guesses, keys, sessions, users
 
-    claim = bare_get(w, w.claim_key("alice@example.com"))
-    item = _reserve_guess(w, keys.user(w.tid, claim["user_id"]["S"]))
-    w.hasher.verify(item["password_hash"]["S"], PASSWORD)
-    sid = ids.new_id("ses")
+    now, sid = _now(), ids.new_id("ses")
+    uid = users.id_for_email(w.tid, email_key("alice@example.com"))
+    if uid is None:
+        raise LookupError("alice is gone")
+    item, _ = guesses.reserve(keys.user(w.tid, uid), now, True)
+    passwords.verify(item["password_hash"], PASSWORD)
+    change = users.changes_to_update(
+        {"last_sign_in_at": now}, [users.version_is(int(item["version"])), users.not_disabled()]
+    )
+    change.set[("sessions", sid)] = now + 30 * 86400
+    change.remove.extend(throttle.STATE)
+    put = sessions.put_session(w.tid, uid, sid, "h" * 43, now, now + 30 * 86400, Device("127.0.0.1", None))
+    with _as(w, "alice"):
+        users.transact(w.tid, uid, change, users.ClaimMove(w.tid, uid), now, extra=[put])
+
+
+def prepare_create_floor(w: World, i: int) -> None:
+    """The user a create writes, made before the floor's clock starts."""
+    from hellojohn import ids
+    from hellojohn.records import User
+
     now = _now()
-    w.ddb.transact_write_items(
-        TransactItems=[
-            {
-                "Update": {
-                    "TableName": w.table,
-                    "Key": w.user_key("alice"),
-                    "UpdateExpression": "SET #change = :change, #version = #version + :one, "
-                    "#updated_at = :now, #p0 = :v0, #p1.#k1 = :v1 REMOVE #p2, #p3, #p4",
-                    "ConditionExpression": "attribute_exists(#pk) AND (#version = :expected_version) "
-                    "AND (#disabled = :false)",
-                    "ExpressionAttributeNames": {
-                        "#pk": "PK",
-                        "#change": "change",
-                        "#version": "version",
-                        "#updated_at": "updated_at",
-                        "#p0": "last_sign_in_at",
-                        "#p1": "sessions",
-                        "#k1": sid,
-                        **{f"#p{k}": a for k, a in enumerate(_GUESS_STATE, start=2)},
-                        "#disabled": "disabled",
-                    },
-                    "ExpressionAttributeValues": {
-                        ":change": stamp(w, "alice", with_id=False),
-                        ":one": _n(1),
-                        ":now": _n(now),
-                        ":v0": _n(now),
-                        ":v1": _n(now + 30 * 86400),
-                        ":expected_version": item["version"],
-                        ":false": {"BOOL": False},
-                    },
-                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                }
-            },
-            {
-                "Put": {
-                    "TableName": w.table,
-                    "Item": {
-                        "PK": w.user_key("alice")["PK"],
-                        "SK": {"S": f"SES#{sid}"},
-                        "session_id": {"S": sid},
-                        "user_id": {"S": w.people["alice"].uid},
-                        "tenant_id": {"S": w.tid},
-                        "refresh_hash": {"S": "h" * 43},
-                        "created_at": _n(now),
-                        "expires_at": _n(now + 30 * 86400),
-                        "ttl": _n(now + 30 * 86400),
-                        "ip": {"S": "127.0.0.1"},
-                    },
-                    "ConditionExpression": "attribute_not_exists(PK)",
-                }
-            },
-        ]
+    w.state["create"] = User(
+        ids.new_id("usr"), w.tid, f"floor{i}@example.com", name="New", created_at=now, updated_at=now
     )
 
 
 def _create_floor(w: World, i: int) -> None:
-    items = w.state.pop("create_items")
-    w.ddb.transact_write_items(
-        TransactItems=[
-            {"Put": {"TableName": w.table, "Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
-            for item in items
-        ]
-    )
+    from hellojohn.store import users
 
-
-def prepare_create_floor(w: World, i: int) -> None:
-    """The two items a create writes, built before the floor's clock starts."""
-    from hellojohn import ids
-    from hellojohn.records import User
-    from hellojohn.store.users import user_item
-
-    now = _now()
-    user = User(
-        id=ids.new_id("usr"),
-        tenant_id=w.tid,
-        email=f"floor{i}@example.com",
-        name="New",
-        created_at=now,
-        updated_at=now,
-    )
-    claim = {**w.claim_key(user.email), "user_id": {"S": user.id}}
-    w.state["create_items"] = [user_item(user), claim]
+    with _as(w):
+        users.create(w.state.pop("create"))
 
 
 def _list_floor(w: World, i: int) -> None:
-    from hellojohn.store import keys
+    from hellojohn.store import users
 
-    out = w.ddb.query(
-        TableName=w.table,
-        IndexName="GSI1",
-        KeyConditionExpression="GSI1PK = :pk",
-        ExpressionAttributeValues={":pk": {"S": keys.users_index_pk(w.tid)}},
-        Limit=21,
-    )
-    uids = [item["GSI1SK"]["S"] for item in out["Items"]][:20]
-    w.ddb.batch_get_item(
-        RequestItems={w.table: {"Keys": [keys.user(w.tid, u) for u in uids], "ConsistentRead": True}}
-    )
+    uids, _ = users.list_ids(w.tid, 20, None)
+    users.get_many(w.tid, uids)
 
 
 def _refresh_after(w: World, i: int, reply: lambdas.Reply) -> None:
@@ -495,87 +296,73 @@ def prepare_refresh_floor(w: World, i: int) -> None:
     from hellojohn.rules import opaque
 
     if "floor_sid" not in w.state:
-        reply = lambdas.call(
-            "POST", "/v1/auth/sign-in", {"email": "alice@example.com", "password": PASSWORD}, w.public()
-        )
-        session = reply.body["session"]
+        body = {"email": "alice@example.com", "password": PASSWORD}
+        session = lambdas.call("POST", "/v1/auth/sign-in", body, w.public()).body["session"]
         w.state["floor_sid"] = session["id"]
         w.state["floor_refresh_hash"] = opaque.digest(session["refresh_token"].split(".")[2])
 
 
 def _refresh_floor(w: World, i: int) -> None:
     from hellojohn.rules import opaque
-    from hellojohn.store import keys
+    from hellojohn.store import sessions
 
-    sid = w.state["floor_sid"]
-    old = w.state["floor_refresh_hash"]
-    new = opaque.digest(f"floor-secret-{i}")
-    session_key = keys.session(w.tid, w.people["alice"].uid, sid)
-    w.ddb.batch_get_item(
-        RequestItems={w.table: {"Keys": [w.user_key("alice"), session_key], "ConsistentRead": True}}
-    )
-    w.ddb.transact_write_items(
-        TransactItems=[
-            {
-                "Update": {
-                    "TableName": w.table,
-                    "Key": session_key,
-                    "UpdateExpression": "SET refresh_hash = :new, previous_refresh_hash = :old, "
-                    "expires_at = :exp, #ttl = :exp, #refreshed = :now",
-                    "ConditionExpression": "refresh_hash = :old",
-                    "ExpressionAttributeNames": {"#ttl": "ttl", "#refreshed": "last_refreshed_at"},
-                    "ExpressionAttributeValues": {
-                        ":new": {"S": new},
-                        ":old": {"S": old},
-                        ":exp": _n(2**31),
-                        ":now": _n(_now()),
-                    },
-                }
-            },
-            {
-                "ConditionCheck": {
-                    "TableName": w.table,
-                    "Key": w.user_key("alice"),
-                    "ConditionExpression": "attribute_exists(#s.#sid) AND #d = :false",
-                    "ExpressionAttributeNames": {"#s": "sessions", "#sid": sid, "#d": "disabled"},
-                    "ExpressionAttributeValues": {":false": {"BOOL": False}},
-                }
-            },
-        ]
-    )
+    sid, old, new = w.state["floor_sid"], w.state["floor_refresh_hash"], opaque.digest(f"floor-secret-{i}")
+    uid = w.people["alice"].uid
+    sessions.get_user_and_session(w.tid, uid, sid)
+    sessions.rotate(w.tid, uid, sid, old, new, 2**31, _now())
     w.state["floor_refresh_hash"] = new
 
 
+# -- the scenarios ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Scenario:
+    name: str
+    function: str  # logical id in template.yaml
+    request: Callable[[World, int], Request]
+    floor: Callable[[World, int], None]
+    iterations: int = 200
+    after: Callable[[World, int, lambdas.Reply], None] | None = None  # untimed, after the handler
+    prepare: Callable[[World, int], None] | None = None  # untimed, before the floor
+    status: int = 200
+    argon2: str = ""  # the Argon2id work inside the floor
+    target: float = 1.2  # the p50 ratio's target (docs/DECISIONS.md)
+
+
 def scenarios(hash_iterations: int = 30, iterations: int = 200) -> list[Scenario]:
+    from hellojohn.fields import email_key
+    from hellojohn.store import users
+
     def uid(w: World, name: str) -> str:
         return w.people[name].uid
 
-    fast = iterations
-    slow = hash_iterations
+    def get(w: World, name: str) -> None:
+        users.get(w.tid, uid(w, name))
+
+    fast, slow = iterations, hash_iterations
+    bob = "/v1/users/{}"
     return [
         Scenario(
             "GET /v1/users/{id}",
             "UsersGetFunction",
-            1,
-            lambda w, i: ("GET", f"/v1/users/{uid(w, 'bob')}", None, w.admin()),
-            lambda w, i: (bare_get(w, w.user_key("bob")), None)[1],
+            lambda w, i: ("GET", bob.format(uid(w, "bob")), None, w.admin()),
+            lambda w, i: get(w, "bob"),
             fast,
         ),
         Scenario(
             "PATCH /v1/users/{id} (name)",
             "UsersUpdateFunction",
-            1,
-            lambda w, i: ("PATCH", f"/v1/users/{uid(w, 'bob')}", {"name": f"Bob {i}"}, w.admin()),
-            lambda w, i: (bare_update(w, w.user_key("bob"), {"name": {"S": f"Bob {i}"}}), None)[1],
+            lambda w, i: ("PATCH", bob.format(uid(w, "bob")), {"name": f"Bob {i}"}, w.admin()),
+            lambda w, i: _update(w, "bob", {"name": f"Bob {i}"}),
             fast,
         ),
         Scenario(
             "PATCH /v1/users/{id} (email)",
             "UsersUpdateFunction",
-            2,
             lambda w, i: (
                 "PATCH",
-                f"/v1/users/{uid(w, 'carol')}",
+                bob.format(uid(w, "carol")),
                 {"email": f"carol+{i}@example.com"},
                 w.admin(),
             ),
@@ -586,80 +373,51 @@ def scenarios(hash_iterations: int = 30, iterations: int = 200) -> list[Scenario
         Scenario(
             "POST /v1/users/{id}/disable",
             "UsersDisableFunction",
-            1,
-            lambda w, i: ("POST", f"/v1/users/{uid(w, 'bob')}/disable", None, w.admin()),
-            lambda w, i: (
-                bare_update(w, w.user_key("bob"), {"disabled": {"BOOL": True}, "disabled_at": _n(_now())}),
-                None,
-            )[1],
+            lambda w, i: ("POST", bob.format(uid(w, "bob")) + "/disable", None, w.admin()),
+            lambda w, i: _update(w, "bob", {"disabled": True, "disabled_at": _now()}),
             fast,
         ),
         Scenario(
             "POST /v1/users/{id}/enable",
             "UsersEnableFunction",
-            1,
-            lambda w, i: ("POST", f"/v1/users/{uid(w, 'bob')}/enable", None, w.admin()),
-            lambda w, i: (
-                bare_update(w, w.user_key("bob"), {"disabled": {"BOOL": False}}, removes=("disabled_at",)),
-                None,
-            )[1],
+            lambda w, i: ("POST", bob.format(uid(w, "bob")) + "/enable", None, w.admin()),
+            lambda w, i: _update(w, "bob", {"disabled": False, "disabled_at": None}),
             fast,
         ),
         Scenario(
             "POST /v1/users/{id}/password",
             "UsersSetPasswordFunction",
-            1,
             lambda w, i: (
                 "POST",
-                f"/v1/users/{uid(w, 'bob')}/password",
+                bob.format(uid(w, "bob")) + "/password",
                 {"password": f"Brand-New-Pass-{i}"},
                 w.admin(),
             ),
-            lambda w, i: (
-                bare_update(
-                    w,
-                    w.user_key("bob"),
-                    {"password_hash": {"S": w.hasher.hash(f"Brand-New-Pass-{i}")}},
-                    removes=_NEW_PASSWORD_CLEARS,
-                    conditions=("(#email_key <> :not_email)",),
-                    names={"#email_key": "email_key"},
-                    values={":not_email": {"S": f"brand-new-pass-{i}"}},
-                ),
-                None,
-            )[1],
+            lambda w, i: _new_password(
+                w, "bob", f"Brand-New-Pass-{i}", (users.email_key_is_not(email_key(f"Brand-New-Pass-{i}")),)
+            ),
             slow,
             argon2="1 hash",
         ),
         Scenario(
             "GET /v1/auth/me",
             "AuthMeFunction",
-            1,
             lambda w, i: ("GET", "/v1/auth/me", None, w.user("alice")),
-            lambda w, i: (bare_get(w, w.user_key("alice")), None)[1],
+            lambda w, i: get(w, "alice"),
             fast,
         ),
         Scenario(
             "PATCH /v1/auth/me (name)",
             "AuthMeUpdateFunction",
-            1,
             lambda w, i: ("PATCH", "/v1/auth/me", {"name": f"Alice {i}"}, w.user("alice")),
-            lambda w, i: (
-                bare_update(
-                    w,
-                    w.user_key("alice"),
-                    {"name": {"S": f"Alice {i}"}},
-                    conditions=("(attribute_exists(#sessions.#cur_sid))",),
-                    names={"#sessions": "sessions", "#cur_sid": w.people["alice"].sid},
-                    by="alice",
-                ),
-                None,
-            )[1],
+            lambda w, i: _update(
+                w, "alice", {"name": f"Alice {i}"}, (users.session_active(w.people["alice"].sid),), by="alice"
+            ),
             fast,
         ),
         Scenario(
             "POST /v1/auth/password/change",
             "AuthPasswordChangeFunction",
-            2,
             _password_change_request,
             _password_change_floor,
             slow,
@@ -668,7 +426,6 @@ def scenarios(hash_iterations: int = 30, iterations: int = 200) -> list[Scenario
         Scenario(
             "POST /v1/auth/sign-in",
             "AuthSignInFunction",
-            3,
             lambda w, i: (
                 "POST",
                 "/v1/auth/sign-in",
@@ -682,7 +439,6 @@ def scenarios(hash_iterations: int = 30, iterations: int = 200) -> list[Scenario
         Scenario(
             "POST /v1/auth/refresh",
             "AuthRefreshFunction",
-            None,
             lambda w, i: (
                 "POST",
                 "/v1/auth/refresh",
@@ -697,17 +453,16 @@ def scenarios(hash_iterations: int = 30, iterations: int = 200) -> list[Scenario
         Scenario(
             "POST /v1/users",
             "UsersCreateFunction",
-            None,
             lambda w, i: ("POST", "/v1/users", {"email": f"new{i}@example.com", "name": "New"}, w.admin()),
             _create_floor,
             fast,
             status=201,
             prepare=prepare_create_floor,
+            target=1.4,
         ),
         Scenario(
             "GET /v1/users",
             "UsersListFunction",
-            None,
             lambda w, i: ("GET", "/v1/users?limit=20", None, w.admin()),
             _list_floor,
             max(20, fast // 4),

@@ -60,8 +60,6 @@ def handler(function: Function) -> Handler:
         before, after = snapstart.registered()
         with _as(function.logical_id):
             spec.loader.exec_module(module)
-        # outside `running()`: priming answers its own AWS calls before they are signed, so on AWS
-        # they reach no service and no role is asked
         snapstart.run_before_snapshot(since=before)
         snapstart.run_after_restore(since=after)
         _modules[function.logical_id] = module

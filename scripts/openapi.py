@@ -140,7 +140,7 @@ def build() -> dict[str, Any]:
 
     from local_runner.aws import safe_environment
 
-    # the functions' cold start (SnapStart's priming makes clients) needs a region; no AWS is called
+    # the functions' cold start (SnapStart's hook makes clients) needs a region; no AWS is called
     with mock.patch.dict(os.environ, {**PLACEHOLDER_ENV, **safe_environment(os.environ)}):
         return _build()
 

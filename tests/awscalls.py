@@ -15,9 +15,7 @@ created while it runs. `before-call` fires once per API call (retries of one
 call are not extra calls). As a guard, every `BaseClient._make_api_call` is counted too: a call
 made by a client the hook missed fails the block instead of going uncounted (with `strict=False`,
 only a call made while a function runs does: the IAM check wraps whole tests, whose own set-up
-clients may predate it). The calls SnapStart's before-snapshot hook makes when a handler loads
-inside the block reach only its loopback server, not AWS (`hellojohn.edge.snapstart.priming`): they
-are neither counted nor checked.
+clients may predate it). SnapStart's before-snapshot hook makes no call.
 
 Used by the round-trip budget tests and by the benchmarks (bench/), never imported by the service.
 """
@@ -104,14 +102,10 @@ def counting(*also: BaseClient, on_call: Listener | None = None, strict: bool = 
     block = next(_blocks)
     ids = (f"{_HOOK_ID}.params.{block}", f"{_HOOK_ID}.call.{block}")
 
-    from hellojohn.edge import snapstart
-
     def keep_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         context[_PARAMS] = params
 
     def hook(model: Any, context: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]] | None:
-        if snapstart.priming():
-            return None
         call = Call(model.service_model.service_name, model.name, context.get(_PARAMS) or {}, running())
         calls.made.append((call.service, call.operation))
         calls.requests.append(call)
@@ -132,7 +126,7 @@ def counting(*also: BaseClient, on_call: Listener | None = None, strict: bool = 
 
     def make_api_call(self: BaseClient, operation_name: str, api_params: Any) -> Any:
         nonlocal seen_by_guard
-        if not snapstart.priming() and (strict or running() is not None):
+        if strict or running() is not None:
             seen_by_guard += 1
         return original_call(self, operation_name, api_params)
 

@@ -17,11 +17,11 @@ What it cannot show, left out explicitly:
   test checks the template's `Ref` instead, and tests/iam/ the grant against the ARN the code reads.
 - `AWS::CloudWatch::Alarm` (the operator's alarms, docs/OPERATIONS.md): moto 5.2.5 has no
   CloudFormation support for it either (it warns and creates none), so the rehearsal shows only that
-  a stack with them (and their `HasAlarmTopic` condition) creates; tests/test_alarms.py reads what
+  a stack with them (and their `HasAlarmTopic` condition) creates; tests/test_operations.py reads what
   each watches from the template and its translation.
 - `AWS::Lambda::Alias` (SnapStart's `live` alias of each function): moto's CloudFormation has no
   support for it, so what refers to an alias (API Gateway's permissions, the event source
-  mappings) is pointed at the alias's function instead; tests/test_template_snapstart.py checks
+  mappings) is pointed at the alias's function instead; tests/snapstart/test_template.py checks
   the alias wiring of the translation.
 - The table's TTL: moto's CloudFormation ignores `TimeToLiveSpecification` (the table reports
   TTL DISABLED); the test checks the specification the stack is given.

@@ -7,8 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from hellojohn.edge import auth
 from hellojohn.edge.auth import KeyCaller
 from hellojohn.edge.resolver import caller_of, entry, error_responses, make_app, with_etag
-from hellojohn.edge.views import self_view
-from hellojohn.models import SelfUser, VerifyEmail
+from hellojohn.models import SelfUser, VerifyEmail, view_of
 from hellojohn.rules import verification
 
 app = make_app()
@@ -20,7 +19,7 @@ app = make_app()
 def verify_email(body: Annotated[VerifyEmail, Body()]) -> Response[SelfUser]:
     caller: KeyCaller = caller_of(app)
     user = verification.verify(caller.tenant.id, body.token)
-    return with_etag(self_view(user), user)
+    return with_etag(view_of(SelfUser, user), user)
 
 
 lambda_handler: Any = entry(app, auth.publishable_key, needs=("dynamodb", "profile", "email"))

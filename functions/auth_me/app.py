@@ -5,8 +5,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.event_handler import Response
 from hellojohn.edge import auth
 from hellojohn.edge.resolver import caller_of, entry, error_responses, make_app, with_etag
-from hellojohn.edge.views import self_view
-from hellojohn.models import SelfUser
+from hellojohn.models import SelfUser, view_of
 from hellojohn.rules import account
 
 if TYPE_CHECKING:
@@ -19,7 +18,7 @@ app = make_app()
 def get_me() -> Response[SelfUser]:
     claims: AccessClaims = caller_of(app)
     user = account.me(claims)
-    return with_etag(self_view(user), user)
+    return with_etag(view_of(SelfUser, user), user)
 
 
 lambda_handler: Any = entry(app, auth.access_token, needs=("dynamodb", "tokens"))

@@ -6,9 +6,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from hellojohn.edge import auth
 from hellojohn.edge.resolver import caller_of, entry, error_responses, if_match, make_app, with_etag
-from hellojohn.edge.views import self_view
 from hellojohn.errors import session_revoked
-from hellojohn.models import SelfUser, SelfUserUpdate
+from hellojohn.models import SelfUser, SelfUserUpdate, view_of
 from hellojohn.rules import account, tenancy
 
 if TYPE_CHECKING:
@@ -25,7 +24,7 @@ def update_me(body: Annotated[SelfUserUpdate, Body()]) -> Response[SelfUser]:
         raise session_revoked()
     sent = body.model_dump(include=body.model_fields_set)
     user = account.update_me(tenant, claims, sent, if_match(app))
-    return with_etag(self_view(user), user)
+    return with_etag(view_of(SelfUser, user), user)
 
 
 lambda_handler: Any = entry(app, auth.access_token, needs=("dynamodb", "tokens", "email", "phone"))

@@ -6,9 +6,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from hellojohn.edge import auth, idempotency
 from hellojohn.edge.resolver import caller_of, entry, error_responses, if_match, make_app, with_etag
-from hellojohn.edge.views import self_view
 from hellojohn.errors import session_revoked
-from hellojohn.models import ChangePassword, SelfUser
+from hellojohn.models import ChangePassword, SelfUser, view_of
 from hellojohn.rules import account, tenancy
 
 if TYPE_CHECKING:
@@ -31,7 +30,7 @@ def change_password(body: Annotated[ChangePassword, Body()]) -> Response[SelfUse
 
     def work() -> Response[SelfUser]:
         user = account.change_password(tenant, claims, body, if_match(app))
-        return with_etag(self_view(user), user)
+        return with_etag(view_of(SelfUser, user), user)
 
     return idempotency.once(app, claims.tenant_id, claims.session_id, work)
 

@@ -4,8 +4,7 @@ from typing import TYPE_CHECKING, Any
 
 from hellojohn.edge import auth
 from hellojohn.edge.resolver import caller_of, entry, error_responses, make_app
-from hellojohn.edge.views import own_session_list
-from hellojohn.models import OwnSessionList
+from hellojohn.models import OwnSessionInfo, OwnSessionList, view_of
 from hellojohn.rules import sessions
 
 if TYPE_CHECKING:
@@ -17,7 +16,8 @@ app = make_app()
 @app.get("/v1/auth/sessions", tags=["Sessions"], summary="List my sessions", responses=error_responses())
 def list_my_sessions() -> OwnSessionList:
     claims: AccessClaims = caller_of(app)
-    return own_session_list(sessions.list_own(claims), claims.session_id)
+    items = sessions.list_own(claims)
+    return OwnSessionList(data=[view_of(OwnSessionInfo, s, current=s.id == claims.session_id) for s in items])
 
 
 lambda_handler: Any = entry(app, auth.access_token, needs=("dynamodb", "tokens"))

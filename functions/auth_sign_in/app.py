@@ -6,8 +6,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from hellojohn.edge import auth
 from hellojohn.edge.auth import KeyCaller
 from hellojohn.edge.resolver import caller_of, device_of, entry, error_responses, make_app
-from hellojohn.edge.views import self_view
-from hellojohn.models import SignIn, SignInResult
+from hellojohn.models import SelfUser, SignIn, SignInResult, view_of
 from hellojohn.rules import account
 
 app = make_app()
@@ -17,9 +16,7 @@ app = make_app()
 def sign_in(body: Annotated[SignIn, Body()]) -> SignInResult:
     caller: KeyCaller = caller_of(app)
     result = account.sign_in(caller.tenant, body, device_of(app))
-    return SignInResult(user=self_view(result.user), session=result.session)
+    return SignInResult(user=view_of(SelfUser, result.user), session=result.session)
 
 
-lambda_handler: Any = entry(
-    app, auth.publishable_key, needs=("dynamodb", "tokens", "passwords", "ids", "email")
-)
+lambda_handler: Any = entry(app, auth.publishable_key, needs=("dynamodb", "tokens", "passwords", "email"))

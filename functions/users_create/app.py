@@ -7,8 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from hellojohn.edge import auth, idempotency
 from hellojohn.edge.auth import KeyCaller
 from hellojohn.edge.resolver import caller_of, entry, error_responses, make_app, with_etag
-from hellojohn.edge.views import admin_view
-from hellojohn.models import AdminUser, CreateUser
+from hellojohn.models import AdminUser, CreateUser, view_of
 from hellojohn.rules import users
 
 app = make_app()
@@ -26,9 +25,9 @@ def create_user(body: Annotated[CreateUser, Body()]) -> Response[AdminUser]:
 
     def work() -> Response[AdminUser]:
         user = users.create(caller.tenant, body)
-        return with_etag(admin_view(user), user, status=201)
+        return with_etag(view_of(AdminUser, user), user, status=201)
 
     return idempotency.once(app, caller.tenant.id, caller.key_id, work)
 
 
-lambda_handler: Any = entry(app, auth.secret_key, needs=("dynamodb", "passwords", "ids", "email", "phone"))
+lambda_handler: Any = entry(app, auth.secret_key, needs=("dynamodb", "passwords", "email", "phone"))

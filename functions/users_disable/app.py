@@ -7,8 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from hellojohn.edge import auth, idempotency
 from hellojohn.edge.auth import KeyCaller
 from hellojohn.edge.resolver import caller_of, entry, error_responses, if_match, make_app, with_etag
-from hellojohn.edge.views import admin_view
-from hellojohn.models import AdminUser, DisableUser
+from hellojohn.models import AdminUser, DisableUser, view_of
 from hellojohn.rules import users
 
 app = make_app()
@@ -25,7 +24,7 @@ def disable_user(user_id: str, body: Annotated[DisableUser | None, Body()] = Non
 
     def work() -> Response[AdminUser]:
         user = users.set_disabled(caller.tenant, user_id, True, body, if_match(app))
-        return with_etag(admin_view(user), user)
+        return with_etag(view_of(AdminUser, user), user)
 
     return idempotency.once(app, caller.tenant.id, caller.key_id, work)
 

@@ -6,8 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 from hellojohn.edge import auth
 from hellojohn.edge.auth import KeyCaller
 from hellojohn.edge.resolver import caller_of, entry, error_responses, make_app, with_etag
-from hellojohn.edge.views import admin_view
-from hellojohn.models import AdminUser
+from hellojohn.models import AdminUser, view_of
 from hellojohn.rules import users
 
 app = make_app()
@@ -17,7 +16,7 @@ app = make_app()
 def get_user(user_id: str) -> Response[AdminUser]:
     caller: KeyCaller = caller_of(app)
     user = users.get(caller.tenant, user_id)
-    return with_etag(admin_view(user), user)
+    return with_etag(view_of(AdminUser, user), user)
 
 
 lambda_handler: Any = entry(app, auth.secret_key, needs=("dynamodb",))

@@ -6,8 +6,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from hellojohn.edge import auth
 from hellojohn.edge.auth import KeyCaller
 from hellojohn.edge.resolver import caller_of, entry, error_responses, make_app
-from hellojohn.edge.views import admin_view
-from hellojohn.models import Pagination, UserList
+from hellojohn.models import AdminUser, Pagination, UserList, view_of
 from hellojohn.rules import users
 
 app = make_app()
@@ -22,7 +21,7 @@ def list_users(
     caller: KeyCaller = caller_of(app)
     found, next_cursor = users.list_users(caller.tenant, limit, cursor, email)
     return UserList(
-        data=[admin_view(u) for u in found],
+        data=[view_of(AdminUser, u) for u in found],
         pagination=Pagination(limit=limit, has_more=next_cursor is not None, next_cursor=next_cursor),
     )
 

@@ -7,8 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from hellojohn.edge import auth
 from hellojohn.edge.auth import KeyCaller
 from hellojohn.edge.resolver import caller_of, entry, error_responses, if_match, make_app, with_etag
-from hellojohn.edge.views import admin_view
-from hellojohn.models import AdminUser, MetadataMerge
+from hellojohn.models import AdminUser, MetadataMerge, view_of
 from hellojohn.rules import users
 
 app = make_app()
@@ -24,7 +23,7 @@ def merge_metadata(user_id: str, body: Annotated[MetadataMerge, Body()]) -> Resp
     caller: KeyCaller = caller_of(app)
     patches = body.model_dump(include=body.model_fields_set)
     user = users.merge_metadata(caller.tenant, user_id, patches, if_match(app))
-    return with_etag(admin_view(user), user)
+    return with_etag(view_of(AdminUser, user), user)
 
 
 lambda_handler: Any = entry(app, auth.secret_key, needs=("dynamodb",))

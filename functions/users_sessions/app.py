@@ -5,8 +5,7 @@ from typing import Any
 from hellojohn.edge import auth
 from hellojohn.edge.auth import KeyCaller
 from hellojohn.edge.resolver import caller_of, entry, error_responses, make_app
-from hellojohn.edge.views import session_list
-from hellojohn.models import SessionList
+from hellojohn.models import SessionInfo, SessionList, view_of
 from hellojohn.rules import sessions
 
 app = make_app()
@@ -20,7 +19,8 @@ app = make_app()
 )
 def list_sessions(user_id: str) -> SessionList:
     caller: KeyCaller = caller_of(app)
-    return session_list(sessions.list_for(caller.tenant.id, user_id))
+    items = sessions.list_for(caller.tenant.id, user_id)
+    return SessionList(data=[view_of(SessionInfo, s) for s in items])
 
 
 lambda_handler: Any = entry(app, auth.secret_key, needs=("dynamodb",))

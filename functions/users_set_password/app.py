@@ -7,8 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from hellojohn.edge import auth, idempotency
 from hellojohn.edge.auth import KeyCaller
 from hellojohn.edge.resolver import caller_of, entry, error_responses, if_match, make_app, with_etag
-from hellojohn.edge.views import admin_view
-from hellojohn.models import AdminUser, SetPassword
+from hellojohn.models import AdminUser, SetPassword, view_of
 from hellojohn.rules import users
 
 app = make_app()
@@ -25,7 +24,7 @@ def set_password(user_id: str, body: Annotated[SetPassword, Body()]) -> Response
 
     def work() -> Response[AdminUser]:
         user = users.set_password(caller.tenant, user_id, body, if_match(app))
-        return with_etag(admin_view(user), user)
+        return with_etag(view_of(AdminUser, user), user)
 
     return idempotency.once(app, caller.tenant.id, caller.key_id, work)
 

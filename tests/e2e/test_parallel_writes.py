@@ -16,7 +16,7 @@ from typing import Any
 
 from tests.conftest import PASSWORD, Tenant
 from tests.e2e.conftest import Http, Reply, UserFactory, assert_error, bearer, sign_in, unique_email
-from tests.security.helpers import routes_taking_if_match
+from tests.security.helpers import WRITE_BODIES, routes_taking_if_match
 
 NEW = "Battery-Staple-77"
 RESENDS = 5  # a reset connection (the runner's listen backlog) is sent again up to this many times
@@ -122,8 +122,6 @@ def test_an_enable_of_an_enabled_user_keeps_its_etag(
 def test_an_if_match_never_issued_is_412_on_every_route_that_takes_it(
     api: Http, demo: Tenant, create_user: UserFactory
 ) -> None:
-    from hellojohn.edge.priming import REQUESTS
-
     routes = routes_taking_if_match()
     assert len(routes) >= 8, routes
     email = unique_email("if-match")
@@ -131,7 +129,7 @@ def test_an_if_match_never_issued_is_412_on_every_route_that_takes_it(
     token = sign_in(api, demo, email)["access_token"]
     etag = api("GET", f"/v1/users/{uid}", headers=demo.admin()).header("ETag")
     for method, path, by_user in routes:
-        body = REQUESTS.get((method, path.replace("{user_id}", "<user_id>")), {}).get("body")
+        body = WRITE_BODIES.get((method, path))
         if path == "/v1/auth/password/change":
             body = {"current_password": PASSWORD, "new_password": NEW}
         elif path.endswith("/password"):

@@ -76,6 +76,15 @@ NOT_ISSUED = [
 ]
 
 
+WRITE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("PATCH", "/v1/auth/me"): {"name": "If-Match walk"},
+    ("PATCH", "/v1/users/{user_id}"): {"name": "If-Match walk"},
+    ("PATCH", "/v1/users/{user_id}/metadata"): {"public_metadata": {"plan": "if-match-walk"}},
+}
+"""A valid body for the If-Match routes that need one (the password routes' bodies depend on the
+user: the tests build them)."""
+
+
 def routes_taking_if_match() -> list[tuple[str, str, bool]]:
     """(method, path, caller is the user) of every route whose handler calls `if_match`."""
     from local_runner import template

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import PASSWORD, Api, Reply, Tenant, bearer, sign_in
 from tests.pipeline import Pipeline
-from tests.security.helpers import NOT_ISSUED, admin_user, assert_error, routes_taking_if_match
+from tests.security.helpers import NOT_ISSUED, WRITE_BODIES, admin_user, assert_error, routes_taking_if_match
 
 NEW = "Battery-Staple-77"
 ROUTES = routes_taking_if_match()
@@ -26,9 +26,7 @@ def test_the_walk_finds_every_writing_route() -> None:
 
 
 def _request(method: str, path: str, by_user: bool, uid: str) -> tuple[str, Any]:
-    from hellojohn.edge.priming import REQUESTS
-
-    body = REQUESTS.get((method, path.replace("{user_id}", "<user_id>")), {}).get("body")
+    body = WRITE_BODIES.get((method, path))
     if path == "/v1/auth/password/change":
         body = {"current_password": PASSWORD, "new_password": NEW}
     if path.endswith("/password") and not by_user:

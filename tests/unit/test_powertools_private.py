@@ -1,6 +1,6 @@
 """The one private attribute of Powertools the service reads (`hellojohn.edge.resolver.routes_of`): this
-fails when an upgrade renames or reshapes it, instead of priming and model building silently
-finding no routes."""
+fails when an upgrade renames or reshapes it, instead of the SnapStart hook and model building
+silently finding no routes."""
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from hellojohn.edge.resolver import routes_of

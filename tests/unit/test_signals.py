@@ -1,5 +1,5 @@
-"""hellojohn.signals: the counters (EMF on stdout), the Tracer around every handler, and priming that
-neither counts nor traces (docs/OPERATIONS.md).
+"""hellojohn.signals: the counters (EMF on stdout) and the Tracer around every handler
+(docs/OPERATIONS.md).
 
 Powertools disables its Tracer outside Lambda, so these tests put a recording provider in the X-Ray
 recorder's place: what it records is what the Tracer would send to X-Ray.
@@ -109,43 +109,6 @@ def test_every_functions_handler_is_traced_and_flushes_its_counters(
         assert recorder.opened == ["## lambda_handler"], function.logical_id
         assert totals(emitted(capsys.readouterr().out)).get("Probe") == 1, function.logical_id
         assert signals.counted() == {}, function.logical_id
-
-
-def test_priming_counts_nothing_and_traces_nothing(
-    aws: dict[str, str], recorder: Recorder, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """SnapStart's priming sends refused requests through the observed handler, and its primers
-    make AWS calls: none of it is traffic, so no counter and no subsegment, and X-Ray's SDK is off
-    for the whole of it (the primers' botocore calls record nothing either)."""
-    from aws_xray_sdk import global_sdk_config  # type: ignore[import-untyped]
-    from hellojohn.edge import snapstart
-
-    from local_runner.invoke import LambdaContext
-
-    function = next(f for f in template.functions() if f.logical_id == "AuthSignInFunction")
-    module = functions.module(function)
-    tracing = global_sdk_config.sdk_enabled()
-    seen: list[bool] = []
-
-    def handler(event: dict[str, Any], context: Any) -> Any:
-        signals.count(signals.SIGN_INS, outcome="invalid_credentials")  # as a refused sign-in would
-        seen.append(global_sdk_config.sdk_enabled())
-        return module.lambda_handler(event, context)
-
-    capsys.readouterr()
-    global_sdk_config.set_sdk_enabled(True)  # as on Lambda (Powertools switched it off here)
-    try:
-        snapstart.prime(module.app, handler, ("dynamodb", "tokens", "passwords", "ids", "email"))
-        assert global_sdk_config.sdk_enabled()  # on again after priming
-    finally:
-        global_sdk_config.set_sdk_enabled(tracing)
-    assert seen and not any(seen)  # X-Ray's SDK off for every priming request
-    assert recorder.opened == []
-    assert signals.counted() == {}
-    assert emitted(capsys.readouterr().out) == []
-    # after priming, a request is traced and counted again
-    module.lambda_handler(_event_for(function), LambdaContext.of(function))
-    assert recorder.opened == ["## lambda_handler"]
 
 
 def test_sign_ins_are_counted_by_outcome_and_the_write_that_locks_as_a_lockout(

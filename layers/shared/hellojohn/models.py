@@ -3,7 +3,7 @@
 Every model here is built when a function that uses it starts, not when this module is imported
 (`defer_build`): `build_models` builds the ones in a function's route signatures, which
 `hellojohn.edge.resolver.entry` calls at import. So each function pays for its own few models, not for all
-of them (about 0.08 of the cold-start floor; docs/PERFORMANCE.md).
+of them (about 0.08 of the cold-start floor, measured when this was made).
 """
 
 from collections.abc import Callable
@@ -202,8 +202,9 @@ class AdminUser(SelfUser):
 
 def view_of[M: BaseModel](model: type[M], record: Any, **extra: Any) -> M:
     """The model's fields read off the record (a user, a session), timestamps as RFC 3339, plus
-    `extra`: a model says what its reader sees (the API's callers through `hellojohn.edge.views`,
-    the change events' consumers). `locked_until` is the lock's end only while the lock holds."""
+    `extra`: a model says what its reader sees (a route returns `view_of(AdminUser, user)` or
+    `view_of(SelfUser, user)`, so users never see `private_metadata`; the change events' consumers
+    have theirs). `locked_until` is the lock's end only while the lock holds."""
     from hellojohn.timeutil import now, rfc3339
 
     def value(name: str) -> Any:

@@ -11,9 +11,6 @@
   POWERTOOLS_TRACE_DISABLED (the tests, the local runner).
 - `observed` wraps every function's handler (`edge.resolver.entry`, and one line in each worker):
   the Tracer's subsegment around it, the counters flushed after it, whatever it raised.
-- `mute`: SnapStart's priming (`edge.snapstart.prime`) sends requests through the handler before
-  the snapshot; they are nobody's traffic, so while muted nothing is counted and X-Ray records
-  nothing (its SDK is switched off for the block, the botocore calls of the primers included).
 
 The catalogue of counters, and the alarms, are in docs/OPERATIONS.md.
 """
@@ -41,13 +38,11 @@ NOTICES = "Notices"  # ...Sent / ...Failed, dimension kind: the notice's kind
 
 _Key = tuple[str, tuple[tuple[str, str], ...]]
 _counts: Counter[_Key] = Counter()
-_muted = False
 
 
 def count(name: str, **dimensions: str) -> None:
     """One more of `name` in this invocation (written when it ends, `flush`)."""
-    if not _muted:
-        _counts[(name, tuple(sorted(dimensions.items())))] += 1
+    _counts[(name, tuple(sorted(dimensions.items())))] += 1
 
 
 @contextmanager
@@ -99,38 +94,9 @@ def observed[Handler: Callable[[Any, Any], Any]](handler: Handler) -> Handler:
 
     @functools.wraps(handler)
     def lambda_handler(event: Any, context: Any) -> Any:
-        if _muted:  # priming: not traffic
-            return handler(event, context)
         try:
             return traced(event, context)
         finally:
             flush()
 
     return lambda_handler  # type: ignore[return-value]
-
-
-def mute() -> Callable[[], None]:
-    """No counter and no trace until the function returned is called (SnapStart's priming)."""
-    from aws_xray_sdk import global_sdk_config  # type: ignore[import-untyped]
-
-    global _muted  # noqa: PLW0603 - the one switch, read by count and observed
-    was_muted, was_tracing = _muted, global_sdk_config.sdk_enabled()
-    _muted = True
-    global_sdk_config.set_sdk_enabled(False)
-
-    def unmute() -> None:
-        global _muted  # noqa: PLW0603
-        _muted = was_muted
-        global_sdk_config.set_sdk_enabled(was_tracing)
-
-    return unmute
-
-
-@contextmanager
-def muted() -> Iterator[None]:
-    """`mute` for a block."""
-    unmute = mute()
-    try:
-        yield
-    finally:
-        unmute()

@@ -134,21 +134,18 @@ def password_changed_email(tenant: Tenant, at: int) -> Email:
     )
 
 
-def verification_email(tenant: Tenant, to: str, token: str, expires_at: int) -> tuple[str, str, str]:
-    """(subject, text, html)."""
-    link = verification_link(tenant, token)
-    subject = f"Confirm your new email address for {tenant.name}"
-    text = (
-        f"Someone asked to change the email address of your {tenant.name} account to {to}.\n\n"
-        f"To confirm, open this link (valid until {rfc3339(expires_at)}):\n{link}\n\n"
-        "If this was not you, ignore this email: your address stays as it is."
+def verification_email(tenant: Tenant, to: str, token: str, expires_at: int) -> Email:
+    """To the new address: the link confirms it."""
+    name = tenant.name
+    return _compose(
+        f"Confirm your new email address for {name}",
+        [f"Someone asked to change the email address of your {name} account to ", _Bold(to), "."],
+        [
+            _Link("Confirm your new email address", verification_link(tenant, token)),
+            f" (valid until {rfc3339(expires_at)}).",
+        ],
+        ["If this was not you, ignore this email: your address stays as it is."],
     )
-    body = (
-        f"<p>Someone asked to change the email address of your {html.escape(tenant.name)} account to "
-        f'<b>{html.escape(to)}</b>.</p><p><a href="{html.escape(link)}">Confirm your new email address</a> '
-        f"(valid until {rfc3339(expires_at)}).</p><p>If this was not you, ignore this email.</p>"
-    )
-    return subject, text, body
 
 
 def send(tenant: Tenant, to: str, subject: str, text: str, body_html: str) -> None:

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
 def secrets_provider() -> "SecretsProvider":
     """Powertools' default Secrets Manager provider, given a client on boto3's default session (the
     DynamoDB client's). Left to itself it builds a second boto3 session, which reloads the SDK's
-    endpoint and partition data: about 0.3 s of CPU at cold start (docs/PERFORMANCE.md).
+    endpoint and partition data: about 0.3 s of CPU at cold start (measured when this was made).
     `parameters.clear_caches()` still resets it."""
     from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
 

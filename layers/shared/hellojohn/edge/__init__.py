@@ -1,1 +1,1 @@
-"""The HTTP edge: the resolver, error mapping, authentication, CORS, idempotency and the views."""
+"""The HTTP edge: the resolver, error mapping, authentication, CORS and idempotency."""

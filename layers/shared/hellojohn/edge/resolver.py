@@ -289,10 +289,10 @@ def entry(
 
     Called at import, once the routes exist: it builds the models they take and return, so the
     first request finds them built (Powertools' validation then reuses their schemas), and it
-    registers SnapStart's hooks (`hellojohn.edge.snapstart`): before the snapshot, the `needs` (names of
-    `snapstart.PRIMERS`: what the routes' first requests would otherwise load) and one request per
-    route; after a restore, fresh randomness and empty caches. The handler is `signals.observed`:
-    traced, and its counters written when it returns."""
+    registers SnapStart's hooks (`hellojohn.edge.snapstart`): before the snapshot, the `needs` (keys
+    of `snapstart.MODULES`: what the routes' first requests would otherwise import or build); after
+    a restore, fresh randomness and empty caches. The handler is `signals.observed`: traced, and
+    its counters written when it returns."""
     config.require()  # a configuration that cannot work fails the cold start, not every request
     build_models(*(route.func for route in routes_of(app)))
     for route in routes_of(app):  # what the OpenAPI document says each operation needs (scripts/openapi.py)
@@ -319,7 +319,7 @@ def entry(
         return result
 
     observed = signals.observed(lambda_handler)  # traced, its counters flushed (hellojohn.signals)
-    snapstart.install(app, observed, needs)
+    snapstart.install(app, needs)
     return observed
 
 

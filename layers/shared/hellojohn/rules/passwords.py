@@ -7,9 +7,6 @@ from a non-NFC password still verifies against the raw form, and is then replace
 
 import gzip
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -34,40 +31,17 @@ def hasher() -> "PasswordHasher":
     )
 
 
-# only inside `trivial_cost` (SnapStart's priming), and only in its thread and context
-_stand_in: ContextVar["PasswordHasher | None"] = ContextVar("hellojohn_priming_hasher", default=None)
-
-
-def _active() -> "PasswordHasher":
-    return _stand_in.get() or hasher()
-
-
-@contextmanager
-def trivial_cost() -> Iterator[None]:
-    """For SnapStart's priming only (hellojohn.edge.snapstart): every hash and verification in the
-    block runs the same Argon2id code at t=1, m=8 KiB, in microseconds, instead of spending the
-    configured cost on hashes that are dropped. The configured hasher is built first and kept."""
-    from argon2 import PasswordHasher
-
-    hasher()
-    token = _stand_in.set(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-    try:
-        yield
-    finally:
-        _stand_in.reset(token)
-
-
 def normalised(password: str) -> str:
     return unicodedata.normalize("NFC", password)
 
 
 def hash_password(password: str) -> str:
-    return _active().hash(normalised(password))
+    return hasher().hash(normalised(password))
 
 
 @cache
 def _dummy_hash() -> str:
-    """At the configured cost always, never `trivial_cost`'s: it equalises unknown users' timing."""
+    """At the configured cost: it equalises unknown users' timing."""
     return hasher().hash("not-a-real-password: equalises timing for unknown users")
 
 
@@ -89,7 +63,7 @@ def _matches(stored_hash: str, password: str) -> bool:
     from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
     try:
-        return _active().verify(stored_hash, password)
+        return hasher().verify(stored_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
@@ -107,7 +81,7 @@ def verify(stored_hash: str | None, password: str) -> Verdict:
 
 
 def needs_rehash(stored_hash: str) -> bool:
-    return _active().check_needs_rehash(stored_hash)
+    return hasher().check_needs_rehash(stored_hash)
 
 
 @cache

@@ -105,38 +105,45 @@ class RotationLost(Exception):
         self.reasons = reasons
 
 
+def rotation(
+    tid: str, uid: str, sid: str, old_hash: str, new_hash: str, expires_at: int, now: int
+) -> list[dict[str, Any]]:
+    """The refresh's transaction: swap the refresh hash if it is still the one presented and the
+    session is still active; the same write records when the session was last refreshed."""
+    return [
+        {
+            "Update": {
+                "TableName": table_name(),
+                "Key": keys.session(tid, uid, sid),
+                "UpdateExpression": "SET refresh_hash = :new, previous_refresh_hash = :old, "
+                "expires_at = :exp, #ttl = :exp, #refreshed = :now",
+                "ConditionExpression": "refresh_hash = :old",
+                "ExpressionAttributeNames": {"#ttl": "ttl", "#refreshed": "last_refreshed_at"},
+                "ExpressionAttributeValues": {
+                    ":new": {"S": new_hash},
+                    ":old": {"S": old_hash},
+                    ":exp": {"N": str(expires_at)},
+                    ":now": {"N": str(now)},
+                },
+            }
+        },
+        {
+            "ConditionCheck": {
+                "TableName": table_name(),
+                "Key": keys.user(tid, uid),
+                "ConditionExpression": "attribute_exists(#s.#sid) AND #d = :false",
+                "ExpressionAttributeNames": {"#s": "sessions", "#sid": sid, "#d": "disabled"},
+                "ExpressionAttributeValues": {":false": {"BOOL": False}},
+            }
+        },
+    ]
+
+
 def rotate(tid: str, uid: str, sid: str, old_hash: str, new_hash: str, expires_at: int, now: int) -> None:
-    """Swap the refresh hash if it is still the one presented and the session is still active;
-    the same write records when the session was last refreshed."""
+    """The refresh's transaction (`rotation`); RotationLost when a condition fails."""
     try:
         dynamodb().transact_write_items(
-            TransactItems=[
-                {
-                    "Update": {
-                        "TableName": table_name(),
-                        "Key": keys.session(tid, uid, sid),
-                        "UpdateExpression": "SET refresh_hash = :new, previous_refresh_hash = :old, "
-                        "expires_at = :exp, #ttl = :exp, #refreshed = :now",
-                        "ConditionExpression": "refresh_hash = :old",
-                        "ExpressionAttributeNames": {"#ttl": "ttl", "#refreshed": "last_refreshed_at"},
-                        "ExpressionAttributeValues": {
-                            ":new": {"S": new_hash},
-                            ":old": {"S": old_hash},
-                            ":exp": {"N": str(expires_at)},
-                            ":now": {"N": str(now)},
-                        },
-                    }
-                },
-                {
-                    "ConditionCheck": {
-                        "TableName": table_name(),
-                        "Key": keys.user(tid, uid),
-                        "ConditionExpression": "attribute_exists(#s.#sid) AND #d = :false",
-                        "ExpressionAttributeNames": {"#s": "sessions", "#sid": sid, "#d": "disabled"},
-                        "ExpressionAttributeValues": {":false": {"BOOL": False}},
-                    }
-                },
-            ]
+            TransactItems=rotation(tid, uid, sid, old_hash, new_hash, expires_at, now)  # type: ignore[arg-type]
         )
     except ClientError as exc:
         if error_code(exc) == "TransactionCanceledException":
