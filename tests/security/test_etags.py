@@ -60,8 +60,8 @@ def test_stale_if_match_is_412_and_changes_nothing(
     uid = user["id"]
     token = sign_in(api, tenant)["access_token"]
     before = _state(api, tenant, uid)
-    assert before[1] == '"2"'  # created at 1, the sign-in's last_sign_in_at made it 2
-    for stale in ('"1"', 'W/"1"', '"3"', '"abc"', '"-1"'):
+    assert before[1] == '"1"'  # created at 1; a sign-in moves no version (its session is no edit)
+    for stale in ('"0"', 'W/"0"', '"2"', '"abc"', '"-1"'):
         reply = MUTATIONS[name](api, tenant, uid, token, {"If-Match": stale})
         assert_error(reply, 412, "precondition_failed")
         assert _state(api, tenant, uid) == before
