@@ -164,8 +164,9 @@ def _session(user: User, sid: str, refresh_token: str, refresh_expires: int, now
 
 def sign_in(tenant: Tenant, body: SignIn, device: Device | None = None) -> SignedIn:
     """Three round trips: the email claim, the guess reserved on the user (which reads it), and one
-    transaction writing the session. An unknown email makes the same calls (the guess is counted
-    on a stand-in item) and the same Argon2 verification, and is answered the same way, no sooner
+    transaction writing the session; a wrong password one more instead (its reservation counted
+    as a failure). An unknown email makes the same calls (the guess is reserved and counted on a
+    stand-in item) and the same Argon2 verification, and is answered the same way, no sooner
     than SIGN_IN_REFUSAL_FLOOR_MS after it began: what is left of a difference in time (a user's
     item is larger than a stand-in) is hidden under the floor."""
     started = time.monotonic()
