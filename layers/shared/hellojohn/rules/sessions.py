@@ -88,8 +88,8 @@ def revoke_all(tenant_id: str, uid: str) -> User:
     revoke-all mark, so that a sign-in that read the user before cannot open a session after."""
     if not ids.is_id(uid, "usr"):
         raise errors.user_not_found()
-    mark = {session_store.REVOKED_ALL: secrets.token_hex(8)}
+    cleared = store.Update(set={"sessions": {}, session_store.REVOKED_ALL: secrets.token_hex(8)}, touch=False)
     try:
-        return store.update(tenant_id, uid, store.Update(set={"sessions": {}, **mark}, touch=False), _now())
+        return store.update(tenant_id, uid, cleared, _now())
     except store.ConditionFailed:
         raise errors.user_not_found() from None
