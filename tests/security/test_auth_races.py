@@ -146,3 +146,32 @@ def test_10_concurrent_refreshes_with_one_token_all_work(
     onward = api("POST", "/v1/auth/refresh", {"refresh_token": successor}, tenant.public())
     assert onward.status == 200, onward.body
     assert api("GET", "/v1/auth/me", headers=bearer(onward.body["session"]["access_token"])).status == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("disable", {"revoke_sessions": True}),
+        ("password", {"password": "Admin-Given-77", "sign_out_all_sessions": True}),
+    ],
+    ids=["disable", "password set"],
+)
+def test_sign_ins_racing_an_ending_write_leave_no_session(
+    api: Api, tenant: Tenant, user: dict[str, Any], path: str, body: dict[str, Any], record_property: Any
+) -> None:
+    """9 right sign-ins and an admin's disable (or new password) ending every session, at once:
+    whatever the order, no session opened with the old state survives it. Each sign-in either
+    committed before it (and was ended by it) or is refused: 403 after a disable, 409 when the
+    state it checked moved underneath, 401 once the password is another."""
+    ending = ("POST", f"/v1/users/{user['id']}/{path}", body, tenant.admin())
+    replies, _ = run(api, [_sign_in(tenant)] * 9 + [ending])
+    statuses = Counter(r.status for r in replies[:-1])
+    record_property(path, dict(statuses))
+    logging.getLogger(__name__).warning("9 sign-ins and a %s at once: %s", path, dict(statuses))
+    assert replies[-1].status == 200, replies[-1].body
+    assert set(statuses) <= {200, 401, 403, 409}, statuses
+    assert _listed(api, tenant, user["id"]) == []
+    for reply in replies[:-1]:
+        if reply.status == 200:
+            me = api("GET", "/v1/auth/me", headers=bearer(reply.body["session"]["access_token"]))
+            assert me.status == 401, me.body
