@@ -233,7 +233,7 @@ def _password_change_floor(w: World, i: int) -> None:
 
     current, new = _passwords(i)
     sid = w.people["pam"].sid
-    item, _ = guesses.reserve(w.user_key("pam"), _now(), True, (users.session_active(sid),))
+    item = guesses.reserve(w.user_key("pam"), _now(), True, (users.session_active(sid),)).item
     passwords.verify(item["password_hash"], current)
     guards = (users.password_hash_is(item["password_hash"]), users.session_active(sid))
     _new_password(w, "pam", new, guards, by="pam")
@@ -250,11 +250,15 @@ def _sign_in_floor(w: World, i: int) -> None:
     uid = users.id_for_email(w.tid, email_key("alice@example.com"))
     if uid is None:
         raise LookupError("alice is gone")
-    item, _ = guesses.reserve(keys.user(w.tid, uid), now, True)
+    item = guesses.reserve(keys.user(w.tid, uid), now, True).item
     passwords.verify(item["password_hash"], PASSWORD)
-    change = users.changes_to_update(
-        {"last_sign_in_at": now}, [users.version_is(int(item["version"])), users.not_disabled()]
-    )
+    guards = [
+        users.not_disabled(),
+        users.password_hash_is(item["password_hash"]),
+        sessions.revoked_all_is(item.get(sessions.REVOKED_ALL)),
+        users.email_key_is(str(item["email_key"])),
+    ]
+    change = users.Update(set={"last_sign_in_at": now}, conditions=guards, touch=False)
     change.set[("sessions", sid)] = now + 30 * 86400
     change.remove.extend(throttle.STATE)
     put = sessions.put_session(w.tid, uid, sid, "h" * 43, now, now + 30 * 86400, Device("127.0.0.1", None))

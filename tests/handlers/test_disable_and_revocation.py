@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PASSWORD, Api, Tenant, bearer, sign_in
+from tests.conftest import PASSWORD, Api, Clock, Tenant, bearer, sign_in
 from tests.handlers.helpers import can_sign_in, get_user
 
 
@@ -130,8 +130,8 @@ def test_enable_takes_no_body_fields(api: Api, tenant: Tenant, user: dict[str, A
 
 
 def test_disable_stale_if_match_is_412(api: Api, tenant: Tenant, user: dict[str, Any]) -> None:
-    session = sign_in(api, tenant)  # bumps the version past the fixture's ETag
-    reply = disable(api, tenant, user["id"], {"revoke_sessions": True}, **{"If-Match": '"1"'})
+    session = sign_in(api, tenant)  # moves no version: the user is still at 1
+    reply = disable(api, tenant, user["id"], {"revoke_sessions": True}, **{"If-Match": '"2"'})
     assert reply.status == 412
     assert get_user(api, tenant, user["id"])["disabled"] is False
     assert me_status(api, session) == (200, None)
@@ -210,10 +210,11 @@ def test_sign_out_revokes_only_that_session(api: Api, tenant: Tenant, user: dict
 
 
 def test_reusing_a_rotated_refresh_token_revokes_the_session(
-    api: Api, tenant: Tenant, user: dict[str, Any]
+    api: Api, tenant: Tenant, user: dict[str, Any], clock: Clock
 ) -> None:
     session = sign_in(api, tenant)
     old = dict(session)
     assert refresh(api, tenant, session).status == 200
+    clock.advance(30)  # past the reuse interval: no retry, a replay
     assert refresh(api, tenant, old).error == "session_revoked"  # the stolen copy is replayed
     assert me_status(api, session) == (401, "session_revoked")

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PASSWORD, Api, Tenant, bearer, sign_in
+from tests.conftest import PASSWORD, Api, Clock, Tenant, bearer, sign_in
 from tests.security.helpers import admin_user, assert_error
 
 
@@ -102,11 +102,15 @@ def test_sign_out_and_password_change_end_sessions(api: Api, tenant: Tenant, use
     assert_error(api("GET", "/v1/auth/me", headers=bearer(other["access_token"])), 401, "session_revoked")
 
 
-def test_refresh_token_reuse_ends_the_session(api: Api, tenant: Tenant, user: dict[str, Any]) -> None:
-    """3.5.3 / RFC 9700: a rotated refresh token presented again revokes the whole session."""
+def test_refresh_token_reuse_ends_the_session(
+    api: Api, tenant: Tenant, user: dict[str, Any], clock: Clock
+) -> None:
+    """3.5.3 / RFC 9700: a rotated refresh token presented again after the reuse interval (30 s)
+    revokes the whole session (within it, it is a retry: tests/handlers/test_refresh_retry.py)."""
     session = sign_in(api, tenant)
     rotated = api("POST", "/v1/auth/refresh", {"refresh_token": session["refresh_token"]}, tenant.public())
     assert rotated.status == 200
+    clock.advance(30)
     reuse = api("POST", "/v1/auth/refresh", {"refresh_token": session["refresh_token"]}, tenant.public())
     assert_error(reuse, 401, "session_revoked")
     new_refresh = rotated.body["session"]["refresh_token"]

@@ -37,9 +37,31 @@ def test_refresh_token_round_trip() -> None:
     token, stored = opaque.new_refresh_token(uid, sid)
     assert stored not in token
     parsed = opaque.parse_refresh_token(token)
-    assert parsed == (uid, sid, stored)
+    assert parsed == (uid, sid, token.split(".")[2])
+    assert opaque.digest(parsed[2]) == stored
     other, _ = opaque.new_refresh_token(uid, sid)
     assert other != token
+
+
+def test_a_successor_is_derived_from_the_token_under_the_key() -> None:
+    """The same token, session and key: the same successor (a retry converges); anything else
+    differs; the successor is a token of ours, stored only as its digest."""
+    uid, sid = ids.new_id("usr"), ids.new_id("ses")
+    token, _ = opaque.new_refresh_token(uid, sid)
+    secret = token.split(".")[2]
+    key = b"k" * 32
+    successor, stored = opaque.successor_refresh_token(uid, sid, secret, key)
+    assert (successor, stored) == opaque.successor_refresh_token(uid, sid, secret, key)
+    assert opaque.parse_refresh_token(successor) == (uid, sid, successor.split(".")[2])
+    assert stored == opaque.digest(successor.split(".")[2]) and stored not in successor
+    assert len(successor.split(".")[2]) == len(secret) == 43  # 256 bits, as a random one
+    other_sid = ids.new_id("ses")
+    for changed in (
+        opaque.successor_refresh_token(uid, sid, secret, b"j" * 32),
+        opaque.successor_refresh_token(uid, other_sid, secret, key),
+        opaque.successor_refresh_token(uid, sid, secret[:-1] + ("A" if secret[-1] != "A" else "B"), key),
+    ):
+        assert changed[0].split(".")[2] != successor.split(".")[2]
 
 
 def test_refresh_token_parse_refuses_what_is_not_ours() -> None:

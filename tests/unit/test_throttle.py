@@ -54,3 +54,16 @@ def test_retry_after_is_never_negative() -> None:
     assert throttle.retry_after(0, T0) == 0
     assert throttle.retry_after(T0 - 5, T0) == 0
     assert throttle.retry_after(T0 + 5, T0) == 5
+
+
+def test_slots_are_the_failures_left_and_one_after_a_lock() -> None:
+    """How many passwords may be checked at once: 5 with no failure, 5 - n with n young ones,
+    5 again once the window passed, and one at a time once a lock has passed."""
+    from hellojohn.throttle import WINDOW, FailureState, slots
+
+    now = 10_000_000
+    assert slots(FailureState(0, 0, 0), now) == 5
+    assert [slots(FailureState(n, now - 60, 0), now) for n in range(1, 5)] == [4, 3, 2, 1]
+    assert slots(FailureState(4, now - WINDOW - 1, 0), now) == 5  # the count restarts
+    assert slots(FailureState(5, now - 120, now - 1), now) == 1  # the lock passed: one at a time
+    assert slots(FailureState(7, now - 3000, now - WINDOW - 1), now) == 5  # long after it

@@ -27,6 +27,11 @@ class Settings(BaseModel):
     refresh_token_ttl_seconds: int = Field(
         default=30 * 24 * 3600, ge=3600, le=365 * 24 * 3600, alias="REFRESH_TOKEN_TTL_SECONDS"
     )
+    # a rotated refresh token presented again within this many seconds is a retry, answered with
+    # the same successor; later (or with 0, at once) it is theft and ends the session (SECURITY.md)
+    refresh_token_reuse_interval_seconds: int = Field(
+        default=30, ge=0, le=300, alias="REFRESH_TOKEN_REUSE_INTERVAL_SECONDS"
+    )
     verification_ttl_seconds: int = Field(default=48 * 3600, ge=600, alias="VERIFICATION_TTL_SECONDS")
     cache_ttl_seconds: int = Field(default=60, ge=0, le=60, alias="CACHE_TTL_SECONDS")
     signing_key_max_age_seconds: int = Field(default=300, ge=0, alias="SIGNING_KEY_MAX_AGE_SECONDS")

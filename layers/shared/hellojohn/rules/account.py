@@ -5,6 +5,7 @@ while its id is in the user item's `sessions` map. Revoking removes it; nothing 
 """
 
 import contextlib
+import random
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -44,8 +45,13 @@ def update_me(
     return patch(tenant, claims.user_id, sent, expected_version, session_id=claims.session_id)
 
 
-def _failure(state: throttle.FailureState, now: int) -> errors.ApiError:
-    """The answer to a wrong password, already counted: 401, or 429 when it set the lock."""
+def _failure(reservation: guesses.Reservation, now: int) -> errors.ApiError:
+    """The answer to a wrong password, once its reservation is counted as a failure: 401, or 429
+    when it set the lock."""
+    try:
+        state = guesses.fail(reservation, now)
+    except guesses.Contended:  # its mark stays in flight and counts as a failure once stale
+        return errors.invalid_credentials()
     if state.locked_until:
         return errors.too_many_attempts(throttle.retry_after(state.locked_until, now))
     return errors.invalid_credentials()
@@ -53,8 +59,8 @@ def _failure(state: throttle.FailureState, now: int) -> errors.ApiError:
 
 def _reserve(
     key: dict[str, Any], now: int, must_exist: bool, session_id: str | None = None
-) -> tuple[dict[str, Any], throttle.FailureState]:
-    """Count the guess before the password is checked (hellojohn.store.guesses)."""
+) -> guesses.Reservation:
+    """Admit the guess before the password is checked (hellojohn.store.guesses)."""
     conditions = (store.session_active(session_id),) if session_id else ()
     try:
         return guesses.reserve(
@@ -66,6 +72,8 @@ def _reserve(
         )
     except guesses.Locked as exc:
         raise errors.too_many_attempts(exc.retry_after) from None
+    except guesses.Busy:
+        raise errors.too_many_attempts(1) from None
     except guesses.Gone:
         raise errors.session_revoked() if session_id else errors.invalid_credentials() from None
     except guesses.Contended:
@@ -87,10 +95,10 @@ def change_password(
     (Argon2id), apply the policy, write conditionally: two round trips."""
     now = _now()
     key = keys.user(tenant.id, claims.user_id)
-    item, state = _reserve(key, now, must_exist=True, session_id=claims.session_id)
-    user = User.from_item(item)
+    reservation = _reserve(key, now, must_exist=True, session_id=claims.session_id)
+    user = User.from_item(reservation.item)
     if not passwords.verify(user.password_hash, body.current_password):
-        raise _failure(state, now)
+        raise _failure(reservation, now)
     try:
         _refuse_expired_temporary(user, now)
         return _change(tenant, claims, user, body, expected_version, now)
@@ -156,8 +164,9 @@ def _session(user: User, sid: str, refresh_token: str, refresh_expires: int, now
 
 def sign_in(tenant: Tenant, body: SignIn, device: Device | None = None) -> SignedIn:
     """Three round trips: the email claim, the guess reserved on the user (which reads it), and one
-    transaction writing the session. An unknown email makes the same calls (the guess is counted
-    on a stand-in item) and the same Argon2 verification, and is answered the same way, no sooner
+    transaction writing the session; a wrong password one more instead (its reservation counted
+    as a failure). An unknown email makes the same calls (the guess is reserved and counted on a
+    stand-in item) and the same Argon2 verification, and is answered the same way, no sooner
     than SIGN_IN_REFUSAL_FLOOR_MS after it began: what is left of a difference in time (a user's
     item is larger than a stand-in) is hidden under the floor."""
     started = time.monotonic()
@@ -177,29 +186,89 @@ def _sign_in(tenant: Tenant, body: SignIn, device: Device) -> SignedIn:
     uid = store.id_for_email(tenant.id, key)
     now = _now()
     target = keys.user(tenant.id, uid) if uid else keys.guesses(tenant.id, key)
-    item, state = _reserve(target, now, must_exist=uid is not None)
-    user = User.from_item(item) if uid else None
+    reservation = _reserve(target, now, must_exist=uid is not None)
+    user = User.from_item(reservation.item) if uid else None
     verdict = passwords.verify(user.password_hash if user else None, body.password)
     if user is None or not verdict:
-        raise _failure(state, now)
+        raise _failure(reservation, now)
     try:
-        return _open_session(tenant, user, body.password if verdict.rehash else None, now, device)
+        return _open_session(tenant, user, reservation.item, body.password, verdict.rehash, now, device)
     except errors.ApiError:
         _release(tenant.id, user.id, now)
         raise
 
 
-def _open_session(tenant: Tenant, user: User, rehash: str | None, now: int, device: Device) -> SignedIn:
+def _open_session(
+    tenant: Tenant,
+    user: User,
+    held: dict[str, Any],
+    password: str,
+    rehash: bool,
+    now: int,
+    device: Device,
+) -> SignedIn:
+    """One transaction: the session in the user's map and its item, the guess count cleared.
+
+    Conditioned only on what must not change underneath it (DESIGN.md), read from the item the
+    reservation returned (`held`): the user is not disabled, the password is still the one checked,
+    the address is still the one signed in with, and no revoke-all came in between. Not on the
+    version: concurrent sign-ins (and refreshes, and profile edits) do not conflict with it, and
+    it moves no version (a session is not the user's data: an admin's `If-Match` stays good)."""
     if user.disabled:
         raise errors.user_disabled()
     _refuse_expired_temporary(user, now)
     sid = ids.new_id("ses")
     refresh_token, refresh_hash = opaque.new_refresh_token(user.id, sid)
     expires = now + settings().refresh_token_ttl_seconds
-    live = {s: exp for s, exp in user.sessions.items() if exp > now}
-    values: dict[str, Any] = {"last_sign_in_at": now}
-    update = store.changes_to_update(values, [store.version_is(user.version), store.not_disabled()])
+    put = session_store.put_session(tenant.id, user.id, sid, refresh_hash, now, expires, device)
+    checked = user.password_hash
+    new_hash = passwords.hash_password(password) if rehash else None
+    for attempt in range(CONFLICT_ATTEMPTS):
+        update = _session_update(user, held, checked, sid, expires, new_hash, now)
+        try:
+            store.transact(tenant.id, user.id, update, store.ClaimMove(tenant.id, user.id), now, extra=[put])
+            break
+        except store.ConditionFailed as exc:
+            current = exc.current
+            if current is None and "TransactionConflict" in exc.reasons and attempt + 1 < CONFLICT_ATTEMPTS:
+                _pause(attempt)
+                continue
+            if current is not None and current.disabled:
+                raise errors.user_disabled() from None
+            if (
+                current is not None
+                and rehash
+                and current.password_hash != checked
+                and passwords.verify(current.password_hash, password)
+            ):  # another sign-in's rehash of the same password: keep its hash, and go on
+                checked, new_hash = current.password_hash, None
+                continue
+            raise errors.conflict("The user changed during sign-in; retry") from None
+    else:
+        raise errors.conflict("The user changed during sign-in; retry")
+    signed_in = changes.applied(user, {"last_sign_in_at": now}, now, bump=False)
+    return SignedIn(signed_in, _session(signed_in, sid, refresh_token, expires, now))
+
+
+def _session_update(
+    user: User,
+    held: dict[str, Any],
+    checked: str | None,
+    sid: str,
+    expires: int,
+    new_hash: str | None,
+    now: int,
+) -> store.Update:
+    guards = [
+        store.not_disabled(),
+        store.password_hash_is(checked),
+        session_store.revoked_all_is(held.get(session_store.REVOKED_ALL)),
+    ]
+    if held.get("email_key"):
+        guards.append(store.email_key_is(str(held["email_key"])))
+    update = store.Update(set={"last_sign_in_at": now}, conditions=guards, touch=False)
     update.set[("sessions", sid)] = expires
+    live = {s: exp for s, exp in user.sessions.items() if exp > now}
     for stale in [s for s in user.sessions if s not in live]:
         update.remove.append(("sessions", stale))
     for oldest in sorted(live, key=live.__getitem__)[
@@ -207,23 +276,43 @@ def _open_session(tenant: Tenant, user: User, rehash: str | None, now: int, devi
     ]:
         update.remove.append(("sessions", oldest))
     update.remove.extend(throttle.STATE)  # the guess reserved for this sign-in, and any before it
-    if rehash is not None:
-        update.set["password_hash"] = passwords.hash_password(rehash)
-    put = session_store.put_session(tenant.id, user.id, sid, refresh_hash, now, expires, device)
-    try:
-        store.transact(tenant.id, user.id, update, store.ClaimMove(tenant.id, user.id), now, extra=[put])
-    except store.ConditionFailed:
-        raise errors.conflict("The user changed during sign-in; retry") from None
-    signed_in = changes.applied(user, {"last_sign_in_at": now}, now)
-    return SignedIn(signed_in, _session(signed_in, sid, refresh_token, expires, now))
+    if new_hash is not None:
+        update.set["password_hash"] = new_hash
+    return update
 
 
 def refresh(tenant: Tenant, token: str) -> Session:
-    """Rotate: the presented refresh token dies, a new one is issued. Reuse of an old one revokes."""
+    """Rotate: the presented refresh token is replaced by its successor (derived from it under the
+    server's key: `opaque.successor_refresh_token`). The token rotated last, presented again within
+    the reuse interval (a lost response, a retry, two tabs), is answered with the same successor
+    and changes nothing; later, or when its successor cannot be the current one, it is theft and
+    ends the session (RFC 9700). Two round trips; a retry one."""
     parsed = opaque.parse_refresh_token(token)
     if parsed is None:
         raise errors.invalid_token("The refresh token is invalid")
-    uid, sid, presented = parsed
+    for attempt in range(CONFLICT_ATTEMPTS):
+        try:
+            return _refresh(tenant, *parsed)
+        except _Conflict:
+            if attempt + 1 == CONFLICT_ATTEMPTS:
+                raise errors.conflict("The session changed during refresh; retry") from None
+            _pause(attempt)
+    raise AssertionError("unreachable")
+
+
+CONFLICT_ATTEMPTS = 4  # a transaction cancelled by DynamoDB's TransactionConflict, tried again
+
+
+class _Conflict(Exception):
+    """DynamoDB cancelled a transaction because another one held one of its items: try again."""
+
+
+def _pause(attempt: int) -> None:
+    time.sleep(random.uniform(0.005, 0.02 * (attempt + 1)))  # noqa: S311 (jitter, no secret)
+
+
+def _refresh(tenant: Tenant, uid: str, sid: str, secret: str) -> Session:
+    presented = opaque.digest(secret)
     user, session = session_store.get_user_and_session(tenant.id, uid, sid)
     now = _now()
     if user is None:
@@ -232,36 +321,63 @@ def refresh(tenant: Tenant, token: str) -> Session:
         raise errors.session_revoked()
     if session is None:
         raise errors.session_revoked()
-    if not opaque.same(presented, session.refresh_hash):
-        if session.previous_refresh_hash and opaque.same(presented, session.previous_refresh_hash):
-            _revoke(user, sid, now)  # a stolen, already-rotated token: end the session (RFC 9700)
-            raise errors.session_revoked()
+    rotated = not opaque.same(presented, session.refresh_hash)
+    previous = session.previous_refresh_hash
+    if rotated and not (previous and opaque.same(presented, previous)):
         raise errors.invalid_token("The refresh token is invalid")
     if session.expires_at <= now:
         raise errors.token_expired()
     if user.disabled:
         raise errors.user_disabled()
-    new_token, new_hash = opaque.new_refresh_token(uid, sid)
+    new_token, new_hash = opaque.successor_refresh_token(uid, sid, secret, tokens.refresh_key())
+    if rotated:
+        return _reuse(user, session, new_token, new_hash, now)
     try:
         session_store.rotate(tenant.id, uid, sid, presented, new_hash, session.expires_at, now)
     except session_store.RotationLost as exc:
-        if exc.reasons[:1] == ["ConditionalCheckFailed"]:
-            raise errors.invalid_token("The refresh token was already used") from None
+        if exc.reasons[1:2] == ["ConditionalCheckFailed"]:  # revoked, or the user disabled
+            raise errors.session_revoked() from None
+        if exc.reasons[:1] == ["ConditionalCheckFailed"] and exc.session is not None:
+            return _reuse(user, exc.session, new_token, new_hash, now)  # a concurrent refresh won
+        if "TransactionConflict" in exc.reasons:  # a concurrent transaction held an item
+            raise _Conflict from None
         raise errors.session_revoked() from None
     return _session(user, sid, new_token, session.expires_at, now)
 
 
+def _reuse(user: User, session: session_store.SessionItem, token: str, token_hash: str, now: int) -> Session:
+    """The token rotated last, presented again: within the reuse interval of that rotation, and
+    when the current token is this one's successor, the same successor again; else theft."""
+    rotated_at = session.last_refreshed_at
+    interval = settings().refresh_token_reuse_interval_seconds
+    if (
+        rotated_at is not None
+        and now - rotated_at < interval
+        and opaque.same(token_hash, session.refresh_hash)
+    ):
+        return _session(user, session.id, token, session.expires_at, now)
+    _revoke(user, session.id, now)  # a stolen, already-rotated token: end the session (RFC 9700)
+    raise errors.session_revoked()
+
+
 def _revoke(user: User, sid: str, now: int) -> None:
     update = store.Update(remove=[("sessions", sid)], touch=False)
-    with contextlib.suppress(store.ConditionFailed):  # already gone
-        store.transact(
-            user.tenant_id,
-            user.id,
-            update,
-            store.ClaimMove(user.tenant_id, user.id),
-            now,
-            extra=[session_store.delete_session(user.tenant_id, user.id, sid)],
-        )
+    for attempt in range(CONFLICT_ATTEMPTS):
+        try:
+            store.transact(
+                user.tenant_id,
+                user.id,
+                update,
+                store.ClaimMove(user.tenant_id, user.id),
+                now,
+                extra=[session_store.delete_session(user.tenant_id, user.id, sid)],
+            )
+            return
+        except store.ConditionFailed as exc:
+            if "TransactionConflict" not in exc.reasons:
+                return  # already gone
+            _pause(attempt)
+    raise errors.service_unavailable()  # never answered as if the session had ended
 
 
 def sign_out(claims: AccessClaims) -> None:

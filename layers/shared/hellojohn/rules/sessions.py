@@ -7,6 +7,7 @@ from the map (that is the revocation: hellojohn.rules.account checks the map on 
 session's item is deleted later by the stream → SQS → SessionCleanupFunction chain.
 """
 
+import secrets
 from typing import TYPE_CHECKING
 
 from hellojohn import errors, ids
@@ -83,10 +84,12 @@ def revoke_own(claims: "AccessClaims", sid: str) -> User:
 
 
 def revoke_all(tenant_id: str, uid: str) -> User:
-    """End every session of a user (admin): one UpdateItem emptying the map."""
+    """End every session of a user (admin): one UpdateItem emptying the map, and writing a fresh
+    revoke-all mark, so that a sign-in that read the user before cannot open a session after."""
     if not ids.is_id(uid, "usr"):
         raise errors.user_not_found()
+    cleared = store.Update(set={"sessions": {}, session_store.REVOKED_ALL: secrets.token_hex(8)}, touch=False)
     try:
-        return store.update(tenant_id, uid, store.Update(set={"sessions": {}}, touch=False), _now())
+        return store.update(tenant_id, uid, cleared, _now())
     except store.ConditionFailed:
         raise errors.user_not_found() from None

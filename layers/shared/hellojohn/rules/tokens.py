@@ -15,6 +15,7 @@ see `verify`.
 """
 
 import hashlib
+import hmac
 import json
 import threading
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ LEEWAY_SECONDS = 5  # clock skew allowed on exp, nbf and iat
 ALGORITHM = "EdDSA"
 MAX_TOKEN_CHARS = 4096  # ours are ~400; nothing longer is parsed at all
 REQUIRED = ["exp", "iat", "sub", "iss", "tid", "sid"]
+REFRESH_KEY_LABEL = b"hellojohn refresh-token successor v1"  # the seed's one other use, kept apart
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class SigningKey:
     private: Ed25519PrivateKey
     public: Ed25519PublicKey
     public_raw: bytes
+    refresh_key: bytes  # HMAC key of refresh-token successors (hellojohn.rules.opaque), derived apart
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,9 @@ def _derive(seed: str) -> SigningKey:
         public = private.public_key()
         raw = public.public_bytes_raw()
         _derived.clear()
-        _derived[seed] = SigningKey(_b64url(hashlib.sha256(raw).digest())[:16], private, public, raw)
+        refresh_key = hmac.new(seed.encode(), REFRESH_KEY_LABEL, hashlib.sha256).digest()
+        kid = _b64url(hashlib.sha256(raw).digest())[:16]
+        _derived[seed] = SigningKey(kid, private, public, raw, refresh_key)
     return _derived[seed]
 
 
@@ -100,6 +105,12 @@ def signing_key() -> SigningKey:
     if not isinstance(seed, str) or len(seed) < 32:
         raise errors.service_unavailable()
     return _derive(seed)
+
+
+def refresh_key() -> bytes:
+    """The key refresh tokens' successors are derived under: HMAC-SHA-256(seed, a label of its
+    own), so it is no key that signs anything, and it rotates with the seed."""
+    return signing_key().refresh_key
 
 
 def issue(

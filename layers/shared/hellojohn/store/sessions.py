@@ -7,7 +7,27 @@ from botocore.exceptions import ClientError
 
 from hellojohn.records import Device, User
 from hellojohn.store import keys
-from hellojohn.store.client import cancellation_reasons, dynamodb, error_code, from_item, table_name, to_item
+from hellojohn.store.client import (
+    cancellation_reasons,
+    dynamodb,
+    error_code,
+    failed_item,
+    from_item,
+    table_name,
+    to_item,
+)
+from hellojohn.store.users import Condition
+
+REVOKED_ALL = "sessions_revoked"
+"""A user item attribute: a fresh random mark written by every revoke-all, so that a sign-in that
+read the user before it cannot open a session after it (`revoked_all_is`)."""
+
+
+def revoked_all_is(mark: str | None) -> Condition:
+    """No revoke-all since the user item was read (its mark is still the one read)."""
+    if mark is None:
+        return Condition("attribute_not_exists(#revoked_all)", {"#revoked_all": REVOKED_ALL})
+    return Condition("#revoked_all = :revoked_all", {"#revoked_all": REVOKED_ALL}, {":revoked_all": mark})
 
 
 @dataclass(frozen=True)
@@ -98,11 +118,13 @@ def get_user_and_session(tid: str, uid: str, sid: str) -> tuple[User | None, Ses
 
 
 class RotationLost(Exception):
-    """The refresh token was rotated concurrently, the session revoked, or the user disabled."""
+    """The refresh token was rotated concurrently (`session`: the item as it was then), the session
+    revoked or the user disabled (`reasons`: the transaction's, item by item)."""
 
-    def __init__(self, reasons: list[str]) -> None:
+    def __init__(self, reasons: list[str], session: SessionItem | None = None) -> None:
         super().__init__("rotation lost")
         self.reasons = reasons
+        self.session = session
 
 
 def rotation(
@@ -118,6 +140,7 @@ def rotation(
                 "UpdateExpression": "SET refresh_hash = :new, previous_refresh_hash = :old, "
                 "expires_at = :exp, #ttl = :exp, #refreshed = :now",
                 "ConditionExpression": "refresh_hash = :old",
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 "ExpressionAttributeNames": {"#ttl": "ttl", "#refreshed": "last_refreshed_at"},
                 "ExpressionAttributeValues": {
                     ":new": {"S": new_hash},
@@ -147,7 +170,9 @@ def rotate(tid: str, uid: str, sid: str, old_hash: str, new_hash: str, expires_a
         )
     except ClientError as exc:
         if error_code(exc) == "TransactionCanceledException":
-            raise RotationLost(cancellation_reasons(exc)) from None
+            old = failed_item(exc, 0)
+            session = SessionItem.from_item(old) if old else None
+            raise RotationLost(cancellation_reasons(exc), session) from None
         raise
 
 
