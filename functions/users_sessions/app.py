@@ -6,6 +6,7 @@ from hellojohn.edge import auth
 from hellojohn.edge.auth import KeyCaller
 from hellojohn.edge.resolver import caller_of, entry, error_responses, make_app
 from hellojohn.edge.views import session_list
+from hellojohn.ids import UserId
 from hellojohn.models import SessionList
 from hellojohn.rules import sessions
 
@@ -18,7 +19,7 @@ app = make_app()
     summary="List the sessions of a user",
     responses=error_responses(404),
 )
-def list_sessions(user_id: str) -> SessionList:
+def list_sessions(user_id: UserId) -> SessionList:
     caller: KeyCaller = caller_of(app)
     return session_list(sessions.list_for(caller.tenant.id, user_id))
 

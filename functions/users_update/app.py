@@ -8,6 +8,7 @@ from hellojohn.edge import auth
 from hellojohn.edge.auth import KeyCaller
 from hellojohn.edge.resolver import caller_of, entry, error_responses, if_match, make_app, with_etag
 from hellojohn.edge.views import admin_view
+from hellojohn.ids import UserId
 from hellojohn.models import AdminUser, AdminUserUpdate
 from hellojohn.rules import users
 
@@ -20,7 +21,7 @@ app = make_app()
     summary="Update a user (admin)",
     responses=error_responses(404, 409, 412),
 )
-def update_user(user_id: str, body: Annotated[AdminUserUpdate, Body()]) -> Response[AdminUser]:
+def update_user(user_id: UserId, body: Annotated[AdminUserUpdate, Body()]) -> Response[AdminUser]:
     caller: KeyCaller = caller_of(app)
     sent = body.model_dump(include=body.model_fields_set)
     user = users.patch(caller.tenant, user_id, sent, if_match(app))
