@@ -35,6 +35,9 @@ run: $(STAMP) ## run the API locally on :$(PORT) with moto, a demo tenant and us
 tenant: $(STAMP) ## create a tenant: make tenant NAME=Acme [STACK=stack-name] [ARGS="--email-from …"]
 	$(BIN)/python -m scripts.tenant --name "$(NAME)" $(if $(STACK),--stack "$(STACK)") $(ARGS)
 
+rekey-emails: $(STAMP) ## once after deploying NFKC/IDNA email keys: move stale email claims [STACK=stack-name]
+	$(BIN)/python -m scripts.rekey_emails $(if $(STACK),--stack "$(STACK)")
+
 lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -74,4 +77,4 @@ bench-render: $(STAMP) ## docs/PERFORMANCE.md again from the last `make bench`'s
 fuzz: $(STAMP) ## schemathesis over docs/openapi.json against the local runner
 	$(BIN)/python -m tests.fuzz
 
-.PHONY: help venv run tenant lint template openapi pytest sdk-test test build bench bench-render fuzz
+.PHONY: help venv run tenant rekey-emails lint template openapi pytest sdk-test test build bench bench-render fuzz

@@ -10,7 +10,7 @@ from typing import Any
 
 from hellojohn import errors, ids
 from hellojohn.errors import FieldIssue
-from hellojohn.fields import email_key
+from hellojohn.fields import check_international, email_key
 from hellojohn.records import PENDING_FIELDS, Tenant, User
 
 _PLAIN = ("name", "avatar_url", "phone_number", "public_metadata", "private_metadata")
@@ -42,6 +42,7 @@ def plan(tenant: Tenant, sent: dict[str, Any]) -> Plan:
             )
         p.values["role"] = sent["role"]
     if "email" in sent:
+        check_international(sent["email"], tenant.allow_international_emails)
         if sent.get("email_verified") is True:
             p.email_switch = sent["email"]
         else:
