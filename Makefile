@@ -56,6 +56,9 @@ run: $(STAMP) $(if $(filter local,$(DYNAMODB)),ddblocal) ## run the API locally 
 tenant: $(STAMP) ## create a tenant: make tenant NAME=Acme [STACK=stack-name] [ARGS="--email-from …"]
 	$(BIN)/python -m scripts.tenant --name "$(NAME)" $(if $(STACK),--stack "$(STACK)") $(ARGS)
 
+rekey-emails: $(STAMP) ## once after deploying NFKC/IDNA email keys: move stale email claims [STACK=stack-name]
+	$(BIN)/python -m scripts.rekey_emails $(if $(STACK),--stack "$(STACK)")
+
 replay: $(STAMP) ## deliver the stream's dead-lettered changes once: make replay [STACK=stack-name] [ARGS=--dry-run]
 	$(BIN)/python -m scripts.replay $(if $(STACK),--stack "$(STACK)") $(ARGS)
 
@@ -107,4 +110,4 @@ bench-render: $(STAMP) ## docs/PERFORMANCE.md again from the last `make bench`'s
 fuzz: $(STAMP) ## schemathesis over docs/openapi.json against the local runner
 	$(BIN)/python -m tests.fuzz
 
-.PHONY: help venv java ddblocal run tenant replay invoke lint template openapi pytest sdk sdk-test test build bench bench-render fuzz
+.PHONY: help venv java ddblocal run tenant rekey-emails replay invoke lint template openapi pytest sdk sdk-test test build bench bench-render fuzz

@@ -73,15 +73,22 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         choices=NOTICES,
         help="a security notice not to send (repeatable; every one is sent by default)",
     )
+    parser.add_argument(
+        "--allow-international-emails",
+        action="store_true",
+        help="accept addresses whose part before the @ is not ASCII, e.g. josé@example.com (off by "
+        "default; SES cannot send to them: docs/SECURITY.md)",
+    )
     return parser.parse_args(argv)
 
 
-def _local(state_dir: Path) -> dict[str, Any]:
+def local_target(state_dir: Path) -> dict[str, Any]:
+    """The running local runner (`scripts.local_stack`), as a target of the scripts."""
     stack = local_stack.attach(state_dir)
     return {"api_url": stack["api_url"], "live": False, "local": True}
 
 
-def _deployed(stack_name: str) -> dict[str, Any]:
+def deployed_stack(stack_name: str) -> dict[str, Any]:
     try:
         [stack] = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
     except (BotoCoreError, ClientError) as exc:
@@ -105,7 +112,7 @@ def _deployed(stack_name: str) -> dict[str, Any]:
 def create(args: argparse.Namespace) -> dict[str, Any]:
     if not args.name.strip():
         raise Refused("a tenant needs a name: make tenant NAME=Acme")
-    target = _deployed(args.stack) if args.stack else _local(Path(args.state_dir))
+    target = deployed_stack(args.stack) if args.stack else local_target(Path(args.state_dir))
     roles = tuple(r.strip() for r in args.roles.split(",") if r.strip())
     if "member" not in roles:
         raise Refused("--roles must include `member`, the role new users get")
@@ -139,10 +146,13 @@ def create(args: argparse.Namespace) -> dict[str, Any]:
         cancel_url_base=args.cancel_url_base or "",
         restore_url_base=args.restore_url_base or "",
         notices=tuple(n for n in NOTICES if n not in args.no_notice),
+        allow_international_emails=args.allow_international_emails,
     )
     print(f"tenant {created.tenant.id} ({created.tenant.name}) at {target['api_url'] or 'the stack'}")
     print(f"  sender {email_from}; verification links {verify_url_base}?token=…")
     print(f"  security notices: {', '.join(created.tenant.notices) or 'none'}")
+    intl = "accepted" if created.tenant.allow_international_emails else "refused"
+    print(f"  addresses not ASCII before the @: {intl}")
     print(f"  allowed origins: {', '.join(origins) or 'none (no browser access)'}; roles: {', '.join(roles)}")
     print("  the keys below are shown once: store them now")
     return {

@@ -6,6 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from hellojohn.edge import auth, idempotency
 from hellojohn.edge.resolver import caller_of, entry, error_responses, make_app
+from hellojohn.ids import SessionId
 from hellojohn.models import NoFields
 from hellojohn.rules import sessions
 
@@ -22,7 +23,9 @@ app = make_app()
     summary="Revoke one of my sessions",
     responses=error_responses(404, success=204),
 )
-def revoke_my_session(session_id: str, body: Annotated[NoFields | None, Body()] = None) -> Response[str]:
+def revoke_my_session(
+    session_id: SessionId, body: Annotated[NoFields | None, Body()] = None
+) -> Response[str]:
     claims: AccessClaims = caller_of(app)
 
     def work() -> Response[str]:

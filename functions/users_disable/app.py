@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from hellojohn.edge import auth, idempotency
 from hellojohn.edge.auth import KeyCaller
 from hellojohn.edge.resolver import caller_of, entry, error_responses, if_match, make_app, with_etag
+from hellojohn.ids import UserId
 from hellojohn.models import AdminUser, DisableUser, view_of
 from hellojohn.rules import users
 
@@ -19,7 +20,7 @@ app = make_app()
     summary="Disable a user",
     responses=error_responses(404, 409, 412),
 )
-def disable_user(user_id: str, body: Annotated[DisableUser | None, Body()] = None) -> Response[AdminUser]:
+def disable_user(user_id: UserId, body: Annotated[DisableUser | None, Body()] = None) -> Response[AdminUser]:
     caller: KeyCaller = caller_of(app)
 
     def work() -> Response[AdminUser]:

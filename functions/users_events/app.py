@@ -6,6 +6,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from hellojohn.edge import auth
 from hellojohn.edge.auth import KeyCaller
 from hellojohn.edge.resolver import caller_of, entry, error_responses, make_app
+from hellojohn.ids import UserId
 from hellojohn.models import HistoryEntry, HistoryPage, Pagination
 from hellojohn.rules import history
 
@@ -19,7 +20,7 @@ app = make_app()
     responses=error_responses(),
 )
 def user_events(
-    user_id: str,
+    user_id: UserId,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> HistoryPage:

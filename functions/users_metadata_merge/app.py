@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from hellojohn.edge import auth
 from hellojohn.edge.auth import KeyCaller
 from hellojohn.edge.resolver import caller_of, entry, error_responses, if_match, make_app, with_etag
+from hellojohn.ids import UserId
 from hellojohn.models import AdminUser, MetadataMerge, view_of
 from hellojohn.rules import users
 
@@ -19,7 +20,7 @@ app = make_app()
     summary="Merge a user's metadata (RFC 7386)",
     responses=error_responses(404, 409, 412),
 )
-def merge_metadata(user_id: str, body: Annotated[MetadataMerge, Body()]) -> Response[AdminUser]:
+def merge_metadata(user_id: UserId, body: Annotated[MetadataMerge, Body()]) -> Response[AdminUser]:
     caller: KeyCaller = caller_of(app)
     patches = body.model_dump(include=body.model_fields_set)
     user = users.merge_metadata(caller.tenant, user_id, patches, if_match(app))

@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from hellojohn.edge import auth, idempotency
 from hellojohn.edge.auth import KeyCaller
 from hellojohn.edge.resolver import caller_of, entry, error_responses, make_app
+from hellojohn.ids import SessionId, UserId
 from hellojohn.models import NoFields
 from hellojohn.rules import sessions
 
@@ -21,7 +22,7 @@ app = make_app()
     responses=error_responses(404, success=204),
 )
 def revoke_session(
-    user_id: str, session_id: str, body: Annotated[NoFields | None, Body()] = None
+    user_id: UserId, session_id: SessionId, body: Annotated[NoFields | None, Body()] = None
 ) -> Response[str]:
     caller: KeyCaller = caller_of(app)
 

@@ -5,6 +5,7 @@ from typing import Any
 from hellojohn.edge import auth
 from hellojohn.edge.auth import KeyCaller
 from hellojohn.edge.resolver import caller_of, entry, error_responses, make_app
+from hellojohn.ids import UserId
 from hellojohn.models import SessionInfo, SessionList, view_of
 from hellojohn.rules import sessions
 
@@ -17,7 +18,7 @@ app = make_app()
     summary="List the sessions of a user",
     responses=error_responses(404),
 )
-def list_sessions(user_id: str) -> SessionList:
+def list_sessions(user_id: UserId) -> SessionList:
     caller: KeyCaller = caller_of(app)
     items = sessions.list_for(caller.tenant.id, user_id)
     return SessionList(data=[view_of(SessionInfo, s) for s in items])

@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from hellojohn.edge import auth, idempotency
 from hellojohn.edge.auth import KeyCaller
 from hellojohn.edge.resolver import caller_of, entry, error_responses, make_app
+from hellojohn.ids import UserId
 from hellojohn.models import NoFields
 from hellojohn.rules import sessions
 
@@ -20,7 +21,7 @@ app = make_app()
     summary="Revoke every session of a user",
     responses=error_responses(404, success=204),
 )
-def revoke_all_sessions(user_id: str, body: Annotated[NoFields | None, Body()] = None) -> Response[str]:
+def revoke_all_sessions(user_id: UserId, body: Annotated[NoFields | None, Body()] = None) -> Response[str]:
     caller: KeyCaller = caller_of(app)
 
     def work() -> Response[str]:

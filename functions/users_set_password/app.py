@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from hellojohn.edge import auth, idempotency
 from hellojohn.edge.auth import KeyCaller
 from hellojohn.edge.resolver import caller_of, entry, error_responses, if_match, make_app, with_etag
+from hellojohn.ids import UserId
 from hellojohn.models import AdminUser, SetPassword, view_of
 from hellojohn.rules import users
 
@@ -19,7 +20,7 @@ app = make_app()
     summary="Set a user's password",
     responses=error_responses(404, 409, 412),
 )
-def set_password(user_id: str, body: Annotated[SetPassword, Body()]) -> Response[AdminUser]:
+def set_password(user_id: UserId, body: Annotated[SetPassword, Body()]) -> Response[AdminUser]:
     caller: KeyCaller = caller_of(app)
 
     def work() -> Response[AdminUser]:

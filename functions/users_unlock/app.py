@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from hellojohn.edge import auth
 from hellojohn.edge.auth import KeyCaller
 from hellojohn.edge.resolver import caller_of, entry, error_responses, if_match, make_app, with_etag
+from hellojohn.ids import UserId
 from hellojohn.models import AdminUser, NoFields, view_of
 from hellojohn.rules import users
 
@@ -19,7 +20,7 @@ app = make_app()
     summary="Unlock a user locked out by wrong passwords",
     responses=error_responses(404, 412),
 )
-def unlock_user(user_id: str, body: Annotated[NoFields | None, Body()] = None) -> Response[AdminUser]:
+def unlock_user(user_id: UserId, body: Annotated[NoFields | None, Body()] = None) -> Response[AdminUser]:
     caller: KeyCaller = caller_of(app)
     user = users.unlock(caller.tenant, user_id, if_match(app))
     return with_etag(view_of(AdminUser, user), user)

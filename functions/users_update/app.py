@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from hellojohn.edge import auth
 from hellojohn.edge.auth import KeyCaller
 from hellojohn.edge.resolver import caller_of, entry, error_responses, if_match, make_app, with_etag
+from hellojohn.ids import UserId
 from hellojohn.models import AdminUser, AdminUserUpdate, view_of
 from hellojohn.rules import users
 
@@ -19,7 +20,7 @@ app = make_app()
     summary="Update a user (admin)",
     responses=error_responses(404, 409, 412),
 )
-def update_user(user_id: str, body: Annotated[AdminUserUpdate, Body()]) -> Response[AdminUser]:
+def update_user(user_id: UserId, body: Annotated[AdminUserUpdate, Body()]) -> Response[AdminUser]:
     caller: KeyCaller = caller_of(app)
     sent = body.model_dump(include=body.model_fields_set)
     user = users.patch(caller.tenant, user_id, sent, if_match(app))

@@ -97,8 +97,10 @@ def test_an_encoded_slash_is_not_a_path_separator(api: Http, demo: Tenant, creat
     assert_error(reply, 404, "not_found")
     assert reply.body["error"]["message"] == "No such route"  # the gateway's answer, not a function's
     assert api("GET", f"/v1/users/{user['id']}", headers=demo.admin()).body["disabled"] is False
-    # a declared method on that one segment reaches the function with the segment as sent
-    assert_error(api("GET", f"/v1/users/{user['id']}%2Fdisable", headers=demo.admin()), 404, "user_not_found")
+    # a declared method on that one segment reaches the function with the segment as sent: not an id
+    reply = api("GET", f"/v1/users/{user['id']}%2Fdisable", headers=demo.admin())
+    assert_error(reply, 422, "validation_failed")
+    assert reply.body["error"]["details"][0]["field"] == "user_id"
 
 
 @pytest.mark.parametrize(

@@ -63,11 +63,15 @@ def test_if_match_is_honoured(api: Api, tenant: Tenant, user: dict[str, Any]) ->
 
 
 def test_unknown_user_is_404(api: Api, tenant: Tenant, user: dict[str, Any]) -> None:
-    for uid in ("usr_01HABCDEF0000000000000000Z", "nope"):
+    """A well-formed id no user has; a malformed one is 422 (tests/security/test_path_ids.py)."""
+    for uid, expected in (
+        ("usr_01HABCDEF0000000000000000Z", (404, "user_not_found")),
+        ("nope", (422, "validation_failed")),
+    ):
         reply = merge(api, tenant, uid, {"public_metadata": {"a": 1}})
-        assert (reply.status, reply.error) == (404, "user_not_found")
+        assert (reply.status, reply.error) == expected
         reply = api("POST", f"/v1/users/{uid}/unlock", None, tenant.admin())
-        assert (reply.status, reply.error) == (404, "user_not_found")
+        assert (reply.status, reply.error) == expected
 
 
 def test_unlock_lets_a_locked_user_in_at_once(api: Api, tenant: Tenant, user: dict[str, Any]) -> None:

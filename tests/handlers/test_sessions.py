@@ -195,7 +195,10 @@ def test_a_user_cannot_list_or_revoke_another_users_sessions(
     )
     assert (unknown.status, unknown.error) == (404, "not_found")
     malformed = api("POST", "/v1/auth/sessions/not-a-session/revoke", None, bearer(bob["access_token"]))
-    assert (malformed.status, malformed.error) == (404, "not_found")
+    assert (malformed.status, malformed.error) == (
+        422,
+        "validation_failed",
+    )  # tests/security/test_path_ids.py
     assert me(api, laptop) == (200, None)
     # an admin naming alice's session under bob's id finds nothing either
     bob_id = api("GET", "/v1/users?email=bob@example.com", headers=tenant.admin()).body["data"][0]["id"]
@@ -225,14 +228,18 @@ def test_another_tenants_admin_sees_and_revokes_nothing(
 
 
 def test_unknown_users_are_404(api: Api, tenant: Tenant) -> None:
-    for uid in ("usr_01HABCDEF0000000000000000Z", "nope"):
+    """A well-formed id no user has; a malformed one is 422 (tests/security/test_path_ids.py)."""
+    for uid, expected in (
+        ("usr_01HABCDEF0000000000000000Z", (404, "user_not_found")),
+        ("nope", (422, "validation_failed")),
+    ):
         for method, path in [
             ("GET", f"/v1/users/{uid}/sessions"),
             ("POST", f"/v1/users/{uid}/sessions/ses_01HABCDEF0000000000000000Z/revoke"),
             ("POST", f"/v1/users/{uid}/sessions/revoke"),
         ]:
             reply = api(method, path, None, tenant.admin())
-            assert (reply.status, reply.error) == (404, "user_not_found"), path
+            assert (reply.status, reply.error) == expected, path
 
 
 def test_expired_sessions_are_not_listed(

@@ -7,8 +7,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.conftest import PASSWORD, Api, Tenant, bearer, sign_in
-from tests.security.helpers import assert_error
+from tests.conftest import PASSWORD, Api, Tenant, bearer, make_tenant, sign_in
+from tests.security.helpers import assert_error, table_items
 
 IDN_ACE = "idn@xn--bcher-kva.de"  # stored as idn@bücher.de
 NFD_LOCAL = unicodedata.normalize("NFD", "josé@example.com")
@@ -31,10 +31,11 @@ def _create(api: Api, tenant: Tenant, email: str, password: str = PASSWORD) -> d
     ],
 )
 def test_sign_in_and_the_filter_take_any_form_of_the_address(
-    api: Api, tenant: Tenant, created: str, typed: list[str]
+    api: Api, created: str, typed: list[str]
 ) -> None:
     """Before: a user created as idn@xn--bcher-kva.de or with an NFD accent could not sign in
     with the very string they were created with, and the list filter did not find them."""
+    tenant = make_tenant("Intl", allow_international_emails=True)  # josé is not ASCII before the @
     user = _create(api, tenant, created)
     assert unicodedata.is_normalized("NFC", user["email"])
     for form in typed:
@@ -104,3 +105,140 @@ def test_a_password_of_only_whitespace_is_too_weak(api: Api, tenant: Tenant, bla
     change = {"current_password": PASSWORD, "new_password": blank}
     reply = api("POST", "/v1/auth/password/change", change, bearer(session["access_token"]))
     assert_error(reply, 422, "password_too_weak")
+
+
+# -- look-alike addresses (the third audit, finding 4): NFKC, case-folding, IDNA ---------------------
+
+FULLWIDTH = "\uff41lice@example.com"  # the fullwidth "a" of the finding: alice@example.com after NFKC
+LOOK_ALIKES = [
+    FULLWIDTH,
+    "\uff21LICE@EXAMPLE.COM",  # fullwidth capital A
+    "alice\uff20example.com",  # fullwidth @
+    "alice@\uff45xample.com",  # fullwidth e in the domain
+    "ALICE@example.com",
+]
+
+
+def _claims() -> dict[str, str]:
+    """The email claims in the table: key -> user id."""
+    return {
+        item["PK"]["S"].split("#EMAIL#", 1)[1]: item["user_id"]["S"]
+        for item in table_items()
+        if "#EMAIL#" in item["PK"]["S"]
+    }
+
+
+@pytest.mark.parametrize("look_alike", LOOK_ALIKES)
+def test_a_look_alike_is_the_same_address_in_create_and_both_patches(
+    api: Api, tenant: Tenant, user: dict[str, Any], look_alike: str
+) -> None:
+    """Before: alice@example.com with a fullwidth "a" created a second user beside alice@example.com."""
+    before = table_items()
+    assert_error(api("POST", "/v1/users", {"email": look_alike}, tenant.admin()), 409, "email_taken")
+    other = _create(api, tenant, "bob@example.com")
+    for verified in (True, False):
+        sent = {"email": look_alike, "email_verified": verified}
+        assert_error(api("PATCH", f"/v1/users/{other['id']}", sent, tenant.admin()), 409, "email_taken")
+    session = sign_in(api, tenant, "bob@example.com")
+    mine = api("PATCH", "/v1/auth/me", {"email": look_alike}, bearer(session["access_token"]))
+    assert_error(mine, 409, "email_taken")
+    assert {k: v for k, v in _claims().items()} == {
+        "alice@example.com": user["id"],
+        "bob@example.com": other["id"],
+    }
+    assert len([i for i in table_items() if i["SK"]["S"] == "USER"]) == 1 + len(
+        [i for i in before if i["SK"]["S"] == "USER"]
+    )
+
+
+@pytest.mark.parametrize("look_alike", LOOK_ALIKES)
+def test_sign_in_and_the_filter_find_the_user_by_a_look_alike(
+    api: Api, tenant: Tenant, user: dict[str, Any], look_alike: str
+) -> None:
+    sign_in(api, tenant, look_alike)
+    found = api("GET", f"/v1/users?{urlencode({'email': look_alike})}", headers=tenant.admin())
+    assert [u["id"] for u in found.body["data"]] == [user["id"]]
+
+
+def test_a_look_alike_guesses_on_the_same_count(api: Api, tenant: Tenant) -> None:
+    """The stand-in that counts guesses for an unknown address is keyed by the normalised address:
+    alternating the two forms does not double the guesses (5, then 429)."""
+    forms = ["nobody@example.com", "\uff4eobody@example.com"]
+    answers = [
+        api(
+            "POST",
+            "/v1/auth/sign-in",
+            {"email": forms[i % 2], "password": "wrong-password-1"},
+            tenant.public(),
+        )
+        for i in range(5)
+    ]
+    assert [a.status for a in answers] == [401, 401, 401, 401, 429]
+    assert len([i for i in table_items() if "#GUESS#" in i["PK"]["S"]]) == 1
+
+
+def test_the_verification_throttle_counts_a_look_alike_target_as_one(
+    api: Api, tenant: Tenant, user: dict[str, Any]
+) -> None:
+    """Each verification email to an address counts on one item per hour, whatever its form."""
+    import hashlib
+
+    session = sign_in(api, tenant)
+    for form in ("new@example.com", "\uff4eew@example.com", "NEW@EXAMPLE.COM"):
+        reply = api("PATCH", "/v1/auth/me", {"email": form}, bearer(session["access_token"]))
+        assert reply.status == 200, reply.body
+    digest = hashlib.sha256(b"new@example.com").hexdigest()
+    [counter] = [i for i in table_items() if "#MAILTO#" in i["PK"]["S"]]
+    assert f"#MAILTO#{digest}#" in counter["PK"]["S"]
+
+
+def test_an_idn_domain_is_stored_as_typed_and_keyed_in_punycode(api: Api, tenant: Tenant) -> None:
+    user = _create(api, tenant, "User@bücher.example")
+    assert user["email"] == "User@bücher.example"
+    assert _claims() == {"user@xn--bcher-kva.example": user["id"]}
+    [item] = [i for i in table_items() if i["SK"]["S"] == "USER"]
+    assert item["email"]["S"] == "User@bücher.example"
+    assert item["email_key"]["S"] == "user@xn--bcher-kva.example"
+    for form in ("user@xn--bcher-kva.example", "USER@BÜCHER.EXAMPLE", "user@bu\u0308cher.example"):
+        assert_error(api("POST", "/v1/users", {"email": form}, tenant.admin()), 409, "email_taken")
+        sign_in(api, tenant, form)
+
+
+INTERNATIONAL = "jörg@example.com"
+
+
+def test_a_local_part_that_is_not_ascii_is_refused_by_default(
+    api: Api, tenant: Tenant, user: dict[str, Any]
+) -> None:
+    before = table_items()
+    replies = [api("POST", "/v1/users", {"email": INTERNATIONAL}, tenant.admin())]
+    replies.append(api("PATCH", f"/v1/users/{user['id']}", {"email": INTERNATIONAL}, tenant.admin()))
+    sent = {"email": INTERNATIONAL, "email_verified": True}
+    replies.append(api("PATCH", f"/v1/users/{user['id']}", sent, tenant.admin()))
+    session = sign_in(api, tenant)
+    replies.append(api("PATCH", "/v1/auth/me", {"email": INTERNATIONAL}, bearer(session["access_token"])))
+    for reply in replies:
+        assert_error(reply, 422, "validation_failed")
+        [detail] = reply.body["error"]["details"]
+        assert detail["field"] == "email" and "internationalised" in detail["message"], detail
+    users = [i for i in table_items() if i["SK"]["S"] == "USER"]
+    assert len(users) == len([i for i in before if i["SK"]["S"] == "USER"]) == 1
+    assert users[0]["email"]["S"] == "alice@example.com" and "pending_email" not in users[0]
+    # a fullwidth letter is not "international": it is its ASCII letter after NFKC
+    assert _create(api, tenant, "\uff42ob@example.com")["email"] == "bob@example.com"
+
+
+def test_a_tenant_that_allows_them_takes_them_everywhere(api: Api) -> None:
+    tenant = make_tenant("Intl", allow_international_emails=True)
+    user = _create(api, tenant, INTERNATIONAL)
+    assert user["email"] == INTERNATIONAL
+    sign_in(api, tenant, "JÖRG@example.com")  # case-folded
+    other = _create(api, tenant, "ana@example.com")
+    sent = {"email": "maría@example.com", "email_verified": True}
+    assert api("PATCH", f"/v1/users/{other['id']}", sent, tenant.admin()).body["email"] == "maría@example.com"
+    session = sign_in(api, tenant, "MARÍA@example.com")
+    mine = api("PATCH", "/v1/auth/me", {"email": "zoë@example.com"}, bearer(session["access_token"]))
+    assert mine.status == 200 and mine.body["pending_email"] == "zoë@example.com", mine.body
+    assert_error(
+        api("POST", "/v1/users", {"email": "J\u00d6RG@example.com"}, tenant.admin()), 409, "email_taken"
+    )

@@ -21,18 +21,73 @@ def refused(kind: Any, value: Any) -> str:
 # -- email ----------------------------------------------------------------------------------------
 
 
+FULLWIDTH_ALICE = "\uff41lice@example.com"  # the fullwidth "a" of the finding
+
+
 @pytest.mark.parametrize(
-    ("given", "stored"),
+    ("given", "stored", "key"),
     [
-        ("alice@example.com", "alice@example.com"),
-        ("  alice@example.com\t", "alice@example.com"),
-        ("Alice.Smith@EXAMPLE.COM", "Alice.Smith@example.com"),
-        ("x+tag@Sub.Example.Org", "x+tag@sub.example.org"),
-        ("jörg@bücher.example.com", "jörg@bücher.example.com"),
+        ("alice@example.com", "alice@example.com", "alice@example.com"),
+        ("  alice@example.com\t", "alice@example.com", "alice@example.com"),
+        ("Alice.Smith@EXAMPLE.COM", "Alice.Smith@example.com", "alice.smith@example.com"),
+        ("x+tag@Sub.Example.Org", "x+tag@sub.example.org", "x+tag@sub.example.org"),
+        (FULLWIDTH_ALICE, "alice@example.com", "alice@example.com"),
+        ("\uff21LICE\uff20example.com", "ALICE@example.com", "alice@example.com"),  # fullwidth A and @
+        ("\ufb01nn@example.com", "finn@example.com", "finn@example.com"),  # the ligature fi
+        ("user@bücher.example", "user@bücher.example", "user@xn--bcher-kva.example"),
+        ("User@BÜCHER.example", "User@bücher.example", "user@xn--bcher-kva.example"),
+        ("user@xn--bcher-kva.example", "user@bücher.example", "user@xn--bcher-kva.example"),
+        ("jörg@bücher.example.com", "jörg@bücher.example.com", "jörg@xn--bcher-kva.example.com"),
+        ("STRASSE@example.com", "STRASSE@example.com", "strasse@example.com"),
+        ("straße@example.com", "straße@example.com", "strasse@example.com"),  # case-folded, not lowered
     ],
 )
-def test_email_is_trimmed_and_domain_lower_cased(given: str, stored: str) -> None:
+def test_email_is_stored_nfkc_domain_lowered_and_keyed_folded_with_an_idna_domain(
+    given: str, stored: str, key: str
+) -> None:
     assert check(Email, given) == stored
+    assert fields.email_key(given) == fields.email_key(stored) == key
+
+
+def test_ascii_addresses_keep_the_key_the_old_rule_gave() -> None:
+    """The old key (email_validator's normalised address, lower-cased) and the new one agree on
+    every ASCII address: only addresses with other characters need the migration (SECURITY.md)."""
+    from email_validator import validate_email
+
+    for given in (
+        "alice@example.com",
+        " Alice.Smith@EXAMPLE.COM ",
+        "x+tag@Sub.Example.Org",
+        "postmaster@x.io",
+    ):
+        old = validate_email(given.strip(), check_deliverability=False).normalized.lower()
+        assert fields.email_key(given) == old
+
+
+@pytest.mark.parametrize(
+    ("given", "international"),
+    [
+        ("alice@example.com", False),
+        (FULLWIDTH_ALICE, False),
+        ("user@bücher.example", False),
+        ("jörg@x.io", True),
+    ],
+)
+def test_an_address_is_international_when_its_local_part_is_not_ascii(
+    given: str, international: bool
+) -> None:
+    assert fields.address(given).international is international
+    if international:
+        fields.check_international(given, allowed=True)
+        with pytest.raises(Exception, match="not accept internationalised addresses"):
+            fields.check_international(given, allowed=False)
+    else:
+        fields.check_international(given, allowed=False)
+
+
+def test_the_address_ses_is_given_has_its_domain_in_punycode() -> None:
+    assert fields.sendable("User@Bücher.example") == "User@xn--bcher-kva.example"
+    assert fields.sendable("alice@example.com") == "alice@example.com"
 
 
 @pytest.mark.parametrize(
@@ -74,7 +129,7 @@ def test_an_address_is_checked_once_and_a_bad_one_every_time(monkeypatch: pytest
         return real(value, **kwargs)
 
     monkeypatch.setattr(email_validator, "validate_email", counted)
-    fields._validated.cache_clear()
+    fields._address.cache_clear()
     assert check(Email, "Once@Example.COM") == "Once@example.com"
     assert (
         fields.email_key("Once@Example.COM") == fields.email_key(" Once@Example.COM ") == "once@example.com"

@@ -6,12 +6,15 @@ Each type normalises what it accepts and raises a readable error for what it doe
 import json
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
+
+from hellojohn import errors
 
 NAME_MAX = 256
 URL_MAX = 2048
@@ -25,42 +28,90 @@ def _no_control_chars(value: str, what: str) -> str:
     return value
 
 
+@dataclass(frozen=True)
+class Address:
+    """An address in the three forms the service uses (`address`)."""
+
+    email: str  # the local part as typed after NFKC, the domain in lower-case Unicode: stored, shown
+    key: str  # the tenant-wide key: the local part NFKC and case-folded, the domain in IDNA ASCII
+    sendable: str  # the local part as typed (NFKC), the domain in IDNA ASCII: what SES takes
+    international: bool  # the local part is not ASCII (it needs SMTPUTF8; a tenant setting allows it)
+
+
 @lru_cache(maxsize=1024)
-def _validated(value: str) -> str:
-    """email_validator's normalised form of a trimmed address; raises EmailNotValidError (not
-    cached). Cached: the check is pure (no DNS) and costs more than the rest of a create's own work,
-    and one request meets the same address up to three times (the body, the item's `email_key`,
-    the claim's key)."""
+def _address(value: str) -> Address:
+    """The forms of a trimmed address; raises EmailNotValidError (not cached). Cached: the check is
+    pure (no DNS) and costs more than the rest of a create's own work, and one request meets the
+    same address up to three times (the body, the item's `email_key`, the claim's key)."""
     from email_validator import validate_email
 
-    return validate_email(value, check_deliverability=False).normalized
+    typed = unicodedata.normalize("NFKC", value)  # fullwidth, ligatures, superscripts: their plain form
+    found = validate_email(typed, check_deliverability=False)  # the domain through IDNA (UTS #46)
+    local = found.local_part
+    folded = unicodedata.normalize("NFKC", local.casefold())  # NFKC_Casefold, as UTS #39 compares
+    domain = found.ascii_domain
+    return Address(found.normalized, f"{folded}@{domain}", f"{local}@{domain}", not local.isascii())
 
 
-def normalise_email(value: str) -> str:
-    """Trim, validate the syntax, normalise: the domain through IDNA (UTS #46: `xn--bcher-kva.de`
-    and `BÜCHER.de` are `bücher.de`), the whole address NFC; the local part's case is kept."""
+def address(value: str) -> Address:
+    """Trim, then NFKC (Unicode's compatibility forms: a fullwidth `a` is `a`), then the syntax and
+    the domain through email_validator (IDNA 2008 with UTS #46: `BÜCHER.de`, `bücher.de` and
+    `xn--bcher-kva.de` are one domain). Raises PydanticCustomError for what is no address."""
     from email_validator import EmailNotValidError
 
     value = value.strip()
     if not value or len(value) > EMAIL_MAX:
         raise PydanticCustomError("email", "must be an email address of at most 254 characters")
     try:
-        return _validated(value)
+        return _address(value)
     except EmailNotValidError as exc:
         raise PydanticCustomError(
             "email", "is not a valid email address: {reason}", {"reason": str(exc)}
         ) from None
 
 
+def normalise_email(value: str) -> str:
+    """The address as stored and shown: trimmed and NFKC, the local part as typed (its case kept),
+    the domain as UTS #46 writes it (lower case, Unicode: `xn--bcher-kva.de` is shown `bücher.de`).
+    Raises PydanticCustomError."""
+    return address(value).email
+
+
 def email_key(email: str) -> str:
-    """The tenant-wide key of an address, the one every lookup and claim uses (create, both
-    PATCHes, sign-in, the `email=` filter, verification): the normalised address, lower-cased.
-    A string that is no valid address (sign-in and the filter take any) gets its NFC form
-    lower-cased, which no stored address has."""
+    """The tenant-wide key of an address, the one every comparison, claim and lookup uses (create,
+    both PATCHes, sign-in, the `email=` filter, verification, the notices' links, the guesses for
+    an unknown address and the verification emails' throttle): NFKC, the local part case-folded,
+    the domain in IDNA ASCII (`Alice@BÜCHER.de` with a fullwidth `A` is `alice@xn--bcher-kva.de`).
+    A string that is no valid address (sign-in and the filter take any) gets its NFKC form
+    case-folded, which no stored address has."""
     try:
-        return normalise_email(email).lower()
+        return address(email).key
     except PydanticCustomError:
-        return unicodedata.normalize("NFC", email.strip()).lower()
+        return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", email.strip()).casefold())
+
+
+def sendable(email: str) -> str:
+    """The address as SES takes it: the domain in IDNA ASCII (SES has no SMTPUTF8, so a local part
+    that is not ASCII cannot be sent to at all: docs/SECURITY.md)."""
+    try:
+        return address(email).sendable
+    except PydanticCustomError:
+        return email
+
+
+def check_international(email: str, allowed: bool) -> None:
+    """An address whose local part is not ASCII (after NFKC) is taken only where the tenant allows
+    internationalised addresses (`Tenant.allow_international_emails`, off by default): 422."""
+    if not allowed and address(email).international:
+        raise errors.validation_failed(
+            [
+                errors.FieldIssue(
+                    "email",
+                    "must have only ASCII characters before the @: this tenant does not accept "
+                    "internationalised addresses",
+                )
+            ]
+        )
 
 
 _PHONE_CHARS = re.compile(r"\+[0-9 ().\-]+")

@@ -34,6 +34,7 @@ class Tenant:
     allowed_origins: tuple[str, ...] = ()
     audit_retention_days: int = 90  # how long a user's change history is kept (TTL)
     temporary_password_days: int = TEMPORARY_PASSWORD_DAYS  # a temporary password's life at sign-in
+    allow_international_emails: bool = False  # addresses whose local part is not ASCII (fields.py)
     created_at: int = 0
 
     @classmethod
@@ -58,6 +59,7 @@ class Tenant:
             allowed_origins=tuple(d.get("allowed_origins") or ()),
             audit_retention_days=int(d.get("audit_retention_days", 90)),
             temporary_password_days=int(d.get("temporary_password_days", TEMPORARY_PASSWORD_DAYS)),
+            allow_international_emails=bool(d.get("allow_international_emails", False)),
             created_at=int(d.get("created_at", 0)),
         )
 
@@ -82,6 +84,7 @@ class Tenant:
             "allowed_origins": list(self.allowed_origins),
             "audit_retention_days": self.audit_retention_days,
             "temporary_password_days": self.temporary_password_days,
+            "allow_international_emails": self.allow_international_emails,
             "created_at": self.created_at,
         }
 

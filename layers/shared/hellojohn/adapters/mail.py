@@ -8,6 +8,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
+from hellojohn.fields import sendable
 from hellojohn.records import Tenant
 from hellojohn.timeutil import rfc3339
 
@@ -151,7 +152,7 @@ def verification_email(tenant: Tenant, to: str, token: str, expires_at: int) -> 
 def send(tenant: Tenant, to: str, subject: str, text: str, body_html: str) -> None:
     ses().send_email(
         Source=tenant.email_from,
-        Destination={"ToAddresses": [to]},
+        Destination={"ToAddresses": [sendable(to)]},  # the domain in punycode: SES has no SMTPUTF8
         Message={
             "Subject": {"Data": subject, "Charset": "UTF-8"},
             "Body": {

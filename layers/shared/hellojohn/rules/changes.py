@@ -12,7 +12,7 @@ from typing import Any
 
 from hellojohn import errors, ids
 from hellojohn.errors import FieldIssue
-from hellojohn.fields import email_key
+from hellojohn.fields import check_international, email_key
 from hellojohn.records import PENDING_FIELDS, Tenant, User
 from hellojohn.store.users import IfAbsent
 
@@ -48,6 +48,7 @@ def plan(tenant: Tenant, sent: dict[str, Any]) -> Plan:
             )
         p.values["role"] = sent["role"]
     if "email" in sent:
+        check_international(sent["email"], tenant.allow_international_emails)
         if sent.get("email_verified") is True:
             p.email_switch = sent["email"]
         else:

@@ -28,6 +28,7 @@ def create_tenant(
     cancel_url_base: str = "",
     restore_url_base: str = "",
     notices: tuple[str, ...] = NOTICES,
+    allow_international_emails: bool = False,
 ) -> NewTenant:
     """The tenant and one secret and one publishable key; the keys are shown here, once.
 
@@ -51,6 +52,7 @@ def create_tenant(
         cancel_url_base=cancel_url_base or f"{sibling}/cancel-email-change",
         restore_url_base=restore_url_base or f"{sibling}/restore-email",
         notices=tuple(n for n in NOTICES if n in notices),
+        allow_international_emails=allow_international_emails,
         created_at=now(),
     )
     secret_key = opaque.new_api_key("secret", live)

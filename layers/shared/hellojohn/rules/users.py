@@ -15,7 +15,7 @@ from typing import Any
 
 from hellojohn import cursors, errors, ids, throttle
 from hellojohn.errors import FieldIssue
-from hellojohn.fields import check_metadata, email_key
+from hellojohn.fields import check_international, check_metadata, email_key
 from hellojohn.models import CreateUser, DisableUser, SetPassword
 from hellojohn.records import Tenant, User
 from hellojohn.rules import changes, mergepatch, passwords
@@ -33,6 +33,7 @@ def get(tenant: Tenant, uid: str) -> User:
 
 
 def create(tenant: Tenant, body: CreateUser) -> User:
+    check_international(body.email, tenant.allow_international_emails)
     if body.role is not None and body.role not in tenant.roles:
         raise errors.validation_failed([FieldIssue("role", f"must be one of: {', '.join(tenant.roles)}")])
     password_hash = None
