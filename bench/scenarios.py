@@ -198,23 +198,71 @@ def _patch_email_floor(w: World, i: int) -> None:
         users.transact(w.tid, user.id, change, claims, now, extra=[mails])
 
 
-def _patch_email_after(w: World, i: int, reply: lambdas.Reply) -> None:
-    """Untimed: carol's verification emails this hour back to none (users.MAILS_PER_HOUR), or the
-    sixth request is 429. In moto's backend, not through a client: the block counting the
-    handler's calls is still open."""
+def _stored(w: World, name: str) -> dict[str, Any]:
+    """A user's item in moto's backend, not through a client: for untimed changes a counting
+    block must not see (the handler's and the floor's calls are counted with their hooks)."""
     from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
     from moto.dynamodb.models.dynamo_type import DynamoType
 
     from local_runner.invoke import REGION
 
-    key = w.user_key("carol")
+    key = w.user_key(name)
     table = dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].get_table(w.table)
     item = table.get_item(DynamoType(key["PK"]), DynamoType(key["SK"]))
     if item is None:
-        raise LookupError("carol's item is gone")
+        raise LookupError(f"{name}'s item is gone")
+    attrs: dict[str, Any] = item.attrs
+    return attrs
+
+
+def _patch_email_after(w: World, i: int, reply: lambdas.Reply) -> None:
+    """Untimed: carol's verification emails this hour back to none (users.MAILS_PER_HOUR), or the
+    sixth request is 429."""
+    attrs = _stored(w, "carol")
     for attr in ("mail_hour", "mail_count"):
-        item.attrs.pop(attr, None)
+        attrs.pop(attr, None)
+
+
+def _put_disabled(w: World, name: str, disabled: bool) -> None:
+    """Untimed: the user enabled or disabled again, as a disable or an enable finds it (the store
+    refuses a write that changes nothing: a second disable would measure the refusal)."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    attrs = _stored(w, name)
+    attrs["disabled"] = DynamoType({"BOOL": disabled})
+    if disabled:
+        attrs["disabled_at"] = DynamoType({"N": str(_now())})
+    else:
+        attrs.pop("disabled_at", None)
+
+
+TWIN = "bob's twin"
+"""The user the disable and enable floors write: bob is the handlers'. Each request is undone
+before the next (`_put_disabled`), and a floor may run right before a handler with no hook
+between them, so the two cannot share one user."""
+
+
+def prepare_twin(w: World, disabled: bool) -> None:
+    """Bob's twin (made once, as bob was), enabled or disabled, before the floor's clock starts."""
+    if TWIN not in w.people:
+        email = "bob.twin@example.com"
+        body = {"email": email, "password": PASSWORD, "name": "Bob"}
+        reply = lambdas.call("POST", "/v1/users", body, w.admin())
+        if reply.status != 201:
+            raise RuntimeError(f"creating bob's twin: {reply.status} {reply.body}")
+        w.people[TWIN] = Person(reply.body["id"], email)
+    _put_disabled(w, TWIN, disabled)
+
+
+def _disable_floor(w: World, i: int) -> None:
+    from hellojohn.store import users
+
+    _update(w, TWIN, {"disabled": True, "disabled_at": users.IfAbsent(_now())})
+
+
+def _enable_floor(w: World, i: int) -> None:
+    _update(w, TWIN, {"disabled": False, "disabled_at": None})
 
 
 def _passwords(i: int) -> tuple[str, str]:
@@ -240,10 +288,13 @@ def _password_change_floor(w: World, i: int) -> None:
 
 
 def _sign_in_floor(w: World, i: int) -> None:
-    from hellojohn import ids, throttle
+    """The handler's three calls: the claim, the guess reserved, the session's transaction (its
+    update from the rules' own builder, conditioned on what the reservation read)."""
+    from hellojohn import ids
+    from hellojohn.config import settings
     from hellojohn.fields import email_key
-    from hellojohn.records import Device
-    from hellojohn.rules import passwords
+    from hellojohn.records import Device, User
+    from hellojohn.rules import account, passwords
     from hellojohn.store import guesses, keys, sessions, users
 
     now, sid = _now(), ids.new_id("ses")
@@ -251,17 +302,11 @@ def _sign_in_floor(w: World, i: int) -> None:
     if uid is None:
         raise LookupError("alice is gone")
     item = guesses.reserve(keys.user(w.tid, uid), now, True).item
-    passwords.verify(item["password_hash"], PASSWORD)
-    guards = [
-        users.not_disabled(),
-        users.password_hash_is(item["password_hash"]),
-        sessions.revoked_all_is(item.get(sessions.REVOKED_ALL)),
-        users.email_key_is(str(item["email_key"])),
-    ]
-    change = users.Update(set={"last_sign_in_at": now}, conditions=guards, touch=False)
-    change.set[("sessions", sid)] = now + 30 * 86400
-    change.remove.extend(throttle.STATE)
-    put = sessions.put_session(w.tid, uid, sid, "h" * 43, now, now + 30 * 86400, Device("127.0.0.1", None))
+    user = User.from_item(item)
+    passwords.verify(user.password_hash, PASSWORD)
+    expires = now + settings().refresh_token_ttl_seconds
+    change = account._session_update(user, item, user.password_hash, sid, expires, None, now)
+    put = sessions.put_session(w.tid, uid, sid, "h" * 43, now, expires, Device("127.0.0.1", None))
     with _as(w, "alice"):
         users.transact(w.tid, uid, change, users.ClaimMove(w.tid, uid), now, extra=[put])
 
@@ -297,24 +342,24 @@ def _refresh_after(w: World, i: int, reply: lambdas.Reply) -> None:
 
 def prepare_refresh_floor(w: World, i: int) -> None:
     """A second session of alice's for the floor to rotate (the handler rotates her first one)."""
-    from hellojohn.rules import opaque
-
-    if "floor_sid" not in w.state:
+    if "floor_refresh" not in w.state:
         body = {"email": "alice@example.com", "password": PASSWORD}
         session = lambdas.call("POST", "/v1/auth/sign-in", body, w.public()).body["session"]
-        w.state["floor_sid"] = session["id"]
-        w.state["floor_refresh_hash"] = opaque.digest(session["refresh_token"].split(".")[2])
+        w.state["floor_refresh"] = session["refresh_token"]
 
 
 def _refresh_floor(w: World, i: int) -> None:
-    from hellojohn.rules import opaque
+    """The handler's two calls: both items read, the successor derived, the rotation's transaction."""
+    from hellojohn.rules import opaque, tokens
     from hellojohn.store import sessions
 
-    sid, old, new = w.state["floor_sid"], w.state["floor_refresh_hash"], opaque.digest(f"floor-secret-{i}")
-    uid = w.people["alice"].uid
-    sessions.get_user_and_session(w.tid, uid, sid)
-    sessions.rotate(w.tid, uid, sid, old, new, 2**31, _now())
-    w.state["floor_refresh_hash"] = new
+    uid, sid, secret = w.state["floor_refresh"].split(".")
+    _, session = sessions.get_user_and_session(w.tid, uid, sid)
+    if session is None:
+        raise LookupError("alice's floor session is gone")
+    token, new = opaque.successor_refresh_token(uid, sid, secret, tokens.refresh_key())
+    sessions.rotate(w.tid, uid, sid, opaque.digest(secret), new, session.expires_at, _now())
+    w.state["floor_refresh"] = token
 
 
 # -- the scenarios ---------------------------------------------------------------------------------
@@ -358,7 +403,7 @@ def scenarios(hash_iterations: int = 30, iterations: int = 200) -> list[Scenario
             "PATCH /v1/users/{id} (name)",
             "UsersUpdateFunction",
             lambda w, i: ("PATCH", bob.format(uid(w, "bob")), {"name": f"Bob {i}"}, w.admin()),
-            lambda w, i: _update(w, "bob", {"name": f"Bob {i}"}),
+            lambda w, i: _update(w, "bob", {"name": f"Bob {i}f"}),  # not the handler's: a change
             fast,
         ),
         Scenario(
@@ -378,15 +423,19 @@ def scenarios(hash_iterations: int = 30, iterations: int = 200) -> list[Scenario
             "POST /v1/users/{id}/disable",
             "UsersDisableFunction",
             lambda w, i: ("POST", bob.format(uid(w, "bob")) + "/disable", None, w.admin()),
-            lambda w, i: _update(w, "bob", {"disabled": True, "disabled_at": _now()}),
+            _disable_floor,
             fast,
+            after=lambda w, i, reply: _put_disabled(w, "bob", False),
+            prepare=lambda w, i: prepare_twin(w, False),
         ),
         Scenario(
             "POST /v1/users/{id}/enable",
             "UsersEnableFunction",
             lambda w, i: ("POST", bob.format(uid(w, "bob")) + "/enable", None, w.admin()),
-            lambda w, i: _update(w, "bob", {"disabled": False, "disabled_at": None}),
+            _enable_floor,
             fast,
+            after=lambda w, i, reply: _put_disabled(w, "bob", True),
+            prepare=lambda w, i: prepare_twin(w, True),
         ),
         Scenario(
             "POST /v1/users/{id}/password",
@@ -415,7 +464,7 @@ def scenarios(hash_iterations: int = 30, iterations: int = 200) -> list[Scenario
             "AuthMeUpdateFunction",
             lambda w, i: ("PATCH", "/v1/auth/me", {"name": f"Alice {i}"}, w.user("alice")),
             lambda w, i: _update(
-                w, "alice", {"name": f"Alice {i}"}, (users.session_active(w.people["alice"].sid),), by="alice"
+                w, "alice", {"name": f"Alice {i}f"}, (users.session_active(w.people["alice"].sid),), "alice"
             ),
             fast,
         ),
