@@ -116,8 +116,8 @@ CASES = [
     Case("unlock", 1, (UPDATE,), lambda c, i: ("POST", f"/v1/users/{c.uid}/unlock", None, c.tenant.admin())),
     Case(
         "admin set password",
-        1,
-        (UPDATE,),
+        2,
+        (GET, UPDATE),  # the user read (its hash: the same password is refused), the write on that hash
         lambda c, i: (
             "POST",
             f"/v1/users/{c.uid}/password",

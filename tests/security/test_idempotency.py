@@ -58,6 +58,7 @@ def test_no_key_no_aws_calls(api: Api, tenant: Tenant, user: dict[str, Any], cal
     assert calls.operations == [
         "UpdateItem",
         "UpdateItem",
+        "GetItem",  # set password reads the hash it must differ from
         "UpdateItem",
         "TransactWriteItems",
         "TransactWriteItems",

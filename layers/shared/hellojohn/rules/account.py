@@ -107,6 +107,8 @@ def _change(
     expected_version: int | None,
     now: int,
 ) -> User:
+    if passwords.same(body.new_password, body.current_password):  # the current one, just verified
+        raise errors.password_too_weak(passwords.MUST_DIFFER, "new_password")
     reason = passwords.weakness(body.new_password, tenant.password_policy, user.email)
     if reason:
         raise errors.password_too_weak(reason, "new_password")

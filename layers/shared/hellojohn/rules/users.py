@@ -172,10 +172,42 @@ def set_password(tenant: Tenant, uid: str, body: SetPassword, expected_version: 
     """Set without the current one; the email check is part of the write's condition. Clears
     the guess count and any lock: the admin has given the user a password to sign in with.
     `temporary`: the user must change it (the gate in `hellojohn.edge.auth`) within the tenant's
-    `temporary_password_days`; a password that is not temporary lifts that requirement."""
+    `temporary_password_days`; a password that is not temporary lifts that requirement.
+
+    The current password may not be set again (422, `passwords.MUST_DIFFER`): the user is read and
+    the new password verified against the stored Argon2id hash (one GetItem, one verification,
+    ~20 ms), and the write is conditioned on that hash, so a password changed meanwhile is judged
+    again (retried) rather than overwritten unjudged."""
     reason = passwords.weakness(body.password, tenant.password_policy, None)
     if reason:
         raise errors.password_too_weak(reason)
+    values = _set_password_values(tenant, body)
+    for attempt in range(MAX_ATTEMPTS):
+        user = get(tenant, uid)
+        if expected_version is not None and user.version != expected_version:
+            raise errors.precondition_failed()
+        if user.password_hash is not None and passwords.verify(user.password_hash, body.password):
+            raise errors.password_too_weak(passwords.MUST_DIFFER)
+        guards = [store.password_hash_is(user.password_hash)]
+        if expected_version is not None:
+            guards.append(store.version_is(expected_version))
+        if tenant.password_policy.reject_email:
+            guards.append(store.email_key_is_not(email_key(body.password)))
+        try:
+            return store.update(tenant.id, uid, store.changes_to_update(values, guards), _now())
+        except store.ConditionFailed as exc:
+            current = exc.current
+            if current is None or (expected_version is not None and current.version != expected_version):
+                raise refusal(exc, expected_version, None) from None
+            if current.password_hash != user.password_hash:  # changed meanwhile: judge the new one
+                if attempt + 1 < MAX_ATTEMPTS:
+                    continue
+                raise errors.conflict() from None
+            raise errors.password_too_weak("Password must not be the email address") from None
+    raise errors.conflict()  # pragma: no cover - the loop returns or raises
+
+
+def _set_password_values(tenant: Tenant, body: SetPassword) -> dict[str, Any]:
     values: dict[str, Any] = {"password_hash": passwords.hash_password(body.password)}
     values.update(dict.fromkeys(throttle.STATE))  # None: removed; the new password is not locked out
     if body.temporary:
@@ -188,10 +220,7 @@ def set_password(tenant: Tenant, uid: str, body: SetPassword, expected_version: 
         values.update(dict.fromkeys(("password_change_required", "temporary_password_expires_at")))
     if body.sign_out_all_sessions:
         values["sessions"] = {}
-    guards = [store.version_is(expected_version)] if expected_version is not None else []
-    if tenant.password_policy.reject_email:
-        guards.append(store.email_key_is_not(email_key(body.password)))
-    return _write(tenant, uid, values, guards, expected_version, password_given=True)
+    return values
 
 
 def set_disabled(
@@ -264,18 +293,10 @@ def _write(
     values: dict[str, Any],
     guards: list[store.Condition],
     expected_version: int | None,
-    password_given: bool = False,
 ) -> User:
     if not ids.is_id(uid, "usr"):
         raise errors.user_not_found()
     try:
         return store.update(tenant.id, uid, store.changes_to_update(values, guards), _now())
     except store.ConditionFailed as exc:
-        current = exc.current
-        if (
-            password_given
-            and current is not None
-            and (expected_version is None or current.version == expected_version)
-        ):
-            raise errors.password_too_weak("Password must not be the email address") from None
         raise refusal(exc, expected_version, None) from None
