@@ -102,7 +102,7 @@ def notice_link(w: World, kind: str) -> str:
         links.put_link(opaque.digest(token), links.Link(w.tid, p.uid, kind, change, p.email, new, expires))
     else:
         link = links.Link(w.tid, p.uid, kind, ids.new_id("chg"), p.email, new, expires)
-        links.put_restore_link(opaque.digest(token), link)
+        links.add_restore_link(opaque.digest(token), link, links.get_restore_links(w.tid, p.uid), now())
     return token
 
 

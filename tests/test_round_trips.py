@@ -287,7 +287,8 @@ CASES = [
         ),
         header=("Idempotent-Replayed", "true"),
     ),
-    # the security notices' links (the token read, then one transaction)
+    # the security notices' links (the token read, then one transaction; a restore also reads the
+    # user and its links: it restores whatever address came after, and voids the later links)
     Case(
         "cancel an email change (notice link)",
         2,
@@ -302,8 +303,8 @@ CASES = [
     ),
     Case(
         "restore the old email (notice link)",
-        2,
-        (GET, TRANSACT),
+        3,
+        (GET, BATCH_GET, TRANSACT),  # the token; the user (its address now) and its restore links
         lambda c, i: (
             "POST",
             "/v1/auth/email/restore",
@@ -340,7 +341,7 @@ def _notice_link(c: Ctx, kind: str, i: int) -> str:
         links.put_link(opaque.digest(token), link)
     else:
         link = links.Link(c.tenant.id, c.uid, kind, ids.new_id("chg"), before.email, new, expires)
-        links.put_restore_link(opaque.digest(token), link)
+        links.add_restore_link(opaque.digest(token), link, links.get_restore_links(c.tenant.id, c.uid), now())
     return token
 
 

@@ -227,7 +227,10 @@ def furnish(w: World, email: bool) -> None:
         )
         for kind, token, email_, new_email in links:
             link = notices.Link(TENANT_ID, USER_ID, kind, CHANGE_ID, email_, new_email, FAR)
-            notices.put_link(_digest(token), link)
+            if kind == "restore":  # with the user's restore links naming it
+                notices.add_restore_link(_digest(token), link, notices.RestoreLinks({}), 1)
+            else:
+                notices.put_link(_digest(token), link)
     if "hellojohn.rules.history" in sys.modules:  # the user's creation, as its history has it
         from hellojohn.rules import change_events, history
         from hellojohn.store import audit
