@@ -2,6 +2,7 @@
 and not after a newer change), the tenant's switches, and SQS or SES failing once."""
 
 import json
+import threading
 from types import SimpleNamespace
 from typing import Any
 
@@ -317,6 +318,66 @@ def test_a_restore_clears_what_a_thief_could_set(
     owner = sign_in(api, tenant)
     reply = api("PATCH", "/v1/auth/me", {"email": "alice.new@example.com"}, bearer(owner["access_token"]))
     assert reply.status == 200, reply.body  # the thief's hour of emails no longer counts
+
+
+def test_a_link_added_while_a_restore_runs_is_not_lost_and_is_voided(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker adds a later change's link between the restore's read and its write: the
+    restore's condition on the links' version fails, it reads again, and voids that one too."""
+    from hellojohn.rules import opaque
+    from hellojohn.store import notices as links
+
+    change_and_verify(api, tenant, pipe, user["id"], "b@example.com")
+    r1 = notice(pipe, "alice@example.com", CHANGED)
+    real = links.get_user_and_restore_links
+    late: list[str] = []
+
+    def read_then_race(tid: str, uid: str) -> Any:
+        found = real(tid, uid)
+        if not late:
+            late.append(opaque.new_verification_token()[0])
+            expires = next(iter(found[1].links.values()))[1]
+            link = links.Link(
+                tid, uid, "restore", "chg_" + "9" * 26, "b@example.com", "z@example.com", expires
+            )
+
+            def worker() -> None:  # the email worker's write: a thread starts outside the function's role
+                links.add_restore_link(opaque.digest(late[0]), link, links.get_restore_links(tid, uid), 0)
+
+            thread = threading.Thread(target=worker)
+            thread.start()
+            thread.join()
+        return found
+
+    monkeypatch.setattr(links, "get_user_and_restore_links", read_then_race)
+    assert restore(api, tenant, r1.token).status == 204
+    assert get_user(api, tenant, user["id"])["email"] == "alice@example.com"
+    assert late and restore(api, tenant, late[0]).error == "invalid_request"  # voided, not lost
+
+
+def test_a_late_job_of_a_voided_change_tells_without_a_link(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline
+) -> None:
+    """A change's notice job arriving after a restore that voided it: sent, with no restore link."""
+    from hellojohn.rules import notices as rules
+
+    change_and_verify(api, tenant, pipe, user["id"], "b@example.com")
+    r1 = notice(pipe, "alice@example.com", CHANGED)
+    assert restore(api, tenant, r1.token).status == 204
+    pipe.pump()
+    job = {
+        "type": "notice",
+        "tenant_id": tenant.id,
+        "user_id": user["id"],
+        "kind": "email_changed",
+        "change_id": "chg_00000000000000000000000001",  # older than the restore
+        "to": "b@example.com",
+        "new_email": "c@example.com",
+    }
+    assert rules.deliver(job) == "sent"
+    [mail] = [m for m in pipe.notices("b@example.com") if m.subject == CHANGED]
+    assert "token=" not in mail.body
 
 
 def test_the_restore_link_expires_after_7_days(
