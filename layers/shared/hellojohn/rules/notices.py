@@ -107,7 +107,8 @@ def _tell_live_links(tenant: Tenant, job: dict[str, Any]) -> None:
     one that address already has still works, until the date given."""
     now = _now()
     told = {email_key(job["to"]), email_key(job["new_email"])}
-    for to, expires in sorted(store.get_restore_links(tenant.id, job["user_id"]).live(now).values()):
+    live = store.get_restore_links(tenant.id, job["user_id"]).live(now).values()
+    for to, expires in sorted(live, key=lambda entry: -entry[1]):  # an address's latest link first
         key = email_key(to)
         if key in told:
             continue
@@ -122,7 +123,7 @@ def _tell_live_links(tenant: Tenant, job: dict[str, Any]) -> None:
 
 
 def _invalid() -> errors.ApiError:
-    return errors.invalid_request("The link is invalid, already used, superseded or expired")
+    return errors.invalid_request("The link is invalid, already used, voided or expired")
 
 
 def _link(tid: str, token: str, kind: str) -> tuple[str, store.Link]:
