@@ -177,18 +177,19 @@ def set_password(tenant: Tenant, uid: str, body: SetPassword, expected_version: 
     The current password may not be set again (422, `passwords.MUST_DIFFER`): the user is read and
     the new password verified against the stored Argon2id hash (one GetItem, one verification,
     ~20 ms), and the write is conditioned on that hash, so a password changed meanwhile is judged
-    again (retried) rather than overwritten unjudged."""
+    again (against the hash the failed write returns) rather than overwritten unjudged."""
     reason = passwords.weakness(body.password, tenant.password_policy, None)
     if reason:
         raise errors.password_too_weak(reason)
     values = _set_password_values(tenant, body)
-    for attempt in range(MAX_ATTEMPTS):
-        user = get(tenant, uid)
-        if expected_version is not None and user.version != expected_version:
-            raise errors.precondition_failed()
-        if user.password_hash is not None and passwords.verify(user.password_hash, body.password):
+    user = get(tenant, uid)
+    if expected_version is not None and user.version != expected_version:
+        raise errors.precondition_failed()
+    current_hash = user.password_hash
+    for _ in range(PASSWORD_SET_ATTEMPTS):
+        if current_hash is not None and passwords.verify(current_hash, body.password):
             raise errors.password_too_weak(passwords.MUST_DIFFER)
-        guards = [store.password_hash_is(user.password_hash)]
+        guards = [store.password_hash_is(current_hash)]
         if expected_version is not None:
             guards.append(store.version_is(expected_version))
         if tenant.password_policy.reject_email:
@@ -199,12 +200,16 @@ def set_password(tenant: Tenant, uid: str, body: SetPassword, expected_version: 
             current = exc.current
             if current is None or (expected_version is not None and current.version != expected_version):
                 raise refusal(exc, expected_version, None) from None
-            if current.password_hash != user.password_hash:  # changed meanwhile: judge the new one
-                if attempt + 1 < MAX_ATTEMPTS:
-                    continue
-                raise errors.conflict() from None
+            if current.password_hash != current_hash:  # set meanwhile: judged against that one
+                current_hash = current.password_hash
+                continue
             raise errors.password_too_weak("Password must not be the email address") from None
-    raise errors.conflict()  # pragma: no cover - the loop returns or raises
+    raise errors.conflict()
+
+
+PASSWORD_SET_ATTEMPTS = 10
+"""Admin set-passwords of one user racing without If-Match: each lost write is judged again
+against the hash that won (returned by the failed write: no re-read), so all of them apply."""
 
 
 def _set_password_values(tenant: Tenant, body: SetPassword) -> dict[str, Any]:
