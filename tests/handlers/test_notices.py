@@ -580,3 +580,48 @@ def test_the_notices_writes_are_no_event_and_no_history(
         "user.email_change_requested",
         "user.created",
     ]
+
+
+def _legacy_pointer(tid: str, uid: str, token: str, change_id: str, expires: int) -> None:
+    """A restore link as the code before issue 24 stored it: the token, and a pointer naming it."""
+    import boto3
+    from hellojohn.config import settings
+    from hellojohn.rules import notices as rules
+    from hellojohn.rules import opaque
+    from hellojohn.store import keys
+    from hellojohn.store import notices as links
+
+    link = links.Link(tid, uid, rules.RESTORE, change_id, "alice@example.com", "b@example.com", expires)
+    links.put_link(opaque.digest(token), link)
+    item = {
+        "token_hash": {"S": opaque.digest(token)},
+        "change_id": {"S": change_id},
+        "ttl": {"N": str(expires)},
+    }
+    boto3.client("dynamodb").put_item(
+        TableName=settings().table_name, Item={**keys.restore_links(tid, uid), **item}
+    )
+
+
+@pytest.mark.parametrize("then_a_change", [False, True])
+def test_a_restore_link_made_before_the_upgrade_still_works(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline, then_a_change: bool
+) -> None:
+    """The pointer the earlier code kept is read as a one-link set: its link restores, and a new
+    change's link is added beside it (not refused by the old item)."""
+    from hellojohn.rules import opaque
+
+    change_and_verify(api, tenant, pipe, user["id"], "b@example.com")
+    pipe.pump()
+    from hellojohn.store import notices as links
+
+    links_now = links.get_restore_links(tenant.id, user["id"])
+    expires = next(iter(links_now.links.values()))[1]
+    old = opaque.new_verification_token()[0]
+    _legacy_pointer(tenant.id, user["id"], old, "chg_" + "0" * 25 + "1", expires)
+    if then_a_change:
+        change_and_verify(api, tenant, pipe, user["id"], "c@example.com")
+        newer = notice(pipe, "b@example.com", CHANGED)
+        assert "token=" in newer.body  # the new link was issued over the old pointer
+    assert restore(api, tenant, old).status == 204
+    assert get_user(api, tenant, user["id"])["email"] == "alice@example.com"

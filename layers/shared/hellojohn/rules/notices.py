@@ -109,6 +109,8 @@ def _tell_live_links(tenant: Tenant, job: dict[str, Any]) -> None:
     told = {email_key(job["to"]), email_key(job["new_email"])}
     live = store.get_restore_links(tenant.id, job["user_id"]).live(now).values()
     for to, expires in sorted(live, key=lambda entry: -entry[1]):  # an address's latest link first
+        if not to:  # a link made before issue 24: its address is on its token only
+            continue
         key = email_key(to)
         if key in told:
             continue

@@ -77,6 +77,8 @@ def _restore_links(item: dict[str, Any] | None) -> RestoreLinks:
         return RestoreLinks({})
     d = from_item(item)
     links = {cid: (str(e["to"]), int(e["expires_at"])) for cid, e in (d.get("links") or {}).items()}
+    if "links" not in d and d.get("token_hash"):  # a pointer written before issue 24: its one link
+        links = {str(d["change_id"]): ("", int(d.get("ttl") or 0))}  # (its address is on the token)
     return RestoreLinks(links, d.get("floor"), int(d.get("version") or 0))
 
 
@@ -116,15 +118,19 @@ def add_restore_link(token_hash: str, link: Link, known: RestoreLinks, now: int)
     already expired are dropped by the same write. Every other live link stays usable."""
     entry = {"to": link.email, "expires_at": link.expires_at}
     collection: Any
-    if known.version == 0:
+    if known.version == 0:  # the first, or the first over a pointer written before issue 24
+        carried = {cid: {"to": to, "expires_at": expires} for cid, (to, expires) in known.links.items()}
         collection = {
             "Put": {
                 "TableName": table_name(),
                 "Item": {
                     **keys.restore_links(link.tenant_id, link.user_id),
-                    **to_item({"links": {link.change_id: entry}, "version": 1, "ttl": link.expires_at}),
+                    **to_item(
+                        {"links": {**carried, link.change_id: entry}, "version": 1, "ttl": link.expires_at}
+                    ),
                 },
-                "ConditionExpression": "attribute_not_exists(PK)",
+                "ConditionExpression": "attribute_not_exists(PK) OR attribute_not_exists(#links)",
+                "ExpressionAttributeNames": {"#links": "links"},
             }
         }
     else:
@@ -210,26 +216,31 @@ def spend_restore_links(
         for cid, (to, expires) in known.links.items()
         if cid < change_id
     }
+    names = {"#links": "links", "#floor": "floor", "#v": "version", "#ttl": "ttl"}
+    names.update({"#pth": "token_hash", "#pcid": "change_id"})
+    values: dict[str, Any] = {
+        ":remaining": to_av(remaining),
+        ":floor": {"S": floor},
+        ":zero": {"N": "0"},
+        ":one": {"N": "1"},
+        ":ttl": {"N": str(ttl)},
+    }
+    if known.version == 0:  # a pointer written before issue 24, naming this link
+        condition = "attribute_not_exists(#v) AND #pcid = :cid"
+        values[":cid"] = {"S": change_id}
+    else:
+        condition = "#v = :v AND attribute_exists(#links.#cid)"
+        names["#cid"] = change_id
+        values[":v"] = {"N": str(known.version)}
     return {
         "Update": {
             "TableName": table_name(),
             "Key": keys.restore_links(tid, uid),
-            "UpdateExpression": "SET #links = :remaining, #floor = :floor, #v = #v + :one, #ttl = :ttl",
-            "ConditionExpression": "#v = :v AND attribute_exists(#links.#cid)",
-            "ExpressionAttributeNames": {
-                "#links": "links",
-                "#floor": "floor",
-                "#v": "version",
-                "#ttl": "ttl",
-                "#cid": change_id,
-            },
-            "ExpressionAttributeValues": {
-                ":remaining": to_av(remaining),
-                ":floor": {"S": floor},
-                ":one": {"N": "1"},
-                ":v": {"N": str(known.version)},
-                ":ttl": {"N": str(ttl)},
-            },
+            "UpdateExpression": "SET #links = :remaining, #floor = :floor, "
+            "#v = if_not_exists(#v, :zero) + :one, #ttl = :ttl REMOVE #pth, #pcid",
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
         }
     }
 
