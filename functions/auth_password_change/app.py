@@ -32,7 +32,7 @@ def change_password(body: Annotated[ChangePassword, Body()]) -> Response[SelfUse
         user = account.change_password(tenant, claims, body, if_match(app))
         return with_etag(view_of(SelfUser, user), user)
 
-    return idempotency.once(app, claims.tenant_id, claims.session_id, work)
+    return idempotency.once(app, claims, work)
 
 
 lambda_handler: Any = entry(app, auth.access_token, needs=("dynamodb", "tokens", "passwords", "email"))

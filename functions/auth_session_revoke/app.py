@@ -32,7 +32,7 @@ def revoke_my_session(
         sessions.revoke_own(claims, session_id)
         return Response(status_code=204, body="")
 
-    return idempotency.once(app, claims.tenant_id, claims.session_id, work)
+    return idempotency.once(app, claims, work)
 
 
 lambda_handler: Any = entry(app, auth.access_token, needs=("dynamodb", "tokens"))

@@ -29,7 +29,7 @@ def sign_out(body: Annotated[NoFields | None, Body()] = None) -> Response[str]:
         account.sign_out(claims)
         return Response(status_code=204, body="")
 
-    return idempotency.once(app, claims.tenant_id, claims.session_id, work)
+    return idempotency.once(app, claims, work)
 
 
 lambda_handler: Any = entry(app, auth.access_token, needs=("dynamodb", "tokens"))

@@ -27,7 +27,7 @@ def create_user(body: Annotated[CreateUser, Body()]) -> Response[AdminUser]:
         user = users.create(caller.tenant, body)
         return with_etag(view_of(AdminUser, user), user, status=201)
 
-    return idempotency.once(app, caller.tenant.id, caller.key_id, work)
+    return idempotency.once(app, caller, work)
 
 
 lambda_handler: Any = entry(app, auth.secret_key, needs=("dynamodb", "passwords", "email", "phone"))

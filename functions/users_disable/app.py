@@ -27,7 +27,7 @@ def disable_user(user_id: UserId, body: Annotated[DisableUser | None, Body()] = 
         user = users.set_disabled(caller.tenant, user_id, True, body, if_match(app))
         return with_etag(view_of(AdminUser, user), user)
 
-    return idempotency.once(app, caller.tenant.id, caller.key_id, work)
+    return idempotency.once(app, caller, work)
 
 
 lambda_handler: Any = entry(app, auth.secret_key, needs=("dynamodb",))

@@ -30,7 +30,7 @@ def revoke_session(
         sessions.revoke(caller.tenant.id, user_id, session_id)
         return Response(status_code=204, body="")
 
-    return idempotency.once(app, caller.tenant.id, caller.key_id, work)
+    return idempotency.once(app, caller, work)
 
 
 lambda_handler: Any = entry(app, auth.secret_key, needs=("dynamodb",))

@@ -28,7 +28,7 @@ def revoke_all_sessions(user_id: UserId, body: Annotated[NoFields | None, Body()
         sessions.revoke_all(caller.tenant.id, user_id)
         return Response(status_code=204, body="")
 
-    return idempotency.once(app, caller.tenant.id, caller.key_id, work)
+    return idempotency.once(app, caller, work)
 
 
 lambda_handler: Any = entry(app, auth.secret_key, needs=("dynamodb",))

@@ -27,7 +27,7 @@ def set_password(user_id: UserId, body: Annotated[SetPassword, Body()]) -> Respo
         user = users.set_password(caller.tenant, user_id, body, if_match(app))
         return with_etag(view_of(AdminUser, user), user)
 
-    return idempotency.once(app, caller.tenant.id, caller.key_id, work)
+    return idempotency.once(app, caller, work)
 
 
 lambda_handler: Any = entry(app, auth.secret_key, needs=("dynamodb", "passwords", "email"))

@@ -2,6 +2,7 @@
 and not after a newer change), the tenant's switches, and SQS or SES failing once."""
 
 import json
+import threading
 from types import SimpleNamespace
 from typing import Any
 
@@ -194,24 +195,189 @@ def test_restore_is_refused_when_the_old_address_was_claimed_meanwhile(
     assert get_user(api, tenant, user["id"])["email"] == "alice@example.com"
 
 
-def test_a_newer_email_change_supersedes_the_restore_link(
+AGAIN = "The email address of your Acme account changed again"  # to an address holding a live link
+
+
+def thief_change(api: Api, tenant: Tenant, pipe: Pipeline, session: dict[str, Any], email: str) -> None:
+    """A change made with a session (stolen or not): PATCH /v1/auth/me, then the emailed link."""
+    reply = api("PATCH", "/v1/auth/me", {"email": email}, bearer(session["access_token"]))
+    assert reply.status == 200, reply.body
+    pipe.pump()
+    [mail] = pipe.verifications(email)
+    assert verify(api, tenant, mail.token).status == 200
+
+
+def test_a_thief_cannot_void_the_restore_link(
     api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline
 ) -> None:
-    change_and_verify(api, tenant, pipe, user["id"], "b@example.com")
-    first = notice(pipe, "alice@example.com", CHANGED)
-    change_and_verify(api, tenant, pipe, user["id"], "c@example.com")
-    second = notice(pipe, "b@example.com", CHANGED)
-    assert restore(api, tenant, first.token).status == 400  # the address is no longer b@
-    # back to b@ (an admin): the first link is still superseded, by the newer changes' links
-    patch_email(api, tenant, user["id"], "b@example.com", email_verified=True)
+    """Issue 24: with a stolen session, change to B and verify (the restore link R1 goes to the
+    owner's A), then to C and verify (R2 goes to B, the thief's). R1 still restores A, ends the
+    thief's session, and voids R2; A heard of the second change too."""
+    owner = sign_in(api, tenant)
+    thief = sign_in(api, tenant)
+    thief_change(api, tenant, pipe, thief, "b@thief.example.net")
+    r1 = notice(pipe, "alice@example.com", CHANGED)
+    thief_change(api, tenant, pipe, thief, "c@thief.example.net")
+    r2 = notice(pipe, "b@thief.example.net", CHANGED)
+    told = notice(pipe, "alice@example.com", AGAIN)  # the owner hears of the second step
+    assert "c***@t***.net" in told.body and "token=" not in told.body
+    assert get_user(api, tenant, user["id"])["email"] == "c@thief.example.net"
+
+    done = restore(api, tenant, r1.token)
+    assert done.status == 204, done.body
+    after = get_user(api, tenant, user["id"])
+    assert (after["email"], after["email_verified"], after["pending_email"]) == (
+        "alice@example.com",
+        True,
+        None,
+    )
+    for session in (thief, owner):  # every session ended: the thief's first
+        me = api("GET", "/v1/auth/me", None, bearer(session["access_token"]))
+        assert (me.status, me.error) == (401, "session_revoked"), me.body
+        again = api("POST", "/v1/auth/refresh", {"refresh_token": session["refresh_token"]}, tenant.public())
+        assert again.status == 401, again.body
+    assert can_sign_in(api, tenant, "alice@example.com") == 200
+    create_user(api, tenant, "c@thief.example.net")  # the thief's current address was released
+    # the thief's own link (sent to B, for the later change) was voided by the owner's restore
+    voided = restore(api, tenant, r2.token)
+    assert (voided.status, voided.error) == (400, "invalid_request")
+    assert get_user(api, tenant, user["id"])["email"] == "alice@example.com"
     pipe.pump()
-    stale = restore(api, tenant, first.token)
-    assert (stale.status, stale.body["error"]["code"]) == (400, "invalid_request")
+    assert [m.subject for m in pipe.notices("c@thief.example.net") if "put back" in m.subject]
+
+
+def test_every_restore_link_stays_usable_whatever_follows(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline
+) -> None:
+    """A later link used first (B back, from C) does not void an earlier one: R1 then restores A.
+    Changes after it, by an admin or back to an earlier address, do not void it either."""
+    change_and_verify(api, tenant, pipe, user["id"], "b@example.com")
+    r1 = notice(pipe, "alice@example.com", CHANGED)
+    change_and_verify(api, tenant, pipe, user["id"], "c@example.com")
+    r2 = notice(pipe, "b@example.com", CHANGED)
+    patch_email(api, tenant, user["id"], "d@example.com", email_verified=True)  # an admin's switch
+    r3 = notice(pipe, "c@example.com", CHANGED)
+    assert restore(api, tenant, r2.token).status == 204  # B back (from D), the link of C -> D voided
     assert get_user(api, tenant, user["id"])["email"] == "b@example.com"
-    assert restore(api, tenant, second.token).status == 400  # c@ -> b@ superseded it too
-    latest = next(m for m in pipe.notices("c@example.com") if m.subject == CHANGED)
-    assert restore(api, tenant, latest.token).status == 204
-    assert get_user(api, tenant, user["id"])["email"] == "c@example.com"
+    assert restore(api, tenant, r3.token).error == "invalid_request"
+    assert restore(api, tenant, r1.token).status == 204  # the earliest still works
+    assert get_user(api, tenant, user["id"])["email"] == "alice@example.com"
+    assert can_sign_in(api, tenant, "alice@example.com") == 200
+    assert can_sign_in(api, tenant, "b@example.com") == 401
+
+
+def test_each_further_change_is_told_to_every_live_link_once(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline
+) -> None:
+    """A -> B -> C -> D: A holds R1, B holds R2, so the change to D is told to C (with R3), and to
+    A and B (no new link). A redelivered job tells no one twice."""
+    change_and_verify(api, tenant, pipe, user["id"], "b@example.com")
+    change_and_verify(api, tenant, pipe, user["id"], "c@example.com")
+    change_and_verify(api, tenant, pipe, user["id"], "d@example.com")
+    pipe.pump()
+    assert [m.subject for m in pipe.notices("alice@example.com")].count(AGAIN) == 2  # to C, to D
+    assert [m.subject for m in pipe.notices("b@example.com")].count(AGAIN) == 1  # to D
+    assert [m.subject for m in pipe.notices("c@example.com")].count(CHANGED) == 1
+    assert pipe.notices("d@example.com") == []
+    # the job of the last change, delivered again: nothing more is sent
+    before = len(pipe.notices())
+    from hellojohn.rules import notices as rules
+
+    user_now = get_user(api, tenant, user["id"])
+    entries = api("GET", f"/v1/users/{user['id']}/events?limit=1", None, tenant.admin()).body["data"]
+    job = {
+        "type": "notice",
+        "tenant_id": tenant.id,
+        "user_id": user["id"],
+        "kind": "email_changed",
+        "change_id": entries[0]["change_id"],
+        "to": "c@example.com",
+        "new_email": user_now["email"],
+    }
+    assert rules.deliver(job) == "already sent"
+    assert len(pipe.notices()) == before
+
+
+def test_a_restore_clears_what_a_thief_could_set(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline
+) -> None:
+    """The pending change, the wrong-password lock, the verification emails counted this hour."""
+    thief = sign_in(api, tenant)
+    thief_change(api, tenant, pipe, thief, "b@thief.example.net")
+    r1 = notice(pipe, "alice@example.com", CHANGED)
+    for i in range(4):  # the hour's verification emails, spent
+        body = {"email": f"x{i}@thief.example.net"}
+        reply = api("PATCH", "/v1/auth/me", body, bearer(thief["access_token"]))
+        assert reply.status == 200, reply.body
+    wrong = {"email": "b@thief.example.net", "password": "Not-The-Password-1"}
+    codes = [api("POST", "/v1/auth/sign-in", wrong, tenant.public()).error for _ in range(6)]
+    assert "too_many_attempts" in codes
+    assert restore(api, tenant, r1.token).status == 204
+    assert get_user(api, tenant, user["id"])["pending_email"] is None
+    assert can_sign_in(api, tenant, "alice@example.com") == 200  # the lock is gone
+    owner = sign_in(api, tenant)
+    reply = api("PATCH", "/v1/auth/me", {"email": "alice.new@example.com"}, bearer(owner["access_token"]))
+    assert reply.status == 200, reply.body  # the thief's hour of emails no longer counts
+
+
+def test_a_link_added_while_a_restore_runs_is_not_lost_and_is_voided(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker adds a later change's link between the restore's read and its write: the
+    restore's condition on the links' version fails, it reads again, and voids that one too."""
+    from hellojohn.rules import opaque
+    from hellojohn.store import notices as links
+
+    change_and_verify(api, tenant, pipe, user["id"], "b@example.com")
+    r1 = notice(pipe, "alice@example.com", CHANGED)
+    real = links.get_user_and_restore_links
+    late: list[str] = []
+
+    def read_then_race(tid: str, uid: str) -> Any:
+        found = real(tid, uid)
+        if not late:
+            late.append(opaque.new_verification_token()[0])
+            expires = next(iter(found[1].links.values()))[1]
+            link = links.Link(
+                tid, uid, "restore", "chg_" + "9" * 26, "b@example.com", "z@example.com", expires
+            )
+
+            def worker() -> None:  # the email worker's write: a thread starts outside the function's role
+                links.add_restore_link(opaque.digest(late[0]), link, links.get_restore_links(tid, uid), 0)
+
+            thread = threading.Thread(target=worker)
+            thread.start()
+            thread.join()
+        return found
+
+    monkeypatch.setattr(links, "get_user_and_restore_links", read_then_race)
+    assert restore(api, tenant, r1.token).status == 204
+    assert get_user(api, tenant, user["id"])["email"] == "alice@example.com"
+    assert late and restore(api, tenant, late[0]).error == "invalid_request"  # voided, not lost
+
+
+def test_a_late_job_of_a_voided_change_tells_without_a_link(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline
+) -> None:
+    """A change's notice job arriving after a restore that voided it: sent, with no restore link."""
+    from hellojohn.rules import notices as rules
+
+    change_and_verify(api, tenant, pipe, user["id"], "b@example.com")
+    r1 = notice(pipe, "alice@example.com", CHANGED)
+    assert restore(api, tenant, r1.token).status == 204
+    pipe.pump()
+    job = {
+        "type": "notice",
+        "tenant_id": tenant.id,
+        "user_id": user["id"],
+        "kind": "email_changed",
+        "change_id": "chg_00000000000000000000000001",  # older than the restore
+        "to": "b@example.com",
+        "new_email": "c@example.com",
+    }
+    assert rules.deliver(job) == "sent"
+    [mail] = [m for m in pipe.notices("b@example.com") if m.subject == CHANGED]
+    assert "token=" not in mail.body
 
 
 def test_the_restore_link_expires_after_7_days(
@@ -414,3 +580,48 @@ def test_the_notices_writes_are_no_event_and_no_history(
         "user.email_change_requested",
         "user.created",
     ]
+
+
+def _legacy_pointer(tid: str, uid: str, token: str, change_id: str, expires: int) -> None:
+    """A restore link as the code before issue 24 stored it: the token, and a pointer naming it."""
+    import boto3
+    from hellojohn.config import settings
+    from hellojohn.rules import notices as rules
+    from hellojohn.rules import opaque
+    from hellojohn.store import keys
+    from hellojohn.store import notices as links
+
+    link = links.Link(tid, uid, rules.RESTORE, change_id, "alice@example.com", "b@example.com", expires)
+    links.put_link(opaque.digest(token), link)
+    item = {
+        "token_hash": {"S": opaque.digest(token)},
+        "change_id": {"S": change_id},
+        "ttl": {"N": str(expires)},
+    }
+    boto3.client("dynamodb").put_item(
+        TableName=settings().table_name, Item={**keys.restore_links(tid, uid), **item}
+    )
+
+
+@pytest.mark.parametrize("then_a_change", [False, True])
+def test_a_restore_link_made_before_the_upgrade_still_works(
+    api: Api, tenant: Tenant, user: dict[str, Any], pipe: Pipeline, then_a_change: bool
+) -> None:
+    """The pointer the earlier code kept is read as a one-link set: its link restores, and a new
+    change's link is added beside it (not refused by the old item)."""
+    from hellojohn.rules import opaque
+
+    change_and_verify(api, tenant, pipe, user["id"], "b@example.com")
+    pipe.pump()
+    from hellojohn.store import notices as links
+
+    links_now = links.get_restore_links(tenant.id, user["id"])
+    expires = next(iter(links_now.links.values()))[1]
+    old = opaque.new_verification_token()[0]
+    _legacy_pointer(tenant.id, user["id"], old, "chg_" + "0" * 25 + "1", expires)
+    if then_a_change:
+        change_and_verify(api, tenant, pipe, user["id"], "c@example.com")
+        newer = notice(pipe, "b@example.com", CHANGED)
+        assert "token=" in newer.body  # the new link was issued over the old pointer
+    assert restore(api, tenant, old).status == 204
+    assert get_user(api, tenant, user["id"])["email"] == "alice@example.com"

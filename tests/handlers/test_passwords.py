@@ -1,5 +1,6 @@
 """POST /v1/auth/password/change (access token) and POST /v1/users/{user_id}/password (secret key)."""
 
+import unicodedata
 from typing import Any
 
 import pytest
@@ -17,6 +18,11 @@ def change(api: Api, session: dict[str, Any], current: str, new: str, **extra: A
 
 def admin_set(api: Api, tenant: Tenant, uid: str, password: str, **extra: Any) -> Any:
     return api("POST", f"/v1/users/{uid}/password", {"password": password, **extra}, tenant.admin())
+
+
+def etag(api: Api, tenant: Tenant, uid: str) -> str:
+    """The user's version as its ETag: any write of the user changes it."""
+    return str(api("GET", f"/v1/users/{uid}", headers=tenant.admin()).headers["ETag"])
 
 
 def works(api: Api, tenant: Tenant, session: dict[str, Any]) -> tuple[int, int]:
@@ -83,6 +89,72 @@ def test_weak_new_password_is_422_with_reason(
     assert reason in reply.body["error"]["message"]
     assert reply.body["error"]["details"][0]["field"] == "new_password"
     assert can_sign_in(api, tenant, "alice@example.com", PASSWORD) == 200
+
+
+def test_changing_to_the_current_password_is_422_and_changes_nothing(
+    api: Api, tenant: Tenant, user: dict[str, Any]
+) -> None:
+    """The same password, as typed or in another Unicode form of it (NFC is what is compared)."""
+    session = sign_in(api, tenant)
+    before = etag(api, tenant, user["id"])
+    for new in (PASSWORD, unicodedata.normalize("NFD", PASSWORD)):
+        reply = change(api, session, PASSWORD, new, sign_out_other_sessions=True)
+        assert (reply.status, reply.error) == (422, "password_too_weak"), reply.body
+        assert reply.body["error"]["message"] == "Password must differ from the current password"
+        assert reply.body["error"]["details"] == [
+            {"field": "new_password", "message": "Password must differ from the current password"}
+        ]
+    assert etag(api, tenant, user["id"]) == before
+    assert works(api, tenant, session) == (200, 200)
+    # the refusal released the guess it reserved: five wrong guesses still take the full count
+    assert [change(api, session, f"Wrong-Guess-{i}", NEW).status for i in range(4)] == [401] * 4
+
+
+def test_admin_setting_the_current_password_is_422_and_changes_nothing(
+    api: Api, tenant: Tenant, user: dict[str, Any]
+) -> None:
+    """Checked against the stored Argon2id hash (the admin does not send the current one)."""
+    session = sign_in(api, tenant)
+    before = etag(api, tenant, user["id"])
+    reply = admin_set(api, tenant, user["id"], PASSWORD, sign_out_all_sessions=True)
+    assert (reply.status, reply.error) == (422, "password_too_weak"), reply.body
+    assert reply.body["error"]["message"] == "Password must differ from the current password"
+    assert reply.body["error"]["details"][0]["field"] == "password"
+    assert etag(api, tenant, user["id"]) == before
+    assert works(api, tenant, session) == (200, 200)  # no session signed out
+    assert admin_set(api, tenant, user["id"], NEW).status == 200  # any other password is set
+
+
+def test_a_password_changed_during_an_admin_set_is_judged_again(
+    api: Api, tenant: Tenant, user: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The user changes theirs to the admin's choice between the admin's read and write: the
+    write (conditioned on the hash read) fails, the admin's request reads again and refuses."""
+    from hellojohn.rules import passwords
+
+    session = sign_in(api, tenant)
+    real_verify = passwords.verify
+    raced: list[int] = []
+
+    def verify_then_race(stored_hash: str | None, password: str) -> passwords.Verdict:
+        verdict = real_verify(stored_hash, password)
+        if not raced:
+            raced.append(0)
+            raced[0] = change(api, session, PASSWORD, NEW).status  # verifies too: once only
+        return verdict
+
+    monkeypatch.setattr(passwords, "verify", verify_then_race)
+    reply = admin_set(api, tenant, user["id"], NEW)
+    assert raced == [200]
+    assert (reply.status, reply.error) == (422, "password_too_weak"), reply.body
+    assert can_sign_in(api, tenant, "alice@example.com", NEW) == 200
+
+
+def test_admin_set_password_on_a_user_without_one(api: Api, tenant: Tenant) -> None:
+    reply = api("POST", "/v1/users", {"email": "nopass@example.com"}, tenant.admin())
+    assert reply.status == 201, reply.body
+    assert admin_set(api, tenant, reply.body["id"], NEW).status == 200
+    assert can_sign_in(api, tenant, "nopass@example.com", NEW) == 200
 
 
 def test_password_of_exactly_8_and_128_characters(api: Api, tenant: Tenant, user: dict[str, Any]) -> None:

@@ -94,6 +94,34 @@ def test_an_admin_setting_a_password_that_is_not_temporary_clears_the_flag(
     assert api("PATCH", "/v1/auth/me", {"name": "Z"}, bearer(session["access_token"])).status == 200
 
 
+def test_changing_a_temporary_password_to_itself_keeps_the_flag(
+    api: Api, tenant: Tenant, user: dict[str, Any]
+) -> None:
+    """The admin's choice cannot be made permanent by "changing" it to itself: 422, and the gate
+    stays until a password of the user's own is set."""
+    set_temporary(api, tenant, user["id"])
+    session = sign_in(api, tenant, password=TEMPORARY)
+    same = change(api, session["access_token"], new=TEMPORARY)
+    assert (same.status, same.error) == (422, "password_too_weak"), same.body
+    assert same.body["error"]["message"] == "Password must differ from the current password"
+    assert get_user(api, tenant, user["id"])["password_change_required"] is True
+    again = sign_in(api, tenant, password=TEMPORARY)
+    assert api("PATCH", "/v1/auth/me", {"name": "X"}, bearer(again["access_token"])).error == (
+        "password_change_required"
+    )
+    assert change(api, again["access_token"]).status == 200  # a different one lifts it
+    assert get_user(api, tenant, user["id"])["password_change_required"] is False
+
+
+def test_an_admin_setting_the_temporary_password_again_keeps_the_flag(
+    api: Api, tenant: Tenant, user: dict[str, Any]
+) -> None:
+    set_temporary(api, tenant, user["id"])
+    reply = api("POST", f"/v1/users/{user['id']}/password", {"password": TEMPORARY}, tenant.admin())
+    assert (reply.status, reply.error) == (422, "password_too_weak"), reply.body
+    assert get_user(api, tenant, user["id"])["password_change_required"] is True
+
+
 def _concrete(path: str, uid: str) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: uid if m.group(1) == "user_id" else "ses_x", path)
 

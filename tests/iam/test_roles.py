@@ -77,8 +77,8 @@ def test_idempotency_rights_do_not_reach_other_items(function: str) -> None:
 
 def test_a_tenant_read_grant_is_not_a_user_read_grant() -> None:
     """`TNT#*` alone would match every tenant-scoped item: the tenant grant excludes `TNT#*#*`."""
-    assert allowed("AuthSignOutFunction", "dynamodb:GetItem", TABLE, TENANT)
-    assert not allowed("AuthSignOutFunction", "dynamodb:GetItem", TABLE, USER)
+    assert allowed("UsersUnlockFunction", "dynamodb:GetItem", TABLE, TENANT)
+    assert not allowed("UsersUnlockFunction", "dynamodb:GetItem", TABLE, USER)
 
 
 def test_no_grant_names_an_action_iam_does_not_have() -> None:

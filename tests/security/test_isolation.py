@@ -101,11 +101,13 @@ def _populate() -> World:
             far,
         ),
     )
-    links.put_restore_link(
+    links.add_restore_link(
         opaque.digest(restore),
         links.Link(
             a.id, alice["id"], notices.RESTORE, "chg_0", "alice.old@example.com", "alice.new@example.com", far
         ),
+        links.get_restore_links(a.id, alice["id"]),
+        0,
     )
     return World(
         api,

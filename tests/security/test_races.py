@@ -152,3 +152,25 @@ def test_concurrent_metadata_merges_of_different_keys_are_all_kept(
     after = api("GET", f"/v1/users/{uid}", headers=tenant.admin())
     assert after.body["public_metadata"] == {f"k{i}": i for i in range(writers)}
     assert after.headers["ETag"] == f'"{1 + writers}"'  # one write each, none lost
+
+
+def test_8_admin_password_sets_at_once_all_apply(api: Api, tenant: Tenant) -> None:
+    """Issue 24: set-password reads the hash (the current password may not be set again) and writes
+    on it; without If-Match, the ones that lose are judged again against the winner's hash and
+    applied: all 200, none 409, and the stored password is one of theirs."""
+    reply = api(
+        "POST", "/v1/users", {"email": "pw.race@example.com", "password": "Start-Pass-000"}, tenant.admin()
+    )
+    assert reply.status == 201, reply.body
+    uid = reply.body["id"]
+    passwords = [f"Raced-Pass-{i:03d}" for i in range(8)]
+    replies = concurrently(
+        api, [("POST", f"/v1/users/{uid}/password", {"password": p}, tenant.admin()) for p in passwords]
+    )
+    assert Counter(r.status for r in replies) == {200: 8}, [r.body for r in replies if r.status != 200]
+    from hellojohn.rules import passwords as hashing
+    from hellojohn.store import users
+
+    stored = users.get(tenant.id, uid)
+    assert stored is not None
+    assert len([p for p in passwords if hashing.verify(stored.password_hash, p)]) == 1  # one of theirs

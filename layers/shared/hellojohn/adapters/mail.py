@@ -108,6 +108,21 @@ def email_changed_email(tenant: Tenant, masked_new: str, token: str | None, expi
     )
 
 
+def email_changed_again_email(tenant: Tenant, masked_new: str, link_expires_at: int) -> Email:
+    """To an address holding a live restore link: the address changed again. No new link: the one
+    this address already has still works until it expires."""
+    name = tenant.name
+    return _compose(
+        f"The email address of your {name} account changed again",
+        [f"The email address of your {name} account was changed again, now to ", _Bold(masked_new), "."],
+        [
+            "If this was not you, the restore link we sent to this address earlier still puts it back "
+            f"and signs every session out, until {rfc3339(link_expires_at)}."
+        ],
+        ["If it was you, there is nothing to do."],
+    )
+
+
 def email_restored_email(tenant: Tenant, masked_restored: str) -> Email:
     """To the address a restore link replaced: the account's address is the earlier one again."""
     name = tenant.name

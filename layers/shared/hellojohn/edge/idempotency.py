@@ -16,9 +16,15 @@ another tenant, nor another key, nor another session of the same user can see or
 response. Neither key is `USER`, so the table stream's filter drops these items. DynamoDB's TTL
 (attribute `ttl`) removes a record after EXPIRES_AFTER_SECONDS.
 
+A stored response is served only to a caller who could make the request now: a replay to an
+access token reads the user again (its session still live, else 401 `session_revoked`; the user
+not disabled, else 403 `user_disabled`), as every access-token request does; a secret key was
+checked by the authentication every request passes, replays included (`edge.auth`).
+
 AWS calls with a key (DynamoDB): first run +2 (a conditional PutItem marking the key in progress,
-an UpdateItem storing the response); replay 1 (the PutItem fails and returns the stored record);
-a run that fails +2 (the PutItem, a DeleteItem, so a retry runs again). Without a key: none.
+an UpdateItem storing the response); replay 1 (the PutItem fails and returns the stored record),
+plus the GetItem of the user for an access token; a run that fails +2 (the PutItem, a
+DeleteItem, so a retry runs again). Without a key: none.
 
 Nothing in a record lets a password be tested: the request fingerprint (Powertools' `validation`
 hash, SHA-256 of the request) is taken over the body with each password field replaced by its
@@ -38,7 +44,7 @@ import json
 import re
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.idempotency import (
@@ -56,8 +62,12 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 from pydantic import BaseModel
 
 from hellojohn import errors
+from hellojohn.edge.auth import KeyCaller
 from hellojohn.errors import FieldIssue
 from hellojohn.store.client import dynamodb, table_name
+
+if TYPE_CHECKING:
+    from hellojohn.rules.tokens import AccessClaims
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -174,16 +184,32 @@ def key(app: APIGatewayRestResolver) -> str | None:
     return raw
 
 
+def _may_replay(caller: "KeyCaller | AccessClaims") -> None:
+    """A stored response is the caller's only while the caller could still make the request: a
+    session must be live and its user not disabled (the user read again: one GetItem). A secret
+    key was checked before the request got here, as on every request (`auth.secret_key`)."""
+    if isinstance(caller, KeyCaller):
+        return
+    from hellojohn.rules import account  # only a replay to an access token reads the user again
+
+    if account.me(caller).disabled:
+        raise errors.user_disabled()
+
+
 def once(
-    app: APIGatewayRestResolver, tenant_id: str, caller: str, work: Callable[[], Response[Any]]
+    app: APIGatewayRestResolver, caller: "KeyCaller | AccessClaims", work: Callable[[], Response[Any]]
 ) -> Response[Any]:
-    """Run `work` once per Idempotency-Key (scoped to tenant, caller and route), or just run it."""
+    """Run `work` once per Idempotency-Key (scoped to tenant, caller and route), or just run it.
+    The caller is the API key (its id) or the session (its id) the request authenticated with."""
     idempotency_key = key(app)
     if idempotency_key is None:
         return work()
     event = app.current_event
     route = f"{event.http_method.upper()} {event.resource}"
-    partition = f"IDEM#{tenant_id}#{caller}"
+    if isinstance(caller, KeyCaller):
+        partition = f"IDEM#{caller.tenant.id}#{caller.key_id}"
+    else:
+        partition = f"IDEM#{caller.tenant_id}#{caller.session_id}"
     try:
         body = event.json_body if event.body else None
     except ValueError:
@@ -208,7 +234,7 @@ def once(
         key_prefix=f"{partition}#{route}",
     )
     try:
-        return _thaw(run(request=request))
+        stored = run(request=request)
     except IdempotencyValidationError:
         raise errors.validation_failed(
             [FieldIssue(HEADER, "was already used with a different request")],
@@ -220,3 +246,6 @@ def once(
         raise err from None
     except (IdempotencyPersistenceLayerError, IdempotencyInconsistentStateError):
         raise errors.service_unavailable() from None
+    if stored.get("replayed"):
+        _may_replay(caller)
+    return _thaw(stored)

@@ -115,6 +115,8 @@ def _change(
     expected_version: int | None,
     now: int,
 ) -> User:
+    if passwords.same(body.new_password, body.current_password):  # the current one, just verified
+        raise errors.password_too_weak(passwords.MUST_DIFFER, "new_password")
     reason = passwords.weakness(body.new_password, tenant.password_policy, user.email)
     if reason:
         raise errors.password_too_weak(reason, "new_password")
@@ -224,7 +226,7 @@ def _open_session(
     checked = user.password_hash
     new_hash = passwords.hash_password(password) if rehash else None
     for attempt in range(CONFLICT_ATTEMPTS):
-        update = _session_update(user, held, checked, sid, expires, new_hash, now)
+        update = session_update(user, held, checked, sid, expires, new_hash, now)
         try:
             store.transact(tenant.id, user.id, update, store.ClaimMove(tenant.id, user.id), now, extra=[put])
             break
@@ -250,7 +252,7 @@ def _open_session(
     return SignedIn(signed_in, _session(signed_in, sid, refresh_token, expires, now))
 
 
-def _session_update(
+def session_update(
     user: User,
     held: dict[str, Any],
     checked: str | None,

@@ -9,22 +9,26 @@ again: at least once, never none.
 Two notices carry a link, a random token stored only as its SHA-256 (`store.notices`):
 - `cancel` (48 h, like the verification link): clears the pending change it was sent for, while
   it is still the user's pending change;
-- `restore` (7 days): puts the old address back, verified, revokes every session and clears any
-  pending change, while the user's address is still the one it changed to and the link is still
-  the user's live restore link (a newer email change supersedes it); refused with 409
-  `email_taken`, changing nothing, when another user claimed the old address meanwhile.
-A link is spent in the transaction that acts on it. An unknown, spent, superseded, expired or
-other tenant's token is the same 400 `invalid_request`.
+- `restore` (7 days): puts back the address it was sent to, verified, whatever changes followed
+  it; revokes every session, clears any pending change and the temporary state a thief could set
+  (the guess lock, the verification emails counted this hour), and voids the restore links of the
+  changes after its own (they went to addresses that came after it). Every restore link of a
+  user stays usable for its whole lifetime otherwise; refused with 409 `email_taken`, changing
+  nothing, when another user claimed the address meanwhile.
+While any restore link of a user is live, every further email change is told to each address
+holding one, as well as to the address it replaced (the owner hears of every step).
+A link is spent in the transaction that acts on it. An unknown, spent, voided, expired or other
+tenant's token is the same 400 `invalid_request`.
 """
 
 import dataclasses
 from typing import Any
 
-from hellojohn import actors, errors, signals
+from hellojohn import actors, errors, ids, signals, throttle
 from hellojohn.adapters import jobs, mail
 from hellojohn.config import settings
 from hellojohn.fields import email_key, masked_email
-from hellojohn.records import PENDING_FIELDS
+from hellojohn.records import PENDING_FIELDS, Tenant
 from hellojohn.rules import opaque, tenancy
 from hellojohn.store import notices as store
 from hellojohn.store import users
@@ -34,19 +38,26 @@ RESTORE_TTL_SECONDS = 7 * 24 * 3600
 CANCEL, RESTORE = "cancel", "restore"  # the links' kinds
 
 
+MAX_ATTEMPTS = 3  # a restore link's write, or a restore, that raced another write of the links
+
+
 def deliver(job: dict[str, Any]) -> str:
     """Send the notice a job asks for (or nothing); what happened, for the log."""
-    tid, uid, kind, change_id = job["tenant_id"], job["user_id"], job["kind"], job["change_id"]
+    tid, kind, change_id = job["tenant_id"], job["kind"], job["change_id"]
     tenant = tenancy.tenant(tid)
     if tenant is None:
         return "tenant gone"
     switch = jobs.EMAIL_CHANGED if kind == jobs.EMAIL_RESTORED else kind
     if switch not in tenant.notices:
-        if kind == jobs.EMAIL_CHANGED:  # no link for this change: an older one must not outlive it
-            store.drop_restore_pointer(tid, uid, change_id, _now() + RESTORE_TTL_SECONDS)
         return "switched off"
-    if store.was_sent(tid, change_id, kind):
-        return "already sent"
+    outcome = "already sent" if store.was_sent(tid, change_id, kind) else _send(tenant, job)
+    if kind in (jobs.EMAIL_CHANGED, jobs.EMAIL_RESTORED):
+        _tell_live_links(tenant, job)
+    return outcome
+
+
+def _send(tenant: Tenant, job: dict[str, Any]) -> str:
+    tid, uid, kind, change_id = tenant.id, job["user_id"], job["kind"], job["change_id"]
     now = _now()
     to: str = job["to"]
     if kind == jobs.EMAIL_CHANGE_REQUESTED:
@@ -59,14 +70,8 @@ def deliver(job: dict[str, Any]) -> str:
         email = mail.change_requested_email(tenant, masked_email(user.pending_email), token, expires)
     elif kind == jobs.EMAIL_CHANGED:
         expires = now + RESTORE_TTL_SECONDS
-        link: str | None
-        link, token_hash = opaque.new_verification_token()
-        try:
-            store.put_restore_link(
-                token_hash, store.Link(tid, uid, RESTORE, change_id, to, job["new_email"], expires)
-            )
-        except store.Superseded:
-            link = None  # a newer change holds the live restore link: this notice tells, without one
+        restore_link = store.Link(tid, uid, RESTORE, change_id, to, job["new_email"], expires)
+        link = _issue_restore_link(restore_link, now)
         email = mail.email_changed_email(tenant, masked_email(job["new_email"]), link, expires)
     elif kind == jobs.EMAIL_RESTORED:
         email = mail.email_restored_email(tenant, masked_email(job["new_email"]))
@@ -80,8 +85,47 @@ def deliver(job: dict[str, Any]) -> str:
     return "sent"
 
 
+def _issue_restore_link(link: store.Link, now: int) -> str | None:
+    """A new restore token, added to the user's links beside the live ones; None when a restore
+    since voided this change (a late job: the notice tells, without a link)."""
+    for _ in range(MAX_ATTEMPTS):
+        token, token_hash = opaque.new_verification_token()
+        try:
+            known = store.get_restore_links(link.tenant_id, link.user_id)
+            store.add_restore_link(token_hash, link, known, now)
+        except store.Raced:
+            continue
+        except store.Voided:
+            return None
+        return token
+    raise store.Raced  # the job is retried (SQS), nothing was sent
+
+
+def _tell_live_links(tenant: Tenant, job: dict[str, Any]) -> None:
+    """The change told to every other address holding a live restore link of the user, once per
+    address (a marker each: a redelivered job tells no one twice), with no link of its own: the
+    one that address already has still works, until the date given."""
+    now = _now()
+    told = {email_key(job["to"]), email_key(job["new_email"])}
+    live = store.get_restore_links(tenant.id, job["user_id"]).live(now).values()
+    for to, expires in sorted(live, key=lambda entry: -entry[1]):  # an address's latest link first
+        if not to:  # a link made before issue 24: its address is on its token only
+            continue
+        key = email_key(to)
+        if key in told:
+            continue
+        told.add(key)
+        marker = f"{job['kind']}#also#{opaque.digest(key)}"  # no address in a key
+        if store.was_sent(tenant.id, job["change_id"], marker):
+            continue
+        email = mail.email_changed_again_email(tenant, masked_email(job["new_email"]), expires)
+        with signals.sending(signals.NOTICES, kind=job["kind"]):
+            mail.send(tenant, to, *email)
+        store.mark_sent(tenant.id, job["change_id"], marker, _now())
+
+
 def _invalid() -> errors.ApiError:
-    return errors.invalid_request("The link is invalid, already used, superseded or expired")
+    return errors.invalid_request("The link is invalid, already used, voided or expired")
 
 
 def _link(tid: str, token: str, kind: str) -> tuple[str, store.Link]:
@@ -111,26 +155,47 @@ def cancel(tid: str, token: str) -> None:
 
 
 def restore(tid: str, token: str) -> None:
-    """`POST /v1/auth/email/restore`: the old address back, verified; every session revoked; the
-    claims moved back; the token and the user's restore pointer spent: one transaction."""
+    """`POST /v1/auth/email/restore`: the address the link was sent to back, verified; every
+    session revoked; the pending change and the thief's temporary state cleared; the claims moved
+    (the current address's released); the token spent and the links of later changes voided: one
+    transaction, on the user and the links as read (read again when either changed meanwhile)."""
     token_hash, link = _link(tid, token, RESTORE)
-    values: dict[str, Any] = {
-        "email": link.email,
-        "email_verified": True,
-        "sessions": {},
-        **dict.fromkeys(PENDING_FIELDS),
-    }
-    update = users.changes_to_update(values, [users.email_key_is(email_key(link.new_email))])
-    claims = users.ClaimMove(
-        tid, link.user_id, put_key=email_key(link.email), delete_key=email_key(link.new_email)
-    )
-    spend = [store.spend_link(token_hash), store.spend_restore_pointer(tid, link.user_id, token_hash)]
-    # the link's holder acts for the account (actor `user`); `via` tells the outbox not to offer a
-    # restore of the address this replaces (jobs.EMAIL_RESTORED)
-    with actors.acting(dataclasses.replace(actors.current(), via=jobs.RESTORE)):
-        try:
-            users.transact(tid, link.user_id, update, claims, _now(), extra=spend)
-        except users.ClaimTaken:
-            raise errors.email_taken() from None
-        except users.ConditionFailed:
-            raise _invalid() from None
+    for attempt in range(MAX_ATTEMPTS):
+        raw, links = store.get_user_and_restore_links(tid, link.user_id)
+        if raw is None or link.change_id not in links.links:
+            raise _invalid()  # the user is gone, or a restore of an earlier change voided this link
+        current = str(raw.get("email_key") or "")
+        values: dict[str, Any] = {
+            "email": link.email,
+            "email_verified": True,
+            "sessions": {},
+            **dict.fromkeys(PENDING_FIELDS),
+            **dict.fromkeys(THIEFS_STATE),
+        }
+        update = users.changes_to_update(values, [users.email_key_is(current)])
+        claims = users.ClaimMove(tid, link.user_id, put_key=email_key(link.email), delete_key=current or None)
+        now = _now()
+        spend = [
+            store.spend_link(token_hash),
+            store.spend_restore_links(
+                tid, link.user_id, link.change_id, links, ids.new_id("chg"), now + RESTORE_TTL_SECONDS
+            ),
+        ]
+        # the link's holder acts for the account (actor `user`); `via` tells the outbox not to offer
+        # a restore of the address this replaces (jobs.EMAIL_RESTORED)
+        with actors.acting(dataclasses.replace(actors.current(), via=jobs.RESTORE)):
+            try:
+                users.transact(tid, link.user_id, update, claims, now, extra=spend)
+            except users.ClaimTaken:
+                raise errors.email_taken() from None
+            except users.ConditionFailed:
+                if attempt + 1 < MAX_ATTEMPTS:
+                    continue  # the address or the links changed since the read: judge again
+                raise _invalid() from None
+        return
+    raise _invalid()  # pragma: no cover - the loop returns or raises
+
+
+THIEFS_STATE = (*throttle.STATE, "mail_hour", "mail_count")
+"""What someone holding a session could have set that would keep the owner out after a restore:
+the wrong-password lock, and the verification emails counted this hour."""

@@ -6,6 +6,7 @@ from a non-NFC password still verifies against the raw form, and is then replace
 """
 
 import gzip
+import hmac
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
@@ -33,6 +34,16 @@ def hasher() -> "PasswordHasher":
 
 def normalised(password: str) -> str:
     return unicodedata.normalize("NFC", password)
+
+
+MUST_DIFFER = "Password must differ from the current password"
+"""The reason a change to the current password is refused (422 `password_too_weak`): a temporary
+password "changed" to itself would stay the admin's choice. No history is kept (docs/SECURITY.md)."""
+
+
+def same(password: str, other: str) -> bool:
+    """Whether two passwords of one request are the same password (their NFC forms), in constant time."""
+    return hmac.compare_digest(normalised(password).encode(), normalised(other).encode())
 
 
 def hash_password(password: str) -> str:

@@ -233,10 +233,47 @@ def set_password(tenant: Tenant, uid: str, body: SetPassword, expected_version: 
     """Set without the current one; the email check is part of the write's condition. Clears
     the guess count and any lock: the admin has given the user a password to sign in with.
     `temporary`: the user must change it (the gate in `hellojohn.edge.auth`) within the tenant's
-    `temporary_password_days`; a password that is not temporary lifts that requirement."""
+    `temporary_password_days`; a password that is not temporary lifts that requirement.
+
+    The current password may not be set again (422, `passwords.MUST_DIFFER`): the user is read and
+    the new password verified against the stored Argon2id hash (one GetItem, one verification,
+    ~20 ms), and the write is conditioned on that hash, so a password changed meanwhile is judged
+    again (against the hash the failed write returns) rather than overwritten unjudged."""
     reason = passwords.weakness(body.password, tenant.password_policy, None)
     if reason:
         raise errors.password_too_weak(reason)
+    values = _set_password_values(tenant, body)
+    user = get(tenant, uid)
+    if expected_version is not None and user.version != expected_version:
+        raise errors.precondition_failed()
+    current_hash = user.password_hash
+    for _ in range(PASSWORD_SET_ATTEMPTS):
+        if current_hash is not None and passwords.verify(current_hash, body.password):
+            raise errors.password_too_weak(passwords.MUST_DIFFER)
+        guards = [store.password_hash_is(current_hash)]
+        if expected_version is not None:
+            guards.append(store.version_is(expected_version))
+        if tenant.password_policy.reject_email:
+            guards.append(store.email_key_is_not(email_key(body.password)))
+        try:
+            return store.update(tenant.id, uid, store.changes_to_update(values, guards), _now())
+        except store.ConditionFailed as exc:
+            current = exc.current
+            if current is None or (expected_version is not None and current.version != expected_version):
+                raise refusal(exc, expected_version, None) from None
+            if current.password_hash != current_hash:  # set meanwhile: judged against that one
+                current_hash = current.password_hash
+                continue
+            raise errors.password_too_weak("Password must not be the email address") from None
+    raise errors.conflict()
+
+
+PASSWORD_SET_ATTEMPTS = 10
+"""Admin set-passwords of one user racing without If-Match: each lost write is judged again
+against the hash that won (returned by the failed write: no re-read), so all of them apply."""
+
+
+def _set_password_values(tenant: Tenant, body: SetPassword) -> dict[str, Any]:
     values: dict[str, Any] = {"password_hash": passwords.hash_password(body.password)}
     values.update(dict.fromkeys(throttle.STATE))  # None: removed; the new password is not locked out
     if body.temporary:
@@ -249,10 +286,7 @@ def set_password(tenant: Tenant, uid: str, body: SetPassword, expected_version: 
         values.update(dict.fromkeys(("password_change_required", "temporary_password_expires_at")))
     if body.sign_out_all_sessions:
         values["sessions"] = {}
-    guards = [store.version_is(expected_version)] if expected_version is not None else []
-    if tenant.password_policy.reject_email:
-        guards.append(store.email_key_is_not(email_key(body.password)))
-    return _write(tenant, uid, values, guards, expected_version, password_given=True)
+    return values
 
 
 def set_disabled(
@@ -338,7 +372,6 @@ def _write(
     values: dict[str, Any],
     guards: list[store.Condition],
     expected_version: int | None,
-    password_given: bool = False,
 ) -> User:
     """One UpdateItem of `values`, conditioned on `guards` only (nothing was read): no race to
     lose without If-Match; a write that would change nothing answers the user as it is."""
@@ -347,13 +380,4 @@ def _write(
     try:
         return store.update(tenant.id, uid, store.changes_to_update(values, guards), _now())
     except store.ConditionFailed as exc:
-        current = exc.current
-        if current is not None and not password_given:
-            return _settled(exc, values, expected_version, None)
-        if (
-            password_given
-            and current is not None
-            and (expected_version is None or current.version == expected_version)
-        ):
-            raise errors.password_too_weak("Password must not be the email address") from None
-        raise refusal(exc, expected_version, None) from None
+        return _settled(exc, values, expected_version, None)

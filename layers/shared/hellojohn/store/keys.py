@@ -64,9 +64,9 @@ def notice_link(token_hash: str) -> dict[str, dict[str, str]]:
     return {"PK": {"S": f"NTC#{token_hash}"}, "SK": {"S": "NOTICE"}}
 
 
-def restore_pointer(tid: str, uid: str) -> dict[str, dict[str, str]]:
-    """Which restore link of the user is the live one (a newer email change supersedes the older).
-    A partition of its own, not the user's: the worker that writes it may not write user items."""
+def restore_links(tid: str, uid: str) -> dict[str, dict[str, str]]:
+    """The user's restore links still usable (hellojohn.store.notices.RestoreLinks). A partition of
+    its own, not the user's: the worker that writes it may not write user items."""
     return {"PK": {"S": f"TNT#{tid}#RESTORE#{uid}"}, "SK": {"S": "RESTORE"}}
 
 

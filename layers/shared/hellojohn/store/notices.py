@@ -1,4 +1,4 @@
-"""The security notices' items: link tokens (by hash), the live restore link, sent markers.
+"""The security notices' items: link tokens (by hash), each user's live restore links, sent markers.
 
 None of them is the user item, so none of their writes is a change event or a history entry
 (`rules.change_events` reads user items only).
@@ -10,7 +10,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from hellojohn.store import keys
-from hellojohn.store.client import dynamodb, error_code, from_item, table_name, to_item
+from hellojohn.store.client import dynamodb, error_code, failed_item, from_item, table_name, to_av, to_item
 
 SENT_TTL_SECONDS = 14 * 24 * 3600  # past SQS's longest retention (14 days): a late copy still finds it
 
@@ -55,13 +55,106 @@ def put_link(token_hash: str, link: Link) -> None:
     )
 
 
-class Superseded(Exception):
-    """A newer email change already holds the user's live restore link."""
+@dataclass(frozen=True)
+class RestoreLinks:
+    """A user's restore links (one item, `keys.restore_links`): each change id whose restore link
+    is still usable, with the address it restores (the one it was sent to) and its expiry.
+
+    `floor`: the last restore's own id; a link for a change before it can no longer be added (a
+    late job of a change the restore voided). `version` counts writes (0: no item yet), so a
+    restore, which rewrites the map, never loses a link added while it ran."""
+
+    links: dict[str, tuple[str, int]]
+    floor: str | None = None
+    version: int = 0
+
+    def live(self, now: int) -> dict[str, tuple[str, int]]:
+        return {cid: entry for cid, entry in self.links.items() if entry[1] > now}
 
 
-def put_restore_link(token_hash: str, link: Link) -> None:
-    """The restore token and the user's pointer to it, in one transaction; the pointer only moves
-    forward (change ids are ULIDs: a late job of an older change cannot take it back)."""
+def _restore_links(item: dict[str, Any] | None) -> RestoreLinks:
+    if not item:
+        return RestoreLinks({})
+    d = from_item(item)
+    links = {cid: (str(e["to"]), int(e["expires_at"])) for cid, e in (d.get("links") or {}).items()}
+    if "links" not in d and d.get("token_hash"):  # a pointer written before issue 24: its one link
+        links = {str(d["change_id"]): ("", int(d.get("ttl") or 0))}  # (its address is on the token)
+    return RestoreLinks(links, d.get("floor"), int(d.get("version") or 0))
+
+
+def get_restore_links(tid: str, uid: str) -> RestoreLinks:
+    out = dynamodb().get_item(TableName=table_name(), Key=keys.restore_links(tid, uid), ConsistentRead=True)
+    return _restore_links(out.get("Item"))
+
+
+def get_user_and_restore_links(tid: str, uid: str) -> tuple[dict[str, Any] | None, RestoreLinks]:
+    """The user item (raw) and the user's restore links, in one BatchGetItem (strongly consistent)."""
+    request: dict[str, Any] = {
+        table_name(): {"Keys": [keys.user(tid, uid), keys.restore_links(tid, uid)], "ConsistentRead": True}
+    }
+    user: dict[str, Any] | None = None
+    links = RestoreLinks({})
+    while request:
+        out = dynamodb().batch_get_item(RequestItems=request)
+        for raw in out.get("Responses", {}).get(table_name(), []):
+            if raw["SK"]["S"] == keys.USER_SK:
+                user = from_item(raw)
+            else:
+                links = _restore_links(raw)
+        request = dict(out.get("UnprocessedKeys") or {})
+    return user, links
+
+
+class Voided(Exception):
+    """A restore since this change voided its links: this one can no longer be added."""
+
+
+class Raced(Exception):
+    """The user's restore links changed between their read and this write: read again."""
+
+
+def add_restore_link(token_hash: str, link: Link, known: RestoreLinks, now: int) -> None:
+    """The restore token and its entry in the user's restore links, in one transaction; entries
+    already expired are dropped by the same write. Every other live link stays usable."""
+    entry = {"to": link.email, "expires_at": link.expires_at}
+    collection: Any
+    if known.version == 0:  # the first, or the first over a pointer written before issue 24
+        carried = {cid: {"to": to, "expires_at": expires} for cid, (to, expires) in known.links.items()}
+        collection = {
+            "Put": {
+                "TableName": table_name(),
+                "Item": {
+                    **keys.restore_links(link.tenant_id, link.user_id),
+                    **to_item(
+                        {"links": {**carried, link.change_id: entry}, "version": 1, "ttl": link.expires_at}
+                    ),
+                },
+                "ConditionExpression": "attribute_not_exists(PK) OR attribute_not_exists(#links)",
+                "ExpressionAttributeNames": {"#links": "links"},
+            }
+        }
+    else:
+        names = {"#links": "links", "#cid": link.change_id, "#v": "version", "#ttl": "ttl", "#floor": "floor"}
+        expired = [cid for cid, (_, expires) in known.links.items() if expires <= now][:50]
+        names.update({f"#x{i}": cid for i, cid in enumerate(expired)})
+        remove = f" REMOVE {', '.join(f'#links.#x{i}' for i in range(len(expired)))}" if expired else ""
+        collection = {
+            "Update": {
+                "TableName": table_name(),
+                "Key": keys.restore_links(link.tenant_id, link.user_id),
+                "UpdateExpression": f"SET #links.#cid = :entry, #v = #v + :one, #ttl = :ttl{remove}",
+                "ConditionExpression": "attribute_exists(#links) AND "
+                "(attribute_not_exists(#floor) OR #floor < :cid)",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": {
+                    ":entry": to_av(entry),
+                    ":one": {"N": "1"},
+                    ":ttl": {"N": str(link.expires_at)},
+                    ":cid": {"S": link.change_id},
+                },
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
     try:
         dynamodb().transact_write_items(
             TransactItems=[
@@ -72,43 +165,16 @@ def put_restore_link(token_hash: str, link: Link) -> None:
                         "ConditionExpression": "attribute_not_exists(PK)",
                     }
                 },
-                {
-                    "Put": {
-                        "TableName": table_name(),
-                        "Item": {
-                            **keys.restore_pointer(link.tenant_id, link.user_id),
-                            **to_item(
-                                {
-                                    "token_hash": token_hash,
-                                    "change_id": link.change_id,
-                                    "ttl": link.expires_at,
-                                }
-                            ),
-                        },
-                        "ConditionExpression": "attribute_not_exists(PK) OR change_id <= :cid",
-                        "ExpressionAttributeValues": {":cid": {"S": link.change_id}},
-                    }
-                },
+                collection,
             ]
         )
     except ClientError as exc:
-        if error_code(exc) == "TransactionCanceledException":
-            raise Superseded from None
-        raise
-
-
-def drop_restore_pointer(tid: str, uid: str, change_id: str, ttl: int) -> None:
-    """No restore link is live after `change_id` (its notice is switched off): an older one dies."""
-    try:
-        dynamodb().put_item(
-            TableName=table_name(),
-            Item={**keys.restore_pointer(tid, uid), **to_item({"change_id": change_id, "ttl": ttl})},
-            ConditionExpression="attribute_not_exists(PK) OR change_id <= :cid",
-            ExpressionAttributeValues={":cid": {"S": change_id}},
-        )
-    except ClientError as exc:
-        if error_code(exc) != "ConditionalCheckFailedException":
+        if error_code(exc) != "TransactionCanceledException":
             raise
+        now_there = failed_item(exc, 1)
+        if now_there and now_there.get("floor") and str(now_there["floor"]) >= link.change_id:
+            raise Voided from None
+        raise Raced from None
 
 
 def get_link(token_hash: str) -> Link | None:
@@ -139,14 +205,42 @@ def spend_link(token_hash: str) -> dict[str, Any]:
     }
 
 
-def spend_restore_pointer(tid: str, uid: str, token_hash: str) -> dict[str, Any]:
-    """A transaction item deleting the user's restore pointer, only while it names this token."""
+def spend_restore_links(
+    tid: str, uid: str, change_id: str, known: RestoreLinks, floor: str, ttl: int
+) -> dict[str, Any]:
+    """A transaction item voiding the link of `change_id` and of every later change (the links
+    sent to the addresses that came after it): the map rewritten from the one read, conditioned
+    on its version (no link added meanwhile is lost) and on the link still being in it."""
+    remaining = {
+        cid: {"to": to, "expires_at": expires}
+        for cid, (to, expires) in known.links.items()
+        if cid < change_id
+    }
+    names = {"#links": "links", "#floor": "floor", "#v": "version", "#ttl": "ttl"}
+    names.update({"#pth": "token_hash", "#pcid": "change_id"})
+    values: dict[str, Any] = {
+        ":remaining": to_av(remaining),
+        ":floor": {"S": floor},
+        ":zero": {"N": "0"},
+        ":one": {"N": "1"},
+        ":ttl": {"N": str(ttl)},
+    }
+    if known.version == 0:  # a pointer written before issue 24, naming this link
+        condition = "attribute_not_exists(#v) AND #pcid = :cid"
+        values[":cid"] = {"S": change_id}
+    else:
+        condition = "#v = :v AND attribute_exists(#links.#cid)"
+        names["#cid"] = change_id
+        values[":v"] = {"N": str(known.version)}
     return {
-        "Delete": {
+        "Update": {
             "TableName": table_name(),
-            "Key": keys.restore_pointer(tid, uid),
-            "ConditionExpression": "token_hash = :th",
-            "ExpressionAttributeValues": {":th": {"S": token_hash}},
+            "Key": keys.restore_links(tid, uid),
+            "UpdateExpression": "SET #links = :remaining, #floor = :floor, "
+            "#v = if_not_exists(#v, :zero) + :one, #ttl = :ttl REMOVE #pth, #pcid",
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
         }
     }
 
