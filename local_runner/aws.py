@@ -13,9 +13,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -68,25 +70,62 @@ def use_safe_environment(
     boto3.setup_default_session()
 
 
+class Atomic:
+    """moto's WSGI app with each request applied alone, as DynamoDB applies each write atomically.
+    moto checks a write's condition and then writes, unlocked: requests served concurrently (the
+    runner's execution environments, the race tests' processes) could both pass one condition, a
+    lost update DynamoDB never makes. One request at a time keeps the service's conditions, not
+    moto's threads, deciding who wins."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        with self.lock:
+            return list(self.app(environ, start_response))
+
+
+def moto_wsgi_server(port: int = 0) -> Any:
+    """moto's server on loopback, each request applied atomically (`Atomic`); not yet serving."""
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    app = Atomic(DomainDispatcherApplication(create_backend_app))
+    return make_server("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler)
+
+
 class Moto:
     """moto's server on a free loopback port, in a thread of this process (so its state is readable)."""
 
-    def __init__(self) -> None:
-        from moto.server import ThreadedMotoServer  # moto's server (flask) only where it runs
+    atomic = False
+    """True once a server of this process applies its requests one at a time (`Atomic`): a stream
+    read is then one request among others, and needs no lock of its own (local_runner.esm)."""
 
+    def __init__(self) -> None:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # not one line per AWS call
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
         self.endpoint = ""
 
     def start(self) -> str:
-        self._server.start()
-        host, port = self._server.get_host_and_port()
+        self._server = moto_wsgi_server()
+        self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
+        self._thread.start()
+        Moto.atomic = True
+        host, port = self._server.server_address[:2]
         self.endpoint = f"http://{host}:{port}"
         return self.endpoint
 
     def stop(self) -> None:
         if self.endpoint:
-            self._server.stop()
+            self._server.shutdown()
+            if self._thread is not None:
+                self._thread.join()
             self.endpoint = ""
 
 

@@ -60,6 +60,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from local_runner import events, filters
+from local_runner.aws import Moto
 from local_runner.invoke import REGION, function_arn, invoke
 from local_runner.template import Function
 
@@ -190,7 +191,9 @@ class MotoStreamReader:
             params["ShardIteratorType"] = "TRIM_HORIZON"
         else:
             params.update(ShardIteratorType="AT_SEQUENCE_NUMBER", SequenceNumber=done[0])
-        with _Transactions.lock:
+        # against a server that applies each request alone (aws.Atomic), a read is atomic already, and
+        # holding the lock over its requests would wait for a transaction that waits for the read
+        with contextlib.nullcontext() if Moto.atomic else _Transactions.lock:
             iterator = self.streams.get_shard_iterator(**params)["ShardIterator"]
             out = self.streams.get_records(ShardIterator=iterator, Limit=min(1000, limit + 1))
         _Iterators.forget(iterator, out.get("NextShardIterator") or "")

@@ -59,7 +59,7 @@ def test_an_allowed_origin_is_granted_on_key_and_token_requests(
     me = api("GET", "/v1/auth/me", headers={**bearer(token), "Origin": "http://127.0.0.1:4173"})
     assert me.status == 200 and me.header("Access-Control-Allow-Origin") == "http://127.0.0.1:4173"
     # errors too, so that the SDK can read them (here: no such user)
-    missing = api("GET", "/v1/users/usr_01HABCDEF123456", headers={**demo.admin(), "Origin": APP})
+    missing = api("GET", "/v1/users/usr_01HZZZZZZZZZZZZZZZZZZZZZZZ", headers={**demo.admin(), "Origin": APP})
     assert missing.status == 404 and missing.header("Access-Control-Allow-Origin") == APP
 
 

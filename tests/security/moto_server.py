@@ -5,32 +5,13 @@ between processes, so that it is the service's conditions, not moto, that decide
 """
 
 import sys
-import threading
 from pathlib import Path
-from typing import Any
 
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-from werkzeug.serving import make_server
-
-
-class Atomic:
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.lock = threading.Lock()
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        with self.lock:
-            return list(self.app(environ, start_response))
+from local_runner.aws import moto_wsgi_server
 
 
 def main() -> None:
-    server = make_server(
-        "127.0.0.1",
-        0,
-        Atomic(DomainDispatcherApplication(create_backend_app)),
-        threaded=True,
-        request_handler=MotoRequestHandler,
-    )
+    server = moto_wsgi_server()
     Path(sys.argv[1]).write_text(str(server.server_address[1]))
     server.serve_forever()
 
