@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as _wait
+from pathlib import Path
 from typing import Any
 
 from local_runner.template import Function
@@ -69,10 +70,22 @@ class Unavailable(Exception):
 # -- the child ---------------------------------------------------------------------------------------
 
 
-def _check(functions: list[Function], conn: Connection) -> None:
+def _log_to(path: Path | None) -> None:
+    """This process's stdout and stderr (the function's log lines, metrics, tracebacks) appended to
+    `path`; None: left as they are (the runner's console)."""
+    if path is None:
+        return
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+def _check(functions: list[Function], conn: Connection, log: Path | None = None) -> None:
     """Every handler imported and its SnapStart hooks run, in this one process; then it ends."""
     from local_runner import functions as loader
 
+    _log_to(log)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         for function in functions:
@@ -83,7 +96,7 @@ def _check(functions: list[Function], conn: Connection) -> None:
     conn.send(("ready", time.process_time()))
 
 
-def _child(function: Function, conn: Connection, env: dict[str, str]) -> None:
+def _child(function: Function, conn: Connection, env: dict[str, str], log: Path | None = None) -> None:
     """One execution environment: init (cold start), then invocations until told to stop or the
     runner is gone. Messages in: an event, or None (stop). Out: ("ready", CPU seconds) or ("failed", text)
     once, then per event ("ok", result, emails) or ("error", last line, emails)."""
@@ -91,6 +104,7 @@ def _child(function: Function, conn: Connection, env: dict[str, str]) -> None:
 
     from local_runner import functions, invoke, mail
 
+    _log_to(log)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the runner decides
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     os.environ.clear()
@@ -172,13 +186,16 @@ class Pool:
         limit: int = DEFAULT_LIMIT,
         on_emails: Callable[[Emails], None] | None = None,
         start_method: str = "forkserver",
+        log: Path | None = None,
     ) -> None:
+        """`log`: where the environments write their output (None: the runner's console)."""
         if limit < 1:
             raise ValueError("the limit of environments is at least 1")
         self.functions = {f.logical_id: f for f in functions}
         self.environments = environments
         self.limit = limit
         self.on_emails = on_emails
+        self.log = log
         self._ctx = multiprocessing.get_context(start_method)
         if start_method == "forkserver":
             self._ctx.set_forkserver_preload(PRELOAD)
@@ -194,7 +211,10 @@ class Pool:
         starts the forkserver); RuntimeError with the traceback if one fails. Its CPU seconds."""
         ours, theirs = self._ctx.Pipe()
         process = self._ctx.Process(  # type: ignore[attr-defined]
-            target=_check, args=(list(self.functions.values()), theirs), name="env-check", daemon=True
+            target=_check,
+            args=(list(self.functions.values()), theirs, self.log),
+            name="env-check",
+            daemon=True,
         )
         process.start()
         theirs.close()
@@ -291,7 +311,7 @@ class Pool:
         ours, theirs = self._ctx.Pipe()
         process = self._ctx.Process(  # type: ignore[attr-defined]
             target=_child,
-            args=(function, theirs, self.environments[function.logical_id]),
+            args=(function, theirs, self.environments[function.logical_id], self.log),
             name=f"env-{function.logical_id}",
             daemon=True,
         )

@@ -29,6 +29,9 @@ def _positive(text: str) -> int:
     return value
 
 
+FUNCTION_LOG = "functions.log"  # in the state dir: what the functions print (`--function-logs file`)
+
+
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m local_runner", description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, default=3000, help="port on 127.0.0.1 (0: any free port)")
@@ -48,6 +51,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         help="where DynamoDB and its streams run: moto (default) or AWS's DynamoDB Local (`make ddblocal`)",
     )
     parser.add_argument(
+        "--function-logs",
+        choices=("file", "console"),
+        default="file",
+        help=f"where the functions' log lines go: STATE_DIR/{FUNCTION_LOG} (default), or this console",
+    )
+    parser.add_argument(
         "--stop-on-stdin-eof",
         action="store_true",
         help="also stop when stdin closes (a parent that pipes stdin takes the runner with it when it dies)",
@@ -55,12 +64,17 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _banner(creds: dict[str, Any], aws: str, state_dir: Path) -> str:
+def _banner(creds: dict[str, Any], aws: str, state_dir: Path, logs_in_file: bool) -> str:
     api, sk, pk, tid = creds["api_url"], creds["secret_key"], creds["publishable_key"], creds["tenant_id"]
     user = creds["demo_user"]
     admin = f'-H "Authorization: Bearer {sk}" -H "X-Tenant-ID: {tid}"'
     public = f'-H "Authorization: Bearer {pk}" -H "X-Tenant-ID: {tid}"'
     sign_in = f'{{"email": "{user["email"]}", "password": "{user["password"]}"}}'
+    logs = (
+        f"Function logs (their JSON lines, metrics, tracebacks): {state_dir / FUNCTION_LOG}"
+        if logs_in_file
+        else "Function logs: in this console"
+    )
     return f"""
 HelloJohn Users, local: {api}   (AWS: {aws})
   tenant           {tid}
@@ -81,6 +95,7 @@ Try:
 The React example app (sdk/js/example; sign in as the demo user), in another shell:
   cd sdk/js && npm ci && VITE_HJ_API_URL={api} VITE_HJ_TENANT_ID={tid} \\
        VITE_HJ_PUBLISHABLE_KEY={pk} npm run example:dev
+{logs}
 Ctrl-C stops.
 """
 
@@ -101,7 +116,9 @@ class Runner:
         self.pollers: list[esm.Poller] = []
         self.serving: threading.Thread | None = None
 
-    def start(self, log_level: str | None, limit: int = environments.DEFAULT_LIMIT) -> dict[str, Any]:
+    def start(
+        self, log_level: str | None, limit: int = environments.DEFAULT_LIMIT, function_logs: str = "file"
+    ) -> dict[str, Any]:
         """Everything up and serving; the credentials (also written to credentials.json)."""
         if self.dynamodb_local is not None:
             self.dynamodb_local.launch()  # the JVM starts while moto does
@@ -122,7 +139,10 @@ class Runner:
         own = {
             f.logical_id: {**base, **provision.function_environment(f, refs), **overrides} for f in self.fns
         }
-        self.pool = environments.Pool(self.fns, own, limit, on_emails=outbox.add)
+        log = self.state_dir / FUNCTION_LOG if function_logs == "file" else None
+        if log is not None:
+            log.write_text("")  # this run's: every start is a fresh stack
+        self.pool = environments.Pool(self.fns, own, limit, on_emails=outbox.add, log=log)
         self.gateway.invoke = self.pool.invoke
         checked = threading.Thread(target=self._check, name="check", daemon=True)
         checked.start()  # meanwhile the seed's request is the first cold start
@@ -160,7 +180,7 @@ class Runner:
         }
         seed.write_json(self.state_dir / seed.STACK, stack)
         seed.write_json(self.state_dir / seed.CREDENTIALS, creds)  # last: its presence means "ready"
-        print(_banner(creds, aws, self.state_dir))
+        print(_banner(creds, aws, self.state_dir, function_logs == "file"))
         return creds
 
     def _check(self) -> None:
@@ -215,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         state_dir.mkdir(parents=True, exist_ok=True)
         seed.clear(state_dir)  # only now that the port is ours
         try:
-            runner.start(args.log_level, args.max_environments)
+            runner.start(args.log_level, args.max_environments, args.function_logs)
         except Unavailable as exc:
             print(f"cannot start: {exc}", file=sys.stderr)
             return 1

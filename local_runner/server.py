@@ -119,11 +119,11 @@ def _failure(exc: Exception, request_id: str) -> Reply:
         return reply
     if isinstance(exc, EnvironmentDied):
         print(f"! {exc}", flush=True)
-        message = "The function's environment ended; see the runner's console"
+        message = "The function's environment ended; see the function logs"
     else:
         if not isinstance(exc, FunctionError):
             traceback.print_exception(exc)
-        message = "The function failed; see the runner's console"
+        message = "The function failed; see the function logs"
     return error_reply(500, "internal_error", message, request_id)
 
 

@@ -136,3 +136,22 @@ def test_header_names_in_any_case(api: Http, demo: Tenant, create_user: UserFact
     assert api("GET", f"/v1/users/{user['id']}", headers=lower).body["id"] == user["id"]
     upper = {"AUTHORIZATION": f"Bearer {demo.secret_key}", "X-TENANT-ID": demo.id}
     assert api("GET", f"/v1/users/{user['id']}", headers=upper).body["id"] == user["id"]
+
+
+def test_function_logs_go_to_their_file_and_the_console_keeps_the_runners_lines(
+    api: Http, runner: Runner, demo: Tenant, create_user: UserFactory
+) -> None:
+    """The console stays readable (the banner, one line a request); what the functions print, their
+    JSON log lines and EMF metrics, is in STATE_DIR/functions.log."""
+    import time
+
+    user = create_user(demo)
+    assert api("GET", f"/v1/users/{user['id']}", headers=demo.admin()).status == 200
+    functions_log = runner.state_dir / "functions.log"
+    deadline = time.monotonic() + 10
+    while '"_aws"' not in functions_log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert '"_aws"' in functions_log.read_text()  # the functions' metrics (EMF lines)
+    console = (runner.state_dir / "runner.log").read_text()
+    assert '"_aws"' not in console and '"level":' not in console
+    assert "GET /v1/users/" in console and "Function logs (their JSON lines" in console
