@@ -224,7 +224,8 @@ def _typed(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-def _typed_images(record: "RecordTypeDef") -> "RecordTypeDef":
+def typed_images(record: "RecordTypeDef") -> "RecordTypeDef":
+    """The record with its images' empty maps typed (a no-op on what DynamoDB and moto send)."""
     change: dict[str, Any] = dict(record["dynamodb"])
     for image in ("NewImage", "OldImage"):
         if image in change:
@@ -301,7 +302,7 @@ class ApiStreamReader:
                 out = self._get(self._iterator(shard, None), limit)
             else:
                 raise
-        records = [_typed_images(r) for r in out["Records"]]
+        records = [typed_images(r) for r in out["Records"]]
         following = out.get("NextShardIterator")
         if following:
             self.held[shard] = (_seq(records[-1]) if records else position, following)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from local_runner.esm import typed_images
 from local_runner.events import stream_event
 from scripts import local_stack
 from scripts.local_stack import Refused
@@ -80,7 +81,7 @@ def read_range(streams: Any, info: dict[str, Any]) -> "list[RecordTypeDef]":
             sequence = int(record["dynamodb"]["SequenceNumber"])
             if sequence > end:
                 return found
-            found.append(record)
+            found.append(typed_images(record))  # as the runner's reader gives them (DynamoDB Local)
         iterator = out.get("NextShardIterator")
     if found and int(found[0]["dynamodb"]["SequenceNumber"]) != start:
         return []  # the first change is gone: delivering the rest would skip it silently

@@ -30,12 +30,16 @@ def _replay(runner: Runner, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _client(stack: dict[str, Any], service: str) -> Any:
+    """A client of the runner's stack: DynamoDB and its streams where they run (DynamoDB Local on
+    `--dynamodb local`), the rest on moto."""
     env = safe_environment({}, stack["endpoint_url"], stack["region"])
+    dynamodb = stack.get("dynamodb_endpoint_url")
+    endpoint = dynamodb if dynamodb and service in ("dynamodb", "dynamodbstreams") else stack["endpoint_url"]
     return boto3.session.Session(
         aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
         region_name=stack["region"],
-    ).client(service, endpoint_url=stack["endpoint_url"])  # type: ignore[call-overload]
+    ).client(service, endpoint_url=endpoint)  # type: ignore[call-overload]
 
 
 def _events_of(api: Http, uid: str, count: int) -> list[dict[str, Any]]:
