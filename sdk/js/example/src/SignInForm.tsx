@@ -2,13 +2,13 @@ import { useState, type SubmitEvent } from 'react';
 import { useAuth, type HelloJohnError } from '@hellojohn/react';
 import { FieldError, FormError, PasswordField, asHelloJohnError } from './FieldError';
 import { textField } from './form';
-import { forgetSignedOutReason, signedOutReason } from './signedOut';
+import { forgetSignedOutReason, useSignedOutReason } from './signedOut';
 
 export function SignInForm() {
   const { signIn } = useAuth();
   const [error, setError] = useState<HelloJohnError | null>(null);
   const [pending, setPending] = useState(false);
-  const [endedElsewhere] = useState(() => signedOutReason() !== null);
+  const endedElsewhere = useSignedOutReason() !== null;
 
   const handleSubmit = async (e: SubmitEvent<HTMLFormElement>) => {
     e.preventDefault();

@@ -1,3 +1,4 @@
+import { useSyncExternalStore } from 'react';
 import type { HelloJohnError } from '@hellojohn/react';
 
 /**
@@ -18,19 +19,35 @@ export interface ProfileDraft {
   avatar_url: string;
 }
 
+// The SDK shows the sign-in form as it ends the session, before the failed call's promise
+// rejects: the form subscribes to the reason, which arrives just after it mounted.
+const listeners = new Set<() => void>();
+
+function subscribe(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+function setReason(reason: string | null): void {
+  if (reason === null) sessionStorage.removeItem(REASON);
+  else sessionStorage.setItem(REASON, reason);
+  for (const listener of [...listeners]) listener();
+}
+
 /** True (and the reason noted) when this error means the session was ended elsewhere. */
 export function noteIfSignedOut(error: HelloJohnError): boolean {
   if (!ENDED.has(error.code)) return false;
-  sessionStorage.setItem(REASON, error.code);
+  setReason(error.code);
   return true;
 }
 
-export function signedOutReason(): string | null {
-  return sessionStorage.getItem(REASON);
+/** Why this tab was signed out under the user, if it was (the API's code); null otherwise. */
+export function useSignedOutReason(): string | null {
+  return useSyncExternalStore(subscribe, () => sessionStorage.getItem(REASON));
 }
 
 export function forgetSignedOutReason(): void {
-  sessionStorage.removeItem(REASON);
+  setReason(null);
 }
 
 export function saveDraft(userId: string, draft: ProfileDraft): void {

@@ -331,7 +331,14 @@ test(
         const otherRow = sessions.locator(`[data-testid="session"][data-session-id="${other.id}"]`);
         await otherRow.waitFor();
         assert.equal(await otherRow.getAttribute('data-current'), 'false');
-        assert.equal(await otherRow.getByTestId('session-user-agent').textContent(), otherDevice);
+        // a User-Agent no rule knows is shown as sent; a browser's as people read it, the raw string under it
+        assert.equal(await otherRow.getByTestId('session-device').textContent(), otherDevice);
+        const here = sessions.locator('[data-testid="session"][data-current="true"]');
+        assert.match(
+          (await here.getByTestId('session-device').textContent()) ?? '',
+          /^(Headless)?Chrome \d+ on Linux$/,
+        );
+        assert.match((await here.getByTestId('session-user-agent').textContent()) ?? '', /^Mozilla\/5\.0 /);
         const current = sessions.locator('[data-testid="session"][data-current="true"]');
         assert.equal(await current.count(), 1, 'exactly one session is marked as this browser');
         assert.notEqual(await current.getAttribute('data-session-id'), other.id);
@@ -345,16 +352,60 @@ test(
       },
     );
 
-    await t.test('change the name and clear the avatar with the seed EditProfile form', async () => {
-      const form = page.getByTestId('edit-profile').locator('form');
-      const nameInput = form.locator('input[name="name"]');
-      assert.equal(
-        await nameInput.inputValue(),
-        original.body.name ?? '',
-        'the form starts with the current name',
-      );
-      await nameInput.fill(newName);
-      await form.locator('input[name="avatar_url"]').fill('');
+    const profile = () => page.getByTestId('edit-profile');
+    await t.test(
+      'a session revoked elsewhere: the sign-in form says so, and the edit is back after signing in',
+      async () => {
+        const nameInput = profile().getByLabel('Name', { exact: true }); // a labelled input
+        assert.equal(
+          await nameInput.inputValue(),
+          original.body.name ?? '',
+          'the form starts with the current name',
+        );
+        await nameInput.fill(newName);
+        await profile()
+          .getByLabel(/^Avatar URL/)
+          .fill('');
+        const here = page.locator('[data-testid="session"][data-current="true"]');
+        const sid = await here.getAttribute('data-session-id');
+        const revoked = await admin(creds, 'POST', `/v1/users/${demo.id}/sessions/${sid}/revoke`);
+        assert.ok(revoked.status < 300, JSON.stringify(revoked.body));
+        const errorsBefore = pageProblems.filter((p) => p.startsWith('pageerror')).length;
+        await profile().getByRole('button', { name: 'Save' }).click();
+        const notice = page.getByTestId('signed-out-notice');
+        await notice.waitFor();
+        assert.match((await notice.textContent()) ?? '', /ended from another tab or device/);
+        await signInAs(demo.email, demo.password);
+        await page.getByTestId('profile-draft-restored').waitFor();
+        assert.equal(
+          await profile().getByLabel('Name', { exact: true }).inputValue(),
+          newName,
+          'the edit is not lost',
+        );
+        assert.equal(await page.getByTestId('signed-out-notice').count(), 0);
+        const errorsAfter = pageProblems.filter((p) => p.startsWith('pageerror')).length;
+        assert.equal(errorsAfter, errorsBefore, `no uncaught error: ${pageProblems.join(' | ')}`);
+      },
+    );
+
+    await t.test('an invalid avatar_url is said once, under its field', async () => {
+      await profile()
+        .getByLabel(/^Avatar URL/)
+        .fill('not a url');
+      await profile().getByRole('button', { name: 'Save' }).click();
+      const fieldError = profile().getByTestId('error-avatar_url');
+      await fieldError.waitFor();
+      const message = ((await fieldError.textContent()) ?? '').trim();
+      assert.notEqual(message, '');
+      assert.equal(await page.getByTestId('edit-profile-error').count(), 0, 'no banner repeating it');
+      assert.equal(await page.getByText(message, { exact: true }).count(), 1, 'the message once on the page');
+    });
+
+    await t.test('change the name and clear the avatar with the labelled profile form', async () => {
+      const form = profile().locator('form');
+      const nameInput = form.getByLabel('Name', { exact: true });
+      assert.equal(await nameInput.inputValue(), newName, 'the restored edit');
+      await form.getByLabel(/^Avatar URL/).fill('');
       await form.getByRole('button', { name: 'Save' }).click();
       await waitForText('current-user-name', newName);
       await page.getByTestId('current-user-initials').waitFor(); // no avatar any more
@@ -377,9 +428,22 @@ test(
       await page.getByTestId('change-password-submit').click();
       const fieldError = page.getByTestId('error-current_password');
       await fieldError.waitFor();
-      assert.notEqual((await fieldError.textContent())?.trim() ?? '', '');
+      assert.equal((await fieldError.textContent())?.trim(), 'The current password is incorrect'); // no "email"
+      assert.equal(await page.getByTestId('change-password-error').count(), 0, 'said once');
       assert.equal(await page.getByTestId('change-password-success').count(), 0);
       await page.getByTestId('current-user').waitFor(); // still signed in
+    });
+
+    await t.test('a weak new password is said once, under its field', async () => {
+      await page.getByTestId('current-password').fill(demo.password);
+      await page.getByTestId('new-password').fill('short');
+      await page.getByTestId('change-password-submit').click();
+      const fieldError = page.getByTestId('error-new_password');
+      await fieldError.waitFor();
+      const message = ((await fieldError.textContent()) ?? '').trim();
+      assert.notEqual(message, '');
+      assert.equal(await page.getByTestId('change-password-error').count(), 0, 'no banner repeating it');
+      assert.equal(await page.getByText(message, { exact: true }).count(), 1, 'the message once on the page');
     });
 
     await t.test('change the password', async () => {
