@@ -507,3 +507,78 @@ test(
     );
   },
 );
+
+/** The emails the runner's outbox holds for `to` whose subject contains `about`, once there is one. */
+async function waitForEmail(creds, to, about) {
+  for (let i = 0; i < 100; i += 1) {
+    const response = await fetch(`${creds.api_url}/_local/emails`);
+    const found = (await response.json()).filter((e) => e.to === to && e.subject.includes(about));
+    if (found.length > 0) return found.at(-1);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no email "${about}" to ${to}`);
+}
+
+/** The first link of an email's text. */
+function linkOf(email) {
+  const match = /https?:\/\/[^\s<>"']+/.exec(email.text);
+  assert.ok(match, email.text);
+  return match[0];
+}
+
+test(
+  "the runner's link pages say in words what happened, with nothing to type",
+  { timeout: 120_000 },
+  async () => {
+    const { creds } = api;
+    const suffix = randomBytes(4).toString('hex');
+    const old = `pages-old-${suffix}@example.com`;
+    const renamed = `pages-new-${suffix}@example.com`;
+    const created = await admin(creds, 'POST', '/v1/users', {
+      email: old,
+      password: `Pages-Test-${suffix}-1!`,
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const changed = await admin(creds, 'PATCH', `/v1/users/${created.body.id}`, { email: renamed });
+    assert.equal(changed.status, 200, JSON.stringify(changed.body));
+    const cancelLink = linkOf(await waitForEmail(creds, old, 'requested'));
+    const verifyLink = linkOf(await waitForEmail(creds, renamed, ''));
+    assert.match(cancelLink, /\/cancel-email-change\?token=/);
+    assert.match(verifyLink, /\/verify-email\?token=/);
+
+    const tab = await browser.newPage();
+    try {
+      const statusOf = async (url, not) => {
+        await tab.goto(url);
+        await tab.waitForFunction(
+          // eslint-disable-next-line no-undef -- runs in the page
+          (working) => !document.getElementById('status')?.textContent?.startsWith(working),
+          'Working',
+        );
+        assert.equal(await tab.locator('input').count(), 0, 'nothing to type');
+        const text = (await tab.locator('#status').textContent()) ?? '';
+        assert.ok(!text.includes(not), text);
+        return text;
+      };
+      assert.match(
+        await statusOf(verifyLink, 'invalid_request'),
+        new RegExp(`^Done: ${renamed} is now the address`),
+      );
+      // the change is confirmed: its cancel link is dead, and the page says where to go instead
+      const cancelled = await statusOf(cancelLink, 'invalid_request');
+      assert.match(cancelled, /already confirmed/);
+      assert.match(cancelled, /use the restore link in the \u201cemail changed\u201d notice/);
+      const restoreLink = linkOf(await waitForEmail(creds, old, 'changed'));
+      assert.match(
+        await statusOf(restoreLink, 'invalid_request'),
+        /^Done: this address is the account's again/,
+      );
+      assert.match(
+        await statusOf(restoreLink, 'invalid_request'),
+        /already used \(the address was restored then/,
+      );
+    } finally {
+      await tab.close();
+    }
+  },
+);
