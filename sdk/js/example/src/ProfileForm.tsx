@@ -42,7 +42,7 @@ export function ProfileForm() {
 
   return (
     <form onSubmit={(e) => void handleSubmit(e)} data-testid="profile-form" noValidate>
-      {draft !== null ? (
+      {draft !== null && !saved ? (
         <p className="hint" role="status" data-testid="profile-draft-restored">
           Your unsaved changes are back: check them and save.
         </p>

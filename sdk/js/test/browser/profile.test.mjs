@@ -409,6 +409,7 @@ test(
       await form.getByRole('button', { name: 'Save' }).click();
       await waitForText('current-user-name', newName);
       await page.getByTestId('current-user-initials').waitFor(); // no avatar any more
+      assert.equal(await page.getByTestId('profile-draft-restored').count(), 0, 'the restored edit is saved');
       assert.equal(await page.getByTestId('edit-profile-error').count(), 0);
     });
 
