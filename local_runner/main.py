@@ -157,10 +157,9 @@ class Runner:
                 "/_local/events": pages.json_page(bus.Tap(refs[bus_id]).all),
                 "/_local/environments": pages.json_page(self.pool.stats),
                 "/_local/health": pages.json_page(lambda: {"status": "ok"}),
-                "/verify-email": pages.verify_page(creds["tenant_id"], creds["publishable_key"]),
                 **{
-                    path: pages.action_page(path, creds["tenant_id"], creds["publishable_key"])
-                    for path in pages.ACTION_PAGES
+                    path: pages.token_page(path, creds["tenant_id"], creds["publishable_key"])
+                    for path in pages.TOKEN_PAGES
                 },
             }
         )

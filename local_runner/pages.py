@@ -9,120 +9,109 @@ from typing import Any
 
 from local_runner.server import LocalPage, Reply, json_reply
 
-_VERIFY_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Confirm your email (HelloJohn local)</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;margin:3rem auto;max-width:36rem;padding:0 1rem}
-label{display:block;margin:.5rem 0}input{width:100%;font:inherit}</style></head>
-<body><h1>Confirm your new email address</h1>
-<p id="status">Verifying&hellip;</p>
-<form id="retry" hidden>
-<p>The link may belong to another tenant than the demo one: give its id and publishable key.</p>
-<label>Tenant id <input name="tenant" value="__TENANT__"></label>
-<label>Publishable key <input name="key" value="__KEY__"></label>
-<button>Verify</button></form>
-<script>
-const config = __CONFIG__;
-const status = document.getElementById("status");
-const form = document.getElementById("retry");
-async function verify(tenantId, key) {
-  status.textContent = "Verifying\\u2026";
-  const response = await fetch("/v1/auth/email/verify", {
-    method: "POST",
-    headers: {"Authorization": "Bearer " + key, "X-Tenant-ID": tenantId, "Content-Type": "application/json"},
-    body: JSON.stringify({token: config.token}),
-  });
-  const body = await response.json();
-  if (response.ok) {
-    status.textContent = "Done: " + body.email + " is now the address of this account.";
-    form.hidden = true;
-  } else {
-    status.textContent = "Not verified: " + body.error.code + " (" + body.error.message + ")";
-    form.hidden = false;
-  }
-}
-form.addEventListener("submit", (e) => { e.preventDefault(); verify(form.tenant.value, form.key.value); });
-if (config.token) verify(config.tenantId, config.publishableKey);
-else status.textContent = "No token in the link.";
-</script></body></html>
-"""
-
-
-_ACTION_PAGE = """<!doctype html>
+_TOKEN_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>__TITLE__ (HelloJohn local)</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;margin:3rem auto;max-width:36rem;padding:0 1rem}
-label{display:block;margin:.5rem 0}input{width:100%;font:inherit}</style></head>
+small{color:#555}</style></head>
 <body><h1>__TITLE__</h1>
-<p id="status">Working&hellip;</p>
-<form id="retry" hidden>
-<p>The link may belong to another tenant than the demo one: give its id and publishable key.</p>
-<label>Tenant id <input name="tenant" value="__TENANT__"></label>
-<label>Publishable key <input name="key" value="__KEY__"></label>
-<button>Try again</button></form>
+<p id="status" role="status">Working&hellip;</p>
+<p><small id="detail"></small></p>
 <script>
 const config = __CONFIG__;
 const status = document.getElementById("status");
-const form = document.getElementById("retry");
-async function act(tenantId, key) {
-  status.textContent = "Working\u2026";
-  const response = await fetch(config.endpoint, {
-    method: "POST",
-    headers: {"Authorization": "Bearer " + key, "X-Tenant-ID": tenantId, "Content-Type": "application/json"},
-    body: JSON.stringify({token: config.token}),
-  });
-  if (response.status === 204) {
-    status.textContent = config.done;
-    form.hidden = true;
+const detail = document.getElementById("detail");
+async function act() {
+  let response, body = null;
+  try {
+    response = await fetch(config.endpoint, {
+      method: "POST",
+      headers: {"Authorization": "Bearer " + config.publishableKey, "X-Tenant-ID": config.tenantId,
+                "Content-Type": "application/json"},
+      body: JSON.stringify({token: config.token}),
+    });
+    if (response.status !== 204) body = await response.json();
+  } catch (e) {
+    status.textContent = "The local API could not be reached, so nothing was done: "
+      + "is the runner still running?";
+    return;
+  }
+  if (response.ok) {
+    status.textContent = config.done.replace("{email}", body && body.email ? body.email : "the new address");
+  } else if (response.status === 400 && body && body.error && body.error.code === "invalid_request") {
+    status.textContent = config.dead;
+    detail.textContent = config.elsewhere;
   } else {
-    const body = await response.json();
-    status.textContent = "Not done: " + body.error.code + " (" + body.error.message + ")";
-    form.hidden = false;
+    const said = body && body.error ? body.error.message : String(response.status);
+    status.textContent = "Nothing was done: the API said \u201c" + said
+      + "\u201d. Try the link again in a moment.";
+  }
+  if (body && body.error) {
+    const request = response.headers.get("X-Request-ID") || "?";
+    detail.textContent += " (" + body.error.code + ", request " + request + ")";
   }
 }
-form.addEventListener("submit", (e) => { e.preventDefault(); act(form.tenant.value, form.key.value); });
-if (config.token) act(config.tenantId, config.publishableKey);
-else status.textContent = "No token in the link.";
+if (config.token) act();
+else status.textContent = "This link has no token: open the whole link from the email.";
 </script></body></html>
 """
 
-# path -> (title, the route the page posts the token to, what it says when done)
-ACTION_PAGES = {
+_ELSEWHERE = (
+    "These pages act for the runner's demo tenant. A link of another tenant opens that tenant's own "
+    "page (scripts/tenant.py's --verify-url-base, --cancel-url-base, --restore-url-base), which "
+    "holds its publishable key."
+)
+
+# path -> (title, the route the page posts the token to, what it says when done, when the link is dead)
+TOKEN_PAGES = {
+    "/verify-email": (
+        "Confirm your new email address",
+        "/v1/auth/email/verify",
+        "Done: {email} is now the address of this account.",
+        "This link no longer works, so the address was not changed: it was already used, the change "
+        "was cancelled or replaced by a newer one, or the link expired. To change the address, ask "
+        "for the change again.",
+    ),
     "/cancel-email-change": (
         "Cancel the email change",
         "/v1/auth/email/cancel",
         "Done: the change was cancelled; the address of this account stays as it was.",
+        "This link no longer works, so nothing was cancelled: the change was already confirmed, "
+        "already cancelled, or replaced by a newer one, or the link expired. If the change was "
+        "confirmed and you did not ask for it, use the restore link in the \u201cemail changed\u201d "
+        "notice sent to your old address instead.",
     ),
     "/restore-email": (
         "Restore your email address",
         "/v1/auth/email/restore",
-        "Done: this address is the account's again, and every session was signed out.",
+        "Done: this address is the account's again, and every session was signed out: sign in again.",
+        "This link no longer works, so nothing was restored: it was already used (the address was "
+        "restored then: sign in with it), a restore of an earlier change replaced it, or the link "
+        "expired (restore links last 7 days).",
     ),
 }
 
 
-def action_page(path: str, tenant_id: str, publishable_key: str) -> LocalPage:
-    """`GET /cancel-email-change?token=…` and `/restore-email?token=…` (the security notices'
-    links): post the token to their route with the demo tenant's key, as the verify page does."""
-    title, endpoint, done = ACTION_PAGES[path]
-    page = _ACTION_PAGE.replace("__TITLE__", html.escape(title))
-    return _token_page(page, tenant_id, publishable_key, {"endpoint": endpoint, "done": done})
+def token_page(path: str, tenant_id: str, publishable_key: str) -> LocalPage:
+    """`GET /verify-email?token=…`, `/cancel-email-change?token=…`, `/restore-email?token=…` (the
+    emails' links): the page posts the token to its route with the demo tenant's id and
+    publishable key (the runner knows no other tenant's key), and says in words what happened:
+    the API answers every dead link with one `invalid_request` (it tells no one which state a
+    link's account is in), so the page names the possible reasons and what to do next."""
+    title, endpoint, done, dead = TOKEN_PAGES[path]
+    page = _TOKEN_PAGE.replace("__TITLE__", html.escape(title))
 
-
-def verify_page(tenant_id: str, publishable_key: str) -> LocalPage:
-    """`GET /verify-email?token=…`: posts the token to /v1/auth/email/verify with the demo tenant's key."""
-    return _token_page(_VERIFY_PAGE, tenant_id, publishable_key, {})
-
-
-def _token_page(template: str, tenant_id: str, publishable_key: str, more: dict[str, str]) -> LocalPage:
-    """A page that posts its link's `token` with the demo tenant's id and publishable key."""
-
-    def page(query: dict[str, list[str]]) -> Reply:
+    def reply(query: dict[str, list[str]]) -> Reply:
         token = (query.get("token") or [""])[-1]
-        config = {"token": token, "tenantId": tenant_id, "publishableKey": publishable_key, **more}
-        text = (
-            template.replace("__CONFIG__", json.dumps(config).replace("<", "\\u003c"))
-            .replace("__TENANT__", html.escape(tenant_id))
-            .replace("__KEY__", html.escape(publishable_key))
-        )
+        config = {
+            "token": token,
+            "tenantId": tenant_id,
+            "publishableKey": publishable_key,
+            "endpoint": endpoint,
+            "done": done,
+            "dead": dead,
+            "elsewhere": _ELSEWHERE,
+        }
+        text = page.replace("__CONFIG__", json.dumps(config).replace("<", "\\u003c"))
         headers = [
             ("Content-Type", "text/html; charset=utf-8"),
             ("Cache-Control", "no-store"),
@@ -130,7 +119,7 @@ def _token_page(template: str, tenant_id: str, publishable_key: str, more: dict[
         ]
         return Reply(200, headers, text.encode())
 
-    return page
+    return reply
 
 
 def json_page(produce: Callable[[], Any]) -> LocalPage:

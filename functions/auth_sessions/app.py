@@ -2,6 +2,7 @@
 
 from typing import TYPE_CHECKING, Any
 
+from hellojohn import devices
 from hellojohn.edge import auth
 from hellojohn.edge.resolver import caller_of, entry, error_responses, make_app
 from hellojohn.models import OwnSessionInfo, OwnSessionList, view_of
@@ -17,7 +18,12 @@ app = make_app()
 def list_my_sessions() -> OwnSessionList:
     claims: AccessClaims = caller_of(app)
     items = sessions.list_own(claims)
-    return OwnSessionList(data=[view_of(OwnSessionInfo, s, current=s.id == claims.session_id) for s in items])
+    return OwnSessionList(
+        data=[
+            view_of(OwnSessionInfo, s, current=s.id == claims.session_id, device=devices.label(s.user_agent))
+            for s in items
+        ]
+    )
 
 
 lambda_handler: Any = entry(app, auth.access_token, needs=("dynamodb", "tokens"))

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from hellojohn import devices
 from hellojohn.edge import auth
 from hellojohn.edge.auth import KeyCaller
 from hellojohn.edge.resolver import caller_of, entry, error_responses, make_app
@@ -21,7 +22,7 @@ app = make_app()
 def list_sessions(user_id: UserId) -> SessionList:
     caller: KeyCaller = caller_of(app)
     items = sessions.list_for(caller.tenant.id, user_id)
-    return SessionList(data=[view_of(SessionInfo, s) for s in items])
+    return SessionList(data=[view_of(SessionInfo, s, device=devices.label(s.user_agent)) for s in items])
 
 
 lambda_handler: Any = entry(app, auth.secret_key, needs=("dynamodb",))

@@ -64,6 +64,7 @@ def test_wrong_current_password_is_401_and_nothing_changes(
     reply = change(api, session, "Wrong-Password-1", NEW)
     assert reply.status == 401
     assert reply.error == "invalid_credentials"
+    assert reply.body["error"]["message"] == "The current password is incorrect"  # no email was typed
     assert can_sign_in(api, tenant, "alice@example.com", PASSWORD) == 200
     assert can_sign_in(api, tenant, "alice@example.com", NEW) == 401
 

@@ -82,9 +82,18 @@ def test_listing_shows_where_and_when_each_session_was_made(
     listed = admin_list(api, tenant, user["id"])
     assert [s["id"] for s in listed] == [phone["id"], laptop["id"]]  # newest first
     newest, oldest = listed
-    assert set(newest) == {"id", "created_at", "last_refreshed_at", "expires_at", "user_agent", "ip"}
+    assert set(newest) == {
+        "id",
+        "created_at",
+        "last_refreshed_at",
+        "expires_at",
+        "user_agent",
+        "device",
+        "ip",
+    }
     assert (newest["user_agent"], newest["ip"], newest["last_refreshed_at"]) == (SAFARI, "2001:db8::7", None)
     assert (oldest["user_agent"], oldest["ip"]) == (FIREFOX, "203.0.113.10")
+    assert (newest["device"], oldest["device"]) == ("Mobile Safari on iOS", "Firefox 128 on Linux")
     assert oldest["created_at"] < newest["created_at"] < oldest["last_refreshed_at"]
     assert oldest["expires_at"] == laptop["refresh_token_expires_at"]  # refresh does not extend it
     for s in listed:
@@ -103,6 +112,7 @@ def test_own_listing_marks_the_current_session(
         (laptop["id"], False),
     ]
     assert from_laptop[1]["user_agent"] == FIREFOX
+    assert from_laptop[1]["device"] == "Firefox 128 on Linux"  # parsed beside the raw string
     assert "access_token" not in str(from_laptop) and laptop["refresh_token"] not in str(from_laptop)
 
 
@@ -262,6 +272,28 @@ def test_a_long_user_agent_is_cut_and_a_missing_one_is_null(
     by_ip = {s["ip"]: s for s in admin_list(api, tenant, user["id"])}
     assert by_ip["203.0.113.10"]["user_agent"] == "x" * USER_AGENT_MAX
     assert by_ip["203.0.113.11"]["user_agent"] is None
+    assert (
+        by_ip["203.0.113.10"]["device"] is None and by_ip["203.0.113.11"]["device"] is None
+    )  # not recognised
+
+
+CHROME = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
+)
+
+
+def test_the_device_is_the_user_agent_as_people_read_it(
+    api: Api, tenant: Tenant, user: dict[str, Any]
+) -> None:
+    """Parsed when listed (ua-parser), not stored: the raw string stays beside it."""
+    sign_in_from(api, tenant, CHROME, "203.0.113.10")
+    sign_in_from(api, tenant, "curl/8.11.1", "203.0.113.11")
+    by_ip = {s["ip"]: s for s in admin_list(api, tenant, user["id"])}
+    assert (by_ip["203.0.113.10"]["device"], by_ip["203.0.113.10"]["user_agent"]) == (
+        "Chrome 156 on Linux",
+        CHROME,
+    )
+    assert by_ip["203.0.113.11"]["device"] == "curl 8"  # no OS named
 
 
 def test_sessions_made_before_these_fields_still_list(api: Api, tenant: Tenant, user: dict[str, Any]) -> None:

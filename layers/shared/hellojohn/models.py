@@ -282,13 +282,18 @@ class RefreshResult(_Model):
 class SessionInfo(_Model):
     """A live session as a listing shows it (never its tokens). `last_refreshed_at`, `user_agent`
     and `ip` are null when unknown: not refreshed yet, no User-Agent sent, or a session created
-    before they were recorded."""
+    before they were recorded. `device` is `user_agent` as people read it, parsed when listed."""
 
     id: str
     created_at: str
     last_refreshed_at: str | None
     expires_at: str
     user_agent: str | None
+    device: str | None = Field(
+        description='The User-Agent as people read it, e.g. "Chrome 156 on Linux"; null when unknown '
+        "or not recognised (show `user_agent` then)",
+        examples=["Chrome 156 on Linux"],
+    )
     ip: str | None
 
 

@@ -39,8 +39,9 @@ export type UpdateUserFields = Omit<Schemas['SelfUserUpdate'], 'email'> & { emai
 
 /**
  * One of the signed-in user's live sessions as `GET /v1/auth/sessions` lists it: `id`,
- * `created_at`, `last_refreshed_at`, `expires_at`, `user_agent`, `ip` (the last three null when
- * unknown) and `current` (the session of this client). Never a token.
+ * `created_at`, `last_refreshed_at`, `expires_at`, `user_agent`, `device` (the user agent as
+ * people read it: "Chrome 156 on Linux"), `ip` (the last four null when unknown) and `current`
+ * (the session of this client). Never a token.
  */
 export type SessionInfoData = Schemas['OwnSessionInfo'];
 

@@ -45,16 +45,20 @@ def update_me(
     return patch(tenant, claims.user_id, sent, expected_version, session_id=claims.session_id)
 
 
-def _failure(reservation: guesses.Reservation, now: int) -> errors.ApiError:
-    """The answer to a wrong password, once its reservation is counted as a failure: 401, or 429
-    when it set the lock."""
+WRONG_CURRENT_PASSWORD = "The current password is incorrect"  # the caller typed no email: say so
+
+
+def _failure(reservation: guesses.Reservation, now: int, message: str | None = None) -> errors.ApiError:
+    """The answer to a wrong password, once its reservation is counted as a failure: 401 (with
+    `message`, else sign-in's "Invalid email or password"), or 429 when it set the lock."""
+    wrong = errors.invalid_credentials(message) if message else errors.invalid_credentials()
     try:
         state = guesses.fail(reservation, now)
     except guesses.Contended:  # its mark stays in flight and counts as a failure once stale
-        return errors.invalid_credentials()
+        return wrong
     if state.locked_until:
         return errors.too_many_attempts(throttle.retry_after(state.locked_until, now))
-    return errors.invalid_credentials()
+    return wrong
 
 
 def _reserve(
@@ -98,7 +102,7 @@ def change_password(
     reservation = _reserve(key, now, must_exist=True, session_id=claims.session_id)
     user = User.from_item(reservation.item)
     if not passwords.verify(user.password_hash, body.current_password):
-        raise _failure(reservation, now)
+        raise _failure(reservation, now, WRONG_CURRENT_PASSWORD)
     try:
         _refuse_expired_temporary(user, now)
         return _change(tenant, claims, user, body, expected_version, now)

@@ -1,7 +1,6 @@
 import { AuthLoading, SignedIn, SignedOut, useOptionalUser } from '@hellojohn/react';
 import { ChangePasswordForm } from './ChangePasswordForm';
-import EditProfile from './EditProfile';
-import { ProfileErrors } from './ProfileErrors';
+import { ProfileForm } from './ProfileForm';
 import { SessionsList } from './SessionsList';
 import { SignInForm } from './SignInForm';
 import { UserCard } from './UserCard';
@@ -26,13 +25,12 @@ function SignedInPage() {
       <section className="card" data-testid="edit-profile">
         <h2>Profile</h2>
         <p className="hint">
-          The seed page's <code>EditProfile</code>, unchanged: <code>useUser().update()</code> →{' '}
-          <code>PATCH /v1/auth/me</code>. Fields: <code>name</code>, then <code>avatar_url</code> (empty: no
-          avatar).
+          The seed page's <code>EditProfile</code> call, <code>useUser().update()</code> →{' '}
+          <code>PATCH /v1/auth/me</code>, with labels and each error by its field (the seed&apos;s component,
+          unchanged, is in <code>EditProfile.tsx</code>).
         </p>
         {/* Remount on another user so that the uncontrolled inputs take the new defaults. */}
-        <EditProfile key={user?.id} />
-        <ProfileErrors key={`errors-${user?.id ?? ''}`} />
+        <ProfileForm key={user?.id} />
       </section>
       <ChangePasswordForm key={`password-${user?.id ?? ''}`} />
       <SessionsList key={`sessions-${user?.id ?? ''}`} />

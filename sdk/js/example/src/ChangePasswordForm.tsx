@@ -2,6 +2,7 @@ import { useState, type SubmitEvent } from 'react';
 import { useUser, type HelloJohnError } from '@hellojohn/react';
 import { FormError, PasswordField, asHelloJohnError } from './FieldError';
 import { textField } from './form';
+import { noteIfSignedOut } from './signedOut';
 
 const FIELDS = ['current_password', 'new_password', 'sign_out_other_sessions'];
 
@@ -31,7 +32,9 @@ export function ChangePasswordForm() {
       form.reset();
       setDone(true);
     } catch (err) {
-      setError(asHelloJohnError(err));
+      const failure = asHelloJohnError(err);
+      noteIfSignedOut(failure); // the page goes to sign-in, which says why
+      setError(failure);
     } finally {
       setPending(false);
     }

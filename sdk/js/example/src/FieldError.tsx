@@ -38,7 +38,10 @@ export function PasswordField({
   );
 }
 
-/** The error's message and code, for errors that name no field of the form. */
+/**
+ * The error's message and code, for errors that name no field of the form: when every detail is
+ * shown under its field, there is no banner (each error is said once).
+ */
 export function FormError({
   error,
   testId,
@@ -50,6 +53,7 @@ export function FormError({
 }) {
   if (error === null) return null;
   const unplaced = error.details.filter((d) => !fields.includes(d.field));
+  if (error.details.length > 0 && unplaced.length === 0) return null;
   return (
     <div className="form-error" role="alert" data-testid={testId} data-error-code={error.code}>
       <span>{error.message}</span>

@@ -16,8 +16,16 @@ function SessionRow({ session, onRevoke }: { session: HelloJohnSession; onRevoke
       data-current={String(session.current)}
     >
       <div className="who">
-        <strong data-testid="session-user-agent">{session.user_agent ?? 'Unknown device'}</strong>
+        <strong data-testid="session-device">
+          {session.device ?? session.user_agent ?? 'Unknown device'}
+        </strong>
         {session.current ? <span className="badge">this browser</span> : null}
+        {session.device !== null && session.user_agent !== null ? (
+          // the raw string under the label, as peers show it: for those who need the details
+          <small className="user-agent" data-testid="session-user-agent">
+            {session.user_agent}
+          </small>
+        ) : null}
         <small data-testid="session-ip">{session.ip ?? 'unknown address'}</small>
         <small>
           signed in {when(session.created_at)} · last refreshed {when(session.last_refreshed_at)} · expires{' '}

@@ -660,6 +660,12 @@ export interface components {
             expires_at: string;
             /** User Agent */
             user_agent: string | null;
+            /**
+             * Device
+             * @description The User-Agent as people read it, e.g. "Chrome 156 on Linux"; null when unknown or not recognised (show `user_agent` then)
+             * @example Chrome 156 on Linux
+             */
+            device: string | null;
             /** Ip */
             ip: string | null;
             /** Current */
@@ -766,7 +772,7 @@ export interface components {
          * SessionInfo
          * @description A live session as a listing shows it (never its tokens). `last_refreshed_at`, `user_agent`
          *     and `ip` are null when unknown: not refreshed yet, no User-Agent sent, or a session created
-         *     before they were recorded.
+         *     before they were recorded. `device` is `user_agent` as people read it, parsed when listed.
          */
         SessionInfo: {
             /** Id */
@@ -779,6 +785,12 @@ export interface components {
             expires_at: string;
             /** User Agent */
             user_agent: string | null;
+            /**
+             * Device
+             * @description The User-Agent as people read it, e.g. "Chrome 156 on Linux"; null when unknown or not recognised (show `user_agent` then)
+             * @example Chrome 156 on Linux
+             */
+            device: string | null;
             /** Ip */
             ip: string | null;
         };

@@ -331,7 +331,14 @@ test(
         const otherRow = sessions.locator(`[data-testid="session"][data-session-id="${other.id}"]`);
         await otherRow.waitFor();
         assert.equal(await otherRow.getAttribute('data-current'), 'false');
-        assert.equal(await otherRow.getByTestId('session-user-agent').textContent(), otherDevice);
+        // a User-Agent no rule knows is shown as sent; a browser's as people read it, the raw string under it
+        assert.equal(await otherRow.getByTestId('session-device').textContent(), otherDevice);
+        const here = sessions.locator('[data-testid="session"][data-current="true"]');
+        assert.match(
+          (await here.getByTestId('session-device').textContent()) ?? '',
+          /^(Headless)?Chrome \d+ on Linux$/,
+        );
+        assert.match((await here.getByTestId('session-user-agent').textContent()) ?? '', /^Mozilla\/5\.0 /);
         const current = sessions.locator('[data-testid="session"][data-current="true"]');
         assert.equal(await current.count(), 1, 'exactly one session is marked as this browser');
         assert.notEqual(await current.getAttribute('data-session-id'), other.id);
@@ -345,19 +352,64 @@ test(
       },
     );
 
-    await t.test('change the name and clear the avatar with the seed EditProfile form', async () => {
-      const form = page.getByTestId('edit-profile').locator('form');
-      const nameInput = form.locator('input[name="name"]');
-      assert.equal(
-        await nameInput.inputValue(),
-        original.body.name ?? '',
-        'the form starts with the current name',
-      );
-      await nameInput.fill(newName);
-      await form.locator('input[name="avatar_url"]').fill('');
+    const profile = () => page.getByTestId('edit-profile');
+    await t.test(
+      'a session revoked elsewhere: the sign-in form says so, and the edit is back after signing in',
+      async () => {
+        const nameInput = profile().getByLabel('Name', { exact: true }); // a labelled input
+        assert.equal(
+          await nameInput.inputValue(),
+          original.body.name ?? '',
+          'the form starts with the current name',
+        );
+        await nameInput.fill(newName);
+        await profile()
+          .getByLabel(/^Avatar URL/)
+          .fill('');
+        const here = page.locator('[data-testid="session"][data-current="true"]');
+        const sid = await here.getAttribute('data-session-id');
+        const revoked = await admin(creds, 'POST', `/v1/users/${demo.id}/sessions/${sid}/revoke`);
+        assert.ok(revoked.status < 300, JSON.stringify(revoked.body));
+        const errorsBefore = pageProblems.filter((p) => p.startsWith('pageerror')).length;
+        await profile().getByRole('button', { name: 'Save' }).click();
+        const notice = page.getByTestId('signed-out-notice');
+        await notice.waitFor();
+        assert.match((await notice.textContent()) ?? '', /ended from another tab or device/);
+        await signInAs(demo.email, demo.password);
+        await page.getByTestId('profile-draft-restored').waitFor();
+        assert.equal(
+          await profile().getByLabel('Name', { exact: true }).inputValue(),
+          newName,
+          'the edit is not lost',
+        );
+        assert.equal(await page.getByTestId('signed-out-notice').count(), 0);
+        const errorsAfter = pageProblems.filter((p) => p.startsWith('pageerror')).length;
+        assert.equal(errorsAfter, errorsBefore, `no uncaught error: ${pageProblems.join(' | ')}`);
+      },
+    );
+
+    await t.test('an invalid avatar_url is said once, under its field', async () => {
+      await profile()
+        .getByLabel(/^Avatar URL/)
+        .fill('not a url');
+      await profile().getByRole('button', { name: 'Save' }).click();
+      const fieldError = profile().getByTestId('error-avatar_url');
+      await fieldError.waitFor();
+      const message = ((await fieldError.textContent()) ?? '').trim();
+      assert.notEqual(message, '');
+      assert.equal(await page.getByTestId('edit-profile-error').count(), 0, 'no banner repeating it');
+      assert.equal(await page.getByText(message, { exact: true }).count(), 1, 'the message once on the page');
+    });
+
+    await t.test('change the name and clear the avatar with the labelled profile form', async () => {
+      const form = profile().locator('form');
+      const nameInput = form.getByLabel('Name', { exact: true });
+      assert.equal(await nameInput.inputValue(), newName, 'the restored edit');
+      await form.getByLabel(/^Avatar URL/).fill('');
       await form.getByRole('button', { name: 'Save' }).click();
       await waitForText('current-user-name', newName);
       await page.getByTestId('current-user-initials').waitFor(); // no avatar any more
+      assert.equal(await page.getByTestId('profile-draft-restored').count(), 0, 'the restored edit is saved');
       assert.equal(await page.getByTestId('edit-profile-error').count(), 0);
     });
 
@@ -377,9 +429,22 @@ test(
       await page.getByTestId('change-password-submit').click();
       const fieldError = page.getByTestId('error-current_password');
       await fieldError.waitFor();
-      assert.notEqual((await fieldError.textContent())?.trim() ?? '', '');
+      assert.equal((await fieldError.textContent())?.trim(), 'The current password is incorrect'); // no "email"
+      assert.equal(await page.getByTestId('change-password-error').count(), 0, 'said once');
       assert.equal(await page.getByTestId('change-password-success').count(), 0);
       await page.getByTestId('current-user').waitFor(); // still signed in
+    });
+
+    await t.test('a weak new password is said once, under its field', async () => {
+      await page.getByTestId('current-password').fill(demo.password);
+      await page.getByTestId('new-password').fill('short');
+      await page.getByTestId('change-password-submit').click();
+      const fieldError = page.getByTestId('error-new_password');
+      await fieldError.waitFor();
+      const message = ((await fieldError.textContent()) ?? '').trim();
+      assert.notEqual(message, '');
+      assert.equal(await page.getByTestId('change-password-error').count(), 0, 'no banner repeating it');
+      assert.equal(await page.getByText(message, { exact: true }).count(), 1, 'the message once on the page');
     });
 
     await t.test('change the password', async () => {
@@ -441,5 +506,80 @@ test(
         assert.equal(after.body.password_change_required, false);
       },
     );
+  },
+);
+
+/** The emails the runner's outbox holds for `to` whose subject contains `about`, once there is one. */
+async function waitForEmail(creds, to, about) {
+  for (let i = 0; i < 100; i += 1) {
+    const response = await fetch(`${creds.api_url}/_local/emails`);
+    const found = (await response.json()).filter((e) => e.to === to && e.subject.includes(about));
+    if (found.length > 0) return found.at(-1);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no email "${about}" to ${to}`);
+}
+
+/** The first link of an email's text. */
+function linkOf(email) {
+  const match = /https?:\/\/[^\s<>"']+/.exec(email.text);
+  assert.ok(match, email.text);
+  return match[0];
+}
+
+test(
+  "the runner's link pages say in words what happened, with nothing to type",
+  { timeout: 120_000 },
+  async () => {
+    const { creds } = api;
+    const suffix = randomBytes(4).toString('hex');
+    const old = `pages-old-${suffix}@example.com`;
+    const renamed = `pages-new-${suffix}@example.com`;
+    const created = await admin(creds, 'POST', '/v1/users', {
+      email: old,
+      password: `Pages-Test-${suffix}-1!`,
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const changed = await admin(creds, 'PATCH', `/v1/users/${created.body.id}`, { email: renamed });
+    assert.equal(changed.status, 200, JSON.stringify(changed.body));
+    const cancelLink = linkOf(await waitForEmail(creds, old, 'requested'));
+    const verifyLink = linkOf(await waitForEmail(creds, renamed, ''));
+    assert.match(cancelLink, /\/cancel-email-change\?token=/);
+    assert.match(verifyLink, /\/verify-email\?token=/);
+
+    const tab = await browser.newPage();
+    try {
+      const statusOf = async (url, not) => {
+        await tab.goto(url);
+        await tab.waitForFunction(
+          // eslint-disable-next-line no-undef -- runs in the page
+          (working) => !document.getElementById('status')?.textContent?.startsWith(working),
+          'Working',
+        );
+        assert.equal(await tab.locator('input').count(), 0, 'nothing to type');
+        const text = (await tab.locator('#status').textContent()) ?? '';
+        assert.ok(!text.includes(not), text);
+        return text;
+      };
+      assert.match(
+        await statusOf(verifyLink, 'invalid_request'),
+        new RegExp(`^Done: ${renamed} is now the address`),
+      );
+      // the change is confirmed: its cancel link is dead, and the page says where to go instead
+      const cancelled = await statusOf(cancelLink, 'invalid_request');
+      assert.match(cancelled, /already confirmed/);
+      assert.match(cancelled, /use the restore link in the \u201cemail changed\u201d notice/);
+      const restoreLink = linkOf(await waitForEmail(creds, old, 'changed'));
+      assert.match(
+        await statusOf(restoreLink, 'invalid_request'),
+        /^Done: this address is the account's again/,
+      );
+      assert.match(
+        await statusOf(restoreLink, 'invalid_request'),
+        /already used \(the address was restored then/,
+      );
+    } finally {
+      await tab.close();
+    }
   },
 );

@@ -608,7 +608,7 @@ describe('sessions', () => {
       [api.issued.at(-1)?.id, true],
       [other.id, false],
     ]);
-    expect(sessions[1]).toMatchObject({ user_agent: 'Mozilla/5.0 (test)', ip: '203.0.113.10' });
+    expect(sessions[1]).toMatchObject({ device: 'Chrome 156 on Linux', ip: '203.0.113.10' });
   });
 
   it('session.revoke() ends that session only: the client stays signed in', async () => {

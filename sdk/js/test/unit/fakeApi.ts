@@ -191,7 +191,8 @@ export class FakeApi {
         created_at: '2026-01-01T00:00:00Z',
         last_refreshed_at: null,
         expires_at: s.refresh_token_expires_at,
-        user_agent: 'Mozilla/5.0 (test)',
+        user_agent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0.0.0 Safari/537.36',
+        device: 'Chrome 156 on Linux',
         ip: '203.0.113.10',
         current: s.id === current,
       }));

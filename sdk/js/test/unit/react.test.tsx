@@ -288,6 +288,11 @@ describe('useSessions and the example\'s "Where you\'re signed in"', () => {
       [laptop.id, 'false'],
     ]);
     expect(rows[1]?.textContent).toContain('203.0.113.10');
+    // the API's readable label first, the raw User-Agent under it
+    expect(rows[1]?.querySelector('[data-testid="session-device"]')?.textContent).toBe('Chrome 156 on Linux');
+    expect(rows[1]?.querySelector('[data-testid="session-user-agent"]')?.textContent).toContain(
+      'Chrome/156.0',
+    );
 
     const revoke = rows[1]?.querySelector<HTMLButtonElement>('[data-testid="session-revoke"]');
     fireEvent.click(revoke!);
