@@ -1,31 +1,14 @@
 """Races decided by conditional writes: many processes at once, exactly one winner, claims consistent."""
 
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.conftest import Api, Clock, Tenant, make_tenant
-from tests.security.race import concurrently, world
+from tests.conftest import Api, Clock, Tenant
+from tests.security.race import concurrently
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-@pytest.fixture(scope="module")
-def shared() -> Iterator[dict[str, str]]:
-    with world() as refs:
-        yield refs
-
-
-@pytest.fixture
-def api(shared: dict[str, str]) -> Api:
-    return Api()
-
-
-@pytest.fixture
-def tenant(shared: dict[str, str]) -> Tenant:
-    return make_tenant()
 
 
 def _create(api: Api, tenant: Tenant, email: str) -> dict[str, Any]:

@@ -9,33 +9,16 @@ refreshes at once ended the session."""
 
 import logging
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.conftest import PASSWORD, Api, Tenant, bearer, make_tenant, sign_in
-from tests.security.race import run, world
+from tests.conftest import PASSWORD, Api, Tenant, bearer, sign_in
+from tests.security.race import run
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 EMAIL = "alice@example.com"
-
-
-@pytest.fixture(scope="module")
-def shared() -> Iterator[dict[str, str]]:
-    with world() as refs:
-        yield refs
-
-
-@pytest.fixture
-def api(shared: dict[str, str]) -> Api:
-    return Api()
-
-
-@pytest.fixture
-def tenant(shared: dict[str, str]) -> Tenant:
-    return make_tenant()
 
 
 @pytest.fixture

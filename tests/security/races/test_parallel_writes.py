@@ -4,33 +4,16 @@ lost, and the stream makes one change event and one history entry of each. With 
 writer wins and the others get 412 (rules/users.py, `last_writer_wins`)."""
 
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from local_runner.bus import Tap
-from tests.conftest import Api, Tenant, bearer, make_tenant, sign_in
+from tests.conftest import Api, Tenant, bearer, sign_in
 from tests.pipeline import Pipeline
-from tests.security.race import Request, concurrently, world
+from tests.security.race import Request, concurrently
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-@pytest.fixture(scope="module")
-def shared() -> Iterator[dict[str, str]]:
-    with world() as refs:
-        yield refs
-
-
-@pytest.fixture
-def api(shared: dict[str, str]) -> Api:
-    return Api()
-
-
-@pytest.fixture
-def tenant(shared: dict[str, str]) -> Tenant:
-    return make_tenant()
 
 
 @pytest.fixture

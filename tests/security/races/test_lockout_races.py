@@ -8,35 +8,18 @@ all 49 wrong ones were checked and the right one signed in (or changed the passw
 
 import logging
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.conftest import PASSWORD, Api, Tenant, bearer, make_tenant, sign_in
-from tests.security.race import run, world
+from tests.conftest import PASSWORD, Api, Tenant, bearer, sign_in
+from tests.security.race import run
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 GUESSES = 50
 WRONG = "Wrong-Password-{:02d}"
 LAST_AFTER = 5  # the right one is sent once 5 wrong ones have been answered: the others are in flight
-
-
-@pytest.fixture(scope="module")
-def shared() -> Iterator[dict[str, str]]:
-    with world() as refs:
-        yield refs
-
-
-@pytest.fixture
-def api(shared: dict[str, str]) -> Api:
-    return Api()
-
-
-@pytest.fixture
-def tenant(shared: dict[str, str]) -> Tenant:
-    return make_tenant()
 
 
 def _user(api: Api, tenant: Tenant) -> dict[str, Any]:
