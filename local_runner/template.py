@@ -134,7 +134,7 @@ def functions() -> list[Function]:
             Function(
                 logical_id=logical_id,
                 code_dir=ROOT / props["CodeUri"],
-                handler=props["Handler"],
+                handler=props.get("Handler", global_fn.get("Handler")),
                 routes=tuple(routes),
                 queue=queue,
                 batch_size=batch_size,

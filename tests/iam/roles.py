@@ -191,7 +191,9 @@ def roles() -> dict[str, tuple[Policy, ...]]:
                 if managed["Type"] != "AWS::IAM::ManagedPolicy":
                     raise Unresolved(f"managed policy {arn}")
                 document = resolve(managed["Properties"]["PolicyDocument"])
-                policies.append(Policy(arn["Ref"], document, ours=True, shared=True))
+                # shared: its grants must be used by some role; UsedByEveryRole: by every role attaching it
+                every = (managed.get("Metadata") or {}).get("HelloJohn", {}).get("UsedByEveryRole", False)
+                policies.append(Policy(arn["Ref"], document, ours=True, shared=not every))
             elif not (isinstance(arn, str) and arn.startswith("arn:aws:iam::aws:policy/")):
                 raise Unresolved(f"managed policy {arn}")
         found[logical_id] = tuple(policies)
