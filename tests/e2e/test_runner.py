@@ -84,7 +84,7 @@ def test_local_pages(api: Http) -> None:
     emails = api("GET", "/_local/emails")
     assert emails.status == 200 and isinstance(emails.body, list)
     page = api("GET", "/verify-email")
-    assert page.status == 200 and "No token in the link" in page.body
+    assert page.status == 200 and "This link has no token" in page.body
 
 
 # -- routing and the proxy event as API Gateway (REST) builds them ------------------------------------
