@@ -78,7 +78,7 @@ IDEMPOTENT = (
 def test_idempotent_functions_may_write_only_their_own_records() -> None:
     """One managed policy holds the idempotency rights, scoped to IDEM# items; only the nine
     functions that take an Idempotency-Key attach it (what they may do beyond it: tests/iam/)."""
-    [idem_policy] = _resources("AWS::IAM::ManagedPolicy").values()
+    idem_policy = _resources("AWS::IAM::ManagedPolicy")["IdempotencyPolicy"]
     [idem] = idem_policy["PolicyDocument"]["Statement"]
     assert idem["Sid"] == "IdempotencyRecords"
     assert sorted(idem["Action"]) == ["dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
