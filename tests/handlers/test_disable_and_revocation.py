@@ -218,3 +218,26 @@ def test_reusing_a_rotated_refresh_token_revokes_the_session(
     clock.advance(30)  # past the reuse interval: no retry, a replay
     assert refresh(api, tenant, old).error == "session_revoked"  # the stolen copy is replayed
     assert me_status(api, session) == (401, "session_revoked")
+
+
+def test_a_sign_out_cancelled_by_a_transaction_conflict_is_retried_not_refused(
+    api: Api, tenant: Tenant, user: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DynamoDB cancels a transaction that meets another on the same user (a refresh, a sign-in;
+    moto never does): the sign-out is tried again and ends the session, never answered 401 as if
+    the session had already ended while it is still live."""
+    from hellojohn.store import users as store
+
+    real = store.transact
+    conflicts = [store.ConditionFailed(None, ["TransactionConflict", "None"])]
+
+    def conflicting(*args: Any, **kwargs: Any) -> Any:
+        if conflicts:
+            raise conflicts.pop()
+        return real(*args, **kwargs)
+
+    session = sign_in(api, tenant)
+    monkeypatch.setattr(store, "transact", conflicting)
+    assert api("POST", "/v1/auth/sign-out", headers=bearer(session["access_token"])).status == 204
+    assert conflicts == []
+    assert api("GET", "/v1/auth/me", headers=bearer(session["access_token"])).error == "session_revoked"

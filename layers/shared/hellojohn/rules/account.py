@@ -367,41 +367,42 @@ def _reuse(user: User, session: session_store.SessionItem, token: str, token_has
 
 
 def _revoke(user: User, sid: str, now: int) -> None:
-    update = store.Update(remove=[("sessions", sid)], touch=False)
+    _end_session(user.tenant_id, user.id, sid, now)  # False: already gone, as wanted
+
+
+def _end_session(
+    tid: str, uid: str, sid: str, now: int, conditions: tuple[store.Condition, ...] = ()
+) -> bool:
+    """One transaction: the session out of the user's map and its item deleted. False when a
+    condition failed (the session already gone); DynamoDB's TransactionConflict (another
+    transaction on the user, e.g. a refresh) is retried, never answered as a refusal."""
+    update = store.Update(remove=[("sessions", sid)], conditions=list(conditions), touch=False)
     for attempt in range(CONFLICT_ATTEMPTS):
         try:
             store.transact(
-                user.tenant_id,
-                user.id,
+                tid,
+                uid,
                 update,
-                store.ClaimMove(user.tenant_id, user.id),
+                store.ClaimMove(tid, uid),
                 now,
-                extra=[session_store.delete_session(user.tenant_id, user.id, sid)],
+                extra=[session_store.delete_session(tid, uid, sid)],
             )
-            return
+            return True
         except store.ConditionFailed as exc:
             if "TransactionConflict" not in exc.reasons:
-                return  # already gone
+                return False
             _pause(attempt)
     raise errors.service_unavailable()  # never answered as if the session had ended
 
 
 def sign_out(claims: AccessClaims) -> None:
     """End this session: its access and refresh tokens fail from the next request on."""
-    now = _now()
-    update = store.Update(
-        remove=[("sessions", claims.session_id)],
-        conditions=[store.session_active(claims.session_id)],
-        touch=False,
+    ended = _end_session(
+        claims.tenant_id,
+        claims.user_id,
+        claims.session_id,
+        _now(),
+        (store.session_active(claims.session_id),),
     )
-    try:
-        store.transact(
-            claims.tenant_id,
-            claims.user_id,
-            update,
-            store.ClaimMove(claims.tenant_id, claims.user_id),
-            now,
-            extra=[session_store.delete_session(claims.tenant_id, claims.user_id, claims.session_id)],
-        )
-    except store.ConditionFailed:
-        raise errors.session_revoked() from None
+    if not ended:
+        raise errors.session_revoked()
