@@ -157,16 +157,7 @@ def _pairs(w: World, n: int) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]
     same = {
         "UsersGetFunction": _api("GET", bob, None, w.admin()),
         "UsersListFunction": _api("GET", "/v1/users?limit=20", None, w.admin()),
-        "UsersUpdateFunction": _api("PATCH", bob, {"name": "Robert"}, w.admin()),
-        "UsersSetPasswordFunction": _api(
-            "POST", f"{bob}/password", {"password": "Another-Pass-77"}, w.admin()
-        ),
-        "UsersDisableFunction": _api("POST", f"{bob}/disable", None, w.admin()),
-        "UsersEnableFunction": _api("POST", f"{bob}/enable", None, w.admin()),
         "UsersUnlockFunction": _api("POST", f"{bob}/unlock", None, w.admin()),
-        "UsersMetadataMergeFunction": _api(
-            "PATCH", f"{bob}/metadata", {"public_metadata": {"plan": "pro"}}, w.admin()
-        ),
         "UsersEventsFunction": _api("GET", f"{bob}/events?limit=20", None, w.admin()),
         "UsersSessionsFunction": _api("GET", f"{bob}/sessions", None, w.admin()),
         "JwksFunction": _api("GET", "/v1/.well-known/jwks.json"),
@@ -175,7 +166,6 @@ def _pairs(w: World, n: int) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]
             "POST", "/v1/auth/sign-in", {"email": w.people[a].email, "password": PASSWORD}, w.public()
         ),
         "AuthMeFunction": _api("GET", "/v1/auth/me", None, w.user(a)),
-        "AuthMeUpdateFunction": _api("PATCH", "/v1/auth/me", {"name": "Pat"}, w.user(a)),
         "AuthSessionsFunction": _api("GET", "/v1/auth/sessions", None, w.user(a)),
     }
     pairs = {name: (event, event) for name, event in same.items()}
@@ -190,7 +180,23 @@ def _pairs(w: World, n: int) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]
     change = {"current_password": PASSWORD, "new_password": "Another-Pass-78"}
     for tag in "bc":  # each pair's first event, then its second
         b = person("f" + tag)
+        disabled = person("e" + tag)
+        _ok(lambdas.call("POST", f"/v1/users/{w.people[disabled].uid}/disable", None, w.admin()))
         one = {
+            "UsersUpdateFunction": _api("PATCH", bob, {"name": f"Robert {tag}"}, w.admin()),
+            "UsersMetadataMergeFunction": _api(
+                "PATCH", f"{bob}/metadata", {"public_metadata": {"plan": tag}}, w.admin()
+            ),
+            "UsersDisableFunction": _api(
+                "POST", f"/v1/users/{w.people[person('d' + tag)].uid}/disable", None, w.admin()
+            ),
+            "UsersEnableFunction": _api(
+                "POST", f"/v1/users/{w.people[disabled].uid}/enable", None, w.admin()
+            ),
+            "AuthMeUpdateFunction": _api("PATCH", "/v1/auth/me", {"name": f"Pat {tag}"}, w.user(a)),
+            "UsersSetPasswordFunction": _api(
+                "POST", f"{bob}/password", {"password": f"New-Pass-{b}"}, w.admin()
+            ),
             "UsersCreateFunction": _api(
                 "POST", "/v1/users", {"email": f"made.{b}@example.com", "password": PASSWORD}, w.admin()
             ),
