@@ -65,8 +65,8 @@ def _nothing(**_: Any) -> None:
 
 def _shapes(client: Any, operations: Iterable[str]) -> None:
     """botocore's models of these operations, their input and output shapes built down to the leaves,
-    and the names of the events a call of each emits aliased (botocore does both on first use, the
-    first request's)."""
+    the client's error classes, and the names of the events a call of each operation emits aliased
+    (botocore does each on first use, the first request's)."""
 
     def walk(shape: Any, seen: set[str]) -> None:
         if shape is None or shape.name in seen:
@@ -77,6 +77,7 @@ def _shapes(client: Any, operations: Iterable[str]) -> None:
         for part in ("member", "key", "value"):
             walk(getattr(shape, part, None), seen)
 
+    client.exceptions  # noqa: B018  (its error classes: what an error response's first parse builds)
     events, service = client.meta.events, client.meta.service_model.service_id.hyphenize()
     for name in operations:
         operation = client.meta.service_model.operation_model(name)
