@@ -25,7 +25,7 @@ def _samples(base: float, k: int) -> list[float]:
 
 
 def synthetic(k: int) -> Run:
-    floor = Runs(wall=_samples(0.2, k), cpu=_samples(0.15, k))
+    floor = Runs(cpu=_samples(0.15, k))
     cold = [
         ColdResult(name, Runs(cpu=_samples(0.2 + j / 50, k), cpu_ratio=_samples(1.3 + j / 20, k)))
         for j, name in enumerate((STACK_NAME, "UsersGetFunction"))
