@@ -153,26 +153,22 @@ def _set_password_floor(w: World, i: int) -> None:
 
 
 def _patch_email_floor(w: World, i: int) -> None:
+    """As `rules.users.update` starts an email change: the values from the rules' own builder
+    (`changes.email_values`), the hour's first verification email counted for the user and the
+    address."""
     from hellojohn.fields import email_key
+    from hellojohn.rules import changes
+    from hellojohn.rules.users import MAILS_PER_HOUR
     from hellojohn.store import users
 
     now, new = _now(), f"carol+f{i}@example.com"
     user = users.get(w.tid, w.people["carol"].uid)
     if user is None:
         raise LookupError("carol is gone")
-    values = {
-        "pending_email": new,
-        "pending_change_id": f"chg_{i:026d}",
-        "pending_requested_at": now,
-        "mail_hour": now // 3600,
-        "mail_count": 1,
-        "pending_token_hash": None,
-        "pending_expires_at": None,
-        "pending_sent_at": None,
-    }
-    change = users.changes_to_update(values, [users.version_is(user.version)])
+    values = {**changes.email_values(user, changes.Plan(email_pending=new), now)[0], "mail_hour": now // 3600}
+    change = users.changes_to_update({**values, "mail_count": 1}, [users.version_is(user.version)])
     claims = users.ClaimMove(w.tid, user.id, check_key=email_key(new))
-    mails = users.count_mail_to(w.tid, email_key(new), now // 3600, 5)
+    mails = users.count_mail_to(w.tid, email_key(new), now // 3600, MAILS_PER_HOUR)
     with _as(w):
         users.transact(w.tid, user.id, change, claims, now, extra=[mails])
 
