@@ -71,6 +71,7 @@ def measure(quick: bool, only: set[str]) -> Run:
     lambdas.use_environment()
     started = time.perf_counter()
     machine = f"{platform.machine()}, Python {platform.python_version()}, {os.cpu_count() or 0} CPUs"
+    load = os.getloadavg()[0]
     run = Run("python -m bench" + " --quick" * quick, 0.0, machine)
     if "first" in only:
         from bench import first
@@ -95,6 +96,7 @@ def measure(quick: bool, only: set[str]) -> Run:
                 _log("warm: every endpoint against the store's calls alone")
                 run.warm = warm.run(w, iterations=20 if quick else 60, hash_iterations=4 if quick else 10)
     run.seconds = time.perf_counter() - started
+    run.machine += f", load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
     return run
 
 
