@@ -32,6 +32,7 @@ class ScaleResult:
 def seed(w: World, users: int) -> dict[Any, dict[Any, Any]]:
     """`users` users of the store's own items, by partition key, not in the table (see `swap`)."""
     from hellojohn import ids
+    from hellojohn.fields import email_key
     from hellojohn.records import User
     from hellojohn.store import keys
     from hellojohn.store.users import user_item
@@ -51,7 +52,10 @@ def seed(w: World, users: int) -> dict[Any, dict[Any, Any]]:
             updated_at=at,
             password_hash=stored_hash,
         )
-        claim = {**keys.email_claim(w.tid, email), "user_id": {"S": user.id}}
+        claim = {
+            **keys.email_claim(w.tid, email_key(email)),
+            "user_id": {"S": user.id},
+        }  # as store.users.create
         for it in (user_item(user), claim):
             h, r = DynamoType(it["PK"]), DynamoType(it["SK"])
             item = cast(Item, Item.__new__(Item))  # moto annotates BaseModel.__new__ as -> BaseModel
