@@ -321,8 +321,7 @@ def _notice_link(c: Ctx, kind: str, i: int) -> str:
     request is counted): a pending change to cancel, or a verified change to restore from."""
     from hellojohn import ids
     from hellojohn.rules import notices, opaque
-    from hellojohn.store import notices as links
-    from hellojohn.store import users
+    from hellojohn.store import links, users
     from hellojohn.timeutil import now
 
     new = f"{kind}.{i}@example.com"
