@@ -7,7 +7,12 @@ from typing import Any, get_args, get_origin, get_type_hints
 
 DEFAULT_ROLES = ("admin", "member")
 TEMPORARY_PASSWORD_DAYS = 7  # as Cognito's default TemporaryPasswordValidityDays
-NOTICES = ("email_change_requested", "email_changed", "password_changed")
+EMAIL_CHANGE_REQUESTED = "email_change_requested"  # the security notices' kinds (docs/NOTICES.md)
+EMAIL_CHANGED = "email_changed"
+PASSWORD_CHANGED = "password_changed"
+EMAIL_RESTORED = "email_restored"
+"""An email change made by a restore link: switched with EMAIL_CHANGED, and offers no restore link."""
+NOTICES = (EMAIL_CHANGE_REQUESTED, EMAIL_CHANGED, PASSWORD_CHANGED)
 """The security notices a tenant can switch off (docs/NOTICES.md); every one is on by default."""
 
 
@@ -186,24 +191,6 @@ class User:
         return f'"{self.version}"'
 
 
-def own_stamp(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any] | None:
-    """The `change` stamp (`hellojohn.actors`) of the write that turned user item `old` into `new`, or
-    None when that write made no change of its own (the guess counters keep the stamp the item had).
-    Read by the outbox (notices) and the change events, off the table's stream."""
-    stamp: dict[str, Any] = new.get("change") or {}
-    if not stamp.get("id") or (old is not None and (old.get("change") or {}).get("id") == stamp["id"]):
-        return None
-    return stamp
-
-
-def password_changed(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    """Whether the write from user item `old` to `new` changed the password: the hash moved, and not
-    by a sign-in (the only write that adds a session), whose rehash keeps the same password."""
-    signed_in = bool(set(new.get("sessions") or {}) - set(old.get("sessions") or {}))
-    moved = bool(new.get("password_hash")) and old.get("password_hash") != new.get("password_hash")
-    return moved and not signed_in
-
-
 def dump_metadata(value: dict[str, Any]) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
@@ -226,3 +213,5 @@ _USER_DECODERS = tuple((f, _decoder(f, _USER_HINTS[f.name])) for f in fields(Use
 
 PENDING_FIELDS = tuple(f.name for f in fields(User) if f.name.startswith("pending_"))
 """The attributes of a pending email change: all set when one starts, all removed when it ends."""
+TEMPORARY_PASSWORD = ("password_change_required", "temporary_password_expires_at")
+"""What a temporary password sets on the user item, removed when a password of their own is set."""

@@ -14,7 +14,7 @@ from hellojohn import errors, ids, signals, throttle
 from hellojohn.config import settings
 from hellojohn.fields import email_key
 from hellojohn.models import ChangePassword, Session, SignIn
-from hellojohn.records import Device, Tenant, User
+from hellojohn.records import TEMPORARY_PASSWORD, Device, Tenant, User
 from hellojohn.rules import changes, opaque, passwords, tokens
 from hellojohn.rules.tokens import AccessClaims
 from hellojohn.rules.users import patch, refusal
@@ -128,7 +128,7 @@ def _change(
         raise errors.precondition_failed()
     values: dict[str, Any] = {"password_hash": passwords.hash_password(body.new_password)}
     values.update(dict.fromkeys(throttle.STATE))  # None: removed, the count is cleared
-    values.update(dict.fromkeys(TEMPORARY))  # a password of the user's own: the gate lifts
+    values.update(dict.fromkeys(TEMPORARY_PASSWORD))  # a password of the user's own: the gate lifts
     if body.sign_out_other_sessions:
         values["sessions"] = {claims.session_id: user.sessions[claims.session_id]}
     # Conditioned on the password that was checked, not on the version: a concurrent sign-in
@@ -149,10 +149,6 @@ def _refuse_expired_temporary(user: User, now: int) -> None:
     expires = user.temporary_password_expires_at
     if user.password_change_required and expires is not None and expires <= now:
         raise errors.temporary_password_expired()
-
-
-TEMPORARY = ("password_change_required", "temporary_password_expires_at")
-"""What a temporary password sets on the user item, removed when a password of their own is set."""
 
 
 def _session(user: User, sid: str, refresh_token: str, refresh_expires: int, now: int) -> Session:

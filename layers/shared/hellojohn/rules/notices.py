@@ -1,6 +1,6 @@
 """Security notices (docs/NOTICES.md): an email change asked for, an email changed, a password changed.
 
-The email worker sends them from the outbox's jobs (`adapters.jobs`), never the request that made
+The email worker sends them from the outbox's jobs (`rules.outbox`), never the request that made
 the change. The tenant's switches are read here, in the worker, so switching a notice off applies
 to jobs already queued. Each notice's sending is recorded (a marker per change and kind), so a
 redelivered job sends nothing; if that mark fails after SES accepted the email, the retry sends it
@@ -25,10 +25,17 @@ import dataclasses
 from typing import Any
 
 from hellojohn import actors, errors, ids, signals, throttle
-from hellojohn.adapters import jobs, mail
+from hellojohn.adapters import mail
 from hellojohn.config import settings
 from hellojohn.fields import email_key, masked_email
-from hellojohn.records import PENDING_FIELDS, Tenant
+from hellojohn.records import (
+    EMAIL_CHANGE_REQUESTED,
+    EMAIL_CHANGED,
+    EMAIL_RESTORED,
+    PASSWORD_CHANGED,
+    PENDING_FIELDS,
+    Tenant,
+)
 from hellojohn.rules import opaque, tenancy
 from hellojohn.store import links, users
 from hellojohn.timeutil import now as _now
@@ -45,11 +52,11 @@ def deliver(job: dict[str, Any]) -> str:
     tenant = tenancy.tenant(tid)
     if tenant is None:
         return "tenant gone"
-    switch = jobs.EMAIL_CHANGED if kind == jobs.EMAIL_RESTORED else kind
+    switch = EMAIL_CHANGED if kind == EMAIL_RESTORED else kind
     if switch not in tenant.notices:
         return "switched off"
     outcome = "already sent" if links.was_sent(tid, change_id, kind) else _send(tenant, job)
-    if kind in (jobs.EMAIL_CHANGED, jobs.EMAIL_RESTORED):
+    if kind in (EMAIL_CHANGED, EMAIL_RESTORED):
         _tell_live_links(tenant, job)
     return outcome
 
@@ -58,7 +65,7 @@ def _send(tenant: Tenant, job: dict[str, Any]) -> str:
     tid, uid, kind, change_id = tenant.id, job["user_id"], job["kind"], job["change_id"]
     now = _now()
     to: str = job["to"]
-    if kind == jobs.EMAIL_CHANGE_REQUESTED:
+    if kind == EMAIL_CHANGE_REQUESTED:
         user = users.get(tid, uid)
         if user is None or user.pending_change_id != change_id or not user.pending_email:
             return "superseded"
@@ -67,14 +74,14 @@ def _send(tenant: Tenant, job: dict[str, Any]) -> str:
         cancel_link = links.Link(tid, uid, links.CANCEL, change_id, to, user.pending_email, expires)
         links.put_link(token_hash, cancel_link)
         email = mail.change_requested_email(tenant, masked_email(user.pending_email), token, expires)
-    elif kind == jobs.EMAIL_CHANGED:
+    elif kind == EMAIL_CHANGED:
         expires = now + RESTORE_TTL_SECONDS
         restore_link = links.Link(tid, uid, links.RESTORE, change_id, to, job["new_email"], expires)
         link = _issue_restore_link(restore_link, now)
         email = mail.email_changed_email(tenant, masked_email(job["new_email"]), link, expires)
-    elif kind == jobs.EMAIL_RESTORED:
+    elif kind == EMAIL_RESTORED:
         email = mail.email_restored_email(tenant, masked_email(job["new_email"]))
-    elif kind == jobs.PASSWORD_CHANGED:
+    elif kind == PASSWORD_CHANGED:
         email = mail.password_changed_email(tenant, int(job["at"]))
     else:
         return "unknown kind"
@@ -181,8 +188,8 @@ def restore(tid: str, token: str) -> None:
             ),
         ]
         # the link's holder acts for the account (actor `user`); `via` tells the outbox not to offer
-        # a restore of the address this replaces (jobs.EMAIL_RESTORED)
-        with actors.acting(dataclasses.replace(actors.current(), via=jobs.RESTORE)):
+        # a restore of the address this replaces (EMAIL_RESTORED)
+        with actors.acting(dataclasses.replace(actors.current(), via=actors.VIA_RESTORE)):
             try:
                 users.transact(tid, link.user_id, update, claims, now, extra=spend)
             except users.ClaimTaken:

@@ -17,7 +17,7 @@ from hellojohn import cursors, errors, ids, throttle
 from hellojohn.errors import FieldIssue
 from hellojohn.fields import check_international, check_metadata, email_key
 from hellojohn.models import CreateUser, DisableUser, SetPassword
-from hellojohn.records import Tenant, User
+from hellojohn.records import TEMPORARY_PASSWORD, Tenant, User
 from hellojohn.rules import changes, mergepatch, passwords
 from hellojohn.store import users as store
 from hellojohn.timeutil import now as _now
@@ -283,7 +283,7 @@ def _set_password_values(tenant: Tenant, body: SetPassword) -> dict[str, Any]:
         values["temporary_password_expires_at"] = _now() + tenant.temporary_password_days * 86400
         values["sessions"] = {}
     else:
-        values.update(dict.fromkeys(("password_change_required", "temporary_password_expires_at")))
+        values.update(dict.fromkeys(TEMPORARY_PASSWORD))
     if body.sign_out_all_sessions:
         values["sessions"] = {}
     return values
@@ -302,7 +302,6 @@ def set_disabled(
 
 
 METADATA_FIELDS = ("public_metadata", "private_metadata")
-COUNTERS_OF_THE_LOCK = ("failed_attempts", "first_failed_at", "locked_until")
 
 
 def merge_metadata(
@@ -363,7 +362,7 @@ def _merge_once(
 def unlock(tenant: Tenant, uid: str, expected_version: int | None) -> User:
     """Clear the wrong-password lock: one UpdateItem REMOVING the counters (absent = never counted)."""
     guards = [store.version_is(expected_version)] if expected_version is not None else []
-    return _write(tenant, uid, dict.fromkeys(COUNTERS_OF_THE_LOCK), guards, expected_version)
+    return _write(tenant, uid, dict.fromkeys(throttle.COUNTERS), guards, expected_version)
 
 
 def _write(
