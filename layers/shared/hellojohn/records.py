@@ -5,7 +5,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any, get_args, get_origin, get_type_hints
 
-DEFAULT_ROLES = ("admin", "member")
+DEFAULT_ROLE = "member"
+DEFAULT_ROLES = ("admin", DEFAULT_ROLE)
+EMAIL_FROM = "no-reply@hellojohn.dev"  # a tenant's sender when none is set
+AUDIT_RETENTION_DAYS = 90
 TEMPORARY_PASSWORD_DAYS = 7  # as Cognito's default TemporaryPasswordValidityDays
 EMAIL_CHANGE_REQUESTED = "email_change_requested"  # the security notices' kinds (docs/NOTICES.md)
 EMAIL_CHANGED = "email_changed"
@@ -29,15 +32,15 @@ class Tenant:
     id: str
     name: str
     roles: tuple[str, ...] = DEFAULT_ROLES
-    default_role: str = "member"
+    default_role: str = DEFAULT_ROLE
     password_policy: PasswordPolicy = field(default_factory=PasswordPolicy)
-    email_from: str = "no-reply@hellojohn.dev"
+    email_from: str = EMAIL_FROM
     verify_url_base: str = "http://127.0.0.1:3000/verify-email"
     cancel_url_base: str = "http://127.0.0.1:3000/cancel-email-change"  # the security notices' links
     restore_url_base: str = "http://127.0.0.1:3000/restore-email"
     notices: tuple[str, ...] = NOTICES  # the security notices sent (docs/NOTICES.md): all by default
     allowed_origins: tuple[str, ...] = ()
-    audit_retention_days: int = 90  # how long a user's change history is kept (TTL)
+    audit_retention_days: int = AUDIT_RETENTION_DAYS  # how long a user's change history is kept (TTL)
     temporary_password_days: int = TEMPORARY_PASSWORD_DAYS  # a temporary password's life at sign-in
     allow_international_emails: bool = False  # addresses whose local part is not ASCII (fields.py)
     created_at: int = 0
@@ -45,24 +48,25 @@ class Tenant:
     @classmethod
     def from_item(cls, d: dict[str, Any]) -> "Tenant":
         policy = d.get("password_policy") or {}
+        default = PasswordPolicy()
         return cls(
             id=d["id"],
             name=d["name"],
             roles=tuple(d.get("roles") or DEFAULT_ROLES),
-            default_role=d.get("default_role", "member"),
+            default_role=d.get("default_role", DEFAULT_ROLE),
             password_policy=PasswordPolicy(
-                min_length=int(policy.get("min_length", 8)),
-                max_length=int(policy.get("max_length", 128)),
-                reject_common=bool(policy.get("reject_common", True)),
-                reject_email=bool(policy.get("reject_email", True)),
+                min_length=int(policy.get("min_length", default.min_length)),
+                max_length=int(policy.get("max_length", default.max_length)),
+                reject_common=bool(policy.get("reject_common", default.reject_common)),
+                reject_email=bool(policy.get("reject_email", default.reject_email)),
             ),
-            email_from=d.get("email_from", "no-reply@hellojohn.dev"),
+            email_from=d.get("email_from", EMAIL_FROM),
             verify_url_base=d.get("verify_url_base", ""),
             cancel_url_base=d.get("cancel_url_base", ""),
             restore_url_base=d.get("restore_url_base", ""),
             notices=tuple(n for n in NOTICES if n not in (d.get("notices_off") or ())),
             allowed_origins=tuple(d.get("allowed_origins") or ()),
-            audit_retention_days=int(d.get("audit_retention_days", 90)),
+            audit_retention_days=int(d.get("audit_retention_days", AUDIT_RETENTION_DAYS)),
             temporary_password_days=int(d.get("temporary_password_days", TEMPORARY_PASSWORD_DAYS)),
             allow_international_emails=bool(d.get("allow_international_emails", False)),
             created_at=int(d.get("created_at", 0)),
@@ -147,7 +151,7 @@ class User:
     phone_number: str | None = None
     name: str | None = None
     avatar_url: str | None = None
-    role: str = "member"
+    role: str = DEFAULT_ROLE
     public_metadata: dict[str, Any] = field(default_factory=dict, metadata=JSON_TEXT)
     private_metadata: dict[str, Any] = field(default_factory=dict, metadata=JSON_TEXT)
     disabled: bool = False

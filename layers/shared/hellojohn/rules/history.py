@@ -7,13 +7,11 @@ The outbox keeps each event before it puts it on the bus (`keep`, `rules.outbox`
 from typing import Any
 
 from hellojohn import cursors
-from hellojohn.records import Tenant
+from hellojohn.records import AUDIT_RETENTION_DAYS, Tenant
 from hellojohn.rules import tenancy
 from hellojohn.rules.change_events import ChangeEvent
 from hellojohn.store import audit
-from hellojohn.timeutil import now
-
-DAY = 24 * 3600
+from hellojohn.timeutil import DAY, now
 
 
 def entry_of(event: ChangeEvent) -> dict[str, Any]:
@@ -25,7 +23,7 @@ def keep(entry: dict[str, Any]) -> bool:
     """Written before the change's jobs are queued and its event is put, once: a retried record
     finds the entry. True when the change's jobs are still to be queued (`jobs_queued` after)."""
     tenant = tenancy.tenant(entry["tenant_id"])
-    days = tenant.audit_retention_days if tenant else Tenant("", "").audit_retention_days
+    days = tenant.audit_retention_days if tenant else AUDIT_RETENTION_DAYS
     earlier = audit.put(entry["tenant_id"], entry["user_id"], entry["change_id"], entry, now() + days * DAY)
     return not (earlier or {}).get(audit.QUEUED)
 

@@ -38,9 +38,10 @@ from hellojohn.records import (
 )
 from hellojohn.rules import opaque, tenancy
 from hellojohn.store import links, users
+from hellojohn.timeutil import DAY
 from hellojohn.timeutil import now as _now
 
-RESTORE_TTL_SECONDS = 7 * 24 * 3600
+RESTORE_TTL_SECONDS = 7 * DAY
 
 
 MAX_ATTEMPTS = 3  # a restore link's write, or a restore, that raced another write of the links

@@ -16,8 +16,9 @@ from botocore.exceptions import ClientError
 
 from hellojohn.store import keys
 from hellojohn.store.client import dynamodb, error_code, failed_item, from_item, table_name, to_av, to_item
+from hellojohn.timeutil import DAY
 
-SENT_TTL_SECONDS = 14 * 24 * 3600  # past SQS's longest retention (14 days): a late copy still finds it
+SENT_TTL_SECONDS = 14 * DAY  # past SQS's longest retention (14 days): a late copy still finds it
 VERIFY, CANCEL, RESTORE = "verify", "cancel", "restore"  # the links' kinds
 
 

@@ -27,6 +27,7 @@ from hellojohn.store.client import (
     to_av,
     to_item,
 )
+from hellojohn.timeutil import HOUR
 
 Path = str | tuple[str, str]
 
@@ -404,7 +405,7 @@ def count_mail_to(tid: str, email_key: str, hour: int, limit: int) -> dict[str, 
                 ":zero": {"N": "0"},
                 ":one": {"N": "1"},
                 ":limit": {"N": str(limit)},
-                ":ttl": {"N": str((hour + 2) * 3600)},
+                ":ttl": {"N": str((hour + 2) * HOUR)},
             },
         }
     }
