@@ -149,14 +149,7 @@ def cancel(tid: str, token: str) -> None:
     token_hash, link = _link(tid, token, links.CANCEL)
     update = users.changes_to_update(dict.fromkeys(PENDING_FIELDS), [users.pending_change_is(link.change_id)])
     try:
-        users.transact(
-            tid,
-            link.user_id,
-            update,
-            users.ClaimMove(tid, link.user_id),
-            _now(),
-            extra=[links.spend_link(token_hash, link.kind)],
-        )
+        users.transact_with(tid, link.user_id, update, _now(), links.spend_link(token_hash, link.kind))
     except (users.ConditionFailed, users.ClaimTaken):  # no claim moves: a failed spend lands as either
         raise _invalid() from None
 

@@ -45,14 +45,7 @@ def issue(tid: str, uid: str, change_id: str) -> Issued | None:
     )
     link = links.Link(tid, uid, links.VERIFY, change_id, user.pending_email, user.pending_email, expires)
     try:
-        store.transact(
-            tid,
-            uid,
-            update,
-            store.ClaimMove(tid, uid),
-            now,
-            extra=[links.new_link(token_hash, link)],
-        )
+        store.transact_with(tid, uid, update, now, links.new_link(token_hash, link))
     except store.ConditionFailed:
         return None
     return Issued(user, user.pending_email, token, expires)

@@ -15,7 +15,16 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from hellojohn.store import keys
-from hellojohn.store.client import dynamodb, error_code, failed_item, from_item, table_name, to_av, to_item
+from hellojohn.store.client import (
+    dynamodb,
+    error_code,
+    failed_item,
+    from_item,
+    get_many,
+    table_name,
+    to_av,
+    to_item,
+)
 from hellojohn.timeutil import DAY
 
 SENT_TTL_SECONDS = 14 * DAY  # past SQS's longest retention (14 days): a late copy still finds it
@@ -83,10 +92,8 @@ class RestoreLinks:
         return {cid: entry for cid, entry in self.links.items() if entry[1] > now}
 
 
-def _restore_links(item: dict[str, Any] | None) -> RestoreLinks:
-    if not item:
-        return RestoreLinks({})
-    d = from_item(item)
+def _restore_links(d: dict[str, Any]) -> RestoreLinks:
+    """The user's restore links from their item (deserialised; empty: no item)."""
     links = {cid: (str(e["to"]), int(e["expires_at"])) for cid, e in (d.get("links") or {}).items()}
     if "links" not in d and d.get("token_hash"):  # a pointer written before issue 24: its one link
         links = {str(d["change_id"]): ("", int(d.get("ttl") or 0))}  # (its address is on the token)
@@ -95,24 +102,18 @@ def _restore_links(item: dict[str, Any] | None) -> RestoreLinks:
 
 def get_restore_links(tid: str, uid: str) -> RestoreLinks:
     out = dynamodb().get_item(TableName=table_name(), Key=keys.restore_links(tid, uid), ConsistentRead=True)
-    return _restore_links(out.get("Item"))
+    return _restore_links(from_item(out.get("Item") or {}))
 
 
 def get_user_and_restore_links(tid: str, uid: str) -> tuple[dict[str, Any] | None, RestoreLinks]:
     """The user item (raw) and the user's restore links, in one BatchGetItem (strongly consistent)."""
-    request: dict[str, Any] = {
-        table_name(): {"Keys": [keys.user(tid, uid), keys.restore_links(tid, uid)], "ConsistentRead": True}
-    }
     user: dict[str, Any] | None = None
-    links = RestoreLinks({})
-    while request:
-        out = dynamodb().batch_get_item(RequestItems=request)
-        for raw in out.get("Responses", {}).get(table_name(), []):
-            if raw["SK"]["S"] == keys.USER_SK:
-                user = from_item(raw)
-            else:
-                links = _restore_links(raw)
-        request = dict(out.get("UnprocessedKeys") or {})
+    links = _restore_links({})
+    for d in get_many([keys.user(tid, uid), keys.restore_links(tid, uid)]):
+        if d["SK"] == keys.USER_SK:
+            user = d
+        else:
+            links = _restore_links(d)
     return user, links
 
 

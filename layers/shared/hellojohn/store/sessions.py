@@ -13,6 +13,7 @@ from hellojohn.store.client import (
     error_code,
     failed_item,
     from_item,
+    get_many,
     table_name,
     to_item,
 )
@@ -101,19 +102,13 @@ def delete_session(tid: str, uid: str, sid: str) -> dict[str, Any]:
 
 def get_user_and_session(tid: str, uid: str, sid: str) -> tuple[User | None, SessionItem | None]:
     """Both items in one BatchGetItem (strongly consistent)."""
-    wanted = [keys.user(tid, uid), keys.session(tid, uid, sid)]
-    request: dict[str, Any] = {table_name(): {"Keys": wanted, "ConsistentRead": True}}
     user: User | None = None
     session: SessionItem | None = None
-    while request:
-        out = dynamodb().batch_get_item(RequestItems=request)
-        for raw in out.get("Responses", {}).get(table_name(), []):
-            d = from_item(raw)
-            if d["SK"] == keys.USER_SK:
-                user = User.from_item(d)
-            else:
-                session = SessionItem.from_item(d)
-        request = dict(out.get("UnprocessedKeys") or {})
+    for d in get_many([keys.user(tid, uid), keys.session(tid, uid, sid)]):
+        if d["SK"] == keys.USER_SK:
+            user = User.from_item(d)
+        else:
+            session = SessionItem.from_item(d)
     return user, session
 
 

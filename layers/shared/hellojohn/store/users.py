@@ -299,6 +299,11 @@ class ClaimMove:
     check_key: str | None = None  # only check the address is free (or already this user's)
 
 
+def transact_with(tid: str, uid: str, change: Update, now: int, *extra: Any) -> None:
+    """The user change and other items (`extra`), no email claim moving, in one transaction."""
+    transact(tid, uid, change, ClaimMove(tid, uid), now, extra)
+
+
 def transact(
     tid: str, uid: str, change: Update, claims: ClaimMove, now: int, extra: Iterable[Any] = ()
 ) -> None:
