@@ -15,6 +15,10 @@ event on the bus last, the one put a consumer sees. A record that fails part way
 its start and puts nothing again that a consumer saw. The workers (`functions/email_worker`,
 `functions/session_cleanup`) read the jobs' words from here: what they import of this module is
 its words, so the event's building (pydantic models) is imported by `plan`, when a record comes.
+
+What a new kind of record calls for (a TTL's removal of an item, say) is decided here too: what
+the record must say goes in `Record` (the router fills it), the decision in `plan`, and work of a
+new kind in a field of `Plan` that `carry_out` does, in the order above.
 """
 
 from dataclasses import dataclass
