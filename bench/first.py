@@ -92,18 +92,17 @@ def notice_link(w: World, kind: str) -> str:
     request that spends one needs its own."""
     from hellojohn import ids
     from hellojohn.rules import notices, opaque
-    from hellojohn.store import keys
-    from hellojohn.store import notices as links
+    from hellojohn.store import keys, links
     from hellojohn.timeutil import now
 
     tag = ids.new_id("usr").lower()
     p = Person(_ok(lambdas.call("POST", "/v1/users", {"email": f"{tag}@example.com"}, w.admin()))["id"], "")
     p.email, new = f"{tag}@example.com", f"{kind}.{tag}@example.com"
-    body: dict[str, Any] = {"email": new, "email_verified": kind == notices.RESTORE}
+    body: dict[str, Any] = {"email": new, "email_verified": kind == links.RESTORE}
     _ok(lambdas.call("PATCH", f"/v1/users/{p.uid}", body, w.admin()))
     token = opaque.new_verification_token()[0]
     expires = now() + notices.RESTORE_TTL_SECONDS
-    if kind == notices.CANCEL:
+    if kind == links.CANCEL:
         item = w.ddb.get_item(TableName=w.table, Key=keys.user(w.tid, p.uid), ConsistentRead=True)["Item"]
         change = item["pending_change_id"]["S"]
         links.put_link(opaque.digest(token), links.Link(w.tid, p.uid, kind, change, p.email, new, expires))
