@@ -148,6 +148,12 @@ class ChangePassword(_Body):
     sign_out_other_sessions: bool = False
 
 
+class Reauthenticate(_Body):
+    """The password again, for a fresh `auth_time` in this session (POST /v1/auth/reauthenticate)."""
+
+    password: Password = Field(repr=False)
+
+
 class SetPassword(_Body):
     password: Password = Field(repr=False)
     sign_out_all_sessions: bool = Field(

@@ -7,6 +7,7 @@ from typing import Any, get_args, get_origin, get_type_hints
 
 DEFAULT_ROLES = ("admin", "member")
 TEMPORARY_PASSWORD_DAYS = 7  # as Cognito's default TemporaryPasswordValidityDays
+REVERIFICATION_MAX_AGE_SECONDS = 600  # as Clerk's default: 10 minutes (docs/SECURITY.md)
 NOTICES = ("email_change_requested", "email_changed", "password_changed")
 """The security notices a tenant can switch off (docs/NOTICES.md); every one is on by default."""
 
@@ -35,6 +36,9 @@ class Tenant:
     audit_retention_days: int = 90  # how long a user's change history is kept (TTL)
     temporary_password_days: int = TEMPORARY_PASSWORD_DAYS  # a temporary password's life at sign-in
     allow_international_emails: bool = False  # addresses whose local part is not ASCII (fields.py)
+    # how old a session's last proof of the password may be for a sensitive self-service request
+    # (hellojohn.edge.reverification); 0: never asked
+    reverification_max_age_seconds: int = REVERIFICATION_MAX_AGE_SECONDS
     created_at: int = 0
 
     @classmethod
@@ -60,6 +64,9 @@ class Tenant:
             audit_retention_days=int(d.get("audit_retention_days", 90)),
             temporary_password_days=int(d.get("temporary_password_days", TEMPORARY_PASSWORD_DAYS)),
             allow_international_emails=bool(d.get("allow_international_emails", False)),
+            reverification_max_age_seconds=int(
+                d.get("reverification_max_age_seconds", REVERIFICATION_MAX_AGE_SECONDS)
+            ),
             created_at=int(d.get("created_at", 0)),
         )
 
@@ -85,6 +92,7 @@ class Tenant:
             "audit_retention_days": self.audit_retention_days,
             "temporary_password_days": self.temporary_password_days,
             "allow_international_emails": self.allow_international_emails,
+            "reverification_max_age_seconds": self.reverification_max_age_seconds,
             "created_at": self.created_at,
         }
 
