@@ -233,6 +233,11 @@ class Actor(_Model):
     type: str = Field(description="`secret_key`, `user` or `system`")
     key_id: str | None = None
     user_id: str | None = None
+    reverified_at: str | None = Field(
+        default=None,
+        description="A change that needed a recent proof of the password (docs/SECURITY.md, "
+        '"Reverification"): when the user last proved it in the session that made it',
+    )
 
 
 class SessionChanges(_Model):

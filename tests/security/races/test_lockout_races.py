@@ -97,3 +97,34 @@ def test_50_password_changes_49_wrong_then_the_right_one(
     from hellojohn.rules import passwords
 
     assert passwords.verify(stored.password_hash, PASSWORD).ok  # unchanged
+
+
+def test_50_reauthentications_49_wrong_then_the_right_one(
+    api: Api, tenant: Tenant, record_property: Any
+) -> None:
+    """Reauthentication (issue 26) counts a guess as sign-in does: a stolen access token and a burst
+    cannot guess the password there either, and the lock is the user's (sign-in is locked too)."""
+    user = _user(api, tenant)
+    session = sign_in(api, tenant)
+    headers = bearer(session["access_token"])
+    requests: list[Any] = [
+        ("POST", "/v1/auth/reauthenticate", {"password": WRONG.format(i)}, headers)
+        for i in range(GUESSES - 1)
+    ]
+    requests.append(("POST", "/v1/auth/reauthenticate", {"password": PASSWORD}, headers))
+    replies, verified = run(api, requests, last_after=LAST_AFTER)
+    wrong_checked = sum(verified[:-1])
+    record_property("reauthenticate", {"wrong_checked": wrong_checked, "right": replies[-1].status})
+    logging.getLogger(__name__).warning(
+        "reauthenticate: %d wrong checked, the right one %d", wrong_checked, replies[-1].status
+    )
+    statuses = Counter(r.status for r in replies[:-1])
+    assert wrong_checked <= 5, (wrong_checked, statuses)
+    assert statuses[401] + statuses[429] == GUESSES - 1 and statuses[401] <= 4, statuses
+    assert replies[-1].status == 429 and replies[-1].body["error"]["code"] == "too_many_attempts"
+    assert verified[-1] == 0
+    stored = _stored(tenant, user["id"])
+    assert stored.failed_attempts == 5 and stored.locked_until > 0
+    assert session["id"] in stored.sessions  # locked, not signed out
+    signing_in = {"email": "alice@example.com", "password": PASSWORD}
+    assert api("POST", "/v1/auth/sign-in", signing_in, tenant.public()).error == "too_many_attempts"

@@ -413,6 +413,11 @@ export interface components {
             key_id?: string | null;
             /** User Id */
             user_id?: string | null;
+            /**
+             * Reverified At
+             * @description A change that needed a recent proof of the password (docs/SECURITY.md, "Reverification"): when the user last proved it in the session that made it
+             */
+            reverified_at?: string | null;
         };
         /**
          * AdminUser
