@@ -279,7 +279,8 @@ def test_the_rule_table_has_a_row_for_every_access_token_route_of_the_template(a
 
     from local_runner import functions, template
 
-    token_routes, key_routes = set(), set()
+    token_routes: set[tuple[str, str]] = set()
+    key_routes: set[tuple[str, str]] = set()
     for function in template.functions():
         for route in function.routes:
             if route.method == "OPTIONS":
