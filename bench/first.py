@@ -153,6 +153,11 @@ def _pairs(w: Any, n: int) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
     )
     e, f = person("fg"), person("fh")
     pairs["AuthPasswordChangeFunction"] = (change(e), change(f))
+    g, h = person("fr"), person("fs")
+    pairs["AuthReauthenticateFunction"] = (
+        api("POST", "/v1/auth/reauthenticate", {"password": PASSWORD}, w.user(g)),
+        api("POST", "/v1/auth/reauthenticate", {"password": PASSWORD}, w.user(h)),
+    )
     pairs["AuthEmailVerifyFunction"] = (
         api("POST", "/v1/auth/email/verify", {"token": verify_token(a)}, w.public()),
         api("POST", "/v1/auth/email/verify", {"token": verify_token(b)}, w.public()),
