@@ -205,6 +205,9 @@ def _pairs(w: World, n: int) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]
                 "POST", "/v1/auth/password/change", change, w.user(person("g" + tag))
             ),
             "AuthSignOutFunction": _api("POST", "/v1/auth/sign-out", None, w.user(person("h" + tag))),
+            "AuthReauthenticateFunction": _api(
+                "POST", "/v1/auth/reauthenticate", {"password": PASSWORD}, w.user(person("r" + tag))
+            ),
             "AuthEmailVerifyFunction": _api(
                 "POST", "/v1/auth/email/verify", {"token": verify_token(b)}, w.public()
             ),

@@ -115,15 +115,33 @@ def _as(w: World, user: str | None = None) -> Any:
 
 
 def _update(
-    w: World, name: str, values: dict[str, Any], guards: tuple[Any, ...] = (), by: str | None = None
+    w: World,
+    name: str,
+    values: dict[str, Any],
+    guards: tuple[Any, ...] = (),
+    by: str | None = None,
+    extra: tuple[Any, ...] = (),
 ) -> None:
+    """One UpdateItem; with `extra` transaction items (a session item's), one transaction."""
     from hellojohn.store import users
 
+    uid = w.people[name].uid
     with _as(w, by):
-        users.update(w.tid, w.people[name].uid, users.changes_to_update(values, list(guards)), _now())
+        update = users.changes_to_update(values, list(guards))
+        if extra:
+            users.transact(w.tid, uid, update, users.ClaimMove(w.tid, uid), _now(), extra=list(extra))
+        else:
+            users.update(w.tid, uid, update, _now())
 
 
-def _new_password(w: World, name: str, password: str, guards: tuple[Any, ...], by: str | None = None) -> None:
+def _new_password(
+    w: World,
+    name: str,
+    password: str,
+    guards: tuple[Any, ...],
+    by: str | None = None,
+    extra: tuple[Any, ...] = (),
+) -> None:
     """A password write as the rules make it: the hash, the guesses and any temporary state cleared."""
     from hellojohn import throttle
     from hellojohn.rules import passwords
@@ -132,7 +150,7 @@ def _new_password(w: World, name: str, password: str, guards: tuple[Any, ...], b
     values.update(
         dict.fromkeys((*throttle.STATE, "password_change_required", "temporary_password_expires_at"))
     )
-    _update(w, name, values, guards, by)
+    _update(w, name, values, guards, by, extra)
 
 
 def _set_password_floor(w: World, i: int) -> None:
@@ -252,14 +270,15 @@ def _password_change_request(w: World, i: int) -> Request:
 
 def _password_change_floor(w: World, i: int) -> None:
     from hellojohn.rules import passwords
-    from hellojohn.store import guesses, users
+    from hellojohn.store import guesses, sessions, users
 
     current, new = _passwords(i)
     sid = w.people["pam"].sid
     item = guesses.reserve(w.user_key("pam"), _now(), True, (users.session_active(sid),)).item
     passwords.verify(item["password_hash"], current)
     guards = (users.password_hash_is(item["password_hash"]), users.session_active(sid))
-    _new_password(w, "pam", new, guards, by="pam")
+    proved = sessions.reverified(w.tid, w.people["pam"].uid, sid, _now())  # the session's auth_time
+    _new_password(w, "pam", new, guards, by="pam", extra=(proved,))
 
 
 def _sign_in_floor(w: World, i: int) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
-from hellojohn.records import NOTICES
+from hellojohn.records import NOTICES, REVERIFICATION_MAX_AGE_SECONDS
 from hellojohn.rules import origins as origin_rules
 from hellojohn.rules import provisioning
 
@@ -76,6 +76,15 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="accept addresses whose part before the @ is not ASCII, e.g. josé@example.com (off by "
         "default; SES cannot send to them: docs/SECURITY.md)",
+    )
+    parser.add_argument(
+        "--reverification-max-age",
+        type=int,
+        choices=range(0, 86401),
+        metavar="SECONDS",
+        default=REVERIFICATION_MAX_AGE_SECONDS,
+        help="how recent a session's proof of the password must be to change its email or phone, "
+        f"0-86400 seconds; 0: never asked (default {REVERIFICATION_MAX_AGE_SECONDS}; docs/SECURITY.md)",
     )
     return parser.parse_args(argv)
 
@@ -145,12 +154,15 @@ def create(args: argparse.Namespace) -> dict[str, Any]:
         restore_url_base=args.restore_url_base or "",
         notices=tuple(n for n in NOTICES if n not in args.no_notice),
         allow_international_emails=args.allow_international_emails,
+        reverification_max_age_seconds=args.reverification_max_age,
     )
     print(f"tenant {created.tenant.id} ({created.tenant.name}) at {target['api_url'] or 'the stack'}")
     print(f"  sender {email_from}; verification links {verify_url_base}?token=…")
     print(f"  security notices: {', '.join(created.tenant.notices) or 'none'}")
     intl = "accepted" if created.tenant.allow_international_emails else "refused"
     print(f"  addresses not ASCII before the @: {intl}")
+    age = created.tenant.reverification_max_age_seconds
+    print(f"  reverification: {f'a proof of the password within {age} s' if age else 'off'}")
     print(f"  allowed origins: {', '.join(origins) or 'none (no browser access)'}; roles: {', '.join(roles)}")
     print("  the keys below are shown once: store them now")
     return {

@@ -182,7 +182,10 @@ CASES = [
     Case(
         "password change",
         2,
-        (UPDATE, UPDATE),  # the guess reserved (returning the user), the new password
+        (
+            UPDATE,
+            TRANSACT,
+        ),  # the guess reserved (returning the user); the new password and the session's auth_time
         lambda c, i: (
             "POST",
             "/v1/auth/password/change",
@@ -212,6 +215,15 @@ CASES = [
         3,
         (GET, UPDATE, TRANSACT),  # claim, the guess reserved (returning the user), the session
         lambda c, i: ("POST", "/v1/auth/sign-in", {"email": ALICE, "password": PASSWORD}, c.tenant.public()),
+    ),
+    Case(
+        "reauthenticate",  # issue 26: as sign-in's budget
+        3,
+        (
+            UPDATE,
+            TRANSACT,
+        ),  # the guess reserved (returning the user); the session's new auth_time and refresh token
+        lambda c, i: ("POST", "/v1/auth/reauthenticate", {"password": PASSWORD}, c.as_user()),
     ),
     # endpoints the issue sets no budget for: today's numbers, held
     Case(

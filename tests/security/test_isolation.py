@@ -232,6 +232,7 @@ ENDPOINTS = [
         lambda w: {"current_password": PASSWORD, "new_password": NEW},
     ),
     Endpoint("POST", "/v1/auth/sign-out", "user"),
+    Endpoint("POST", "/v1/auth/reauthenticate", "user", lambda w: {"password": PASSWORD}),
     Endpoint("GET", "/v1/users/{alice}/sessions", "secret"),
     Endpoint("POST", "/v1/users/{alice}/sessions/{alice_session}/revoke", "secret"),
     Endpoint("POST", "/v1/users/{alice}/sessions/revoke", "secret"),

@@ -26,6 +26,7 @@ class Actor:
     id: str | None = None  # the key id (`secret_key`), the user id (`user`; None: the changed user)
     request_id: str | None = None
     via: str | None = None  # how, when the outbox must know it: VIA_RESTORE (the restore link)
+    reverified_at: int | None = None  # the fresh proof of the password the request needed (auth_time)
 
 
 SYSTEM = Actor("system")
@@ -56,4 +57,6 @@ def stamp() -> dict[str, Any]:
         out["request_id"] = actor.request_id
     if actor.via:
         out["via"] = actor.via
+    if actor.reverified_at:
+        out["reverified_at"] = actor.reverified_at
     return out

@@ -104,6 +104,18 @@ def temporary_password_expired() -> ApiError:
     )
 
 
+REAUTHENTICATE = "A recent proof of the password is required: POST /v1/auth/reauthenticate, then retry"
+
+
+def reauthentication_required(max_age: int) -> ApiError:
+    """403 with RFC 9470's challenge: the access token's `auth_time` is older than `max_age`."""
+    challenge = (
+        f'Bearer error="insufficient_user_authentication", error_description="{REAUTHENTICATE}", '
+        f'max_age="{max_age}"'
+    )
+    return ApiError(403, "reauthentication_required", REAUTHENTICATE, headers={"WWW-Authenticate": challenge})
+
+
 def user_not_found() -> ApiError:
     return ApiError(404, "user_not_found", "No such user in this tenant")
 

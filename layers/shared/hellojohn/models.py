@@ -148,6 +148,12 @@ class ChangePassword(_Body):
     sign_out_other_sessions: bool = False
 
 
+class Reauthenticate(_Body):
+    """The password again, for a fresh `auth_time` in this session (POST /v1/auth/reauthenticate)."""
+
+    password: Password = Field(repr=False)
+
+
 class SetPassword(_Body):
     password: Password = Field(repr=False)
     sign_out_all_sessions: bool = Field(
@@ -227,6 +233,11 @@ class Actor(_Model):
     type: str = Field(description="`secret_key`, `user` or `system`")
     key_id: str | None = None
     user_id: str | None = None
+    reverified_at: str | None = Field(
+        default=None,
+        description="A change that needed a recent proof of the password (docs/SECURITY.md, "
+        '"Reverification"): when the user last proved it in the session that made it',
+    )
 
 
 class SessionChanges(_Model):

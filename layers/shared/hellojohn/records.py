@@ -10,6 +10,7 @@ DEFAULT_ROLES = ("admin", DEFAULT_ROLE)
 EMAIL_FROM = "no-reply@hellojohn.dev"  # a tenant's sender when none is set
 AUDIT_RETENTION_DAYS = 90
 TEMPORARY_PASSWORD_DAYS = 7  # as Cognito's default TemporaryPasswordValidityDays
+REVERIFICATION_MAX_AGE_SECONDS = 600  # as Clerk's default: 10 minutes (docs/SECURITY.md)
 EMAIL_CHANGE_REQUESTED = "email_change_requested"  # the security notices' kinds (docs/NOTICES.md)
 EMAIL_CHANGED = "email_changed"
 PASSWORD_CHANGED = "password_changed"
@@ -43,6 +44,9 @@ class Tenant:
     audit_retention_days: int = AUDIT_RETENTION_DAYS  # how long a user's change history is kept (TTL)
     temporary_password_days: int = TEMPORARY_PASSWORD_DAYS  # a temporary password's life at sign-in
     allow_international_emails: bool = False  # addresses whose local part is not ASCII (fields.py)
+    # how old a session's last proof of the password may be for a sensitive self-service request
+    # (hellojohn.edge.reverification); 0: never asked
+    reverification_max_age_seconds: int = REVERIFICATION_MAX_AGE_SECONDS
     created_at: int = 0
 
     @classmethod
@@ -69,6 +73,9 @@ class Tenant:
             audit_retention_days=int(d.get("audit_retention_days", AUDIT_RETENTION_DAYS)),
             temporary_password_days=int(d.get("temporary_password_days", TEMPORARY_PASSWORD_DAYS)),
             allow_international_emails=bool(d.get("allow_international_emails", False)),
+            reverification_max_age_seconds=int(
+                d.get("reverification_max_age_seconds", REVERIFICATION_MAX_AGE_SECONDS)
+            ),
             created_at=int(d.get("created_at", 0)),
         )
 
@@ -94,6 +101,7 @@ class Tenant:
             "audit_retention_days": self.audit_retention_days,
             "temporary_password_days": self.temporary_password_days,
             "allow_international_emails": self.allow_international_emails,
+            "reverification_max_age_seconds": self.reverification_max_age_seconds,
             "created_at": self.created_at,
         }
 

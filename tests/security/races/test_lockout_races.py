@@ -92,3 +92,22 @@ def test_50_password_changes_49_wrong_then_the_right_one(
     from hellojohn.rules import passwords
 
     assert passwords.verify(stored.password_hash, PASSWORD).ok  # unchanged
+
+
+def test_50_reauthentications_49_wrong_then_the_right_one(
+    api: Api, tenant: Tenant, record_property: Any
+) -> None:
+    """Reauthentication (issue 26) counts a guess as sign-in does: a stolen access token and a burst
+    cannot guess the password there either, and the lock is the user's (sign-in is locked too)."""
+    user = _user(api, tenant)
+    session = sign_in(api, tenant)
+    headers = bearer(session["access_token"])
+    requests: list[Any] = [
+        ("POST", "/v1/auth/reauthenticate", {"password": WRONG.format(i)}, headers)
+        for i in range(GUESSES - 1)
+    ]
+    requests.append(("POST", "/v1/auth/reauthenticate", {"password": PASSWORD}, headers))
+    stored = _burst(api, tenant, user["id"], requests, "reauthenticate", record_property)
+    assert session["id"] in stored.sessions  # locked, not signed out
+    signing_in = {"email": "alice@example.com", "password": PASSWORD}
+    assert api("POST", "/v1/auth/sign-in", signing_in, tenant.public()).error == "too_many_attempts"

@@ -17,6 +17,7 @@ from typing import Any
 
 from hellojohn.models import AdminUser, view_of
 from hellojohn.records import User
+from hellojohn.timeutil import rfc3339
 
 # What a consumer sees of a user: the admin view, less what every write moves or no change does
 # (`locked_until` is read against the clock, not a stored change: an unlock is named, `user.unlocked`)
@@ -70,6 +71,8 @@ def build(
         actor["key_id" if actor["type"] == "secret_key" else "user_id"] = stamp["actor_id"]
     elif actor["type"] == "user":
         actor["user_id"] = after_user.id
+    if stamp.get("reverified_at"):  # made with a recent proof of the password (SECURITY.md)
+        actor["reverified_at"] = rfc3339(int(stamp["reverified_at"]))
     detail: dict[str, Any] = {
         "tenant_id": after_user.tenant_id,
         "user_id": after_user.id,

@@ -3,7 +3,14 @@
 from dataclasses import dataclass
 
 from hellojohn import ids
-from hellojohn.records import AUDIT_RETENTION_DAYS, DEFAULT_ROLES, NOTICES, ApiKey, Tenant
+from hellojohn.records import (
+    AUDIT_RETENTION_DAYS,
+    DEFAULT_ROLES,
+    NOTICES,
+    REVERIFICATION_MAX_AGE_SECONDS,
+    ApiKey,
+    Tenant,
+)
 from hellojohn.rules import opaque, origins
 from hellojohn.store import tenants as store
 from hellojohn.timeutil import now
@@ -29,6 +36,7 @@ def create_tenant(
     restore_url_base: str = "",
     notices: tuple[str, ...] = NOTICES,
     allow_international_emails: bool = False,
+    reverification_max_age_seconds: int = REVERIFICATION_MAX_AGE_SECONDS,
 ) -> NewTenant:
     """The tenant and one secret and one publishable key; the keys are shown here, once.
 
@@ -36,6 +44,8 @@ def create_tenant(
     notice is not one of `records.NOTICES`. The notices' link pages default to the verify page's
     siblings: `cancel-email-change` and `restore-email` next to it (docs/NOTICES.md).
     """
+    if reverification_max_age_seconds < 0:
+        raise ValueError("reverification_max_age_seconds is 0 (off) or more")
     unknown = sorted(set(notices) - set(NOTICES))
     if unknown:
         raise ValueError(f"unknown notices: {', '.join(unknown)} (known: {', '.join(NOTICES)})")
@@ -53,6 +63,7 @@ def create_tenant(
         restore_url_base=restore_url_base or f"{sibling}/restore-email",
         notices=tuple(n for n in NOTICES if n in notices),
         allow_international_emails=allow_international_emails,
+        reverification_max_age_seconds=reverification_max_age_seconds,
         created_at=now(),
     )
     secret_key = opaque.new_api_key("secret", live)

@@ -19,6 +19,10 @@ from hellojohn.store.client import (
 )
 from hellojohn.store.users import Condition
 
+AUTH_TIME = "auth_time"
+"""A session item attribute: when the password was last proved in the session (sign-in, a
+reauthentication, a password change); refresh copies it into each new access token."""
+
 REVOKED_ALL = "sessions_revoked"
 """A user item attribute: a fresh random mark written by every revoke-all, so that a sign-in that
 read the user before it cannot open a session after it (`revoked_all_is`)."""
@@ -42,6 +46,7 @@ class SessionItem:
     last_refreshed_at: int | None = None
     user_agent: str | None = None  # None: not known (sessions made before these were recorded)
     ip: str | None = None
+    auth_time: int = 0  # the last proof of the password in this session (tokens.issue's auth_time)
 
     @classmethod
     def from_item(cls, d: dict[str, Any]) -> "SessionItem":
@@ -58,6 +63,8 @@ class SessionItem:
             last_refreshed_at=number("last_refreshed_at"),
             user_agent=d.get("user_agent"),
             ip=d.get("ip"),
+            # a session item made before auth_time was recorded: its sign-in was the last proof
+            auth_time=number(AUTH_TIME) or number("created_at") or 0,
         )
 
 
@@ -84,6 +91,7 @@ def put_session(
                         "tenant_id": tid,
                         "refresh_hash": refresh_hash,
                         "created_at": now,
+                        AUTH_TIME: now,  # the password was just proved
                         "expires_at": expires_at,
                         "ttl": expires_at,
                         "user_agent": device.user_agent,  # None: left out (to_item)
@@ -92,6 +100,30 @@ def put_session(
                 ),
             },
             "ConditionExpression": "attribute_not_exists(PK)",
+        }
+    }
+
+
+def reverified(tid: str, uid: str, sid: str, now: int, refresh_hash: str | None = None) -> dict[str, Any]:
+    """A transaction item recording a fresh proof of the password in a session (its `auth_time`):
+    a reauthentication, which also rotates the refresh token (`refresh_hash`: the new one's; the
+    tokens before it are no longer refreshable, not even within the reuse interval: no previous
+    hash is kept), or a password change. Only on a session item that exists."""
+    names = {"#auth_time": AUTH_TIME}
+    values: dict[str, Any] = {":now": {"N": str(now)}}
+    expression = "SET #auth_time = :now"
+    if refresh_hash is not None:
+        names.update({"#refreshed": "last_refreshed_at", "#previous": "previous_refresh_hash"})
+        values[":new"] = {"S": refresh_hash}
+        expression += ", refresh_hash = :new, #refreshed = :now REMOVE #previous"
+    return {
+        "Update": {
+            "TableName": table_name(),
+            "Key": keys.session(tid, uid, sid),
+            "UpdateExpression": expression,
+            "ConditionExpression": "attribute_exists(PK)",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
         }
     }
 

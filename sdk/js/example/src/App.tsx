@@ -1,4 +1,5 @@
 import { AuthLoading, SignedIn, SignedOut, useOptionalUser } from '@hellojohn/react';
+import { ChangeEmailForm } from './ChangeEmailForm';
 import { ChangePasswordForm } from './ChangePasswordForm';
 import { ProfileForm } from './ProfileForm';
 import { SessionsList } from './SessionsList';
@@ -32,6 +33,7 @@ function SignedInPage() {
         {/* Remount on another user so that the uncontrolled inputs take the new defaults. */}
         <ProfileForm key={user?.id} />
       </section>
+      <ChangeEmailForm key={`email-${user?.id ?? ''}`} />
       <ChangePasswordForm key={`password-${user?.id ?? ''}`} />
       <SessionsList key={`sessions-${user?.id ?? ''}`} />
     </>

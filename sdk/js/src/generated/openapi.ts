@@ -107,6 +107,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/reauthenticate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Prove the password again */
+        post: operations["reauthenticate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/refresh": {
         parameters: {
             query?: never;
@@ -396,6 +413,11 @@ export interface components {
             key_id?: string | null;
             /** User Id */
             user_id?: string | null;
+            /**
+             * Reverified At
+             * @description A change that needed a recent proof of the password (docs/SECURITY.md, "Reverification"): when the user last proved it in the session that made it
+             */
+            reverified_at?: string | null;
         };
         /**
          * AdminUser
@@ -526,7 +548,7 @@ export interface components {
              * Code
              * @enum {string}
              */
-            code: "invalid_json" | "invalid_request" | "invalid_credentials" | "invalid_token" | "session_revoked" | "token_expired" | "unauthorized" | "forbidden" | "forbidden_field" | "password_change_required" | "temporary_password_expired" | "tenant_mismatch" | "user_disabled" | "not_found" | "user_not_found" | "conflict" | "email_taken" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "password_too_weak" | "validation_failed" | "too_many_attempts" | "internal_error" | "service_unavailable";
+            code: "invalid_json" | "invalid_request" | "invalid_credentials" | "invalid_token" | "session_revoked" | "token_expired" | "unauthorized" | "forbidden" | "forbidden_field" | "password_change_required" | "reauthentication_required" | "temporary_password_expired" | "tenant_mismatch" | "user_disabled" | "not_found" | "user_not_found" | "conflict" | "email_taken" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "password_too_weak" | "validation_failed" | "too_many_attempts" | "internal_error" | "service_unavailable";
             /** Message */
             message: string;
             /** Status */
@@ -684,6 +706,14 @@ export interface components {
             has_more: boolean;
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /**
+         * Reauthenticate
+         * @description The password again, for a fresh `auth_time` in this session (POST /v1/auth/reauthenticate).
+         */
+        Reauthenticate: {
+            /** Password */
+            password: string;
         };
         /** Refresh */
         Refresh: {
@@ -850,6 +880,8 @@ export interface components {
         ETag: string;
         /** @description Seconds to wait before trying again */
         "Retry-After": number;
+        /** @description On a 403 `reauthentication_required` (RFC 9470): `Bearer error="insufficient_user_authentication", error_description="…", max_age="<seconds>"`: prove the password again (POST /v1/auth/reauthenticate), then retry */
+        "WWW-Authenticate": string;
     };
     pathItems: never;
 }
@@ -1418,6 +1450,7 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1579,6 +1612,133 @@ export interface operations {
             };
             /** @description Error */
             412: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error */
+            413: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error */
+            415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error */
+            429: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    reauthenticate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Reauthenticate"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RefreshResult"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error */
+            409: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
@@ -1934,6 +2094,7 @@ export interface operations {
             403: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
