@@ -20,7 +20,7 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
-from hellojohn.records import NOTICES
+from hellojohn.records import DELETION_GRACE_DAYS, DELETION_GRACE_MAX_DAYS, NOTICES
 from hellojohn.rules import origins as origin_rules
 from hellojohn.rules import provisioning
 
@@ -78,6 +78,15 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="accept addresses whose part before the @ is not ASCII, e.g. josé@example.com (off by "
         "default; SES cannot send to them: docs/SECURITY.md)",
+    )
+    parser.add_argument(
+        "--deletion-grace-days",
+        type=int,
+        choices=range(DELETION_GRACE_MAX_DAYS + 1),
+        metavar="DAYS",
+        default=DELETION_GRACE_DAYS,
+        help=f"how long a deleted user can be restored before the purge, 0-{DELETION_GRACE_MAX_DAYS} days "
+        f"(default {DELETION_GRACE_DAYS}; 0: deleted at once)",
     )
     return parser.parse_args(argv)
 
@@ -147,12 +156,14 @@ def create(args: argparse.Namespace) -> dict[str, Any]:
         restore_url_base=args.restore_url_base or "",
         notices=tuple(n for n in NOTICES if n not in args.no_notice),
         allow_international_emails=args.allow_international_emails,
+        deletion_grace_days=args.deletion_grace_days,
     )
     print(f"tenant {created.tenant.id} ({created.tenant.name}) at {target['api_url'] or 'the stack'}")
     print(f"  sender {email_from}; verification links {verify_url_base}?token=…")
     print(f"  security notices: {', '.join(created.tenant.notices) or 'none'}")
     intl = "accepted" if created.tenant.allow_international_emails else "refused"
     print(f"  addresses not ASCII before the @: {intl}")
+    print(f"  deleted users restorable for {created.tenant.deletion_grace_days} day(s), then purged")
     print(f"  allowed origins: {', '.join(origins) or 'none (no browser access)'}; roles: {', '.join(roles)}")
     print("  the keys below are shown once: store them now")
     return {

@@ -7,7 +7,9 @@ from typing import Any, get_args, get_origin, get_type_hints
 
 DEFAULT_ROLES = ("admin", "member")
 TEMPORARY_PASSWORD_DAYS = 7  # as Cognito's default TemporaryPasswordValidityDays
-NOTICES = ("email_change_requested", "email_changed", "password_changed")
+DELETION_GRACE_DAYS = 7  # a deleted user can be restored for this long, then is purged (0-30)
+DELETION_GRACE_MAX_DAYS = 30  # GDPR Art. 17's "without undue delay": at most a month
+NOTICES = ("email_change_requested", "email_changed", "password_changed", "deletion_requested")
 """The security notices a tenant can switch off (docs/NOTICES.md); every one is on by default."""
 
 
@@ -35,6 +37,7 @@ class Tenant:
     audit_retention_days: int = 90  # how long a user's change history is kept (TTL)
     temporary_password_days: int = TEMPORARY_PASSWORD_DAYS  # a temporary password's life at sign-in
     allow_international_emails: bool = False  # addresses whose local part is not ASCII (fields.py)
+    deletion_grace_days: int = DELETION_GRACE_DAYS  # a deleted user's restore window (rules/deletion.py)
     created_at: int = 0
 
     @classmethod
@@ -60,6 +63,7 @@ class Tenant:
             audit_retention_days=int(d.get("audit_retention_days", 90)),
             temporary_password_days=int(d.get("temporary_password_days", TEMPORARY_PASSWORD_DAYS)),
             allow_international_emails=bool(d.get("allow_international_emails", False)),
+            deletion_grace_days=int(d.get("deletion_grace_days", DELETION_GRACE_DAYS)),
             created_at=int(d.get("created_at", 0)),
         )
 
@@ -85,6 +89,7 @@ class Tenant:
             "audit_retention_days": self.audit_retention_days,
             "temporary_password_days": self.temporary_password_days,
             "allow_international_emails": self.allow_international_emails,
+            "deletion_grace_days": self.deletion_grace_days,
             "created_at": self.created_at,
         }
 
@@ -155,6 +160,8 @@ class User:
     password_change_required: bool = False  # the password is temporary: set by an admin with `temporary`
     temporary_password_expires_at: int | None = None  # when that temporary password stops signing in
     sessions: dict[str, int] = field(default_factory=dict)  # session id -> its expiry
+    deletion_requested_at: int | None = None  # deleted: restorable until `purge_at` (rules/deletion.py)
+    purge_at: int | None = None  # from then on the user is gone everywhere; TTL removes the item
     failed_attempts: int = field(default=0, metadata=COUNTER)
     first_failed_at: int = field(default=0, metadata=COUNTER)
     locked_until: int = field(default=0, metadata=COUNTER)
@@ -184,6 +191,10 @@ class User:
     @property
     def etag(self) -> str:
         return f'"{self.version}"'
+
+    def gone(self, now: int) -> bool:
+        """Past its purge time: treated as absent everywhere, before DynamoDB's TTL removes it."""
+        return self.purge_at is not None and self.purge_at <= now
 
 
 def own_stamp(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any] | None:

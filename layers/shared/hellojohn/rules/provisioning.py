@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from hellojohn import ids
-from hellojohn.records import NOTICES, ApiKey, Tenant
+from hellojohn.records import DELETION_GRACE_DAYS, DELETION_GRACE_MAX_DAYS, NOTICES, ApiKey, Tenant
 from hellojohn.rules import opaque, origins
 from hellojohn.store import tenants as store
 from hellojohn.timeutil import now
@@ -29,6 +29,7 @@ def create_tenant(
     restore_url_base: str = "",
     notices: tuple[str, ...] = NOTICES,
     allow_international_emails: bool = False,
+    deletion_grace_days: int = DELETION_GRACE_DAYS,
 ) -> NewTenant:
     """The tenant and one secret and one publishable key; the keys are shown here, once.
 
@@ -36,6 +37,8 @@ def create_tenant(
     notice is not one of `records.NOTICES`. The notices' link pages default to the verify page's
     siblings: `cancel-email-change` and `restore-email` next to it (docs/NOTICES.md).
     """
+    if not 0 <= deletion_grace_days <= DELETION_GRACE_MAX_DAYS:
+        raise ValueError(f"deletion_grace_days must be 0 to {DELETION_GRACE_MAX_DAYS}")
     unknown = sorted(set(notices) - set(NOTICES))
     if unknown:
         raise ValueError(f"unknown notices: {', '.join(unknown)} (known: {', '.join(NOTICES)})")
@@ -53,6 +56,7 @@ def create_tenant(
         restore_url_base=restore_url_base or f"{sibling}/restore-email",
         notices=tuple(n for n in NOTICES if n in notices),
         allow_international_emails=allow_international_emails,
+        deletion_grace_days=deletion_grace_days,
         created_at=now(),
     )
     secret_key = opaque.new_api_key("secret", live)
