@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from hellojohn import config, signals
 from hellojohn.adapters import bus, jobs
 from hellojohn.logs import logger
-from hellojohn.rules import change_events, history
+from hellojohn.rules import change_events, history, purge
 from hellojohn.timeutil import now, rfc3339
 
 config.require()  # a configuration that cannot work fails the cold start
@@ -65,9 +65,14 @@ def record_handler(record: DynamoDBRecord) -> None:
     if change is None:
         return
     old, new = change.old_image or None, change.new_image or None
-    queued = jobs.for_change(old, new)
-    at = rfc3339(change.approximate_creation_date_time or now())
-    event = change_events.for_change(old, new, change.sequence_number or "", at or "")
+    queued = jobs.for_change(old, new) + purge.notice_jobs(old, new)
+    when = change.approximate_creation_date_time or now()
+    at = rfc3339(when)
+    event = (  # a user item's REMOVE is the end of its deletion: the purge (rules.purge)
+        change_events.for_change(old, new, change.sequence_number or "", at or "")
+        if new is not None
+        else purge.purged(old, change.sequence_number or "", when, record.user_identity)
+    )
     if event is None:  # no change a consumer sees: its jobs (if any) at least once, workers drop repeats
         _queue(queued)
         return

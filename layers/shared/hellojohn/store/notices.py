@@ -47,11 +47,32 @@ def _link_item(token_hash: str, link: Link) -> dict[str, Any]:
     }
 
 
+def _noted(token_hash: str, link: Link) -> Any:
+    """A transaction item: the token's hash noted beside the user's restore links, for as long as
+    the token lives (the purge of a deleted user deletes its tokens from there)."""
+    return {
+        "Put": {
+            "TableName": table_name(),
+            "Item": {
+                **keys.link_noted(link.tenant_id, link.user_id, token_hash),
+                **to_item({"ttl": link.expires_at}),
+            },
+        }
+    }
+
+
 def put_link(token_hash: str, link: Link) -> None:
-    dynamodb().put_item(
-        TableName=table_name(),
-        Item=_link_item(token_hash, link),
-        ConditionExpression="attribute_not_exists(PK)",
+    dynamodb().transact_write_items(
+        TransactItems=[
+            {
+                "Put": {
+                    "TableName": table_name(),
+                    "Item": _link_item(token_hash, link),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
+            _noted(token_hash, link),
+        ]
     )
 
 
@@ -166,6 +187,7 @@ def add_restore_link(token_hash: str, link: Link, known: RestoreLinks, now: int)
                     }
                 },
                 collection,
+                _noted(token_hash, link),
             ]
         )
     except ClientError as exc:

@@ -161,9 +161,8 @@ def put_receipt(tid: str, uid: str, receipt: dict[str, Any], expires_at: int) ->
     )
 
 
-def idempotency_partition(tid: str, sid: str) -> list[dict[str, dict[str, str]]]:
-    """The keys of the idempotency records a session made (`hellojohn.edge.idempotency`)."""
-    pk = f"IDEM#{tid}#{sid}"
+def partition(pk: str) -> list[dict[str, dict[str, str]]]:
+    """The keys of every item of a partition (a session's idempotency records, a user's links)."""
     params: dict[str, Any] = {
         "TableName": table_name(),
         "KeyConditionExpression": "PK = :pk",
