@@ -3,8 +3,10 @@ import { HttpClient, type FetchLike, type HttpMethod } from './http.js';
 import { TokenStore, resolveStorage, type TokenStorageOption } from './tokenStore.js';
 import type {
   AuthState,
+  DeleteUserOptions,
   HelloJohnSession,
   HelloJohnUser,
+  PendingDeletionData,
   SessionData,
   SessionInfoData,
   SignInParams,
@@ -305,6 +307,7 @@ export class HelloJohnClient {
       update: _update,
       passwordChangeRequired: _pcr,
       getSessions: _getSessions,
+      delete: _delete,
       ...data
     } = user;
     return data;
@@ -346,6 +349,39 @@ export class HelloJohnClient {
     }
     const userData = isUserData(body.user) ? body.user : isUserData(body) && 'email' in body ? body : null;
     if (userData !== null) this.setState({ status: 'signed-in', user: this.makeUser(userData) });
+  }
+
+  /**
+   * `DELETE /v1/auth/me`: deletes the signed-in user's account, then signs this client out (the API
+   * has ended every session). Resolves with when it was deleted and until when an administrator
+   * can restore it, or null when the tenant deletes at once (no grace period). A 403
+   * `reverification_required` calls `options.reverify` (when given) and sends the deletion again.
+   */
+  async deleteUser(options: DeleteUserOptions = {}): Promise<PendingDeletionData | null> {
+    let body: unknown;
+    try {
+      body = await this.authorized<unknown>('DELETE', '/v1/auth/me');
+    } catch (error) {
+      if (
+        !(error instanceof HelloJohnError) ||
+        error.code !== 'reverification_required' ||
+        options.reverify === undefined
+      ) {
+        throw error;
+      }
+      await options.reverify();
+      body = await this.authorized<unknown>('DELETE', '/v1/auth/me');
+    }
+    this.clearSession();
+    if (body === undefined) return null;
+    if (
+      !isRecord(body) ||
+      typeof body.purge_at !== 'string' ||
+      typeof body.deletion_requested_at !== 'string'
+    ) {
+      throw invalidResponse('DELETE /v1/auth/me did not return {deletion_requested_at, purge_at}');
+    }
+    return { deletion_requested_at: body.deletion_requested_at, purge_at: body.purge_at };
   }
 
   // ---- sessions -------------------------------------------------------------------------------
@@ -457,6 +493,7 @@ export class HelloJohnClient {
       updatePassword: (params: UpdatePasswordParams) => this.updatePassword(params),
       update: (fields: UpdateUserFields) => this.updateUser(fields),
       getSessions: () => this.getSessions(),
+      delete: (options?: DeleteUserOptions) => this.deleteUser(options),
     };
   }
 

@@ -1,5 +1,6 @@
 import { AuthLoading, SignedIn, SignedOut, useOptionalUser } from '@hellojohn/react';
 import { ChangePasswordForm } from './ChangePasswordForm';
+import { DeleteAccount } from './DeleteAccount';
 import { ProfileForm } from './ProfileForm';
 import { SessionsList } from './SessionsList';
 import { SignInForm } from './SignInForm';
@@ -34,6 +35,7 @@ function SignedInPage() {
       </section>
       <ChangePasswordForm key={`password-${user?.id ?? ''}`} />
       <SessionsList key={`sessions-${user?.id ?? ''}`} />
+      <DeleteAccount key={`delete-${user?.id ?? ''}`} />
     </>
   );
 }
