@@ -147,6 +147,8 @@ def test_past_purge_at_the_user_is_gone_everywhere(
     assert api("GET", f"/v1/users/{user['id']}", headers=tenant.admin()).status == 404
     assert restore(api, tenant, user["id"]).status == 404
     assert delete(api, tenant, user["id"]).status == 404
+    sessions = api("GET", f"/v1/users/{user['id']}/sessions", headers=tenant.admin())
+    assert (sessions.status, sessions.error) == (404, "user_not_found")
     listed = api("GET", "/v1/users", headers=tenant.admin())
     assert [u["id"] for u in listed.body["data"]] == []
     by_email = api("GET", "/v1/users?email=alice@example.com", headers=tenant.admin())
