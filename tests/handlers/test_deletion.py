@@ -232,3 +232,43 @@ def test_delete_me_with_a_grace_of_zero(api: Api, aws: dict[str, str]) -> None:
     reply = api("DELETE", "/v1/auth/me", headers=bearer(session["access_token"]))
     assert reply.status == 204
     assert api("GET", f"/v1/users/{uid}", headers=tenant.admin()).status == 404
+
+
+def _key(headers: dict[str, str], key: str, **more: str) -> dict[str, str]:
+    return {**headers, "Idempotency-Key": key, **more}
+
+
+def test_idempotency_keys_on_delete_and_restore(api: Api, tenant: Tenant, user: dict[str, Any]) -> None:
+    """A failure is not stored (the retry runs), a success is replayed as it was."""
+    uid = user["id"]
+    stale = delete(api, tenant, uid, **_key({}, "d-1", **{"If-Match": '"7"'}))
+    assert (stale.status, stale.error) == (412, "precondition_failed")
+    first = delete(api, tenant, uid, **_key({}, "d-1"))
+    assert first.status == 200
+    replay = delete(api, tenant, uid, **_key({}, "d-1"))
+    assert (replay.status, replay.body, replay.headers["ETag"]) == (200, first.body, first.headers["ETag"])
+    stale = restore(api, tenant, uid, **_key({}, "r-1", **{"If-Match": '"1"'}))
+    assert (stale.status, stale.error) == (412, "precondition_failed")
+    restored = restore(api, tenant, uid, **_key({}, "r-1"))
+    assert restored.status == 200 and restored.body["purge_at"] is None
+    assert delete(api, tenant, uid).status == 200  # deleted again meanwhile
+    replayed = restore(api, tenant, uid, **_key({}, "r-1"))
+    assert replayed.body == restored.body  # the stored answer: the retry did not run again
+    assert get_user(api, tenant, uid)["deletion_requested_at"] is not None
+
+
+def test_delete_me_with_an_idempotency_key_and_a_pending_email_change(api: Api, tenant: Tenant) -> None:
+    uid = create_user(api, tenant, "mia@example.com")["id"]
+    revoked, live = sign_in(api, tenant, "mia@example.com"), sign_in(api, tenant, "mia@example.com")
+    changed = api("PATCH", "/v1/auth/me", {"email": "mia.new@example.com"}, bearer(live["access_token"]))
+    assert changed.status == 200 and changed.body["pending_email"] == "mia.new@example.com"
+    ended = api("POST", f"/v1/users/{uid}/sessions/{revoked['id']}/revoke", None, tenant.admin())
+    assert ended.status == 204
+    refused = api("DELETE", "/v1/auth/me", None, _key(bearer(revoked["access_token"]), "me-1"))
+    assert (refused.status, refused.error) == (401, "session_revoked")  # not stored
+    reply = api("DELETE", "/v1/auth/me", None, _key(bearer(live["access_token"]), "me-1"))
+    assert reply.status == 200
+    assert get_user(api, tenant, uid)["pending_email"] is None
+    # a replay is a use of the session the deletion ended: refused, as every use of it is
+    again = api("DELETE", "/v1/auth/me", None, _key(bearer(live["access_token"]), "me-1"))
+    assert (again.status, again.error) == (401, "session_revoked")

@@ -139,14 +139,18 @@ def release_claim(tid: str, key: str, uid: str) -> None:
 def rewrite_entry(item: dict[str, Any], entry: dict[str, Any]) -> None:
     """A history entry's text replaced (its key and TTL kept)."""
     text = json.dumps(entry, separators=(",", ":"), ensure_ascii=False)
-    dynamodb().update_item(
-        TableName=table_name(),
-        Key=key_of(item),
-        UpdateExpression="SET #entry = :entry",
-        ConditionExpression="attribute_exists(PK)",
-        ExpressionAttributeNames={"#entry": "entry"},
-        ExpressionAttributeValues={":entry": {"S": text}},
-    )
+    try:
+        dynamodb().update_item(
+            TableName=table_name(),
+            Key=key_of(item),
+            UpdateExpression="SET #entry = :entry",
+            ConditionExpression="attribute_exists(PK)",  # never recreate one TTL removed meanwhile
+            ExpressionAttributeNames={"#entry": "entry"},
+            ExpressionAttributeValues={":entry": {"S": text}},
+        )
+    except ClientError as exc:
+        if error_code(exc) != "ConditionalCheckFailedException":
+            raise
 
 
 def put_receipt(tid: str, uid: str, receipt: dict[str, Any], expires_at: int) -> None:
