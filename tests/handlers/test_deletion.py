@@ -113,6 +113,7 @@ def test_idempotency_key_replays_the_deletion(api: Api, tenant: Tenant, user: di
         ("POST", "/disable", None),
         ("POST", "/enable", None),
         ("POST", "/unlock", None),
+        ("POST", "/sessions/revoke", None),
     ],
 )
 def test_every_write_but_restore_and_delete_is_refused_while_pending(
@@ -272,3 +273,23 @@ def test_delete_me_with_an_idempotency_key_and_a_pending_email_change(api: Api, 
     # a replay is a use of the session the deletion ended: refused, as every use of it is
     again = api("DELETE", "/v1/auth/me", None, _key(bearer(live["access_token"]), "me-1"))
     assert (again.status, again.error) == (401, "session_revoked")
+
+
+def test_notice_links_die_with_the_deletion(api: Api, tenant: Tenant, user: dict[str, Any]) -> None:
+    """A restore link (and a cancel link) of a user pending deletion: refused, nothing changes."""
+    from hellojohn import ids
+    from hellojohn.rules import notices, opaque
+    from hellojohn.store import notices as links
+    from hellojohn.timeutil import now
+
+    uid = user["id"]
+    token = opaque.new_verification_token()[0]
+    change = ids.new_id("chg")
+    old, expires = "alice.old@example.com", now() + DAY
+    link = links.Link(tenant.id, uid, notices.RESTORE, change, old, user["email"], expires)
+    links.add_restore_link(opaque.digest(token), link, links.get_restore_links(tenant.id, uid), now())
+    assert delete(api, tenant, uid).status == 200
+    before = get_user(api, tenant, uid)
+    reply = api("POST", "/v1/auth/email/restore", {"token": token}, tenant.public())
+    assert (reply.status, reply.error) == (400, "invalid_request")
+    assert get_user(api, tenant, uid) == before
