@@ -4,12 +4,14 @@ DynamoDB deletes an item once the epoch second in its TTL attribute (the table's
 `TimeToLiveSpecification`: `ttl`, template.yaml) has passed, within a few days, and the deletion is
 a REMOVE on the table's stream whose `userIdentity` is `{"type": "Service", "principalId":
 "dynamodb.amazonaws.com"}` (the DynamoDB guide, "Time to Live: streams"). Neither moto nor DynamoDB
-Local deletes anything by TTL. Here:
+Local deletes as DynamoDB does (moto has no TTL; DynamoDB Local deletes expired items itself, within
+seconds, but streams each as an event named `UNKNOWN_TO_SDK_VERSION` without `userIdentity`). Here:
 - `sweep` scans the table for items whose TTL has passed and deletes each with a DeleteItem
   conditioned on its TTL still being past (an item given a new TTL meanwhile stays, as on AWS);
 - each deletion is noted before it is made, and `as_service` gives the REMOVE record of a noted
-  item the TTL service's `userIdentity` as the stream mappings read it (local_runner.esm), so the
-  functions see the record DynamoDB's TTL makes, on moto and on DynamoDB Local alike;
+  item the TTL service's `userIdentity` as the stream mappings read it (local_runner.esm), and
+  makes DynamoDB Local's own TTL record that REMOVE, so the functions see the record DynamoDB's
+  TTL makes, on moto and on DynamoDB Local alike;
 - `Sweeper` sweeps every SWEEP_SECONDS in the local runner (`make run`); tests sweep when they
   choose (tests/pipeline.py: `Pipeline.expire`), on the clock they moved.
 Not emulated: the delay (AWS takes up to a few days; here at most SWEEP_SECONDS), and the items an
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 ATTRIBUTE = "ttl"
 SERVICE = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 SWEEP_SECONDS = 5.0
+LOCAL_TTL_EVENT = "UNKNOWN_TO_SDK_VERSION"  # DynamoDB Local's event name for its own TTL deletions
 
 _noted: set[tuple[str, str]] = set()  # (PK, SK) of items the sweep deleted (keys are never reused)
 _lock = threading.Lock()
@@ -77,7 +80,11 @@ def sweep(table: str, now: float | None = None) -> int:
 
 def as_service(record: "RecordTypeDef") -> "RecordTypeDef":
     """The record as DynamoDB's stream has it: a REMOVE the sweep made carries the TTL service's
-    `userIdentity`; any other record is returned as it is."""
+    `userIdentity`; so does DynamoDB Local's own TTL deletion, which it streams with the event name
+    `UNKNOWN_TO_SDK_VERSION` and no identity (made a REMOVE here); any other record is as it is."""
+    change = record.get("dynamodb") or {}
+    if record.get("eventName") == LOCAL_TTL_EVENT and "OldImage" in change and "NewImage" not in change:
+        return cast("RecordTypeDef", {**record, "eventName": "REMOVE", "userIdentity": SERVICE})
     if record.get("eventName") != "REMOVE":
         return record
     keys = record["dynamodb"].get("Keys") or {}

@@ -77,3 +77,33 @@ def test_delete_me_over_http(api: Http, runner: Runner, create_user: UserFactory
     restored = api("POST", f"/v1/users/{user['id']}/restore", None, tenant.admin())
     assert restored.status == 200 and restored.body["purge_at"] is None
     assert sign_in(api, tenant, email)["access_token"]
+
+
+def test_the_runners_ttl_purges_a_user_past_its_grace(
+    api: Http, runner: Runner, create_user: UserFactory
+) -> None:
+    """The grace period made to pass by moving the user's `purge_at` and TTL back (the runner's
+    clock cannot be moved): the runner's TTL sweep (every 5 s) removes the user item as DynamoDB's
+    TTL would, and the stream router purges the rest, with the system as the purge's actor."""
+    from tests.e2e.test_replay_script import _client
+
+    tenant = make_tenant(runner, "Patient")
+    email = unique_email("nell")
+    user = create_user(tenant, email, name="Nell Example")
+    assert api("DELETE", f"/v1/users/{user['id']}", None, tenant.admin()).status == 200
+    stack = json.loads((runner.state_dir / "stack.json").read_text())
+    past = {"N": str(int(time.time()) - 1)}
+    _client(stack, "dynamodb").update_item(
+        TableName=stack["resources"]["Table"],
+        Key={"PK": {"S": f"TNT#{tenant.id}#USR#{user['id']}"}, "SK": {"S": "USER"}},
+        UpdateExpression="SET #ttl = :past, purge_at = :past",
+        ExpressionAttributeNames={"#ttl": "ttl"},
+        ExpressionAttributeValues={":past": past},
+    )
+    assert_error(api("GET", f"/v1/users/{user['id']}", headers=tenant.admin()), 404, "user_not_found")
+    mine = _events_of(api, user["id"], "user.deleted", timeout=30)
+    [deleted] = [e for e in mine if e["detail-type"] == "user.deleted"]
+    assert deleted["detail"]["actor"] == {"type": "system"}
+    history = api("GET", f"/v1/users/{user['id']}/events?limit=100", headers=tenant.admin())
+    assert [e["type"] for e in history.body["data"]][:2] == ["user.deleted", "user.deletion_requested"]
+    assert "nell" not in json.dumps(history.body).lower()
