@@ -254,3 +254,36 @@ def test_a_retried_purge_record_changes_nothing_more(
     assert after == before
     history = api("GET", f"/v1/users/{uid}/events?limit=100", headers=tenant.admin())
     assert [e["type"] for e in history.body["data"]].count("user.deleted") == 1
+
+
+def test_a_purge_at_once_of_a_user_with_every_kind_of_item(
+    api: Api, aws: dict[str, str], pipe: Pipeline
+) -> None:
+    """Before anything of hers expired (the TTL path above finds her links and records expired
+    already): the router deletes her idempotency records, notice link tokens and restore links."""
+    tenant = make_tenant("Now", deletion_grace_days=0)
+    Pipeline.verify_sender("no-reply@acme.test")
+    uid = erin(api, tenant)["id"]
+    lived(api, tenant, pipe, uid)
+    assert any(i["PK"]["S"].startswith("IDEM#") for i in table())
+    assert api("DELETE", f"/v1/users/{uid}", None, tenant.admin()).status == 204
+    pipe.pump()
+    left = of_user(uid)
+    assert {i["SK"]["S"].split("#")[0] for i in left} == {"EVT", "PURGED"}, [i["SK"]["S"] for i in left]
+    everything = json.dumps(table())
+    for value in (*PERSONAL.values(), "erin.old@example.com", "erin.next@example.com", METADATA, IP, AGENT):
+        assert value not in everything, value
+    assert not [i for i in table() if i["PK"]["S"].startswith(("IDEM#", "NTC#", "VFY#"))]
+
+
+def test_a_self_deletion_drops_the_pending_changes_token(api: Api, tenant: Tenant, pipe: Pipeline) -> None:
+    create_user(api, tenant, "olga@example.com")
+    session = sign_in(api, tenant, "olga@example.com")
+    headers = bearer(session["access_token"])
+    assert api("PATCH", "/v1/auth/me", {"email": "olga.new@example.com"}, headers).status == 200
+    pipe.pump()  # the worker stored the verification token's hash
+    assert [i for i in table() if i["PK"]["S"].startswith("VFY#")]
+    assert api("DELETE", "/v1/auth/me", None, headers).status == 200
+    assert not [i for i in table() if i["PK"]["S"].startswith("VFY#")]
+    [mail] = pipe.verifications("olga.new@example.com")
+    assert api("POST", "/v1/auth/email/verify", {"token": mail.token}, tenant.public()).status == 400
