@@ -12,9 +12,7 @@ must be verified in SES; locally, the runner's moto verifies it here.
 """
 
 import argparse
-import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -175,13 +173,7 @@ def create(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
-    try:
-        result = create(args)
-    except Refused as exc:
-        print(f"make tenant: {exc}", file=sys.stderr)
-        return 1
-    print(json.dumps(result))
-    return 0
+    return local_stack.answer("tenant", lambda: create(args))
 
 
 if __name__ == "__main__":

@@ -364,8 +364,7 @@ def _notice_link(c: Ctx, kind: str, i: int) -> str:
     request is counted): a pending change to cancel, or a verified change to restore from."""
     from hellojohn import ids
     from hellojohn.rules import notices, opaque
-    from hellojohn.store import notices as links
-    from hellojohn.store import users
+    from hellojohn.store import links, users
     from hellojohn.timeutil import now
 
     new = f"{kind}.{i}@example.com"
@@ -541,17 +540,15 @@ def session_cleanup() -> Callable[[dict[str, Any]], Any]:
 @pytest.mark.parametrize("n", [1, 25, 26, 500])
 def test_revoking_n_sessions_costs_one_write_per_25(ctx: Ctx, n: int) -> None:
     """The jobs the stream makes of a revocation (at most 500 sessions each), worked by the worker."""
-    from hellojohn.adapters import jobs
+    from hellojohn.rules import outbox
 
     sids = _seed_sessions(ctx.tenant.id, ctx.uid, n)
-    job_bodies = [
-        job.body
-        for job in jobs.for_change(
-            {"SK": "USER", "tenant_id": ctx.tenant.id, "id": ctx.uid, "sessions": dict.fromkeys(sids, 1)},
-            {"SK": "USER", "tenant_id": ctx.tenant.id, "id": ctx.uid, "sessions": {}},
-        )
-    ]
-    assert len(job_bodies) == math.ceil(n / jobs.MAX_SESSIONS_PER_JOB)
+    revoked = outbox.Record(
+        {"SK": "USER", "tenant_id": ctx.tenant.id, "id": ctx.uid, "sessions": dict.fromkeys(sids, 1)},
+        {"SK": "USER", "tenant_id": ctx.tenant.id, "id": ctx.uid, "sessions": {}},
+    )
+    job_bodies = [job.body for job in outbox.plan(revoked).jobs]
+    assert len(job_bodies) == math.ceil(n / outbox.MAX_SESSIONS_PER_JOB)
     handler = session_cleanup()
     handler(sqs_event([{"type": "warm-up"}]))
     with counting() as calls:

@@ -278,15 +278,15 @@ def test_delete_me_with_an_idempotency_key_and_a_pending_email_change(api: Api, 
 def test_notice_links_die_with_the_deletion(api: Api, tenant: Tenant, user: dict[str, Any]) -> None:
     """A restore link (and a cancel link) of a user pending deletion: refused, nothing changes."""
     from hellojohn import ids
-    from hellojohn.rules import notices, opaque
-    from hellojohn.store import notices as links
+    from hellojohn.rules import opaque
+    from hellojohn.store import links
     from hellojohn.timeutil import now
 
     uid = user["id"]
     token = opaque.new_verification_token()[0]
     change = ids.new_id("chg")
     old, expires = "alice.old@example.com", now() + DAY
-    link = links.Link(tenant.id, uid, notices.RESTORE, change, old, user["email"], expires)
+    link = links.Link(tenant.id, uid, links.RESTORE, change, old, user["email"], expires)
     links.add_restore_link(opaque.digest(token), link, links.get_restore_links(tenant.id, uid), now())
     assert delete(api, tenant, uid).status == 200
     before = get_user(api, tenant, uid)

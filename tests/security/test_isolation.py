@@ -66,8 +66,8 @@ def world() -> Iterator[World]:
 
 
 def _populate() -> World:
-    from hellojohn.rules import notices, opaque, tokens, verification
-    from hellojohn.store import notices as links
+    from hellojohn.rules import opaque, tokens, verification
+    from hellojohn.store import links
     from hellojohn.store import users as store
 
     api = Api()
@@ -94,7 +94,7 @@ def _populate() -> World:
         links.Link(
             a.id,
             alice["id"],
-            notices.CANCEL,
+            links.CANCEL,
             pending.pending_change_id,
             alice["email"],
             "alice.new@example.com",
@@ -104,7 +104,7 @@ def _populate() -> World:
     links.add_restore_link(
         opaque.digest(restore),
         links.Link(
-            a.id, alice["id"], notices.RESTORE, "chg_0", "alice.old@example.com", "alice.new@example.com", far
+            a.id, alice["id"], links.RESTORE, "chg_0", "alice.old@example.com", "alice.new@example.com", far
         ),
         links.get_restore_links(a.id, alice["id"]),
         0,

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from hellojohn import ids
 
 Kind = Literal["secret_key", "user", "system"]
+VIA_RESTORE = "restore"  # `via` of a restore link's write: its email change offers no restore link
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class Actor:
     kind: Kind
     id: str | None = None  # the key id (`secret_key`), the user id (`user`; None: the changed user)
     request_id: str | None = None
-    via: str | None = None  # how, when the outbox must know it: "restore" (the restore link)
+    via: str | None = None  # how, when the outbox must know it: VIA_RESTORE (the restore link)
 
 
 SYSTEM = Actor("system")

@@ -66,13 +66,14 @@ from hellojohn.edge.auth import KeyCaller
 from hellojohn.errors import FieldIssue
 from hellojohn.store import keys
 from hellojohn.store.client import dynamodb, table_name
+from hellojohn.timeutil import DAY
 
 if TYPE_CHECKING:
     from hellojohn.rules.tokens import AccessClaims
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
-EXPIRES_AFTER_SECONDS = 24 * 3600
+EXPIRES_AFTER_SECONDS = DAY
 MAX_KEY_LENGTH = 255
 PASSWORD_FIELDS = ("password", "current_password", "new_password")
 _KEY_SHAPE = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces

@@ -7,6 +7,7 @@ while its id is in the user item's `sessions` map. Revoking removes it; nothing 
 import contextlib
 import random
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,7 @@ from hellojohn import errors, ids, signals, throttle
 from hellojohn.config import settings
 from hellojohn.fields import email_key
 from hellojohn.models import ChangePassword, Session, SignIn
-from hellojohn.records import Device, Tenant, User
+from hellojohn.records import TEMPORARY_PASSWORD, Device, Tenant, User
 from hellojohn.rules import changes, opaque, passwords, tokens
 from hellojohn.rules.tokens import AccessClaims
 from hellojohn.rules.users import patch, refusal
@@ -84,12 +85,17 @@ def _reserve(
         raise errors.service_unavailable() from None
 
 
-def _release(tid: str, uid: str, now: int) -> None:
-    """The password was right but the request failed after all: the guess it reserved is no
+@contextlib.contextmanager
+def _released_if_refused(user: User, now: int) -> Iterator[None]:
+    """The password was right but the request is refused after all: the guess it reserved is no
     failure, so the count is cleared (as a success clears it)."""
-    update = store.Update(remove=list(throttle.STATE), touch=False, pending_deletion_ok=True)
-    with contextlib.suppress(store.ConditionFailed):
-        store.update(tid, uid, update, now)
+    try:
+        yield
+    except errors.ApiError:
+        update = store.Update(remove=list(throttle.STATE), touch=False, pending_deletion_ok=True)
+        with contextlib.suppress(store.ConditionFailed):
+            store.update(user.tenant_id, user.id, update, now)
+        raise
 
 
 def change_password(
@@ -103,12 +109,9 @@ def change_password(
     user = User.from_item(reservation.item)
     if not passwords.verify(user.password_hash, body.current_password):
         raise _failure(reservation, now, WRONG_CURRENT_PASSWORD)
-    try:
+    with _released_if_refused(user, now):
         _refuse_expired_temporary(user, now)
         return _change(tenant, claims, user, body, expected_version, now)
-    except errors.ApiError:
-        _release(tenant.id, user.id, now)
-        raise
 
 
 def _change(
@@ -128,7 +131,7 @@ def _change(
         raise errors.precondition_failed()
     values: dict[str, Any] = {"password_hash": passwords.hash_password(body.new_password)}
     values.update(dict.fromkeys(throttle.STATE))  # None: removed, the count is cleared
-    values.update(dict.fromkeys(TEMPORARY))  # a password of the user's own: the gate lifts
+    values.update(dict.fromkeys(TEMPORARY_PASSWORD))  # a password of the user's own: the gate lifts
     if body.sign_out_other_sessions:
         values["sessions"] = {claims.session_id: user.sessions[claims.session_id]}
     # Conditioned on the password that was checked, not on the version: a concurrent sign-in
@@ -149,10 +152,6 @@ def _refuse_expired_temporary(user: User, now: int) -> None:
     expires = user.temporary_password_expires_at
     if user.password_change_required and expires is not None and expires <= now:
         raise errors.temporary_password_expired()
-
-
-TEMPORARY = ("password_change_required", "temporary_password_expires_at")
-"""What a temporary password sets on the user item, removed when a password of their own is set."""
 
 
 def _session(user: User, sid: str, refresh_token: str, refresh_expires: int, now: int) -> Session:
@@ -199,11 +198,8 @@ def _sign_in(tenant: Tenant, body: SignIn, device: Device) -> SignedIn:
     verdict = passwords.verify(user.password_hash if user else None, body.password)
     if user is None or not verdict:
         raise _failure(reservation, now)
-    try:
+    with _released_if_refused(user, now):
         return _open_session(tenant, user, reservation.item, body.password, verdict.rehash, now, device)
-    except errors.ApiError:
-        _release(tenant.id, user.id, now)
-        raise
 
 
 def _open_session(
@@ -236,7 +232,7 @@ def _open_session(
     for attempt in range(CONFLICT_ATTEMPTS):
         update = session_update(user, held, checked, sid, expires, new_hash, now)
         try:
-            store.transact(tenant.id, user.id, update, store.ClaimMove(tenant.id, user.id), now, extra=[put])
+            store.transact_with(tenant.id, user.id, update, now, put)
             break
         except store.ConditionFailed as exc:
             current = exc.current
@@ -387,14 +383,7 @@ def _end_session(
     update = store.Update(remove=[("sessions", sid)], conditions=list(conditions), touch=False)
     for attempt in range(CONFLICT_ATTEMPTS):
         try:
-            store.transact(
-                tid,
-                uid,
-                update,
-                store.ClaimMove(tid, uid),
-                now,
-                extra=[session_store.delete_session(tid, uid, sid)],
-            )
+            store.transact_with(tid, uid, update, now, session_store.delete_session(tid, uid, sid))
             return True
         except store.ConditionFailed as exc:
             if "TransactionConflict" not in exc.reasons:

@@ -3,7 +3,15 @@
 from dataclasses import dataclass
 
 from hellojohn import ids
-from hellojohn.records import DELETION_GRACE_DAYS, DELETION_GRACE_MAX_DAYS, NOTICES, ApiKey, Tenant
+from hellojohn.records import (
+    AUDIT_RETENTION_DAYS,
+    DEFAULT_ROLES,
+    DELETION_GRACE_DAYS,
+    DELETION_GRACE_MAX_DAYS,
+    NOTICES,
+    ApiKey,
+    Tenant,
+)
 from hellojohn.rules import opaque, origins
 from hellojohn.store import tenants as store
 from hellojohn.timeutil import now
@@ -23,8 +31,8 @@ def create_tenant(
     email_from: str,
     verify_url_base: str,
     allowed_origins: tuple[str, ...] = (),
-    roles: tuple[str, ...] = ("admin", "member"),
-    audit_retention_days: int = 90,
+    roles: tuple[str, ...] = DEFAULT_ROLES,
+    audit_retention_days: int = AUDIT_RETENTION_DAYS,
     cancel_url_base: str = "",
     restore_url_base: str = "",
     notices: tuple[str, ...] = NOTICES,

@@ -1,10 +1,12 @@
-"""The purge of a deleted user, run by the stream router on the user item's REMOVE (docs/SECURITY.md).
+"""The purge of a deleted user, on the user item's REMOVE (docs/SECURITY.md).
 
 The user item leaves the table in one of two ways, both a REMOVE on the stream: DynamoDB's TTL
 deletes it after `purge_at` (the record's `userIdentity` is the service: `principalId`
 `dynamodb.amazonaws.com`, `type` `Service`), or a purge at once deletes it with its claim
 (`rules.deletion`). The user item is deleted by nothing else, so either is the purge's signal. The
-router then, from the old image:
+outbox (`rules.outbox.plan`) decides it with `decided`: a `Purge` to do and the `user.deleted`
+change event (ids only), kept in the history and put on the bus as any other. `run` (called by
+`outbox.carry_out`, before the event's entry is put), from the old image:
 - deletes the rest of the item collection (sessions, anything but the history and the receipt),
   the email claim (while still this user's: a new user may hold the address), the restore links,
   the notices' sent markers of the user's changes, the guess counter and the verification-email
@@ -12,9 +14,7 @@ router then, from the old image:
 - pseudonymises the history (`pseudonymised`): every personal value absent, the event types,
   times, actors, field names and the other values kept, for the tenant's `audit_retention_days`;
 - writes the purge's receipt (user id, when requested and by whom, when purged and by whom), kept
-  as long as the history;
-- and makes the `user.deleted` change event (ids only), kept in the history and put on the bus by
-  the router as any other.
+  as long as the history.
 Every step is idempotent: a retried record does it again to the same end, and its history entry
 (keyed by a change id derived from the record) is put once.
 """
@@ -22,22 +22,20 @@ Every step is idempotent: a retried record does it again to the same end, and it
 import contextlib
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from hellojohn import records
-from hellojohn.adapters import jobs
 from hellojohn.fields import email_key
 from hellojohn.rules import tenancy
 from hellojohn.rules.change_events import ChangeEvent
 from hellojohn.store import keys
 from hellojohn.store import purge as store
-from hellojohn.timeutil import now, rfc3339
+from hellojohn.timeutil import DAY, now, rfc3339
 
-DAY = 24 * 3600
 TTL_SERVICE = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 """The `userIdentity` of a stream record made by DynamoDB's TTL (the local runner emulates it)."""
 DELETED = "user.deleted"
-DELETION_REQUESTED = "deletion_requested"  # the notice's kind (records.NOTICES: the tenant's switch)
 KEPT = frozenset(
     {
         "role",
@@ -55,72 +53,40 @@ KEPT = frozenset(
 """The values a pseudonymised history entry keeps: none of them personal. Every other value (the
 email and pending email, name, phone number, avatar, metadata, anything added later) is removed;
 the names of the fields that changed stay in `changed`."""
-NOTICE_KINDS = (
-    "email_change_requested",
-    "email_changed",
-    "email_restored",
-    "password_changed",
-    DELETION_REQUESTED,
-)
+NOTICE_KINDS = (*records.NOTICES, records.EMAIL_RESTORED)  # the sent markers' kinds
 
 
-def notice_jobs(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[jobs.Job]:
-    """The "deletion requested" notice, when a change of a user item starts a deletion with a grace
-    period (a purge at once has no restore deadline to tell): to the user's address, with it."""
-    if old is None or new is None or new.get("SK") != keys.USER_SK:
-        return []
-    requested, purge_at = new.get("deletion_requested_at"), new.get("purge_at")
-    if not requested or old.get("deletion_requested_at") or not purge_at or int(purge_at) <= int(requested):
-        return []
-    stamp = records.own_stamp(old, new) or {}
-    body = {
-        "type": jobs.NOTICE,
-        "kind": DELETION_REQUESTED,
-        "tenant_id": new.get("tenant_id"),
-        "user_id": new.get("id"),
-        "change_id": stamp.get("id") or f"deletion#{int(requested)}",
-        "to": new.get("email"),
-        "purge_at": int(purge_at),
-    }
-    return [jobs.Job("email", body)]
+@dataclass(frozen=True)
+class Purge:
+    """A deleted user's purge, decided (`decided`), to do (`run`): the user item as it was, and the
+    receipt to keep (kept as long as the tenant's history)."""
+
+    old: dict[str, Any]
+    receipt: dict[str, Any]
 
 
-def purged(
-    old: dict[str, Any] | None, sequence: str, at: int, identity: dict[str, Any] | None = None
-) -> ChangeEvent | None:
-    """The purge of the user whose item a stream record removed (None: not a user item's REMOVE):
-    done, and its `user.deleted` event to keep and put."""
-    if old is None or old.get("SK") != keys.USER_SK:
-        return None
+def decided(
+    old: dict[str, Any], sequence: str, at: str, when: int, identity: dict[str, Any] | None
+) -> tuple[Purge, ChangeEvent]:
+    """The purge a user item's REMOVE calls for (`at`/`when`: the record's commit time, RFC 3339
+    and epoch seconds; `identity`: its `userIdentity`), and its `user.deleted` event. Decides only."""
     tid, uid = str(old["tenant_id"]), str(old["id"])
     by_ttl = (identity or {}).get("principalId") == TTL_SERVICE["principalId"]
     stamp = old.get("change") or {}
-    items = store.collection(tid, uid)
-    entries = [i for i in items if str(i["SK"]).startswith(keys.AUDIT_PREFIX)]
-    history = [json.loads(str(i["entry"])) for i in entries]
-    _delete_the_rest(tid, uid, old, items, history)
-    for item, entry in zip(entries, history, strict=True):
-        clean = pseudonymised(entry)
-        if clean != entry:
-            store.rewrite_entry(item, clean)
-    change_id = _change_id(stamp.get("id"), sequence, at)
+    change_id = _change_id(stamp.get("id"), sequence, when)
     requested_by = _actor(stamp, uid)
     purged_by = {"type": "system"} if by_ttl else requested_by
-    tenant = tenancy.tenant(tid)
-    days = tenant.audit_retention_days if tenant else records.Tenant("", "").audit_retention_days
+    requested = old.get("deletion_requested_at")
     receipt = {
         "tenant_id": tid,
         "user_id": uid,
         "change_id": change_id,
-        "requested_at": rfc3339(int(old["deletion_requested_at"]))
-        if old.get("deletion_requested_at")
-        else None,
+        "requested_at": rfc3339(int(requested)) if requested else None,
         "requested_by": requested_by,
-        "purged_at": rfc3339(at),
+        "purged_at": at,
         "purged_by": purged_by,
         "via": "ttl" if by_ttl else "at_once",
     }
-    store.put_receipt(tid, uid, receipt, now() + days * DAY)
     detail: dict[str, Any] = {
         "tenant_id": tid,
         "user_id": uid,
@@ -129,12 +95,29 @@ def purged(
         "change_id": change_id,
         "actor": purged_by,
         "request_id": None if by_ttl else stamp.get("request_id"),
-        "time": rfc3339(at),
+        "time": at,
         "changed": [],
         "before": {},
         "after": {},
     }
-    return ChangeEvent(DELETED, detail)
+    return Purge(old, receipt), ChangeEvent(DELETED, detail)
+
+
+def run(purge: Purge) -> None:
+    """Do a purge: the rest of the user's items deleted, its history pseudonymised, its receipt."""
+    old = purge.old
+    tid, uid = str(old["tenant_id"]), str(old["id"])
+    items = store.collection(tid, uid)
+    entries = [i for i in items if str(i["SK"]).startswith(keys.AUDIT_PREFIX)]
+    history = [json.loads(str(i["entry"])) for i in entries]
+    _delete_the_rest(tid, uid, old, items, history)
+    for item, entry in zip(entries, history, strict=True):
+        clean = pseudonymised(entry)
+        if clean != entry:
+            store.rewrite_entry(item, clean)
+    tenant = tenancy.tenant(tid)
+    days = tenant.audit_retention_days if tenant else records.AUDIT_RETENTION_DAYS
+    store.put_receipt(tid, uid, purge.receipt, now() + days * DAY)
 
 
 def pseudonymised(entry: dict[str, Any]) -> dict[str, Any]:

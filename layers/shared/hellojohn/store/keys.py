@@ -65,7 +65,7 @@ def notice_link(token_hash: str) -> dict[str, dict[str, str]]:
 
 
 def restore_links(tid: str, uid: str) -> dict[str, dict[str, str]]:
-    """The user's restore links still usable (hellojohn.store.notices.RestoreLinks). A partition of
+    """The user's restore links still usable (hellojohn.store.links.RestoreLinks). A partition of
     its own, not the user's: the worker that writes it may not write user items."""
     return {"PK": {"S": restore_links_pk(tid, uid)}, "SK": {"S": "RESTORE"}}
 

@@ -1,4 +1,4 @@
-"""Session items (refresh-token hashes, in the user's own item collection) and verification tokens."""
+"""Session items: refresh-token hashes, in the user's own item collection."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +13,7 @@ from hellojohn.store.client import (
     error_code,
     failed_item,
     from_item,
+    get_many,
     table_name,
     to_item,
 )
@@ -102,19 +103,13 @@ def delete_session(tid: str, uid: str, sid: str) -> dict[str, Any]:
 
 def get_user_and_session(tid: str, uid: str, sid: str) -> tuple[User | None, SessionItem | None]:
     """Both items in one BatchGetItem (strongly consistent)."""
-    wanted = [keys.user(tid, uid), keys.session(tid, uid, sid)]
-    request: dict[str, Any] = {table_name(): {"Keys": wanted, "ConsistentRead": True}}
     user: User | None = None
     session: SessionItem | None = None
-    while request:
-        out = dynamodb().batch_get_item(RequestItems=request)
-        for raw in out.get("Responses", {}).get(table_name(), []):
-            d = from_item(raw)
-            if d["SK"] == keys.USER_SK:
-                user = User.from_item(d)
-            else:
-                session = SessionItem.from_item(d)
-        request = dict(out.get("UnprocessedKeys") or {})
+    for d in get_many([keys.user(tid, uid), keys.session(tid, uid, sid)]):
+        if d["SK"] == keys.USER_SK:
+            user = User.from_item(d)
+        else:
+            session = SessionItem.from_item(d)
     return user, session
 
 
@@ -240,52 +235,3 @@ def delete_sessions(tid: str, uid: str, sids: list[str]) -> int:
             out = dynamodb().batch_write_item(RequestItems=request)
             request = dict(out.get("UnprocessedItems") or {})
     return calls
-
-
-@dataclass(frozen=True)
-class Verification:
-    tenant_id: str
-    user_id: str
-    email: str
-    change_id: str
-    expires_at: int
-
-
-def put_verification(token_hash: str, v: Verification) -> dict[str, Any]:
-    return {
-        "Put": {
-            "TableName": table_name(),
-            "Item": {
-                **keys.verification(token_hash),
-                **to_item(
-                    {
-                        "tenant_id": v.tenant_id,
-                        "user_id": v.user_id,
-                        "email": v.email,
-                        "change_id": v.change_id,
-                        "expires_at": v.expires_at,
-                        "ttl": v.expires_at,
-                    }
-                ),
-            },
-        }
-    }
-
-
-def get_verification(token_hash: str) -> Verification | None:
-    out = dynamodb().get_item(TableName=table_name(), Key=keys.verification(token_hash), ConsistentRead=True)
-    item = out.get("Item")
-    if not item:
-        return None
-    d = from_item(item)
-    return Verification(d["tenant_id"], d["user_id"], d["email"], d["change_id"], int(d["expires_at"]))
-
-
-def delete_verification(token_hash: str) -> dict[str, Any]:
-    return {
-        "Delete": {
-            "TableName": table_name(),
-            "Key": keys.verification(token_hash),
-            "ConditionExpression": "attribute_exists(PK)",
-        }
-    }

@@ -27,6 +27,7 @@ from hellojohn.store.client import (
     to_av,
     to_item,
 )
+from hellojohn.timeutil import HOUR
 from hellojohn.timeutil import now as _now
 
 Path = str | tuple[str, str]
@@ -314,6 +315,11 @@ class ClaimMove:
     check_key: str | None = None  # only check the address is free (or already this user's)
 
 
+def transact_with(tid: str, uid: str, change: Update, now: int, *extra: Any) -> None:
+    """The user change and other items (`extra`), no email claim moving, in one transaction."""
+    transact(tid, uid, change, ClaimMove(tid, uid), now, extra)
+
+
 def transact(
     tid: str, uid: str, change: Update, claims: ClaimMove, now: int, extra: Iterable[Any] = ()
 ) -> None:
@@ -421,7 +427,7 @@ def count_mail_to(tid: str, email_key: str, hour: int, limit: int) -> dict[str, 
                 ":zero": {"N": "0"},
                 ":one": {"N": "1"},
                 ":limit": {"N": str(limit)},
-                ":ttl": {"N": str((hour + 2) * 3600)},
+                ":ttl": {"N": str((hour + 2) * HOUR)},
             },
         }
     }
