@@ -25,10 +25,8 @@ from hellojohn.rules import changes
 from hellojohn.rules.users import Raced, last_writer_wins, refusal
 from hellojohn.store import purge as purge_store
 from hellojohn.store import users as store
+from hellojohn.timeutil import DAY
 from hellojohn.timeutil import now as _now
-
-DAY = 24 * 3600
-DELETION_REQUESTED = "deletion_requested"  # the notice's kind (records.NOTICES: the tenant's switch)
 
 
 def _pending() -> store.Condition:
@@ -139,8 +137,8 @@ def _commit(
 ) -> None:
     """The user's write and its claim's, in one transaction; a lost race read and tried again."""
     try:
-        store.transact(tenant.id, uid, update, store.ClaimMove(tenant.id, uid), now, extra=extra)
-    except store.ClaimTaken:  # the claim moved with the address since the read
+        store.transact_with(tenant.id, uid, update, now, *extra)
+    except store.ClaimTaken:  # the claim (marked or unmarked: `extra`) moved with the address
         raise Raced from None
     except store.ConditionFailed as exc:
         current = exc.current
