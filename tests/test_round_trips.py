@@ -46,6 +46,22 @@ class Ctx:
     def as_user(self, i: int = 0) -> dict[str, str]:
         return bearer(self.session(i)["access_token"])
 
+    def fresh(self, i: int, deleted: bool = False) -> str:
+        """A user of its own for request `i` (a deletion is made once per user); `deleted`:
+        pending deletion already."""
+        reply = self.api("POST", "/v1/users", {"email": f"fresh-{i}@example.com"}, self.tenant.admin())
+        assert reply.status == 201, reply.body
+        uid = str(reply.body["id"])
+        if deleted:
+            assert self.api("DELETE", f"/v1/users/{uid}", None, self.tenant.admin()).status == 200
+        return uid
+
+    def fresh_session(self, i: int) -> dict[str, str]:
+        email = f"self-{i}@example.com"
+        reply = self.api("POST", "/v1/users", {"email": email, "password": PASSWORD}, self.tenant.admin())
+        assert reply.status == 201, reply.body
+        return bearer(sign_in(self.api, self.tenant, email)["access_token"])
+
 
 Request = tuple[str, str, Any, dict[str, str]]  # method, path, body, headers
 
@@ -116,6 +132,33 @@ CASES = [
         ),
     ),
     Case("unlock", 1, (UPDATE,), lambda c, i: ("POST", f"/v1/users/{c.uid}/unlock", None, c.tenant.admin())),
+    # deletion (issue 27): the user read (its address and pending change), one transaction with its claim
+    Case(
+        "delete a user",
+        2,
+        (GET, TRANSACT),
+        lambda c, i: ("DELETE", f"/v1/users/{c.fresh(i)}", None, c.tenant.admin()),
+    ),
+    Case(
+        "delete a user, purged at once",
+        3,
+        (GET, TRANSACT, TRANSACT),  # the deletion, then the user item and its claim deleted
+        lambda c, i: ("DELETE", f"/v1/users/{c.fresh(i)}?purge=now", None, c.tenant.admin()),
+        status=204,
+    ),
+    Case(
+        "delete a user again",  # idempotent: the read finds it pending, nothing written
+        1,
+        (GET,),
+        lambda c, i: ("DELETE", f"/v1/users/{c.fresh(i, deleted=True)}", None, c.tenant.admin()),
+    ),
+    Case(
+        "restore a user",
+        2,
+        (GET, TRANSACT),
+        lambda c, i: ("POST", f"/v1/users/{c.fresh(i, deleted=True)}/restore", None, c.tenant.admin()),
+    ),
+    Case("delete me", 2, (GET, TRANSACT), lambda c, i: ("DELETE", "/v1/auth/me", None, c.fresh_session(i))),
     Case(
         "admin set password",
         2,

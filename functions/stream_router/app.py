@@ -59,8 +59,10 @@ def record_handler(record: DynamoDBRecord) -> None:
     change = record.dynamodb
     if change is None:
         return
-    at = rfc3339(change.approximate_creation_date_time or now()) or ""
-    read = outbox.Record(change.old_image or None, change.new_image or None, change.sequence_number or "", at)
+    when = change.approximate_creation_date_time or now()
+    old, new = change.old_image or None, change.new_image or None
+    at, identity = rfc3339(when) or "", record.user_identity
+    read = outbox.Record(old, new, change.sequence_number or "", at, when, identity)
     outbox.carry_out(outbox.plan(read))
 
 

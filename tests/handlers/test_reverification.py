@@ -54,6 +54,7 @@ SENSITIVE = [
         "PATCH", "/v1/auth/me", {"name": "A", "email": "alice.new@example.com"}, 200, id="name and email"
     ),
     pytest.param("POST", "/v1/auth/sessions/{other}/revoke", None, 204, id="revoke another session"),
+    pytest.param("DELETE", "/v1/auth/me", None, 200, id="delete me"),
 ]
 
 
@@ -292,7 +293,11 @@ def test_the_rule_table_has_a_row_for_every_access_token_route_of_the_template(a
     assert not set(RULES) & key_routes
     assert len(token_routes) >= 7 and len(key_routes) >= 15  # the walk found them
     needing = {route for route, rule in RULES.items() if rule != NEVER}
-    assert needing == {("PATCH", "/v1/auth/me"), ("POST", "/v1/auth/sessions/{session_id}/revoke")}
+    assert needing == {
+        ("PATCH", "/v1/auth/me"),
+        ("POST", "/v1/auth/sessions/{session_id}/revoke"),
+        ("DELETE", "/v1/auth/me"),
+    }
     assert ALWAYS.always and not NEVER.always
 
 

@@ -168,6 +168,7 @@ def test_a_password_change_is_told_but_not_a_sign_ins_rehash_nor_a_write_without
 PENDING = {"pending_email": "n@example.com", "pending_change_id": "chg_p"}
 SIGNED_IN = {"sessions": {"ses_1": 99}}
 TWO_SESSIONS = {"sessions": {"ses_1": 99, "ses_2": 99}}
+DELETION = {"deletion_requested_at": 100, "purge_at": 100 + 7 * 86400, "sessions": {}}
 RESTORED = {"email": "r@example.com", "email_key": "r@example.com", "sessions": {}}
 # (old, new) -> (the event's name or None, the jobs: a job's type, or "notice:<kind>")
 PLANS: list[tuple[str, dict[str, Any] | None, dict[str, Any] | None, str | None, list[str]]] = [
@@ -218,7 +219,27 @@ PLANS: list[tuple[str, dict[str, Any] | None, dict[str, Any] | None, str | None,
         "user.email_changed",
         ["notice:email_restored", "delete_sessions"],
     ),
-    ("a user item deleted", stamped("chg_1", **SIGNED_IN), None, None, ["delete_sessions"]),
+    (
+        "a deletion with a grace period, every session revoked",
+        stamped("chg_1", **SIGNED_IN),
+        stamped("chg_2", **DELETION),
+        "user.deletion_requested",
+        ["notice:deletion_requested", "delete_sessions"],
+    ),
+    (
+        "a deletion to purge at once: no restore deadline to tell",
+        stamped("chg_1"),
+        stamped("chg_2", deletion_requested_at=100, purge_at=100),
+        "user.deletion_requested",
+        [],
+    ),
+    (
+        "a user item removed: the purge",
+        stamped("chg_1", **SIGNED_IN),
+        None,
+        "user.deleted",
+        ["delete_sessions"],
+    ),
 ]
 
 
@@ -237,3 +258,43 @@ def test_a_record_calls_for_its_event_its_history_entry_and_its_jobs(
         f"notice:{j.body['kind']}" if j.body["type"] == outbox.NOTICE else j.body["type"] for j in plan.jobs
     ]
     assert found == jobs
+
+
+def test_a_deletion_with_a_grace_period_tells_its_restore_deadline() -> None:
+    [body] = notices(stamped("chg_1"), stamped("chg_2", **DELETION))
+    assert (body["kind"], body["to"], body["purge_at"], body["change_id"]) == (
+        records.DELETION_REQUESTED,
+        "old@example.com",
+        DELETION["purge_at"],
+        "chg_2",
+    )
+    again = stamped("chg_3", **DELETION, name="N")  # still pending: told once, when it began
+    assert notices(stamped("chg_2", **DELETION), again) == []
+
+
+def test_only_a_user_items_removal_is_a_purge() -> None:
+    assert outbox.plan(outbox.Record(stamped("chg_1"), stamped("chg_2", name="N"))).purge is None
+    session = {**USER, "SK": "SES#ses_1"}
+    assert outbox.plan(outbox.Record(session, None)).purge is None
+
+
+def test_the_purge_says_who_purged_and_keeps_its_change_id_on_a_retry() -> None:
+    """By DynamoDB's TTL (its userIdentity): the system; at once: whoever asked. The change id
+    derives from the record, so a retried record keeps its history entry's key."""
+    from hellojohn.rules import purge
+
+    old = stamped("chg_1", **DELETION)
+    ttl = outbox.Record(old, None, "42", "2026-01-01T00:00:00Z", 1767225600, purge.TTL_SERVICE)
+    plan = outbox.plan(ttl)
+    assert plan.purge is not None and plan.event is not None
+    assert plan.purge.old == old
+    assert (plan.purge.receipt["via"], plan.purge.receipt["purged_by"]) == ("ttl", {"type": "system"})
+    assert plan.event.detail["actor"] == {"type": "system"}
+    assert (plan.event.detail["before"], plan.event.detail["after"]) == ({}, {})  # ids only
+    retried = outbox.plan(ttl).event
+    assert retried is not None
+    assert plan.event.detail["change_id"] == plan.purge.receipt["change_id"] == retried.detail["change_id"]
+    at_once = outbox.plan(outbox.Record(old, None, "43", "2026-01-01T00:00:00Z", 1767225600))
+    assert at_once.purge is not None and at_once.purge.receipt["via"] == "at_once"
+    assert at_once.purge.receipt["purged_by"] == {"type": "secret_key"}
+    assert at_once.event is not None and at_once.event.detail["change_id"] != plan.event.detail["change_id"]

@@ -88,6 +88,18 @@ def user_disabled() -> ApiError:
     return ApiError(403, "user_disabled", "This user is disabled")
 
 
+def user_deleted() -> ApiError:
+    return ApiError(403, "user_deleted", "This user has been deleted")
+
+
+def user_pending_deletion() -> ApiError:
+    return ApiError(
+        409,
+        "user_pending_deletion",
+        "This user is to be deleted: restore it (POST /v1/users/{user_id}/restore) before changing it",
+    )
+
+
 def password_change_required() -> ApiError:
     return ApiError(
         403,

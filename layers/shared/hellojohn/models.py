@@ -204,6 +204,19 @@ class AdminUser(SelfUser):
     locked_until: str | None = Field(
         description="Until when sign-in is refused after wrong passwords (RFC 3339); null when not locked"
     )
+    deletion_requested_at: str | None = Field(
+        description="When the user was deleted (RFC 3339); null unless a deletion is pending"
+    )
+    purge_at: str | None = Field(
+        description="When a pending deletion becomes final (RFC 3339): restorable until then; null otherwise"
+    )
+
+
+class PendingDeletion(_Model):
+    """`DELETE /v1/auth/me` with a grace period: when the account goes for good."""
+
+    deletion_requested_at: str
+    purge_at: str = Field(description="Until then an administrator can restore the account (RFC 3339)")
 
 
 def view_of[M: BaseModel](model: type[M], record: Any, **extra: Any) -> M:

@@ -11,12 +11,15 @@ EMAIL_FROM = "no-reply@hellojohn.dev"  # a tenant's sender when none is set
 AUDIT_RETENTION_DAYS = 90
 TEMPORARY_PASSWORD_DAYS = 7  # as Cognito's default TemporaryPasswordValidityDays
 REVERIFICATION_MAX_AGE_SECONDS = 600  # as Clerk's default: 10 minutes (docs/SECURITY.md)
+DELETION_GRACE_DAYS = 7  # a deleted user can be restored for this long, then is purged (0-30)
+DELETION_GRACE_MAX_DAYS = 30  # GDPR Art. 17's "without undue delay": at most a month
 EMAIL_CHANGE_REQUESTED = "email_change_requested"  # the security notices' kinds (docs/NOTICES.md)
 EMAIL_CHANGED = "email_changed"
 PASSWORD_CHANGED = "password_changed"
+DELETION_REQUESTED = "deletion_requested"  # with the restore deadline (rules/deletion.py)
 EMAIL_RESTORED = "email_restored"
 """An email change made by a restore link: switched with EMAIL_CHANGED, and offers no restore link."""
-NOTICES = (EMAIL_CHANGE_REQUESTED, EMAIL_CHANGED, PASSWORD_CHANGED)
+NOTICES = (EMAIL_CHANGE_REQUESTED, EMAIL_CHANGED, PASSWORD_CHANGED, DELETION_REQUESTED)
 """The security notices a tenant can switch off (docs/NOTICES.md); every one is on by default."""
 
 
@@ -47,6 +50,7 @@ class Tenant:
     # how old a session's last proof of the password may be for a sensitive self-service request
     # (hellojohn.edge.reverification); 0: never asked
     reverification_max_age_seconds: int = REVERIFICATION_MAX_AGE_SECONDS
+    deletion_grace_days: int = DELETION_GRACE_DAYS  # a deleted user's restore window (rules/deletion.py)
     created_at: int = 0
 
     @classmethod
@@ -76,6 +80,7 @@ class Tenant:
             reverification_max_age_seconds=int(
                 d.get("reverification_max_age_seconds", REVERIFICATION_MAX_AGE_SECONDS)
             ),
+            deletion_grace_days=int(d.get("deletion_grace_days", DELETION_GRACE_DAYS)),
             created_at=int(d.get("created_at", 0)),
         )
 
@@ -102,6 +107,7 @@ class Tenant:
             "temporary_password_days": self.temporary_password_days,
             "allow_international_emails": self.allow_international_emails,
             "reverification_max_age_seconds": self.reverification_max_age_seconds,
+            "deletion_grace_days": self.deletion_grace_days,
             "created_at": self.created_at,
         }
 
@@ -172,6 +178,8 @@ class User:
     password_change_required: bool = False  # the password is temporary: set by an admin with `temporary`
     temporary_password_expires_at: int | None = None  # when that temporary password stops signing in
     sessions: dict[str, int] = field(default_factory=dict)  # session id -> its expiry
+    deletion_requested_at: int | None = None  # deleted: restorable until `purge_at` (rules/deletion.py)
+    purge_at: int | None = None  # from then on the user is gone everywhere; TTL removes the item
     failed_attempts: int = field(default=0, metadata=COUNTER)
     first_failed_at: int = field(default=0, metadata=COUNTER)
     locked_until: int = field(default=0, metadata=COUNTER)
@@ -201,6 +209,10 @@ class User:
     @property
     def etag(self) -> str:
         return f'"{self.version}"'
+
+    def gone(self, now: int) -> bool:
+        """Past its purge time: treated as absent everywhere, before DynamoDB's TTL removes it."""
+        return self.purge_at is not None and self.purge_at <= now
 
 
 def dump_metadata(value: dict[str, Any]) -> str:

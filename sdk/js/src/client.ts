@@ -4,8 +4,10 @@ import { withReverification, type ReverificationPrompt } from './reverification.
 import { TokenStore, resolveStorage, type TokenStorageOption } from './tokenStore.js';
 import type {
   AuthState,
+  DeleteUserOptions,
   HelloJohnSession,
   HelloJohnUser,
+  PendingDeletionData,
   SessionData,
   SessionInfoData,
   SignInParams,
@@ -306,6 +308,7 @@ export class HelloJohnClient {
       update: _update,
       passwordChangeRequired: _pcr,
       getSessions: _getSessions,
+      delete: _delete,
       ...data
     } = user;
     return data;
@@ -395,6 +398,39 @@ export class HelloJohnClient {
    */
   withReverification<T>(action: () => Promise<T>, prompt: ReverificationPrompt): Promise<T> {
     return withReverification(this, action, prompt);
+  }
+
+  /**
+   * `DELETE /v1/auth/me`: deletes the signed-in user's account, then signs this client out (the API
+   * has ended every session). Resolves with when it was deleted and until when an administrator
+   * can restore it, or null when the tenant deletes at once (no grace period). A 403
+   * `reauthentication_required` calls `options.reverify` (when given) and sends the deletion again.
+   */
+  async deleteUser(options: DeleteUserOptions = {}): Promise<PendingDeletionData | null> {
+    let body: unknown;
+    try {
+      body = await this.authorized<unknown>('DELETE', '/v1/auth/me');
+    } catch (error) {
+      if (
+        !(error instanceof HelloJohnError) ||
+        error.code !== 'reauthentication_required' ||
+        options.reverify === undefined
+      ) {
+        throw error;
+      }
+      await options.reverify();
+      body = await this.authorized<unknown>('DELETE', '/v1/auth/me');
+    }
+    this.clearSession();
+    if (body === undefined) return null;
+    if (
+      !isRecord(body) ||
+      typeof body.purge_at !== 'string' ||
+      typeof body.deletion_requested_at !== 'string'
+    ) {
+      throw invalidResponse('DELETE /v1/auth/me did not return {deletion_requested_at, purge_at}');
+    }
+    return { deletion_requested_at: body.deletion_requested_at, purge_at: body.purge_at };
   }
 
   // ---- sessions -------------------------------------------------------------------------------
@@ -506,6 +542,7 @@ export class HelloJohnClient {
       updatePassword: (params: UpdatePasswordParams) => this.updatePassword(params),
       update: (fields: UpdateUserFields) => this.updateUser(fields),
       getSessions: () => this.getSessions(),
+      delete: (options?: DeleteUserOptions) => this.deleteUser(options),
     };
   }
 

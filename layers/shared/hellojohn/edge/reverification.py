@@ -12,7 +12,7 @@ key) are never asked: only an access token's routes are in the table.
 
 Every route of `template.yaml` taking an access token has a row (tests/unit/test_reverification.py
 walks them), so a new route is a decision, not an omission. To require it for a new route, add one
-row: e.g. `("DELETE", "/v1/auth/me"): ALWAYS`.
+row, as `("DELETE", "/v1/auth/me"): ALWAYS`.
 """
 
 from collections.abc import Callable, Mapping
@@ -62,6 +62,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/auth/sessions"): NEVER,
     # ending another of one's sessions (one by one, it ends them all); one's own is a sign-out
     ("POST", "/v1/auth/sessions/{session_id}/revoke"): Rule(other_session=True),
+    ("DELETE", "/v1/auth/me"): ALWAYS,  # deleting one's account (docs/SECURITY.md, "Deleting a user")
 }
 """Each access-token route (method, API Gateway resource) and when its requests need a proof."""
 

@@ -93,7 +93,7 @@ def _released_if_refused(user: User, now: int) -> Iterator[None]:
     try:
         yield
     except errors.ApiError:
-        update = store.Update(remove=list(throttle.STATE), touch=False)
+        update = store.Update(remove=list(throttle.STATE), touch=False, pending_deletion_ok=True)
         with contextlib.suppress(store.ConditionFailed):
             store.update(user.tenant_id, user.id, update, now)
         raise
@@ -271,6 +271,8 @@ def _sign_in(tenant: Tenant, body: SignIn, device: Device) -> SignedIn:
     target = keys.user(tenant.id, uid) if uid else keys.guesses(tenant.id, key)
     reservation = _reserve(target, now, must_exist=uid is not None)
     user = User.from_item(reservation.item) if uid else None
+    if user is not None and user.gone(now):  # past its purge: as an address no user has
+        user = None
     verdict = passwords.verify(user.password_hash if user else None, body.password)
     if user is None or not verdict:
         raise _failure(reservation, now)
@@ -294,6 +296,8 @@ def _open_session(
     the address is still the one signed in with, and no revoke-all came in between. Not on the
     version: concurrent sign-ins (and refreshes, and profile edits) do not conflict with it, and
     it moves no version (a session is not the user's data: an admin's `If-Match` stays good)."""
+    if user.deletion_requested_at is not None:
+        raise errors.user_deleted()
     if user.disabled:
         raise errors.user_disabled()
     _refuse_expired_temporary(user, now)
@@ -313,6 +317,8 @@ def _open_session(
             if current is None and "TransactionConflict" in exc.reasons and attempt + 1 < CONFLICT_ATTEMPTS:
                 _pause(attempt)
                 continue
+            if current is not None and current.deletion_requested_at is not None:
+                raise errors.user_deleted() from None
             if current is not None and current.disabled:
                 raise errors.user_disabled() from None
             if (
@@ -395,8 +401,10 @@ def _refresh(tenant: Tenant, uid: str, sid: str, secret: str) -> Session:
     presented = opaque.digest(secret)
     user, session = session_store.get_user_and_session(tenant.id, uid, sid)
     now = _now()
-    if user is None:
+    if user is None or user.gone(now):
         raise errors.invalid_token("The refresh token is invalid")
+    if user.deletion_requested_at is not None:
+        raise errors.user_deleted()
     if sid not in user.sessions:
         raise errors.session_revoked()
     if session is None:

@@ -4,9 +4,10 @@ Built from the table stream's record of the change (the item before and after, a
 attribute the write stamped: `hellojohn.actors`), so the request that made it gains no round trip;
 `rules.outbox` decides which records call for one and has it built here.
 The catalogue, in the order a change is named when it is several at once (docs/EVENTS.md):
-`user.created`, `user.password_changed`, `user.disabled`, `user.enabled`, `user.email_changed`,
-`user.email_change_requested`, `user.email_change_cancelled`, `user.signed_in`,
-`user.sessions_revoked`, `user.unlocked`, `user.updated`.
+`user.created`, `user.deletion_requested`, `user.restored`, `user.password_changed`,
+`user.disabled`, `user.enabled`, `user.email_changed`, `user.email_change_requested`,
+`user.email_change_cancelled`, `user.signed_in`, `user.sessions_revoked`, `user.unlocked`,
+`user.updated`; and `user.deleted`, made by the purge (`rules.purge`) from the user item's REMOVE.
 
 A write without a change of its own (`outbox.own_stamp`: the guess counters) has no event built;
 one that changes nothing a consumer sees (the verification worker's token and sent-at) has none.
@@ -102,6 +103,8 @@ def _name(
 ) -> str:
     """The change's name: the first of the catalogue that it is."""
     named = (
+        (bool(new.deletion_requested_at) and not old.deletion_requested_at, "user.deletion_requested"),
+        (bool(old.deletion_requested_at) and not new.deletion_requested_at, "user.restored"),
         (password_moved, "user.password_changed"),
         (old.disabled != new.disabled, "user.disabled" if new.disabled else "user.enabled"),
         (old.email != new.email, "user.email_changed"),

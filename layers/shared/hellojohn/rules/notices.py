@@ -1,4 +1,5 @@
-"""Security notices (docs/NOTICES.md): an email change asked for, an email changed, a password changed.
+"""Security notices (docs/NOTICES.md): an email change asked for, an email changed, a password
+changed, a deletion requested (with its restore deadline).
 
 The email worker sends them from the outbox's jobs (`rules.outbox`), never the request that made
 the change. The tenant's switches are read here, in the worker, so switching a notice off applies
@@ -29,6 +30,7 @@ from hellojohn.adapters import mail
 from hellojohn.config import settings
 from hellojohn.fields import email_key, masked_email
 from hellojohn.records import (
+    DELETION_REQUESTED,
     EMAIL_CHANGE_REQUESTED,
     EMAIL_CHANGED,
     EMAIL_RESTORED,
@@ -84,6 +86,8 @@ def _send(tenant: Tenant, job: dict[str, Any]) -> str:
         email = mail.email_restored_email(tenant, masked_email(job["new_email"]))
     elif kind == PASSWORD_CHANGED:
         email = mail.password_changed_email(tenant, int(job["at"]))
+    elif kind == DELETION_REQUESTED:
+        email = mail.deletion_requested_email(tenant, int(job["purge_at"]))
     else:
         return "unknown kind"
     with signals.sending(signals.NOTICES, kind=kind):

@@ -7,18 +7,23 @@ request that made it, never inside it. `plan` decides, for one stream record, al
   (`rules.history`): only for a write that made a change of its own (`own_stamp`);
 - its SQS jobs, in order: the verification email of a new pending change (`VERIFY_EMAIL`), the
   security notices (`NOTICE`, docs/NOTICES.md: an email change asked for, an address changed, a
-  password changed), the deletion of removed sessions' items (`DELETE_SESSIONS`).
+  password changed, a deletion requested), the deletion of removed sessions' items
+  (`DELETE_SESSIONS`);
+- a user item's REMOVE (DynamoDB's TTL after `purge_at`, or a purge at once): the purge
+  (`rules.purge`: the rest of the user's items deleted, the history pseudonymised, a receipt) and
+  its `user.deleted` event, kept and put as any other.
 
 `carry_out` does a plan in the order that puts nothing twice (docs/EVENTS.md, "How an event is
-made"): the history entry, put once; the jobs, then the entry marked as having queued them; the
-event on the bus last, the one put a consumer sees. A record that fails part way is retried from
+made"): the purge, if any (idempotent: a retry does it again to the same end); the history entry,
+put once; the jobs, then the entry marked as having queued them; the event on the bus last, the
+one put a consumer sees. A record that fails part way is retried from
 its start and puts nothing again that a consumer saw. The workers (`functions/email_worker`,
 `functions/session_cleanup`) read the jobs' words from here: what they import of this module is
 its words, so the event's building (pydantic models) is imported by `plan`, when a record comes.
 
-What a new kind of record calls for (a TTL's removal of an item, say) is decided here too: what
-the record must say goes in `Record` (the router fills it), the decision in `plan`, and work of a
-new kind in a field of `Plan` that `carry_out` does, in the order above.
+What a new kind of record calls for is decided here too: what the record must say goes in `Record`
+(the router fills it), the decision in `plan`, and work of a new kind in a field of `Plan` that
+`carry_out` does, in the order above (as the purge: `Record.identity` and `when`, `Plan.purge`).
 """
 
 from dataclasses import dataclass
@@ -27,11 +32,18 @@ from typing import TYPE_CHECKING, Any
 from hellojohn import actors, signals
 from hellojohn.adapters import bus, jobs
 from hellojohn.logs import logger
-from hellojohn.records import EMAIL_CHANGE_REQUESTED, EMAIL_CHANGED, EMAIL_RESTORED, PASSWORD_CHANGED
+from hellojohn.records import (
+    DELETION_REQUESTED,
+    EMAIL_CHANGE_REQUESTED,
+    EMAIL_CHANGED,
+    EMAIL_RESTORED,
+    PASSWORD_CHANGED,
+)
 from hellojohn.store import keys
 
 if TYPE_CHECKING:
     from hellojohn.rules.change_events import ChangeEvent
+    from hellojohn.rules.purge import Purge
 
 VERIFY_EMAIL = "verify_email"  # the jobs' types (a job's body["type"])
 DELETE_SESSIONS = "delete_sessions"
@@ -42,12 +54,15 @@ MAX_SESSIONS_PER_JOB = 500  # keeps a job far below SQS's 256 KB
 @dataclass(frozen=True)
 class Record:
     """One record of the table's stream: the item before and after (deserialised; None: none, as
-    when the item is created or deleted), its sequence number and when it was committed (RFC 3339)."""
+    when the item is created or deleted), its sequence number, when it was committed (RFC 3339, and
+    `when`, epoch seconds) and who made it (`userIdentity`: DynamoDB's TTL service, or None)."""
 
     old: dict[str, Any] | None
     new: dict[str, Any] | None
     sequence: str = ""
     at: str = ""
+    when: int = 0
+    identity: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,7 @@ class Plan:
     event: "ChangeEvent | None" = None  # the change event (None: no change a consumer sees)
     entry: dict[str, Any] | None = None  # the user's history entry: the event, kept
     jobs: tuple[Job, ...] = ()
+    purge: "Purge | None" = None  # a deleted user's purge (`rules.purge`), done first
 
 
 NOTHING = Plan()
@@ -70,11 +86,14 @@ NOTHING = Plan()
 
 def plan(record: Record) -> Plan:
     """What one stream record calls for. Only a user item's records call for anything."""
-    from hellojohn.rules import change_events, history
+    from hellojohn.rules import change_events, history, purge
 
     old, new = record.old, record.new
     if (new or old or {}).get("SK") != keys.USER_SK:
         return NOTHING
+    if old is not None and new is None:  # the user item removed: the end of its deletion, the purge
+        purged, deleted = purge.decided(old, record.sequence, record.at, record.when, record.identity)
+        return Plan(deleted, history.entry_of(deleted), _session_cleanup(old, new), purged)
     stamp = own_stamp(old, new) if new is not None else None
     moved = old is not None and new is not None and password_changed(old, new)
     event = change_events.build(old, new, stamp, moved, record.sequence, record.at) if new and stamp else None
@@ -133,6 +152,11 @@ def _notices(old: dict[str, Any], new: dict[str, Any], stamp: dict[str, Any], mo
     if moved:
         at = int(new.get("updated_at") or 0)
         out.append({"kind": PASSWORD_CHANGED, "change_id": stamp["id"], "to": new.get("email"), "at": at})
+    requested, purge_at = new.get("deletion_requested_at"), new.get("purge_at")
+    if requested and not old.get("deletion_requested_at") and purge_at and int(purge_at) > int(requested):
+        # a deletion with a grace period (a purge at once has no restore deadline to tell)
+        deadline = {"purge_at": int(purge_at)}
+        out.append({"kind": DELETION_REQUESTED, "change_id": stamp["id"], "to": new.get("email"), **deadline})
     return tuple(Job(jobs.EMAIL, {**base, **body}) for body in out)
 
 
@@ -149,12 +173,14 @@ def _session_cleanup(old: dict[str, Any] | None, new: dict[str, Any] | None) -> 
 
 
 def carry_out(plan: Plan) -> None:
-    """Do what a record calls for, in the order that puts nothing twice: the history entry, put once
-    (`history.keep`: False when an earlier attempt already queued the jobs), the jobs, the entry
-    marked; the event last. A record with no event has its jobs queued at least once (the workers
-    drop a repeat)."""
-    from hellojohn.rules import history
+    """Do what a record calls for, in the order that puts nothing twice: the purge (idempotent), the
+    history entry, put once (`history.keep`: False when an earlier attempt already queued the jobs),
+    the jobs, the entry marked; the event last. A record with no event has its jobs queued at least
+    once (the workers drop a repeat)."""
+    from hellojohn.rules import history, purge
 
+    if plan.purge is not None:
+        purge.run(plan.purge)
     if plan.entry is None:
         _queue(plan.jobs)
     elif history.keep(plan.entry) and plan.jobs:

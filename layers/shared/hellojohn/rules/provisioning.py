@@ -6,6 +6,8 @@ from hellojohn import ids
 from hellojohn.records import (
     AUDIT_RETENTION_DAYS,
     DEFAULT_ROLES,
+    DELETION_GRACE_DAYS,
+    DELETION_GRACE_MAX_DAYS,
     NOTICES,
     REVERIFICATION_MAX_AGE_SECONDS,
     ApiKey,
@@ -37,6 +39,7 @@ def create_tenant(
     notices: tuple[str, ...] = NOTICES,
     allow_international_emails: bool = False,
     reverification_max_age_seconds: int = REVERIFICATION_MAX_AGE_SECONDS,
+    deletion_grace_days: int = DELETION_GRACE_DAYS,
 ) -> NewTenant:
     """The tenant and one secret and one publishable key; the keys are shown here, once.
 
@@ -46,6 +49,8 @@ def create_tenant(
     """
     if reverification_max_age_seconds < 0:
         raise ValueError("reverification_max_age_seconds is 0 (off) or more")
+    if not 0 <= deletion_grace_days <= DELETION_GRACE_MAX_DAYS:
+        raise ValueError(f"deletion_grace_days must be 0 to {DELETION_GRACE_MAX_DAYS}")
     unknown = sorted(set(notices) - set(NOTICES))
     if unknown:
         raise ValueError(f"unknown notices: {', '.join(unknown)} (known: {', '.join(NOTICES)})")
@@ -64,6 +69,7 @@ def create_tenant(
         notices=tuple(n for n in NOTICES if n in notices),
         allow_international_emails=allow_international_emails,
         reverification_max_age_seconds=reverification_max_age_seconds,
+        deletion_grace_days=deletion_grace_days,
         created_at=now(),
     )
     secret_key = opaque.new_api_key("secret", live)

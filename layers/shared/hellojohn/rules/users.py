@@ -84,15 +84,23 @@ def refusal(
 ) -> errors.ApiError:
     """Why a conditional write did not apply, from the item as it was."""
     current = exc.current
-    if current is None:
-        if exc.reasons:
-            return errors.conflict()
+    if current is None and exc.reasons:
+        return errors.conflict()
+    if current is None or current.gone(_now()):  # no such user, or past its purge
         return errors.session_revoked() if session_id else errors.user_not_found()
     if session_id and session_id not in current.sessions:
         return errors.session_revoked()
+    if current.deletion_requested_at is not None:  # the guard of every write (store.users.Update)
+        return errors.user_pending_deletion()
     if expected_version is not None and current.version != expected_version:
         return errors.precondition_failed()
     return errors.conflict()
+
+
+def pending_deletion_refused(user: User) -> None:
+    """A write that reads first refuses a user pending deletion before it computes anything."""
+    if user.deletion_requested_at is not None:
+        raise errors.user_pending_deletion()
 
 
 def _settled(
@@ -159,6 +167,7 @@ def patch(
         user = get(tenant, uid)
         if session_id and session_id not in user.sessions:
             raise errors.session_revoked()
+        pending_deletion_refused(user)
         if expected_version is not None and user.version != expected_version:
             raise errors.precondition_failed()
         return user
@@ -185,6 +194,7 @@ def _patch_with_email(
         raise errors.session_revoked() if session_id else errors.user_not_found()
     if session_id and session_id not in user.sessions:
         raise errors.session_revoked()
+    pending_deletion_refused(user)
     if expected_version is not None and user.version != expected_version:
         raise errors.precondition_failed()
     now = _now()
@@ -245,6 +255,7 @@ def set_password(tenant: Tenant, uid: str, body: SetPassword, expected_version: 
         raise errors.password_too_weak(reason)
     values = _set_password_values(tenant, body)
     user = get(tenant, uid)
+    pending_deletion_refused(user)
     if expected_version is not None and user.version != expected_version:
         raise errors.precondition_failed()
     current_hash = user.password_hash
@@ -260,7 +271,11 @@ def set_password(tenant: Tenant, uid: str, body: SetPassword, expected_version: 
             return store.update(tenant.id, uid, store.changes_to_update(values, guards), _now())
         except store.ConditionFailed as exc:
             current = exc.current
-            if current is None or (expected_version is not None and current.version != expected_version):
+            if (
+                current is None
+                or current.deletion_requested_at is not None
+                or (expected_version is not None and current.version != expected_version)
+            ):
                 raise refusal(exc, expected_version, None) from None
             if current.password_hash != current_hash:  # set meanwhile: judged against that one
                 current_hash = current.password_hash
@@ -330,6 +345,7 @@ def _merge_once(
     user = store.get(tenant.id, uid)
     if user is None:
         raise errors.user_not_found()
+    pending_deletion_refused(user)
     if expected_version is not None and user.version != expected_version:
         raise errors.precondition_failed()
     values: dict[str, Any] = {}
@@ -351,8 +367,8 @@ def _merge_once(
         return store.update(tenant.id, uid, store.changes_to_update(values, guards), _now())
     except store.ConditionFailed as exc:
         current = exc.current
-        if current is None:
-            raise errors.user_not_found() from None
+        if current is None or current.deletion_requested_at is not None:
+            raise refusal(exc, expected_version, None) from None
         if expected_version is not None:
             raise errors.precondition_failed() from None
         if any(getattr(current, name) != getattr(user, name) for name in values):

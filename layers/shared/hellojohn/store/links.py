@@ -51,7 +51,7 @@ def _key(token_hash: str, kind: str) -> dict[str, Any]:
 
 
 def new_link(token_hash: str, link: Link) -> dict[str, Any]:
-    """A transaction item creating the token (`put_link` writes it alone)."""
+    """A transaction item creating the token (`put_link` writes it with its note, `_noted`)."""
     item = {
         **_key(token_hash, link.kind),
         **to_item(
@@ -71,8 +71,23 @@ def new_link(token_hash: str, link: Link) -> dict[str, Any]:
     return {"Put": {"TableName": table_name(), "Item": item, "ConditionExpression": condition}}
 
 
+def _noted(token_hash: str, link: Link) -> Any:
+    """A transaction item: the token's hash noted beside the user's restore links, for as long as
+    the token lives (the purge of a deleted user deletes its tokens from there)."""
+    return {
+        "Put": {
+            "TableName": table_name(),
+            "Item": {
+                **keys.link_noted(link.tenant_id, link.user_id, token_hash),
+                **to_item({"ttl": link.expires_at}),
+            },
+        }
+    }
+
+
 def put_link(token_hash: str, link: Link) -> None:
-    dynamodb().put_item(**new_link(token_hash, link)["Put"])
+    items: list[Any] = [new_link(token_hash, link), _noted(token_hash, link)]
+    dynamodb().transact_write_items(TransactItems=items)
 
 
 @dataclass(frozen=True)
@@ -167,7 +182,7 @@ def add_restore_link(token_hash: str, link: Link, known: RestoreLinks, now: int)
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
         }
-    items: list[Any] = [new_link(token_hash, link), collection]
+    items: list[Any] = [new_link(token_hash, link), collection, _noted(token_hash, link)]
     try:
         dynamodb().transact_write_items(TransactItems=items)
     except ClientError as exc:

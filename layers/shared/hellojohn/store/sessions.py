@@ -18,6 +18,7 @@ from hellojohn.store.client import (
     to_item,
 )
 from hellojohn.store.users import Condition
+from hellojohn.timeutil import now as _now
 
 AUTH_TIME = "auth_time"
 """A session item attribute: when the password was last proved in the session (sign-in, a
@@ -206,6 +207,7 @@ def rotate(tid: str, uid: str, sid: str, old_hash: str, new_hash: str, expires_a
 _LISTED = (
     "SK",
     "sessions",
+    "purge_at",
     "session_id",
     "created_at",
     "last_refreshed_at",
@@ -216,9 +218,10 @@ _LISTED = (
 
 
 def list_sessions(tid: str, uid: str) -> tuple[dict[str, int] | None, list[SessionItem]]:
-    """The user's `sessions` map (None: no such user) and its session items, from one Query of the
-    user's item collection (strongly consistent): the session items (`SES#…`) sort just before the
-    user item (`USER`), so the key range `SES#` … `USER` holds both and nothing else of the user's.
+    """The user's `sessions` map (None: no such user, or one past its purge) and its session items,
+    from one Query of the user's item collection (strongly consistent): the session items (`SES#…`)
+    sort just before the user item (`USER`), so the key range `SES#` … `USER` holds both and
+    nothing else of the user's.
     Only the attributes a listing shows are returned (no refresh hashes, no profile). A collection
     larger than a Query's 1 MB page (over a thousand sessions) takes one more Query per page."""
     names = {f"#a{i}": name for i, name in enumerate(_LISTED)}
@@ -240,7 +243,8 @@ def list_sessions(tid: str, uid: str) -> tuple[dict[str, int] | None, list[Sessi
         out = dynamodb().query(**params)
         for raw in out.get("Items", []):
             d = from_item(raw)
-            if d["SK"] == keys.USER_SK:
+            gone = d.get("purge_at") is not None and int(d["purge_at"]) <= _now()  # User.gone
+            if d["SK"] == keys.USER_SK and not gone:
                 live = {k: int(v) for k, v in (d.get("sessions") or {}).items()}
             elif str(d["SK"]).startswith(keys.SESSION_SK_PREFIX):
                 found.append(SessionItem.from_item(d))

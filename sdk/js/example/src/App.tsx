@@ -1,6 +1,7 @@
 import { AuthLoading, SignedIn, SignedOut, useOptionalUser } from '@hellojohn/react';
 import { ChangeEmailForm } from './ChangeEmailForm';
 import { ChangePasswordForm } from './ChangePasswordForm';
+import { DeleteAccount } from './DeleteAccount';
 import { ProfileForm } from './ProfileForm';
 import { SessionsList } from './SessionsList';
 import { SignInForm } from './SignInForm';
@@ -36,6 +37,7 @@ function SignedInPage() {
       <ChangeEmailForm key={`email-${user?.id ?? ''}`} />
       <ChangePasswordForm key={`password-${user?.id ?? ''}`} />
       <SessionsList key={`sessions-${user?.id ?? ''}`} />
+      <DeleteAccount key={`delete-${user?.id ?? ''}`} />
     </>
   );
 }

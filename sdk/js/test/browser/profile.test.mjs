@@ -645,3 +645,40 @@ test(
     }
   },
 );
+
+test(
+  'example app: "Delete my account" asks first, then signs out a deleted user',
+  { timeout: 120_000 },
+  async () => {
+    const { creds } = api;
+    const suffix = randomBytes(4).toString('hex');
+    const email = `delete-me-${suffix}@example.com`;
+    const password = `Delete-Me-${suffix}-1!`;
+    const created = await admin(creds, 'POST', '/v1/users', { email, password });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const tab = await browser.newPage();
+    const alerts = [];
+    tab.on('dialog', (dialog) => {
+      alerts.push(dialog.message());
+      void dialog.accept();
+    });
+    try {
+      await tab.goto(app.url);
+      await tab.getByTestId('sign-in-form').waitFor();
+      await tab.getByTestId('sign-in-email').fill(email);
+      await tab.getByTestId('sign-in-password').fill(password);
+      await tab.getByTestId('sign-in-submit').click();
+      await tab.getByTestId('delete-account').waitFor();
+      await tab.getByTestId('delete-start').click();
+      assert.equal(await tab.getByTestId('delete-confirm').isDisabled(), true, 'not before DELETE is typed');
+      await tab.getByTestId('delete-confirm-input').fill('DELETE');
+      await tab.getByTestId('delete-confirm').click();
+      await tab.getByTestId('sign-in-form').waitFor(); // every session ended: signed out
+      assert.match(alerts.join('\n'), /restored by support until/);
+      const after = await admin(creds, 'GET', `/v1/users/${created.body.id}`);
+      assert.notEqual(after.body.purge_at, null);
+    } finally {
+      await tab.close();
+    }
+  },
+);

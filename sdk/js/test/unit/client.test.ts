@@ -744,3 +744,66 @@ describe('sessions', () => {
     await expect(client.getSessions()).rejects.toMatchObject({ code: 'invalid_response' });
   });
 });
+
+// issue 26's code (reverification, built beside this): not in this document's enum yet
+const REVERIFY = 'reauthentication_required' as Parameters<typeof errorResponse>[1];
+
+describe('user.delete (DELETE /v1/auth/me)', () => {
+  it('sends DELETE with the access token, signs out, and resolves with the restore deadline', async () => {
+    const api = new FakeApi();
+    const client = await signedIn(api);
+    const pending = { deletion_requested_at: '2026-12-08T00:00:00Z', purge_at: '2026-12-15T00:00:00Z' };
+    api.overrides.push((call) =>
+      call.method === 'DELETE' && call.path === '/v1/auth/me' ? jsonResponse(200, pending) : undefined,
+    );
+    await expect(client.getState().user!.delete()).resolves.toEqual(pending);
+    const [call] = api.callsTo('DELETE', '/v1/auth/me');
+    expect(bearer(call!)).toMatch(/^at_/);
+    expect(client.getState()).toEqual({ status: 'signed-out', user: null });
+    expect(storedSession()).toBeNull();
+  });
+
+  it('resolves with null when the account is gone at once (204)', async () => {
+    const api = new FakeApi();
+    const client = await signedIn(api);
+    api.overrides.push((call) =>
+      call.method === 'DELETE' && call.path === '/v1/auth/me'
+        ? new Response(null, { status: 204 })
+        : undefined,
+    );
+    await expect(client.deleteUser()).resolves.toBeNull();
+    expect(client.getState().status).toBe('signed-out');
+  });
+
+  it('calls the reverification hook on 403 reauthentication_required, then deletes', async () => {
+    const api = new FakeApi();
+    const client = await signedIn(api);
+    let asked = 0;
+    api.overrides.push((call) => {
+      if (call.method !== 'DELETE' || call.path !== '/v1/auth/me') return undefined;
+      return asked === 0
+        ? errorResponse(403, REVERIFY, 'Prove it is you')
+        : new Response(null, { status: 204 });
+    });
+    const reverify = vi.fn(() => {
+      asked += 1;
+      return Promise.resolve();
+    });
+    await expect(client.deleteUser({ reverify })).resolves.toBeNull();
+    expect(reverify).toHaveBeenCalledOnce();
+    expect(api.callsTo('DELETE', '/v1/auth/me')).toHaveLength(2);
+  });
+
+  it('without a hook, the 403 is thrown and the session kept', async () => {
+    const api = new FakeApi();
+    const client = await signedIn(api);
+    api.overrides.push((call) =>
+      call.method === 'DELETE' && call.path === '/v1/auth/me'
+        ? errorResponse(403, REVERIFY, 'Prove it is you')
+        : undefined,
+    );
+    const error = (await client.deleteUser().catch((e: unknown) => e)) as HelloJohnError;
+    expect(error.code).toBe('reauthentication_required');
+    expect(client.getState().status).toBe('signed-in');
+  });
+});
