@@ -277,9 +277,15 @@ export class HelloJohnClient {
       if (generation === this.generation && isRefreshRefused(error)) this.clearSession();
       throw error;
     }
-    if (generation !== this.generation) throw notSignedIn('The session changed during the refresh');
+    this.adoptSession(body, generation, 'refresh');
+  }
+
+  /** The `{session}` a refresh or a reauthentication answered, kept unless the client signed out or
+   * in again meanwhile (`generation` moved). */
+  private adoptSession(body: unknown, generation: number, what: string): void {
+    if (generation !== this.generation) throw notSignedIn(`The session changed during the ${what}`);
     if (!isRecord(body) || !isSessionData(body.session)) {
-      throw invalidResponse('refresh did not return {session}');
+      throw invalidResponse(`${what} did not return {session}`);
     }
     this.tokens.setSession(body.session);
     this.scheduleRefresh();
@@ -376,12 +382,7 @@ export class HelloJohnClient {
         this.endSessionIfDead(error, generation);
         throw error;
       }
-      if (generation !== this.generation) throw notSignedIn('The session changed during reauthentication');
-      if (!isRecord(body) || !isSessionData(body.session)) {
-        throw invalidResponse('reauthenticate did not return {session}');
-      }
-      this.tokens.setSession(body.session);
-      this.scheduleRefresh();
+      this.adoptSession(body, generation, 'reauthenticate');
     });
     this.refreshInFlight = inFlight; // a refresh asked for meanwhile waits for the new tokens
     try {

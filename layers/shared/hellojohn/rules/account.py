@@ -104,15 +104,23 @@ def change_password(
 ) -> User:
     """Reserve the guess (one conditional write, which reads the user), check the current password
     (Argon2id), apply the policy, write conditionally: two round trips."""
+    user, now = _proved(tenant, claims, body.current_password, WRONG_CURRENT_PASSWORD)
+    with _released_if_refused(user, now):
+        _refuse_expired_temporary(user, now)
+        return _change(tenant, claims, user, body, expected_version, now)
+
+
+def _proved(tenant: Tenant, claims: AccessClaims, password: str, wrong: str) -> tuple[User, int]:
+    """The signed-in user whose password was just checked, and the time: the guess reserved first
+    and a wrong one counted (`_reserve`, `_failure`: sign-in's lockout), so a stolen access token
+    cannot guess the password faster than the sign-in form."""
     now = _now()
     key = keys.user(tenant.id, claims.user_id)
     reservation = _reserve(key, now, must_exist=True, session_id=claims.session_id)
     user = User.from_item(reservation.item)
-    if not passwords.verify(user.password_hash, body.current_password):
-        raise _failure(reservation, now, WRONG_CURRENT_PASSWORD)
-    with _released_if_refused(user, now):
-        _refuse_expired_temporary(user, now)
-        return _change(tenant, claims, user, body, expected_version, now)
+    if not passwords.verify(user.password_hash, password):
+        raise _failure(reservation, now, wrong)
+    return user, now
 
 
 WRONG_PASSWORD = "The password is incorrect"
@@ -120,18 +128,11 @@ WRONG_PASSWORD = "The password is incorrect"
 
 def reauthenticate(tenant: Tenant, claims: AccessClaims, body: Reauthenticate) -> Session:
     """A fresh proof of the password in this session (RFC 9470's step-up): the same session with a
-    new `auth_time` and a rotated refresh token. The guess is reserved and counted exactly as
-    sign-in's (`_reserve`, `_failure`: the same lockout), so a stolen access token cannot guess the
-    password faster than the sign-in form. Two round trips: the reservation (which reads the user)
-    and one transaction (the guess count cleared on the user, the session item's new hash and
-    `auth_time`), conditioned on the session live, the user enabled, the password still the one
-    checked."""
-    now = _now()
-    key = keys.user(tenant.id, claims.user_id)
-    reservation = _reserve(key, now, must_exist=True, session_id=claims.session_id)
-    user = User.from_item(reservation.item)
-    if not passwords.verify(user.password_hash, body.password):
-        raise _failure(reservation, now, WRONG_PASSWORD)
+    new `auth_time` and a rotated refresh token, the guess counted as sign-in's (`_proved`). Two
+    round trips: the reservation (which reads the user) and one transaction (the guess count
+    cleared on the user, the session item's new hash and `auth_time`), conditioned on the session
+    live, the user enabled, the password still the one checked."""
+    user, now = _proved(tenant, claims, body.password, WRONG_PASSWORD)
     with _released_if_refused(user, now):
         if user.disabled:
             raise errors.user_disabled()
