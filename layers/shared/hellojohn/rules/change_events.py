@@ -14,6 +14,7 @@ or that changes nothing a consumer sees (the verification worker's token and sen
 from dataclasses import dataclass
 from typing import Any
 
+from hellojohn.event_types import CATALOGUE  # noqa: F401 - the catalogue, named here too
 from hellojohn.models import AdminUser, view_of
 from hellojohn.records import User, own_stamp, password_changed
 
