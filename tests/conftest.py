@@ -103,6 +103,18 @@ class Api:
         return Reply.of(functions.handler(function)(event, LambdaContext.of(function)))
 
 
+PUBLIC_ANSWER = "93.184.215.14"  # what every name resolves to in the tests (example.com's address)
+
+
+@pytest.fixture(autouse=True)
+def no_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test asks a real DNS: a webhook URL's name resolves to one public address (the SSRF
+    check's lookup, hellojohn.adapters.webhook_http); a test plays other answers by patching again."""
+    from hellojohn.adapters import webhook_http
+
+    monkeypatch.setattr(webhook_http, "system_resolver", lambda host, port: [PUBLIC_ANSWER])
+
+
 @pytest.fixture
 def aws() -> Iterator[dict[str, str]]:
     """moto, with the template's resources created and every function's environment set."""

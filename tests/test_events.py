@@ -159,14 +159,6 @@ PROVIDERS: dict[str, Callable[[World], str]] = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _no_dns(monkeypatch: pytest.MonkeyPatch) -> None:
-    """hooks.example.com resolves to a public address without a DNS query (the SSRF check asks)."""
-    from hellojohn.adapters import webhook_http
-
-    monkeypatch.setattr(webhook_http, "system_resolver", lambda host, port: ["93.184.215.14"])
-
-
 def render(name: str, world: World) -> dict[str, Any]:
     return fill(sample_text(name), world.value)
 
