@@ -90,7 +90,8 @@ def _rules(refs: dict[str, str], prefix: str) -> None:
     sqs = boto3.client("sqs")
     queues = template.resources("AWS::SQS::Queue")
     for logical_id, props in template.resources("AWS::Events::Rule").items():
-        bus = refs[props["EventBusName"]["Ref"]]
+        named = props["EventBusName"]  # Ref, or Fn::GetAtt …Name: the bus's name either way
+        bus = refs[named["Ref"] if "Ref" in named else named["Fn::GetAtt"][0]]
         name = _physical(logical_id, prefix)
         events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(props["EventPattern"]))
         targets = []
