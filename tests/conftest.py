@@ -107,12 +107,17 @@ PUBLIC_ANSWER = "93.184.215.14"  # what every name resolves to in the tests (exa
 
 
 @pytest.fixture(autouse=True)
-def no_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+def no_dns() -> Iterator[None]:
     """No test asks a real DNS: a webhook URL's name resolves to one public address (the SSRF
-    check's lookup, hellojohn.adapters.webhook_http); a test plays other answers by patching again."""
+    check's lookup, hellojohn.adapters.webhook_http); a test plays other answers by patching again.
+    Not through the `monkeypatch` fixture: an autouse fixture holding it would set it up before
+    `aws` and so undo a test's patches only after `aws` has reset the caches through them."""
+    from unittest import mock
+
     from hellojohn.adapters import webhook_http
 
-    monkeypatch.setattr(webhook_http, "system_resolver", lambda host, port: [PUBLIC_ANSWER])
+    with mock.patch.object(webhook_http, "system_resolver", lambda host, port: [PUBLIC_ANSWER]):
+        yield
 
 
 @pytest.fixture
