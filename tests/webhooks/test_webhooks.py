@@ -336,3 +336,23 @@ def test_another_tenant_sees_none_of_it(
         assert api(method, path, body, other.admin()).status == 404, path
     assert api("GET", "/v1/webhooks", headers=other.admin()).body["data"] == []
     assert api("GET", f"/v1/webhooks/{hook['id']}", headers=acme.admin()).body["disabled"] is False
+
+
+def test_the_rule_takes_only_the_change_events(world: dict[str, str]) -> None:
+    """The template's rule, as the runner and the tests create it, applies its pattern: an event of
+    another source on the bus never reaches the webhook queue; a change event does."""
+    import boto3
+
+    from local_runner import template
+
+    [bus] = template.resources("AWS::Events::EventBus")
+    events = boto3.client("events", region_name="us-east-1")
+    for source in ("acme.billing", "hellojohn.users"):
+        events.put_events(
+            Entries=[
+                {"EventBusName": world[bus], "Source": source, "DetailType": "user.updated", "Detail": "{}"}
+            ]
+        )
+    queued = Pipeline(world).peek("WebhookEventQueue")
+    assert [e["source"] for e in queued] == ["hellojohn.users"]
+    assert queued[0]["detail-type"] == "user.updated"

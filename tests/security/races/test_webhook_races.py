@@ -8,11 +8,11 @@ from tests.security.race import concurrently
 
 def test_racing_creates_make_exactly_twenty(api: Api, tenant: Tenant) -> None:
     requests = [
-        ("POST", "/v1/webhooks", {"url": f"https://hooks.example.com/{i}"}, tenant.admin()) for i in range(23)
+        ("POST", "/v1/webhooks", {"url": f"https://hooks.example.com/{i}"}, tenant.admin()) for i in range(21)
     ]
     replies = concurrently(api, requests)
     statuses = sorted(r.status for r in replies)
-    assert statuses == [201] * 20 + [409] * 3, [(r.status, r.body) for r in replies]
+    assert statuses == [201] * 20 + [409], [(r.status, r.body) for r in replies]
     listed = api("GET", "/v1/webhooks?limit=100", headers=tenant.admin())
     assert len(listed.body["data"]) == 20
     assert sorted(w["id"] for w in listed.body["data"]) == sorted(
