@@ -30,9 +30,17 @@ LOG_DAYS = 30  # an attempt stays in the endpoint's delivery log this long (TTL)
 GONE = 410
 
 
+JOB_FIELDS = frozenset({"tenant_id", "webhook_id", "event_id", "type", "timestamp", "data"})
+
+
 def dispatch(event: dict[str, Any]) -> int:
     """The jobs of one change event (as EventBridge delivered it): one per enabled endpoint of the
-    user's tenant whose filter takes it; how many."""
+    user's tenant whose filter takes it; how many. A message that is no change event: none."""
+    from hellojohn.adapters.bus import SOURCE
+
+    if event.get("source") != SOURCE or not isinstance(event.get("detail"), dict):
+        logger.warning("not a change event: dropped", extra={"source": str(event.get("source"))[:64]})
+        return 0
     detail = event["detail"]
     tid = detail["tenant_id"]
     kind = event["detail-type"]
@@ -92,6 +100,9 @@ def deliver(job: dict[str, Any]) -> Attempted:
     from hellojohn.config import settings
 
     s = settings()
+    if not job.keys() >= JOB_FIELDS:
+        logger.warning("not a delivery job: dropped")
+        return Attempted("")
     tid, wid, attempt = job["tenant_id"], job["webhook_id"], int(job.get("attempt", 1))
     at = now()
     if int(job.get("not_before", 0)) > at:
