@@ -8,6 +8,7 @@ bench.first's to count. Each figure is the median of fresh processes, functions 
 interleaved in a shuffled order each round, each run over the floor runs on either side of it.
 """
 
+import atexit
 import hashlib
 import json
 import os
@@ -18,10 +19,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -135,12 +136,14 @@ def base_env(layer: Path = ROOT / "layers" / "shared", deps: Path | None = None)
     return env
 
 
-def layer_copy(into: Path) -> Path:
-    """The layer as `make build` ships it: its source plus bytecode compiled the way the Makefile
-    compiles .aws-sam/build (unchecked-hash). /opt is read-only on Lambda, so without shipped
-    bytecode every cold start would compile the modules again; the dependencies (`layer_deps`) are
-    compiled the same way."""
-    target = into / "shared"
+@cache
+def shipped_layer() -> Path:
+    """The layer as `make build` ships it, in a folder of its own for this process (first and init
+    share it): its source plus bytecode compiled the way the Makefile compiles .aws-sam/build
+    (unchecked-hash). /opt is read-only on Lambda, so without shipped bytecode every cold start
+    would compile the modules again; the dependencies (`layer_deps`) are compiled the same way."""
+    target = Path(tempfile.mkdtemp(prefix="bench-layer-")) / "shared"
+    atexit.register(shutil.rmtree, target.parent, ignore_errors=True)
     shutil.copytree(ROOT / "layers" / "shared", target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     compileall_quiet(target)
     return target
@@ -197,15 +200,8 @@ def moto_stack(prefix: str) -> Iterator[MotoStack]:
 
 @dataclass
 class Runs:
-    wall: list[float] = field(default_factory=list)
-    cpu: list[float] = field(default_factory=list)  # user + system time of the process
-    # each run over the mean of the floor runs just before and just after it
-    cpu_ratio: list[float] = field(default_factory=list)
-    wall_ratio: list[float] = field(default_factory=list)
-
-    def add(self, wall: float, cpu: float) -> None:
-        self.wall.append(wall)
-        self.cpu.append(cpu)
+    cpu: list[float] = field(default_factory=list)  # user + system time of each process
+    cpu_ratio: list[float] = field(default_factory=list)  # each over the floor runs on either side
 
 
 @dataclass
@@ -216,11 +212,9 @@ class ColdResult:
 
 def _run(code: str, cwd: Path, env: dict[str, str], into: Runs) -> None:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
     subprocess.run([*interpreter(), "-c", code], cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL)
-    wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    into.add(wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
+    into.cpu.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
 
 
 @dataclass(frozen=True)
@@ -261,42 +255,32 @@ def _globals(functions: list[template.Function], refs: dict[str, str]) -> dict[s
 def measure(rounds: int = 10, seed: int = 7) -> tuple[Runs, list[ColdResult]]:
     """(floor runs, per-function results). Every second function run, the floor runs again, and
     each function run is compared with the floor runs on either side of it: a ratio taken over a
-    few seconds, so a change in the machine's load between rounds does not reach it."""
-    with tempfile.TemporaryDirectory(prefix="bench-layer-") as tmp:
-        layer = layer_copy(Path(tmp))
-        todo = cases(layer)
-        for case in todo:  # every case must run at all before anything is timed
-            subprocess.run(
-                [*interpreter(), "-c", case.code + EXIT],
-                cwd=case.cwd,
-                env=case.env,
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
-        rng = random.Random(seed)
-        floor = Runs()
-        runs = {c.name: Runs() for c in todo}
-        pending: list[Runs] = []  # the function runs since the last floor run
+    few seconds, so a change in the machine's load between rounds does not reach it. (bench.first,
+    run before, has imported every function from the same files: they are in the page cache.)"""
+    layer = shipped_layer()
+    todo = cases(layer)
+    rng = random.Random(seed)
+    floor = Runs()
+    runs = {c.name: Runs() for c in todo}
+    pending: list[Runs] = []  # the function runs since the last floor run
 
-        def floor_run() -> None:
-            _run(FLOOR + EXIT, ROOT, base_env(layer), floor)
-            if len(floor.cpu) > 1:
-                cpu, wall = sum(floor.cpu[-2:]) / 2, sum(floor.wall[-2:]) / 2
-                for r in pending:
-                    r.cpu_ratio.append(r.cpu[-1] / cpu)
-                    r.wall_ratio.append(r.wall[-1] / wall)
-            pending.clear()
+    def floor_run() -> None:
+        _run(FLOOR + EXIT, ROOT, base_env(layer), floor)
+        if len(floor.cpu) > 1:
+            for r in pending:
+                r.cpu_ratio.append(r.cpu[-1] / (sum(floor.cpu[-2:]) / 2))
+        pending.clear()
 
+    floor_run()
+    for _ in range(rounds):
+        order = list(todo)
+        rng.shuffle(order)
+        for i, case in enumerate(order):
+            if i and i % FLOOR_EVERY == 0:
+                floor_run()
+            _run(case.code + EXIT, case.cwd, case.env, runs[case.name])
+            pending.append(runs[case.name])
         floor_run()
-        for _ in range(rounds):
-            order = list(todo)
-            rng.shuffle(order)
-            for i, case in enumerate(order):
-                if i and i % FLOOR_EVERY == 0:
-                    floor_run()
-                _run(case.code + EXIT, case.cwd, case.env, runs[case.name])
-                pending.append(runs[case.name])
-            floor_run()
     return floor, [ColdResult(c.name, runs[c.name]) for c in todo]
 
 

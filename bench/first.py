@@ -11,27 +11,23 @@ time both in the process's CPU time (`time.process_time`), each after EVICT_MB w
 CPU caches: reported, not judged. The run checks that both made the same calls.
 """
 
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench import cold, lambdas
+from bench.scenarios import PASSWORD, Person, World, sign_in
 from local_runner import template
+from tests.awscalls import CALLS_OF_A_FRESH_INTERPRETER
 
 MARK = "@@first@@"
 EVICT_MB = 48  # what goes through the CPU caches before requests 1 and 3 (larger than the CPU caches)
 WORKERS = {"StreamRouterFunction", "EmailWorkerFunction", "SessionCleanupFunction"}
 
-CODE = f"""
+CODE = (
+    CALLS_OF_A_FRESH_INTERPRETER
+    + f"""
 import json, sys, time
-from botocore.client import BaseClient
-calls = []
-_call = BaseClient._make_api_call
-def _count(self, operation, params):
-    calls.append(operation)
-    return _call(self, operation, params)
-BaseClient._make_api_call = _count
 events = json.load(sys.stdin)
 count = sys.argv[1] == "count"
 import app
@@ -70,6 +66,7 @@ snapstart.refresh()  # the caches empty again, as after a restore: the same call
 warm = request(events[1])
 print({MARK!r} + json.dumps({{"first": first, "warm": warm, "lazy": lazy}}))
 """
+)
 
 
 @dataclass
@@ -88,100 +85,144 @@ class First:
         return self.made[0] / self.made[1] if self.made[1] else 1.0
 
 
-def _pairs(w: Any, n: int) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
-    """Two events per API function, each making the calls the other makes (fresh users, sessions
-    and tokens where a request uses one up)."""
+def notice_link(w: World, kind: str) -> str:
+    """A live link token of a security notice (docs/NOTICES.md) for a user of its own, as the email
+    worker stores it: `cancel` (a pending email change is made first) or `restore` (an admin's
+    verified email change is made first; the link puts the first address back). Single use: each
+    request that spends one needs its own."""
+    from hellojohn import ids
+    from hellojohn.rules import notices, opaque
+    from hellojohn.store import keys, links
+    from hellojohn.timeutil import now
+
+    tag = ids.new_id("usr").lower()
+    p = Person(_ok(lambdas.call("POST", "/v1/users", {"email": f"{tag}@example.com"}, w.admin()))["id"], "")
+    p.email, new = f"{tag}@example.com", f"{kind}.{tag}@example.com"
+    body: dict[str, Any] = {"email": new, "email_verified": kind == links.RESTORE}
+    _ok(lambdas.call("PATCH", f"/v1/users/{p.uid}", body, w.admin()))
+    token = opaque.new_verification_token()[0]
+    expires = now() + notices.RESTORE_TTL_SECONDS
+    if kind == links.CANCEL:
+        item = w.ddb.get_item(TableName=w.table, Key=keys.user(w.tid, p.uid), ConsistentRead=True)["Item"]
+        change = item["pending_change_id"]["S"]
+        links.put_link(opaque.digest(token), links.Link(w.tid, p.uid, kind, change, p.email, new, expires))
+    else:
+        link = links.Link(w.tid, p.uid, kind, ids.new_id("chg"), p.email, new, expires)
+        links.add_restore_link(opaque.digest(token), link, links.get_restore_links(w.tid, p.uid), now())
+    return token
+
+
+def _ok(reply: lambdas.Reply) -> Any:
+    if reply.status >= 300:
+        raise RuntimeError(f"first-request setup: {reply.status} {reply.body}")
+    return reply.body
+
+
+def _api(method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    return lambdas.api_event(method, path, body, headers)[1]
+
+
+def _pairs(w: World, n: int) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+    """Two events per API function, each making the calls the other makes: the same event where it
+    succeeds alike when sent again, else fresh users, sessions and tokens for each."""
     from hellojohn.rules import verification
     from hellojohn.store import keys
-
-    from bench.scenarios import PASSWORD, Person, notice_link, repeatable_events, sign_in
-
-    def api(
-        method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
-    ) -> dict[str, Any]:
-        return lambdas.api_event(method, path, body, headers)[1]
 
     def person(tag: str) -> str:
         name = f"{tag}{n}"
         email = f"{name}@example.com"
-        reply = lambdas.call("POST", "/v1/users", {"email": email, "password": PASSWORD}, w.admin())
-        if reply.status != 201:
-            raise RuntimeError(f"first-request setup: {reply.status} {reply.body}")
-        w.people[name] = Person(reply.body["id"], email)
+        body = {"email": email, "password": PASSWORD}
+        w.people[name] = Person(_ok(lambdas.call("POST", "/v1/users", body, w.admin()))["id"], email)
         sign_in(w, name)
         return name
 
     def verify_token(name: str) -> str:
         uid = w.people[name].uid
-        reply = lambdas.call("PATCH", f"/v1/users/{uid}", {"email": f"new.{name}@example.com"}, w.admin())
-        if reply.status != 200:
-            raise RuntimeError(f"first-request setup: {reply.status} {reply.body}")
+        _ok(lambdas.call("PATCH", f"/v1/users/{uid}", {"email": f"new.{name}@example.com"}, w.admin()))
         item = w.ddb.get_item(TableName=w.table, Key=keys.user(w.tid, uid), ConsistentRead=True)["Item"]
         issued = verification.issue(w.tid, uid, item["pending_change_id"]["S"])
         if issued is None:
             raise RuntimeError("first-request setup: no verification token")
         return issued.token
 
-    a, b = person("fa"), person("fb")
-    same = {
-        **repeatable_events(w),
-        "AuthSignInFunction": api(
-            "POST", "/v1/auth/sign-in", {"email": w.people[a].email, "password": PASSWORD}, w.public()
-        ),
-        "AuthMeFunction": api("GET", "/v1/auth/me", None, w.user(a)),
-        "AuthMeUpdateFunction": api("PATCH", "/v1/auth/me", {"name": "Pat"}, w.user(a)),
-    }
-    pairs = {name: (event, event) for name, event in same.items()}
-
-    def create(tag: str) -> dict[str, Any]:
-        return api("POST", "/v1/users", {"email": f"{tag}{n}@example.com", "password": PASSWORD}, w.admin())
-
-    def change(name: str) -> dict[str, Any]:
-        body = {"current_password": PASSWORD, "new_password": "Another-Pass-78"}
-        return api("POST", "/v1/auth/password/change", body, w.user(name))
-
-    refresh_a, refresh_b = w.people[a].refresh, w.people[b].refresh
-    pairs["UsersCreateFunction"] = (create("fc"), create("fd"))
-    pairs["AuthRefreshFunction"] = (
-        api("POST", "/v1/auth/refresh", {"refresh_token": refresh_a}, w.public()),
-        api("POST", "/v1/auth/refresh", {"refresh_token": refresh_b}, w.public()),
-    )
-    c, d = person("fe"), person("ff")
-    pairs["AuthSignOutFunction"] = (
-        api("POST", "/v1/auth/sign-out", None, w.user(c)),
-        api("POST", "/v1/auth/sign-out", None, w.user(d)),
-    )
-    e, f = person("fg"), person("fh")
-    pairs["AuthPasswordChangeFunction"] = (change(e), change(f))
-    pairs["AuthEmailVerifyFunction"] = (
-        api("POST", "/v1/auth/email/verify", {"token": verify_token(a)}, w.public()),
-        api("POST", "/v1/auth/email/verify", {"token": verify_token(b)}, w.public()),
-    )
-    for function, path, kind in (
-        ("AuthEmailCancelFunction", "/v1/auth/email/cancel", "cancel"),
-        ("AuthEmailRestoreFunction", "/v1/auth/email/restore", "restore"),
-    ):
-        pairs[function] = (
-            api("POST", path, {"token": notice_link(w, kind)}, w.public()),
-            api("POST", path, {"token": notice_link(w, kind)}, w.public()),
-        )
-    pairs["AuthSessionsFunction"] = (api("GET", "/v1/auth/sessions", None, w.user(a)),) * 2
-
-    def revoke(name: str) -> dict[str, Any]:  # an admin revokes the person's one session
-        p = w.people[name]
-        return api("POST", f"/v1/users/{p.uid}/sessions/{p.sid}/revoke", None, w.admin())
-
-    def revoke_all(name: str) -> dict[str, Any]:
-        return api("POST", f"/v1/users/{w.people[name].uid}/sessions/revoke", None, w.admin())
-
     def revoke_own(name: str) -> dict[str, Any]:  # the person's first session, from its second
         first = w.people[name].sid
         sign_in(w, name)
-        return api("POST", f"/v1/auth/sessions/{first}/revoke", None, w.user(name))
+        return _api("POST", f"/v1/auth/sessions/{first}/revoke", None, w.user(name))
 
-    pairs["UsersSessionRevokeFunction"] = (revoke(person("fi")), revoke(person("fj")))
-    pairs["UsersSessionsRevokeFunction"] = (revoke_all(person("fk")), revoke_all(person("fl")))
-    pairs["AuthSessionRevokeFunction"] = (revoke_own(person("fm")), revoke_own(person("fn")))
+    bob, a = f"/v1/users/{w.people['bob'].uid}", person("fa")
+    preflight = {"Origin": "https://app.bench.test", "Access-Control-Request-Method": "POST"}
+    same = {
+        "UsersGetFunction": _api("GET", bob, None, w.admin()),
+        "UsersListFunction": _api("GET", "/v1/users?limit=20", None, w.admin()),
+        "UsersUnlockFunction": _api("POST", f"{bob}/unlock", None, w.admin()),
+        "UsersEventsFunction": _api("GET", f"{bob}/events?limit=20", None, w.admin()),
+        "UsersSessionsFunction": _api("GET", f"{bob}/sessions", None, w.admin()),
+        "JwksFunction": _api("GET", "/v1/.well-known/jwks.json"),
+        "CorsPreflightFunction": _api("OPTIONS", "/v1/users", None, preflight),
+        "AuthSignInFunction": _api(
+            "POST", "/v1/auth/sign-in", {"email": w.people[a].email, "password": PASSWORD}, w.public()
+        ),
+        "AuthMeFunction": _api("GET", "/v1/auth/me", None, w.user(a)),
+        "AuthSessionsFunction": _api("GET", "/v1/auth/sessions", None, w.user(a)),
+    }
+    pairs = {name: (event, event) for name, event in same.items()}
+
+    def revoke(name: str) -> dict[str, Any]:  # an admin revokes the person's one session
+        p = w.people[name]
+        return _api("POST", f"/v1/users/{p.uid}/sessions/{p.sid}/revoke", None, w.admin())
+
+    def revoke_all(name: str) -> dict[str, Any]:
+        return _api("POST", f"/v1/users/{w.people[name].uid}/sessions/revoke", None, w.admin())
+
+    change = {"current_password": PASSWORD, "new_password": "Another-Pass-78"}
+    for tag in "bc":  # each pair's first event, then its second
+        b = person("f" + tag)
+        disabled = person("e" + tag)
+        _ok(lambdas.call("POST", f"/v1/users/{w.people[disabled].uid}/disable", None, w.admin()))
+        one = {
+            "UsersUpdateFunction": _api("PATCH", bob, {"name": f"Robert {tag}"}, w.admin()),
+            "UsersMetadataMergeFunction": _api(
+                "PATCH", f"{bob}/metadata", {"public_metadata": {"plan": tag}}, w.admin()
+            ),
+            "UsersDisableFunction": _api(
+                "POST", f"/v1/users/{w.people[person('d' + tag)].uid}/disable", None, w.admin()
+            ),
+            "UsersEnableFunction": _api(
+                "POST", f"/v1/users/{w.people[disabled].uid}/enable", None, w.admin()
+            ),
+            "AuthMeUpdateFunction": _api("PATCH", "/v1/auth/me", {"name": f"Pat {tag}"}, w.user(a)),
+            "UsersSetPasswordFunction": _api(
+                "POST", f"{bob}/password", {"password": f"New-Pass-{b}"}, w.admin()
+            ),
+            "UsersCreateFunction": _api(
+                "POST", "/v1/users", {"email": f"made.{b}@example.com", "password": PASSWORD}, w.admin()
+            ),
+            "AuthRefreshFunction": _api(
+                "POST", "/v1/auth/refresh", {"refresh_token": w.people[b].refresh}, w.public()
+            ),
+            "AuthPasswordChangeFunction": _api(
+                "POST", "/v1/auth/password/change", change, w.user(person("g" + tag))
+            ),
+            "AuthSignOutFunction": _api("POST", "/v1/auth/sign-out", None, w.user(person("h" + tag))),
+            "AuthReauthenticateFunction": _api(
+                "POST", "/v1/auth/reauthenticate", {"password": PASSWORD}, w.user(person("r" + tag))
+            ),
+            "AuthEmailVerifyFunction": _api(
+                "POST", "/v1/auth/email/verify", {"token": verify_token(b)}, w.public()
+            ),
+            "AuthEmailCancelFunction": _api(
+                "POST", "/v1/auth/email/cancel", {"token": notice_link(w, "cancel")}, w.public()
+            ),
+            "AuthEmailRestoreFunction": _api(
+                "POST", "/v1/auth/email/restore", {"token": notice_link(w, "restore")}, w.public()
+            ),
+            "UsersSessionRevokeFunction": revoke(person("i" + tag)),
+            "UsersSessionsRevokeFunction": revoke_all(person("j" + tag)),
+            "AuthSessionRevokeFunction": revoke_own(person("k" + tag)),
+        }
+        for function, event in one.items():
+            pairs[function] = (pairs[function][0], event) if function in pairs else (event, event)
     return pairs
 
 
@@ -217,15 +258,12 @@ def run(rounds: int = 2, only: set[str] | None = None, deps: Path | None = None)
         if f.logical_id not in WORKERS and (only is None or f.logical_id in only)
     ]
     found = {f.logical_id: First(f.logical_id) for f in functions}
-    with cold.moto_stack("bench-first") as stack, tempfile.TemporaryDirectory(prefix="bench-first-") as tmp:
-        layer = cold.layer_copy(Path(tmp))
+    layer = cold.shipped_layer()
+    with cold.moto_stack("bench-first") as stack:
         for n, variant in enumerate(["count"] + ["time"] * rounds):
             pairs = _pairs(stack.world, n)
             for function in functions:
                 env = stack.env(function, layer, deps)
-                _record(
-                    found[function.logical_id],
-                    variant,
-                    _one(function, list(pairs[function.logical_id]), variant, env),
-                )
+                data = _one(function, list(pairs[function.logical_id]), variant, env)
+                _record(found[function.logical_id], variant, data)
     return found

@@ -1,4 +1,4 @@
-"""The functions of template.yaml, run in this process against moto, and timed one handler call at a time.
+"""The API functions of template.yaml, run in this process against moto, one handler call timed at a time.
 
 The API Gateway event is built before the clock starts: only `lambda_handler(event, context)` is
 timed, which is what Lambda bills.
@@ -10,7 +10,6 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,7 +17,7 @@ from hellojohn.edge import caches
 
 from local_runner import events, functions, template
 from local_runner.aws import safe_environment, use_safe_environment
-from local_runner.invoke import ACCOUNT, REGION, LambdaContext
+from local_runner.invoke import REGION, LambdaContext
 
 # As Lambda runs a function: without Powertools' dev mode (pretty-printed logs, extra checks), whatever
 # this shell says, and with LAMBDA_TASK_ROOT set, so that X-Ray's SDK starts in its Lambda mode (outside
@@ -66,23 +65,11 @@ def moto_env() -> Iterator[dict[str, str]]:
             caches.reset()
 
 
-@cache
-def by_id() -> dict[str, template.Function]:
-    return {f.logical_id: f for f in template.functions()}
-
-
-def memory_mb(logical_id: str) -> int:
-    doc = template.load()
-    props = doc["Resources"][logical_id]["Properties"]
-    return int(props.get("MemorySize") or doc.get("Globals", {}).get("Function", {}).get("MemorySize", 128))
-
-
 @dataclass
 class Reply:
     status: int
     body: Any
     seconds: float
-    function: str
 
 
 def api_event(
@@ -113,18 +100,4 @@ def call(method: str, path: str, body: Any = None, headers: dict[str, str] | Non
     result = handler(event, context)
     seconds = time.perf_counter() - start
     text = result.get("body") or ""
-    return Reply(result["statusCode"], json.loads(text) if text else None, seconds, function.logical_id)
-
-
-def invoke(logical_id: str, event: dict[str, Any]) -> tuple[float, Any]:
-    """A non-API function (stream, SQS), timed."""
-    function = by_id()[logical_id]
-    handler = functions.handler(function)
-    context = LambdaContext.of(function)
-    start = time.perf_counter()
-    result = handler(event, context)
-    return time.perf_counter() - start, result
-
-
-def sqs_event(bodies: list[dict[str, Any]], queue: str = "queue") -> dict[str, Any]:
-    return events.job_event(bodies, f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}", REGION)
+    return Reply(result["statusCode"], json.loads(text) if text else None, seconds)

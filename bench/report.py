@@ -1,15 +1,12 @@
 """docs/PERFORMANCE.md: bench/performance.md (the prose, static) with one run's tables put in.
 
-Every number on the page is in a table rendered here from the run (`Run`) or from a named
-constant of the code that measured it (the targets below, bench/cost.py's prices).
+Every number on the page is in a table rendered here from the run (`Run`) or from a named target.
 """
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import cost
 from bench.cold import STACK_NAME
 from bench.stats import median, ms, pct, table
 
@@ -28,9 +25,8 @@ class Run:
     machine: str = ""  # where it ran: architecture, Python, CPUs
     cold: Any = None  # (floor Runs, [ColdResult])
     first: Any = None  # {function: bench.first.First}
-    warm: Any = None  # ([WarmResult], {name: Units})
-    scale: Any = None  # (Seeding, [ScaleResult], [WorkerResult])
-    hashing: Any = None  # [HashResult]
+    warm: Any = None  # [bench.warm.WarmResult]
+    scale: Any = None  # ((users of the few, of the many), [ScaleResult])
 
 
 def verdict(value: float, target: float) -> str:
@@ -86,30 +82,27 @@ def init_table(run: Run) -> str:
 
 
 def warm_table(run: Run) -> str:
-    rows = []
-    for r in run.warm[0]:
-        p95, floor_p95 = pct(r.handler, 95), pct(r.floor, 95)
-        rows.append(
-            [
-                r.scenario.name,
-                " + ".join(c.split(".")[-1] for c in r.calls),
-                ms(median(r.handler)),
-                ms(p95),
-                ms(median(r.floor)),
-                ms(floor_p95),
-                f"{warm_ratio(r):.2f}x",
-                f"{p95 / floor_p95:.2f}x",
-                r.scenario.argon2,
-                f"≤ {r.scenario.target}x: {verdict(warm_ratio(r), r.scenario.target)}",
-            ]
-        )
+    rows = [
+        [
+            r.name,
+            " + ".join(c.split(".")[-1] for c in r.calls),
+            ms(median(r.handler)),
+            ms(pct(r.handler, 95)),
+            ms(median(r.floor)),
+            ms(pct(r.floor, 95)),
+            f"{warm_ratio(r):.2f}x",
+            f"{pct(r.handler, 95) / pct(r.floor, 95):.2f}x",
+            r.argon2,
+            f"≤ {r.target}x: {verdict(warm_ratio(r), r.target)}",
+        ]
+        for r in run.warm
+    ]
     header = ["Endpoint", "Calls", "p50 ms", "p95 ms", "floor p50", "floor p95", "p50 ratio", "p95 ratio"]
     return table([*header, "Argon2id in both", "Target"], rows)
 
 
-def scale_tables(run: Run) -> tuple[str, str]:
-    seeding, results, workers = run.scale
-    few, total = seeding.api_users, seeding.users + seeding.api_users
+def scale_table(run: Run) -> str:
+    (few, many), results = run.scale
     rows = [
         [
             r.name,
@@ -122,104 +115,48 @@ def scale_tables(run: Run) -> tuple[str, str]:
         ]
         for r in results
     ]
-    header = ["Request", f"Calls ({few})", f"Calls ({total:,})", f"p50 ms ({few})", f"p50 ms ({total:,})"]
-    scale = table([*header, "Ratio", f"Target ≤ {SCALE_TARGET}x"], rows)
-    batch = cost.BATCH_WRITE_MAX_ITEMS
-    worker_rows = [
-        [w.sessions, w.writes, math.ceil(w.sessions / batch), w.queries, ms(w.seconds)] for w in workers
-    ]
-    worker_header = ["Sessions revoked", "BatchWriteItem", f"Budget ⌈N/{batch}⌉", "Query", "Worker time ms"]
-    return scale, table(worker_header, worker_rows)
-
-
-def hashing_table(run: Run) -> str:
-    floor = run.hashing[0]
-    rows = [
-        [
-            r.label,
-            f"m={r.memory_kib} KiB, t={r.time_cost}, p={r.parallelism}",
-            ms(r.hash_p50),
-            ms(r.verify_p50),
-            "floor" if r is floor else f"{r.hash_p50 / floor.hash_p50:.2f}x",
-        ]
-        for r in run.hashing
-    ]
-    return table(["Setting", "Parameters", "Hash p50 ms", "Verify p50 ms", "vs floor"], rows)
-
-
-def cost_table(run: Run) -> str:
-    results, units = run.warm
-    rows = []
-    for r in results:
-        e = cost.estimate(r.scenario.name, r.memory_mb, r.client_cpu, r.calls, units[r.scenario.name])
-        limits = [
-            limit / used
-            for limit, used in (
-                (cost.PARTITION_RRU_PER_S, e.units.rru),
-                (cost.PARTITION_WRU_PER_S, e.units.wru),
-            )
-            if used
-        ]
-        rows.append(
-            [
-                e.name,
-                e.memory_mb,
-                f"{e.cpu_ms:.1f}",
-                e.billed_ms,
-                f"{e.units.rru:g}",
-                f"{e.units.wru:g}",
-                f"{e.lambda_usd:.3f}",
-                f"{e.api_usd:.2f}",
-                f"{e.ddb_usd:.3f}",
-                f"**{e.total:.2f}**",
-                f"{min(limits):,.0f}" if limits else "-",
-            ]
-        )
-    header = ["Endpoint", "MB", "CPU ms here", "Billed ms", "RRU", "WRU", "Lambda $", "API GW $"]
-    return table([*header, "DynamoDB $", "Total $/M", "At most /s on one user"], rows)
+    header = ["Request", f"Calls ({few})", f"Calls ({many:,})", f"p50 ms ({few})", f"p50 ms ({many:,})"]
+    return table([*header, "Ratio", f"Target ≤ {SCALE_TARGET}x"], rows)
 
 
 def summary(run: Run) -> str:
     rows = []
     if run.first:
         worst = max(run.first.values(), key=lambda f: f.ratio)
-        over = [f.function for f in run.first.values() if f.ratio > FIRST_TARGET]
+        over = ", ".join(f.function for f in run.first.values() if f.ratio > FIRST_TARGET) or "none"
         rows.append(
             [
                 "First request after a restore / the same request warm, function calls, worst",
-                f"{worst.ratio:.2f}x ({worst.function}); over: {', '.join(over) or 'none'}",
+                f"{worst.ratio:.2f}x ({worst.function}); over: {over}",
                 f"≤ {FIRST_TARGET}x",
                 verdict(worst.ratio, FIRST_TARGET),
             ]
         )
     if run.cold:
-        stack = stack_ratio(run)
+        stack, limit = stack_ratio(run), stack_ratio(run) + INIT_OVER_STACK
         functions = [r for r in run.cold[1] if r.function != STACK_NAME]
         worst_init = max(functions, key=cold_ratio)
-        over = [
-            f"{r.function} ({cold_ratio(r) - stack:+.2f})"
-            for r in functions
-            if cold_ratio(r) > stack + INIT_OVER_STACK
-        ]
+        over = ", ".join(
+            f"{r.function} ({cold_ratio(r) - stack:+.2f})" for r in functions if cold_ratio(r) > limit
+        )
         rows.append(
             [
                 "Init (import + before-snapshot hook) / boto3 floor, worst (CPU)",
                 f"{cold_ratio(worst_init):.2f}x ({worst_init.function}); stack alone {stack:.2f}x; "
-                f"over: {', '.join(over) or 'none'}",
-                f"≤ stack + {INIT_OVER_STACK} = {stack + INIT_OVER_STACK:.2f}x",
-                verdict(cold_ratio(worst_init), stack + INIT_OVER_STACK),
+                f"over: {over or 'none'}",
+                f"≤ stack + {INIT_OVER_STACK} = {limit:.2f}x",
+                verdict(cold_ratio(worst_init), limit),
             ]
         )
     if run.warm:
-        over = [r for r in run.warm[0] if warm_ratio(r) > r.scenario.target]
-        worst_warm = max(run.warm[0], key=warm_ratio)
+        over = ", ".join(f"{r.name} ({warm_ratio(r):.2f}x)" for r in run.warm if warm_ratio(r) > r.target)
+        worst_warm = max(run.warm, key=warm_ratio)
         rows.append(
             [
                 "Warm p50 / the store's calls alone, worst endpoint",
-                f"{warm_ratio(worst_warm):.2f}x ({worst_warm.scenario.name}); over: "
-                + (", ".join(f"{r.scenario.name} ({warm_ratio(r):.2f}x)" for r in over) or "none"),
+                f"{warm_ratio(worst_warm):.2f}x ({worst_warm.name}); over: {over or 'none'}",
                 "≤ 1.2x (POST /v1/users ≤ 1.4x)",
-                "ok" if not over else "**over**",
+                "**over**" if over else "ok",
             ]
         )
     if run.scale:
@@ -236,26 +173,20 @@ def summary(run: Run) -> str:
 
 
 def document(run: Run) -> str:
-    scale, workers = scale_tables(run)
     return TEMPLATE.read_text().format(
         run=f"`{run.command}`, {run.seconds / 60:.1f} min on {run.machine}",
         summary=summary(run),
         first=first_table(run),
         init=init_table(run),
         warm=warm_table(run),
-        scale=scale,
-        workers=workers,
-        hashing=hashing_table(run),
-        cost=cost_table(run),
+        scale=scale_table(run),
     )
 
 
 def console(run: Run) -> str:
     """The three decided figures per function, and the summary, for the terminal."""
     parts = [summary(run)]
-    parts += [
-        render(run)
-        for present, render in ((run.first, first_table), (run.cold, init_table), (run.warm, warm_table))
-        if present
-    ]
+    for present, render in ((run.first, first_table), (run.cold, init_table), (run.warm, warm_table)):
+        if present:
+            parts.append(render(run))
     return "\n\n".join(parts)

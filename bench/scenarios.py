@@ -55,11 +55,6 @@ class World:
 
         return keys.user(self.tid, self.people[name].uid)
 
-    def claim_key(self, email: str) -> dict[str, Any]:
-        from hellojohn.store import keys
-
-        return keys.email_claim(self.tid, email.lower())
-
 
 def sign_in(w: World, name: str) -> None:
     p = w.people[name]
@@ -68,39 +63,6 @@ def sign_in(w: World, name: str) -> None:
         raise RuntimeError(f"sign-in for {name}: {reply.status} {reply.body}")
     s = reply.body["session"]
     p.access, p.refresh, p.sid = s["access_token"], s["refresh_token"], s["id"]
-
-
-def notice_link(w: World, kind: str) -> str:
-    """A live link token of a security notice (docs/NOTICES.md) for a user of its own, as the email
-    worker stores it: `cancel` (a pending email change is made first) or `restore` (an admin's
-    verified email change is made first; the link puts the first address back). Single use: each
-    request that spends one needs its own."""
-    from hellojohn import ids
-    from hellojohn.rules import notices, opaque
-    from hellojohn.store import keys
-    from hellojohn.store import notices as links
-    from hellojohn.timeutil import now
-
-    tag = ids.new_id("usr").lower()
-    created = lambdas.call("POST", "/v1/users", {"email": f"{tag}@example.com"}, w.admin())
-    if created.status != 201:
-        raise RuntimeError(f"notice link setup: {created.status} {created.body}")
-    p = Person(created.body["id"], created.body["email"])
-    new = f"{kind}.{tag}@example.com"
-    body: dict[str, Any] = {"email": new, "email_verified": kind == notices.RESTORE}
-    reply = lambdas.call("PATCH", f"/v1/users/{p.uid}", body, w.admin())
-    if reply.status != 200:
-        raise RuntimeError(f"notice link setup: {reply.status} {reply.body}")
-    token = opaque.new_verification_token()[0]
-    expires = now() + notices.RESTORE_TTL_SECONDS
-    if kind == notices.CANCEL:
-        item = w.ddb.get_item(TableName=w.table, Key=keys.user(w.tid, p.uid), ConsistentRead=True)["Item"]
-        change = item["pending_change_id"]["S"]
-        links.put_link(opaque.digest(token), links.Link(w.tid, p.uid, kind, change, p.email, new, expires))
-    else:
-        link = links.Link(w.tid, p.uid, kind, ids.new_id("chg"), p.email, new, expires)
-        links.add_restore_link(opaque.digest(token), link, links.get_restore_links(w.tid, p.uid), now())
-    return token
 
 
 def build_world(names: tuple[str, ...] = ("alice", "bob", "carol", "pat", "pam")) -> World:
@@ -153,15 +115,33 @@ def _as(w: World, user: str | None = None) -> Any:
 
 
 def _update(
-    w: World, name: str, values: dict[str, Any], guards: tuple[Any, ...] = (), by: str | None = None
+    w: World,
+    name: str,
+    values: dict[str, Any],
+    guards: tuple[Any, ...] = (),
+    by: str | None = None,
+    extra: tuple[Any, ...] = (),
 ) -> None:
+    """One UpdateItem; with `extra` transaction items (a session item's), one transaction."""
     from hellojohn.store import users
 
+    uid = w.people[name].uid
     with _as(w, by):
-        users.update(w.tid, w.people[name].uid, users.changes_to_update(values, list(guards)), _now())
+        update = users.changes_to_update(values, list(guards))
+        if extra:
+            users.transact(w.tid, uid, update, users.ClaimMove(w.tid, uid), _now(), extra=list(extra))
+        else:
+            users.update(w.tid, uid, update, _now())
 
 
-def _new_password(w: World, name: str, password: str, guards: tuple[Any, ...], by: str | None = None) -> None:
+def _new_password(
+    w: World,
+    name: str,
+    password: str,
+    guards: tuple[Any, ...],
+    by: str | None = None,
+    extra: tuple[Any, ...] = (),
+) -> None:
     """A password write as the rules make it: the hash, the guesses and any temporary state cleared."""
     from hellojohn import throttle
     from hellojohn.rules import passwords
@@ -170,7 +150,7 @@ def _new_password(w: World, name: str, password: str, guards: tuple[Any, ...], b
     values.update(
         dict.fromkeys((*throttle.STATE, "password_change_required", "temporary_password_expires_at"))
     )
-    _update(w, name, values, guards, by)
+    _update(w, name, values, guards, by, extra)
 
 
 def _set_password_floor(w: World, i: int) -> None:
@@ -191,26 +171,22 @@ def _set_password_floor(w: World, i: int) -> None:
 
 
 def _patch_email_floor(w: World, i: int) -> None:
+    """As `rules.users.update` starts an email change: the values from the rules' own builder
+    (`changes.email_values`), the hour's first verification email counted for the user and the
+    address."""
     from hellojohn.fields import email_key
+    from hellojohn.rules import changes
+    from hellojohn.rules.users import MAILS_PER_HOUR
     from hellojohn.store import users
 
     now, new = _now(), f"carol+f{i}@example.com"
     user = users.get(w.tid, w.people["carol"].uid)
     if user is None:
         raise LookupError("carol is gone")
-    values = {
-        "pending_email": new,
-        "pending_change_id": f"chg_{i:026d}",
-        "pending_requested_at": now,
-        "mail_hour": now // 3600,
-        "mail_count": 1,
-        "pending_token_hash": None,
-        "pending_expires_at": None,
-        "pending_sent_at": None,
-    }
-    change = users.changes_to_update(values, [users.version_is(user.version)])
+    values = {**changes.email_values(user, changes.Plan(email_pending=new), now)[0], "mail_hour": now // 3600}
+    change = users.changes_to_update({**values, "mail_count": 1}, [users.version_is(user.version)])
     claims = users.ClaimMove(w.tid, user.id, check_key=email_key(new))
-    mails = users.count_mail_to(w.tid, email_key(new), now // 3600, 5)
+    mails = users.count_mail_to(w.tid, email_key(new), now // 3600, MAILS_PER_HOUR)
     with _as(w):
         users.transact(w.tid, user.id, change, claims, now, extra=[mails])
 
@@ -294,14 +270,15 @@ def _password_change_request(w: World, i: int) -> Request:
 
 def _password_change_floor(w: World, i: int) -> None:
     from hellojohn.rules import passwords
-    from hellojohn.store import guesses, users
+    from hellojohn.store import guesses, sessions, users
 
     current, new = _passwords(i)
     sid = w.people["pam"].sid
     item = guesses.reserve(w.user_key("pam"), _now(), True, (users.session_active(sid),)).item
     passwords.verify(item["password_hash"], current)
     guards = (users.password_hash_is(item["password_hash"]), users.session_active(sid))
-    _new_password(w, "pam", new, guards, by="pam")
+    proved = sessions.reverified(w.tid, w.people["pam"].uid, sid, _now())  # the session's auth_time
+    _new_password(w, "pam", new, guards, by="pam", extra=(proved,))
 
 
 def _sign_in_floor(w: World, i: int) -> None:
@@ -387,7 +364,7 @@ class Scenario:
     name: str
     function: str  # logical id in template.yaml
     request: Callable[[World, int], Request]
-    floor: Callable[[World, int], None]
+    floor: Callable[[World, int], object]
     iterations: int = 200
     after: Callable[[World, int, lambdas.Reply], None] | None = None  # untimed, after the handler
     prepare: Callable[[World, int], None] | None = None  # untimed, before the floor
@@ -399,27 +376,31 @@ class Scenario:
 def scenarios(hash_iterations: int = 30, iterations: int = 200) -> list[Scenario]:
     from hellojohn.store import users
 
-    def uid(w: World, name: str) -> str:
-        return w.people[name].uid
-
-    def get(w: World, name: str) -> None:
-        users.get(w.tid, uid(w, name))
-
     fast, slow = iterations, hash_iterations
-    bob = "/v1/users/{}"
-    return [
+
+    def bob(w: World, tail: str = "") -> str:
+        return f"/v1/users/{w.people['bob'].uid}{tail}"
+
+    def get(name: str) -> Callable[[World, int], object]:
+        return lambda w, i: users.get(w.tid, w.people[name].uid)
+
+    def alice_name(w: World, i: int) -> None:  # not the handler's name: each request is a change
+        _update(w, "alice", {"name": f"Alice {i}f"}, (users.session_active(w.people["alice"].sid),), "alice")
+
+    sign_in = {"email": "alice@example.com", "password": PASSWORD}
+    found = [
         Scenario(
             "GET /v1/users/{id}",
             "UsersGetFunction",
-            lambda w, i: ("GET", bob.format(uid(w, "bob")), None, w.admin()),
-            lambda w, i: get(w, "bob"),
+            lambda w, i: ("GET", bob(w), None, w.admin()),
+            get("bob"),
             fast,
         ),
         Scenario(
             "PATCH /v1/users/{id} (name)",
             "UsersUpdateFunction",
-            lambda w, i: ("PATCH", bob.format(uid(w, "bob")), {"name": f"Bob {i}"}, w.admin()),
-            lambda w, i: _update(w, "bob", {"name": f"Bob {i}f"}),  # not the handler's: a change
+            lambda w, i: ("PATCH", bob(w), {"name": f"Bob {i}"}, w.admin()),
+            lambda w, i: _update(w, "bob", {"name": f"Bob {i}f"}),
             fast,
         ),
         Scenario(
@@ -427,7 +408,7 @@ def scenarios(hash_iterations: int = 30, iterations: int = 200) -> list[Scenario
             "UsersUpdateFunction",
             lambda w, i: (
                 "PATCH",
-                bob.format(uid(w, "carol")),
+                f"/v1/users/{w.people['carol'].uid}",
                 {"email": f"carol+{i}@example.com"},
                 w.admin(),
             ),
@@ -435,33 +416,25 @@ def scenarios(hash_iterations: int = 30, iterations: int = 200) -> list[Scenario
             fast,
             after=_patch_email_after,
         ),
-        Scenario(
-            "POST /v1/users/{id}/disable",
-            "UsersDisableFunction",
-            lambda w, i: ("POST", bob.format(uid(w, "bob")) + "/disable", None, w.admin()),
-            _disable_floor,
-            fast,
-            after=lambda w, i, reply: _put_disabled(w, "bob", False),
-            prepare=lambda w, i: prepare_twin(w, False),
-        ),
-        Scenario(
-            "POST /v1/users/{id}/enable",
-            "UsersEnableFunction",
-            lambda w, i: ("POST", bob.format(uid(w, "bob")) + "/enable", None, w.admin()),
-            _enable_floor,
-            fast,
-            after=lambda w, i, reply: _put_disabled(w, "bob", True),
-            prepare=lambda w, i: prepare_twin(w, True),
-        ),
+    ]
+    for verb, floor, disabled in (("disable", _disable_floor, False), ("enable", _enable_floor, True)):
+        found.append(
+            Scenario(
+                f"POST /v1/users/{{id}}/{verb}",
+                f"Users{verb.title()}Function",
+                lambda w, i, verb=verb: ("POST", bob(w, "/" + verb), None, w.admin()),  # type: ignore[misc]
+                floor,
+                fast,
+                after=lambda w, i, reply, disabled=disabled: _put_disabled(w, "bob", disabled),  # type: ignore[misc]
+                prepare=lambda w, i, disabled=disabled: prepare_twin(w, disabled),  # type: ignore[misc]
+            )
+        )
+    return [
+        *found,
         Scenario(
             "POST /v1/users/{id}/password",
             "UsersSetPasswordFunction",
-            lambda w, i: (
-                "POST",
-                bob.format(uid(w, "bob")) + "/password",
-                {"password": f"Brand-New-Pass-{i}"},
-                w.admin(),
-            ),
+            lambda w, i: ("POST", bob(w, "/password"), {"password": f"Brand-New-Pass-{i}"}, w.admin()),
             _set_password_floor,
             slow,
             argon2="1 verify + 1 hash",
@@ -470,16 +443,14 @@ def scenarios(hash_iterations: int = 30, iterations: int = 200) -> list[Scenario
             "GET /v1/auth/me",
             "AuthMeFunction",
             lambda w, i: ("GET", "/v1/auth/me", None, w.user("alice")),
-            lambda w, i: get(w, "alice"),
+            get("alice"),
             fast,
         ),
         Scenario(
             "PATCH /v1/auth/me (name)",
             "AuthMeUpdateFunction",
             lambda w, i: ("PATCH", "/v1/auth/me", {"name": f"Alice {i}"}, w.user("alice")),
-            lambda w, i: _update(
-                w, "alice", {"name": f"Alice {i}f"}, (users.session_active(w.people["alice"].sid),), "alice"
-            ),
+            alice_name,
             fast,
         ),
         Scenario(
@@ -493,12 +464,7 @@ def scenarios(hash_iterations: int = 30, iterations: int = 200) -> list[Scenario
         Scenario(
             "POST /v1/auth/sign-in",
             "AuthSignInFunction",
-            lambda w, i: (
-                "POST",
-                "/v1/auth/sign-in",
-                {"email": "alice@example.com", "password": PASSWORD},
-                w.public(),
-            ),
+            lambda w, i: ("POST", "/v1/auth/sign-in", sign_in, w.public()),
             _sign_in_floor,
             slow,
             argon2="1 verify",
@@ -535,38 +501,3 @@ def scenarios(hash_iterations: int = 30, iterations: int = 200) -> list[Scenario
             max(20, fast // 4),
         ),
     ]
-
-
-def repeatable_events(w: World) -> dict[str, dict[str, Any]]:
-    """Events that succeed alike when sent again, by function (the cold and first-request benches
-    share them): the admin requests on bob, the JWKS, a preflight."""
-
-    def api(
-        method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
-    ) -> dict[str, Any]:
-        return lambdas.api_event(method, path, body, headers)[1]
-
-    bob = w.people["bob"].uid
-    return {
-        "UsersGetFunction": api("GET", f"/v1/users/{bob}", None, w.admin()),
-        "UsersListFunction": api("GET", "/v1/users?limit=20", None, w.admin()),
-        "UsersUpdateFunction": api("PATCH", f"/v1/users/{bob}", {"name": "Robert"}, w.admin()),
-        "UsersSetPasswordFunction": api(
-            "POST", f"/v1/users/{bob}/password", {"password": "Another-Pass-77"}, w.admin()
-        ),
-        "UsersDisableFunction": api("POST", f"/v1/users/{bob}/disable", None, w.admin()),
-        "UsersEnableFunction": api("POST", f"/v1/users/{bob}/enable", None, w.admin()),
-        "UsersUnlockFunction": api("POST", f"/v1/users/{bob}/unlock", None, w.admin()),
-        "UsersMetadataMergeFunction": api(
-            "PATCH", f"/v1/users/{bob}/metadata", {"public_metadata": {"plan": "pro"}}, w.admin()
-        ),
-        "UsersEventsFunction": api("GET", f"/v1/users/{bob}/events?limit=20", None, w.admin()),
-        "UsersSessionsFunction": api("GET", f"/v1/users/{bob}/sessions", None, w.admin()),
-        "JwksFunction": api("GET", "/v1/.well-known/jwks.json"),
-        "CorsPreflightFunction": api(
-            "OPTIONS",
-            "/v1/users",
-            None,
-            {"Origin": "https://app.bench.test", "Access-Control-Request-Method": "POST"},
-        ),
-    }

@@ -59,7 +59,7 @@ from typing import TYPE_CHECKING, Any, cast
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from local_runner import events, filters
+from local_runner import events, filters, ttl
 from local_runner.aws import Moto
 from local_runner.invoke import REGION, function_arn, invoke
 from local_runner.template import Function
@@ -363,8 +363,9 @@ class StreamMapping:
         return self.reader.shards()
 
     def read(self, shard: str, limit: int) -> "list[RecordTypeDef]":
-        """Up to `limit` records after the shard's checkpoint."""
-        return self.reader.read(shard, self.checkpoint.get(shard), limit)
+        """Up to `limit` records after the shard's checkpoint (the TTL's deletions as DynamoDB's
+        stream has them: local_runner.ttl)."""
+        return [ttl.as_service(r) for r in self.reader.read(shard, self.checkpoint.get(shard), limit)]
 
     def pending(self) -> "list[RecordTypeDef]":
         """Every record not yet checkpointed (before the filter), oldest first, delivering nothing."""

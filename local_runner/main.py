@@ -15,7 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from local_runner import bus, environments, esm, pages, provision, seed, template
+from local_runner import bus, environments, esm, pages, provision, seed, template, ttl
 from local_runner.aws import DynamoDBLocal, Moto, Unavailable, use_safe_environment
 from local_runner.invoke import REGION
 from local_runner.mail import Outbox
@@ -168,6 +168,8 @@ class Runner:
             }
         )
         self.pollers = esm.start_all(self.fns, refs, self.stop, self.pool.invoke)
+        [table_id] = template.resources("AWS::DynamoDB::Table")
+        ttl.Sweeper(refs[table_id], self.stop).start()  # DynamoDB's TTL, emulated (local_runner.ttl)
         self.serving = threading.Thread(
             target=self.server.serve_forever, args=(0.1,), name="http", daemon=True
         )

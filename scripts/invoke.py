@@ -16,7 +16,6 @@ import argparse
 import http.client
 import json
 import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -127,13 +126,7 @@ def invoke(args: argparse.Namespace) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
-    try:
-        result = invoke(args)
-    except Refused as exc:
-        print(f"make invoke: {exc}", file=sys.stderr)
-        return 1
-    print(json.dumps(result))
-    return 0
+    return local_stack.answer("invoke", lambda: invoke(args))
 
 
 if __name__ == "__main__":

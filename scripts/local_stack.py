@@ -1,8 +1,11 @@
-"""The running local runner's stack, for the scripts that act on it (`make tenant`, `make invoke`)."""
+"""The running local runner's stack, for the scripts that act on it (`make tenant`, `make invoke`),
+and how they answer."""
 
 import json
 import os
 import socket
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -10,6 +13,18 @@ from urllib.parse import urlsplit
 
 class Refused(Exception):
     """A reason to stop, for the person at the terminal."""
+
+
+def answer(target: str, act: Callable[[], Any]) -> int:
+    """The end of `make <target>`: what `act` returns, as JSON on stdout (exit 0), or the reason it
+    refused, on stderr (exit 1)."""
+    try:
+        result = act()
+    except Refused as exc:
+        print(f"make {target}: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(result))
+    return 0
 
 
 def _reachable(url: str) -> bool:

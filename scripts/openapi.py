@@ -82,6 +82,12 @@ RESPONSE_HEADERS = {
     },
     "ETag": {"description": "The user's version, for If-Match", "schema": {"type": "string"}},
     "Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}},
+    "WWW-Authenticate": {
+        "description": "On a 403 `reauthentication_required` (RFC 9470): `Bearer "
+        'error="insufficient_user_authentication", error_description="…", max_age="<seconds>"`: '
+        "prove the password again (POST /v1/auth/reauthenticate), then retry",
+        "schema": {"type": "string"},
+    },
 }
 # schemas Powertools adds for its own validation errors, which this API answers in its one shape instead
 FRAMEWORK_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
@@ -96,7 +102,7 @@ def _calls(path: Path) -> set[str]:
     }
 
 
-def _headers(operation: dict[str, Any], uses: set[str]) -> None:
+def _headers(operation: dict[str, Any], uses: set[str], stepped_up: bool = False) -> None:
     """The headers an operation reads and writes, declared, as a generated client needs them."""
     operation.setdefault("security", [])  # public (JWKS): said explicitly, no credential
     schemes = {name for requirement in operation["security"] for name in requirement}
@@ -132,6 +138,8 @@ def _headers(operation: dict[str, Any], uses: set[str]) -> None:
             names.append("ETag")
         if status in ("429", "503"):
             names.append("Retry-After")
+        if status == "403" and stepped_up:  # hellojohn.edge.reverification
+            names.append("WWW-Authenticate")
         response["headers"] = {name: {"$ref": f"#/components/headers/{name}"} for name in names}
 
 
@@ -147,6 +155,7 @@ def build() -> dict[str, Any]:
 
 def _build() -> dict[str, Any]:
     from hellojohn.edge.resolver import SECURITY_SCHEMES, routes_of
+    from hellojohn.edge.reverification import NEVER, RULES
 
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = {}
@@ -168,7 +177,8 @@ def _build() -> dict[str, Any]:
                 # the handler's name (`update_user`), not Powertools' `update_user_v1_users__user_id__patch`:
                 # what a generated client calls
                 operation["operationId"] = route.func.__name__
-                _headers(operation, uses)
+                stepped_up = RULES.get((route.method.upper(), path), NEVER) != NEVER  # paths: the resources
+                _headers(operation, uses, stepped_up)
             paths.setdefault(path, {}).update(operations)
         schemas.update(part.get("components", {}).get("schemas", {}))
     schemas["ErrorBody"]["properties"]["code"]["enum"] = error_codes()

@@ -12,15 +12,18 @@ must be verified in SES; locally, the runner's moto verifies it here.
 """
 
 import argparse
-import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
-from hellojohn.records import NOTICES
+from hellojohn.records import (
+    DELETION_GRACE_DAYS,
+    DELETION_GRACE_MAX_DAYS,
+    NOTICES,
+    REVERIFICATION_MAX_AGE_SECONDS,
+)
 from hellojohn.rules import origins as origin_rules
 from hellojohn.rules import provisioning
 
@@ -78,6 +81,24 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="accept addresses whose part before the @ is not ASCII, e.g. josé@example.com (off by "
         "default; SES cannot send to them: docs/SECURITY.md)",
+    )
+    parser.add_argument(
+        "--reverification-max-age",
+        type=int,
+        choices=range(0, 86401),
+        metavar="SECONDS",
+        default=REVERIFICATION_MAX_AGE_SECONDS,
+        help="how recent a session's proof of the password must be to change its email or phone, "
+        f"0-86400 seconds; 0: never asked (default {REVERIFICATION_MAX_AGE_SECONDS}; docs/SECURITY.md)",
+    )
+    parser.add_argument(
+        "--deletion-grace-days",
+        type=int,
+        choices=range(DELETION_GRACE_MAX_DAYS + 1),
+        metavar="DAYS",
+        default=DELETION_GRACE_DAYS,
+        help=f"how long a deleted user can be restored before the purge, 0-{DELETION_GRACE_MAX_DAYS} days "
+        f"(default {DELETION_GRACE_DAYS}; 0: deleted at once)",
     )
     return parser.parse_args(argv)
 
@@ -147,12 +168,17 @@ def create(args: argparse.Namespace) -> dict[str, Any]:
         restore_url_base=args.restore_url_base or "",
         notices=tuple(n for n in NOTICES if n not in args.no_notice),
         allow_international_emails=args.allow_international_emails,
+        reverification_max_age_seconds=args.reverification_max_age,
+        deletion_grace_days=args.deletion_grace_days,
     )
     print(f"tenant {created.tenant.id} ({created.tenant.name}) at {target['api_url'] or 'the stack'}")
     print(f"  sender {email_from}; verification links {verify_url_base}?token=…")
     print(f"  security notices: {', '.join(created.tenant.notices) or 'none'}")
     intl = "accepted" if created.tenant.allow_international_emails else "refused"
     print(f"  addresses not ASCII before the @: {intl}")
+    age = created.tenant.reverification_max_age_seconds
+    print(f"  reverification: {f'a proof of the password within {age} s' if age else 'off'}")
+    print(f"  deleted users restorable for {created.tenant.deletion_grace_days} day(s), then purged")
     print(f"  allowed origins: {', '.join(origins) or 'none (no browser access)'}; roles: {', '.join(roles)}")
     print("  the keys below are shown once: store them now")
     return {
@@ -164,13 +190,7 @@ def create(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
-    try:
-        result = create(args)
-    except Refused as exc:
-        print(f"make tenant: {exc}", file=sys.stderr)
-        return 1
-    print(json.dumps(result))
-    return 0
+    return local_stack.answer("tenant", lambda: create(args))
 
 
 if __name__ == "__main__":

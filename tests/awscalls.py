@@ -145,3 +145,16 @@ def counting(*also: BaseClient, on_call: Listener | None = None, strict: bool = 
         counted = len(calls.made) if strict else sum(1 for c in calls.requests if c.function is not None)
         calls.unhooked = seen_by_guard - counted
     assert calls.unhooked == 0, f"{calls.unhooked} AWS call(s) went through a client the hook missed"
+
+
+CALLS_OF_A_FRESH_INTERPRETER = """
+from botocore.client import BaseClient
+calls = []
+_call = BaseClient._make_api_call
+def _count(self, operation, params):
+    calls.append(operation)
+    return _call(self, operation, params)
+BaseClient._make_api_call = _count
+"""
+"""Code that starts a `python -c` program (bench/first.py, tests/snapstart/): from then on, its list
+`calls` holds the operation of every AWS call the program makes (no pytest, no hooks to register)."""

@@ -59,6 +59,28 @@ def secrets_in(detail: Any, test_passwords: tuple[str, ...]) -> list[str]:
     return found
 
 
+def personal_values_in(found: Any, values: list[str]) -> list[str]:
+    """Where a deleted user's personal values (name, email, phone, IP, user agent, metadata, or any
+    part of them given) still appear in an event or a history page: case-insensitive, in keys and
+    values alike (empty: nowhere)."""
+    wanted = [v.lower() for v in values if v]
+    hits: list[str] = []
+
+    def visit(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                visit(str(key), f"{where}:key")
+                visit(value, f"{where}.{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                visit(value, f"{where}[{i}]")
+        elif isinstance(node, str):
+            hits.extend(f"{where}: {v}" for v in wanted if v in node.lower())
+
+    visit(found, "")
+    return hits
+
+
 def _passwords() -> tuple[str, ...]:
     from tests import conftest
 

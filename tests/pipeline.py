@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import ClientError
 
-from local_runner import esm, template
+from local_runner import esm, template, ttl
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams.type_defs import RecordTypeDef
@@ -74,6 +74,11 @@ class Pipeline:
         [self.stream] = [esm.StreamMapping.of(f, refs) for f in functions if f.stream]
         self.queues = {f.queue: esm.QueueMapping.of(f, refs) for f in functions if f.queue}
         self.stream_arn = self.stream.stream_arn
+
+    def expire(self, now: float | None = None) -> int:
+        """DynamoDB's TTL, once (`local_runner.ttl.sweep`): every item whose TTL is past `now`
+        (default: the time) deleted, each a REMOVE by the TTL service on the stream; how many."""
+        return ttl.sweep(self.refs["Table"], now)
 
     def pending_records(self) -> "list[RecordTypeDef]":
         """Stream records not yet checkpointed (before the router's filter), oldest first."""

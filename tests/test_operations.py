@@ -124,7 +124,7 @@ def test_alarms_notify_the_topic_only_when_the_parameter_is_set() -> None:
     assert parameter["Default"] == ""
     assert doc["Conditions"]["HasAlarmTopic"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}]}
     alarms = _alarms()
-    assert len(alarms) == 5 + 1 + 1 + 1 + 2 * 4
+    assert len(alarms) == 5 + 1 + 1 + 1 + 2 * 5
     for name, alarm in alarms.items():
         assert alarm["AlarmActions"] == ACTIONS and alarm["OKActions"] == ACTIONS, name
         assert "InsufficientDataActions" not in alarm, name

@@ -46,6 +46,22 @@ class Ctx:
     def as_user(self, i: int = 0) -> dict[str, str]:
         return bearer(self.session(i)["access_token"])
 
+    def fresh(self, i: int, deleted: bool = False) -> str:
+        """A user of its own for request `i` (a deletion is made once per user); `deleted`:
+        pending deletion already."""
+        reply = self.api("POST", "/v1/users", {"email": f"fresh-{i}@example.com"}, self.tenant.admin())
+        assert reply.status == 201, reply.body
+        uid = str(reply.body["id"])
+        if deleted:
+            assert self.api("DELETE", f"/v1/users/{uid}", None, self.tenant.admin()).status == 200
+        return uid
+
+    def fresh_session(self, i: int) -> dict[str, str]:
+        email = f"self-{i}@example.com"
+        reply = self.api("POST", "/v1/users", {"email": email, "password": PASSWORD}, self.tenant.admin())
+        assert reply.status == 201, reply.body
+        return bearer(sign_in(self.api, self.tenant, email)["access_token"])
+
 
 Request = tuple[str, str, Any, dict[str, str]]  # method, path, body, headers
 
@@ -127,6 +143,33 @@ CASES = [
         ),
     ),
     Case("unlock", 1, (UPDATE,), lambda c, i: ("POST", f"/v1/users/{c.uid}/unlock", None, c.tenant.admin())),
+    # deletion (issue 27): the user read (its address and pending change), one transaction with its claim
+    Case(
+        "delete a user",
+        2,
+        (GET, TRANSACT),
+        lambda c, i: ("DELETE", f"/v1/users/{c.fresh(i)}", None, c.tenant.admin()),
+    ),
+    Case(
+        "delete a user, purged at once",
+        3,
+        (GET, TRANSACT, TRANSACT),  # the deletion, then the user item and its claim deleted
+        lambda c, i: ("DELETE", f"/v1/users/{c.fresh(i)}?purge=now", None, c.tenant.admin()),
+        status=204,
+    ),
+    Case(
+        "delete a user again",  # idempotent: the read finds it pending, nothing written
+        1,
+        (GET,),
+        lambda c, i: ("DELETE", f"/v1/users/{c.fresh(i, deleted=True)}", None, c.tenant.admin()),
+    ),
+    Case(
+        "restore a user",
+        2,
+        (GET, TRANSACT),
+        lambda c, i: ("POST", f"/v1/users/{c.fresh(i, deleted=True)}/restore", None, c.tenant.admin()),
+    ),
+    Case("delete me", 2, (GET, TRANSACT), lambda c, i: ("DELETE", "/v1/auth/me", None, c.fresh_session(i))),
     Case(
         "admin set password",
         2,
@@ -240,7 +283,10 @@ CASES = [
     Case(
         "password change",
         2,
-        (UPDATE, UPDATE),  # the guess reserved (returning the user), the new password
+        (
+            UPDATE,
+            TRANSACT,
+        ),  # the guess reserved (returning the user); the new password and the session's auth_time
         lambda c, i: (
             "POST",
             "/v1/auth/password/change",
@@ -270,6 +316,15 @@ CASES = [
         3,
         (GET, UPDATE, TRANSACT),  # claim, the guess reserved (returning the user), the session
         lambda c, i: ("POST", "/v1/auth/sign-in", {"email": ALICE, "password": PASSWORD}, c.tenant.public()),
+    ),
+    Case(
+        "reauthenticate",  # issue 26: as sign-in's budget
+        3,
+        (
+            UPDATE,
+            TRANSACT,
+        ),  # the guess reserved (returning the user); the session's new auth_time and refresh token
+        lambda c, i: ("POST", "/v1/auth/reauthenticate", {"password": PASSWORD}, c.as_user()),
     ),
     # endpoints the issue sets no budget for: today's numbers, held
     Case(
@@ -379,8 +434,7 @@ def _notice_link(c: Ctx, kind: str, i: int) -> str:
     request is counted): a pending change to cancel, or a verified change to restore from."""
     from hellojohn import ids
     from hellojohn.rules import notices, opaque
-    from hellojohn.store import notices as links
-    from hellojohn.store import users
+    from hellojohn.store import links, users
     from hellojohn.timeutil import now
 
     new = f"{kind}.{i}@example.com"
@@ -556,17 +610,15 @@ def session_cleanup() -> Callable[[dict[str, Any]], Any]:
 @pytest.mark.parametrize("n", [1, 25, 26, 500])
 def test_revoking_n_sessions_costs_one_write_per_25(ctx: Ctx, n: int) -> None:
     """The jobs the stream makes of a revocation (at most 500 sessions each), worked by the worker."""
-    from hellojohn.adapters import jobs
+    from hellojohn.rules import outbox
 
     sids = _seed_sessions(ctx.tenant.id, ctx.uid, n)
-    job_bodies = [
-        job.body
-        for job in jobs.for_change(
-            {"SK": "USER", "tenant_id": ctx.tenant.id, "id": ctx.uid, "sessions": dict.fromkeys(sids, 1)},
-            {"SK": "USER", "tenant_id": ctx.tenant.id, "id": ctx.uid, "sessions": {}},
-        )
-    ]
-    assert len(job_bodies) == math.ceil(n / jobs.MAX_SESSIONS_PER_JOB)
+    revoked = outbox.Record(
+        {"SK": "USER", "tenant_id": ctx.tenant.id, "id": ctx.uid, "sessions": dict.fromkeys(sids, 1)},
+        {"SK": "USER", "tenant_id": ctx.tenant.id, "id": ctx.uid, "sessions": {}},
+    )
+    job_bodies = [job.body for job in outbox.plan(revoked).jobs]
+    assert len(job_bodies) == math.ceil(n / outbox.MAX_SESSIONS_PER_JOB)
     handler = session_cleanup()
     handler(sqs_event([{"type": "warm-up"}]))
     with counting() as calls:

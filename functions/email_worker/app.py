@@ -13,9 +13,9 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from hellojohn import config, signals
-from hellojohn.adapters import jobs, mail
+from hellojohn.adapters import mail
 from hellojohn.logs import logger
-from hellojohn.rules import notices, tenancy, verification
+from hellojohn.rules import notices, outbox, tenancy, verification
 
 config.require()  # a configuration that cannot work fails the cold start
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -23,11 +23,11 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 def record_handler(record: SQSRecord) -> None:
     job = json.loads(record.body)
-    if job.get("type") == jobs.NOTICE:
+    if job.get("type") == outbox.NOTICE:
         outcome = notices.deliver(job)
         logger.info("notice", extra={"kind": job.get("kind"), "outcome": outcome, "user_id": job["user_id"]})
         return
-    if job.get("type") != jobs.VERIFY_EMAIL:
+    if job.get("type") != outbox.VERIFY_EMAIL:
         logger.warning("unknown job dropped", extra={"job_type": job.get("type")})
         return
     tenant = tenancy.tenant(job["tenant_id"])

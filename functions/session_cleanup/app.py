@@ -11,8 +11,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from hellojohn import config, signals
-from hellojohn.adapters import jobs
 from hellojohn.logs import logger
+from hellojohn.rules import outbox
 from hellojohn.store import sessions
 
 config.require()  # a configuration that cannot work fails the cold start
@@ -21,7 +21,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 def record_handler(record: SQSRecord) -> None:
     job = json.loads(record.body)
-    if job.get("type") != jobs.DELETE_SESSIONS:
+    if job.get("type") != outbox.DELETE_SESSIONS:
         logger.warning("unknown job dropped", extra={"job_type": job.get("type")})
         return
     calls = sessions.delete_sessions(job["tenant_id"], job["user_id"], list(job["session_ids"]))

@@ -1,11 +1,7 @@
 """The table's stream, the outbox: committed user changes become jobs on SQS and events on the bus.
 
-Each record's change event is kept in the user's history (`rules.history`), its email and
-session-cleanup jobs are queued (`adapters.jobs`), then the event is put on the EventBridge bus
-(`rules.change_events`, `adapters.bus`): the one put a consumer sees comes last, so a record that
-fails before it put nothing a retry would put again. The history entry is keyed by the change id,
-and it records that the change's jobs were queued, so a retried record rewrites the same entry and
-queues no job twice.
+What each record calls for (its history entry, its jobs, its change event) and the order that puts
+nothing twice are `rules.outbox`'s: this handler reads the record and hands it over.
 
 A stream is ordered: the batch is processed in order and stops at the first record that fails;
 that record and every later one are reported as failed (`OrderedStreamProcessor`), so Lambda's
@@ -20,9 +16,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from hellojohn import config, signals
-from hellojohn.adapters import bus, jobs
 from hellojohn.logs import logger
-from hellojohn.rules import change_events, history
+from hellojohn.rules import outbox
 from hellojohn.timeutil import now, rfc3339
 
 config.require()  # a configuration that cannot work fails the cold start
@@ -64,25 +59,11 @@ def record_handler(record: DynamoDBRecord) -> None:
     change = record.dynamodb
     if change is None:
         return
+    when = change.approximate_creation_date_time or now()
     old, new = change.old_image or None, change.new_image or None
-    queued = jobs.for_change(old, new)
-    at = rfc3339(change.approximate_creation_date_time or now())
-    event = change_events.for_change(old, new, change.sequence_number or "", at or "")
-    if event is None:  # no change a consumer sees: its jobs (if any) at least once, workers drop repeats
-        _queue(queued)
-        return
-    if history.keep(event) and queued:  # False: an earlier attempt already queued them
-        _queue(queued)
-        history.jobs_queued(event)
-    bus.publish(event.detail_type, event.detail)
-    signals.count(signals.USER_CHANGES, change=event.detail_type)
-    logger.info("event put", extra={"detail_type": event.detail_type, "user_id": event.detail["user_id"]})
-
-
-def _queue(queued: list[jobs.Job]) -> None:
-    for job in queued:
-        jobs.send(job)
-        logger.info("job queued", extra={"job_type": job.body["type"], "user_id": job.body["user_id"]})
+    at, identity = rfc3339(when) or "", record.user_identity
+    read = outbox.Record(old, new, change.sequence_number or "", at, when, identity)
+    outbox.carry_out(outbox.plan(read))
 
 
 @signals.observed  # traced, its counters written (hellojohn.signals)

@@ -19,7 +19,7 @@ app = make_app()
     status_code=204,
     tags=["Sessions"],
     summary="Revoke every session of a user",
-    responses=error_responses(404, success=204),
+    responses=error_responses(404, 409, success=204),
 )
 def revoke_all_sessions(user_id: UserId, body: Annotated[NoFields | None, Body()] = None) -> Response[str]:
     caller: KeyCaller = caller_of(app)

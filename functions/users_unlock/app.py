@@ -18,7 +18,7 @@ app = make_app()
     "/v1/users/<user_id>/unlock",
     tags=["Users"],
     summary="Unlock a user locked out by wrong passwords",
-    responses=error_responses(404, 412),
+    responses=error_responses(404, 409, 412),
 )
 def unlock_user(user_id: UserId, body: Annotated[NoFields | None, Body()] = None) -> Response[AdminUser]:
     caller: KeyCaller = caller_of(app)

@@ -46,11 +46,9 @@ def test_every_warm_floor_makes_its_handlers_calls() -> None:
     environment and in-process moto."""
     code = (
         "from bench import lambdas, warm\n"
-        "from bench.scenarios import build_world, scenarios\n"
-        "with lambdas.moto_env(), warm.MotoClock().installed() as clock:\n"
-        "    w = build_world()\n"
-        "    for s in scenarios(hash_iterations=1, iterations=1):\n"
-        "        warm.run_one(w, s, clock)\n"
+        "from bench.scenarios import build_world\n"
+        "with lambdas.moto_env():\n"
+        "    warm.run(build_world(), iterations=1, hash_iterations=1)\n"
         "print('ran', flush=True)\n"
     )
     done = subprocess.run(

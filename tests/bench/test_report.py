@@ -7,15 +7,12 @@ fixed facts it names (documented limits and defaults, not measurements).
 """
 
 import re
-from typing import Any
 
 from bench import report
 from bench.cold import STACK_NAME, ColdResult, Runs
 from bench.first import First
-from bench.hashing import HashResult
 from bench.report import Run, document
-from bench.scale import ScaleResult, Seeding, WorkerResult
-from bench.scenarios import Scenario
+from bench.scale import ScaleResult
 from bench.warm import WarmResult
 
 # the fixed facts the prose names: limits and defaults from AWS's and the service's documentation
@@ -28,9 +25,7 @@ def _samples(base: float, k: int) -> list[float]:
 
 
 def synthetic(k: int) -> Run:
-    from bench.cost import Units
-
-    floor = Runs(wall=_samples(0.2, k), cpu=_samples(0.15, k))
+    floor = Runs(cpu=_samples(0.15, k))
     cold = [
         ColdResult(name, Runs(cpu=_samples(0.2 + j / 50, k), cpu_ratio=_samples(1.3 + j / 20, k)))
         for j, name in enumerate((STACK_NAME, "UsersGetFunction"))
@@ -46,25 +41,16 @@ def synthetic(k: int) -> Run:
             (1300 + k, 1000 + k),
         )
     }
-    scenario = Scenario(
-        "GET /v1/users/{id}", "UsersGetFunction", lambda w, i: ("GET", "/", None, {}), lambda w, i: None
-    )
-    warm = WarmResult(
-        scenario, _samples(0.005, k), _samples(0.004, k), _samples(0.001, k), ["GetItem"], None, 256 + k
-    )
-    units: dict[str, Any] = {scenario.name: Units(1 + k, 0, "GetItem")}
-    seeding = Seeding(1000 + k, 10, 0.1, 1.0, api_users=10 + k)
+    warm = WarmResult("GET /v1/users/{id}", 1.2, "", _samples(0.005, k), _samples(0.004, k), ["GetItem"])
     scale = ScaleResult("GET /v1/users/{id}", _samples(0.004, k), _samples(0.0041, k), {1}, {1})
-    hashing = [HashResult("floor", 19456 + k, 2, 1, _samples(0.02, k), _samples(0.02, k))]
     return Run(
         f"python -m bench{' --quick' * k}",
         100.0 + k,
         f"machine {k}",
         cold=(floor, cold),
         first=firsts,
-        warm=([warm], units),
-        scale=(seeding, [scale], [WorkerResult(1 + k, 1, 0, 0.01 * (1 + k))]),
-        hashing=hashing,
+        warm=[warm],
+        scale=((5 + k, 1000 + k), [scale]),
     )
 
 

@@ -59,6 +59,11 @@ EXPECTED = [
     (200, "POST", "/v1/users/{user}/disable"),
     (200, "PATCH", "/v1/users/{user}/metadata"),
     (200, "POST", "/v1/users/{user}/unlock"),
+    # delete, restore, delete for good
+    (200, "DELETE", "/v1/users/{user}"),
+    (200, "POST", "/v1/users/{user}/restore"),
+    (204, "DELETE", "/v1/users/{user}"),
+    (404, "GET", "/v1/users/{user}"),
 ]
 
 

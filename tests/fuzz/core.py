@@ -222,6 +222,8 @@ def _send(case: "OpenApiCase", creds: Credentials, client: Client, report: Repor
         creds.spent()  # revoked, disabled or locked: the next token operation signs in a new user
     if caller(method, path) == USER and path == "/v1/auth/sign-out" and response.status_code == 204:
         creds.spent()
+    if (method, path) == ("DELETE", "/v1/auth/me") and response.status_code in (200, 204):
+        creds.spent()  # the account is deleted: its sessions with it
     return response
 
 

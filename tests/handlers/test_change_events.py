@@ -8,9 +8,11 @@ delivers to the queue; what it cannot show is AWS's own delivery retries to a ta
 
 from typing import Any
 
+import jwt
 import pytest
 from hellojohn.adapters import bus
 from hellojohn.edge import caches
+from hellojohn.timeutil import rfc3339
 
 from local_runner.bus import Tap
 from tests.conftest import Api, Clock, Tenant, bearer, make_tenant, sign_in
@@ -97,7 +99,13 @@ def test_self_service_email_change_then_verify(
     assert reply.status == 200, reply.body
     requested = only(events_after(pipe, tap, seen))
     assert requested["type"] == "user.email_change_requested"
-    assert requested["actor"] == {"type": "user", "user_id": user["id"]}
+    # a change needing a recent proof of the password says which (the sign-in's, docs/SECURITY.md)
+    signed_in_at = jwt.decode(session["access_token"], options={"verify_signature": False})["auth_time"]
+    assert requested["actor"] == {
+        "type": "user",
+        "user_id": user["id"],
+        "reverified_at": rfc3339(signed_in_at),
+    }
     assert requested["changed"] == ["pending_email"]
     assert requested["after"] == {"pending_email": "alice.new@example.com"}
 
@@ -233,7 +241,7 @@ def test_history_is_the_events_newest_first_and_pages(
     assert [e["change_id"] for e in everything] == [e["detail"]["change_id"] for e in reversed(events)]
     assert [e["type"] for e in everything] == ["user.updated"] * 3 + ["user.created"]
     newest = events[-1]["detail"]
-    actor = {"key_id": None, "user_id": None, **newest["actor"]}  # the model's nulls
+    actor = {"key_id": None, "user_id": None, "reverified_at": None, **newest["actor"]}  # the model's nulls
     assert everything[0] == {"type": "user.updated", **newest, "actor": actor, "sessions": None}
     assert everything[0]["actor"]["type"] == "secret_key"
 

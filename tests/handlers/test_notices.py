@@ -326,7 +326,7 @@ def test_a_link_added_while_a_restore_runs_is_not_lost_and_is_voided(
     """The worker adds a later change's link between the restore's read and its write: the
     restore's condition on the links' version fails, it reads again, and voids that one too."""
     from hellojohn.rules import opaque
-    from hellojohn.store import notices as links
+    from hellojohn.store import links
 
     change_and_verify(api, tenant, pipe, user["id"], "b@example.com")
     r1 = notice(pipe, "alice@example.com", CHANGED)
@@ -586,12 +586,10 @@ def _legacy_pointer(tid: str, uid: str, token: str, change_id: str, expires: int
     """A restore link as the code before issue 24 stored it: the token, and a pointer naming it."""
     import boto3
     from hellojohn.config import settings
-    from hellojohn.rules import notices as rules
     from hellojohn.rules import opaque
-    from hellojohn.store import keys
-    from hellojohn.store import notices as links
+    from hellojohn.store import keys, links
 
-    link = links.Link(tid, uid, rules.RESTORE, change_id, "alice@example.com", "b@example.com", expires)
+    link = links.Link(tid, uid, links.RESTORE, change_id, "alice@example.com", "b@example.com", expires)
     links.put_link(opaque.digest(token), link)
     item = {
         "token_hash": {"S": opaque.digest(token)},
@@ -613,7 +611,7 @@ def test_a_restore_link_made_before_the_upgrade_still_works(
 
     change_and_verify(api, tenant, pipe, user["id"], "b@example.com")
     pipe.pump()
-    from hellojohn.store import notices as links
+    from hellojohn.store import links
 
     links_now = links.get_restore_links(tenant.id, user["id"])
     expires = next(iter(links_now.links.values()))[1]

@@ -60,6 +60,7 @@ def _token_calls(tenant: Tenant, session: dict[str, Any]) -> list[tuple[str, str
             bearer,
         ),
         ("POST", "/v1/auth/refresh", {"refresh_token": session["refresh_token"]}, tenant.public()),
+        ("POST", "/v1/auth/reauthenticate", {"password": PASSWORD}, bearer),  # after the refresh: it rotates
         ("GET", "/v1/.well-known/jwks.json", None, {}),
         ("GET", "/v1/auth/sessions", None, bearer),
         ("POST", f"/v1/auth/sessions/{session['id']}/revoke", None, bearer),  # its own: a sign-out

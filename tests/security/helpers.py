@@ -103,3 +103,13 @@ def routes_taking_if_match() -> list[tuple[str, str, bool]]:
         if "if_match" in calls:
             found += [(r.method, r.path, "auth.access_token" in source) for r in function.routes]
     return sorted(found)
+
+
+def email_claims(tenant: Tenant) -> dict[str, str]:
+    """Every email claim item of the tenant: address -> user id (a test-only Scan)."""
+    prefix = f"TNT#{tenant.id}#EMAIL#"
+    return {
+        i["PK"]["S"].removeprefix(prefix): i["user_id"]["S"]
+        for i in table_items()
+        if i["PK"]["S"].startswith(prefix)
+    }

@@ -25,6 +25,7 @@ ROUTES = [
     ("PATCH", "/v1/auth/me"),
     ("POST", "/v1/auth/password/change"),
     ("POST", "/v1/auth/sign-out"),
+    ("POST", "/v1/auth/reauthenticate"),
     ("POST", "/v1/users"),
     ("PATCH", "/v1/users/usr_01HZZZZZZZZZZZZZZZZZZZZZZZ"),
     ("POST", "/v1/users/usr_01HZZZZZZZZZZZZZZZZZZZZZZZ/password"),

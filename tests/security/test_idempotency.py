@@ -206,8 +206,8 @@ def test_record_shape(api: Api, tenant: Tenant, user: dict[str, Any], aws: dict[
     import time
 
     import boto3
-    from hellojohn.adapters import jobs
     from hellojohn.config import settings
+    from hellojohn.rules import outbox
 
     assert api("POST", f"/v1/users/{user['id']}/enable", None, _key(tenant.admin(), "k-6")).status == 200
     items = boto3.client("dynamodb").scan(TableName=settings().table_name)["Items"]  # test-only scan
@@ -223,7 +223,7 @@ def test_record_shape(api: Api, tenant: Tenant, user: dict[str, Any], aws: dict[
     from boto3.dynamodb.types import TypeDeserializer
 
     image = {k: TypeDeserializer().deserialize(v) for k, v in record.items()}
-    assert jobs.for_change(None, image) == []  # the stream router ignores it
+    assert outbox.plan(outbox.Record(None, image)) == outbox.NOTHING  # the stream router ignores it
 
 
 def test_in_progress_duplicate_is_409(

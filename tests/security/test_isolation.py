@@ -80,8 +80,8 @@ def _populate() -> World:
     from unittest import mock
 
     from hellojohn.adapters import webhook_http
-    from hellojohn.rules import notices, opaque, tokens, verification
-    from hellojohn.store import notices as links
+    from hellojohn.rules import opaque, tokens, verification
+    from hellojohn.store import links
     from hellojohn.store import users as store
 
     api = Api()
@@ -108,7 +108,7 @@ def _populate() -> World:
         links.Link(
             a.id,
             alice["id"],
-            notices.CANCEL,
+            links.CANCEL,
             pending.pending_change_id,
             alice["email"],
             "alice.new@example.com",
@@ -118,7 +118,7 @@ def _populate() -> World:
     links.add_restore_link(
         opaque.digest(restore),
         links.Link(
-            a.id, alice["id"], notices.RESTORE, "chg_0", "alice.old@example.com", "alice.new@example.com", far
+            a.id, alice["id"], links.RESTORE, "chg_0", "alice.old@example.com", "alice.new@example.com", far
         ),
         links.get_restore_links(a.id, alice["id"]),
         0,
@@ -227,6 +227,8 @@ ENDPOINTS = [
         "PATCH", "/v1/users/{alice}/metadata", "secret", lambda w: {"private_metadata": {"pwned": True}}
     ),
     Endpoint("POST", "/v1/users/{alice}/unlock", "secret"),
+    Endpoint("DELETE", "/v1/users/{alice}", "secret"),
+    Endpoint("POST", "/v1/users/{alice}/restore", "secret"),
     Endpoint(
         "POST",
         "/v1/auth/sign-in",
@@ -251,6 +253,8 @@ ENDPOINTS = [
         lambda w: {"current_password": PASSWORD, "new_password": NEW},
     ),
     Endpoint("POST", "/v1/auth/sign-out", "user"),
+    Endpoint("POST", "/v1/auth/reauthenticate", "user", lambda w: {"password": PASSWORD}),
+    Endpoint("DELETE", "/v1/auth/me", "user"),
     Endpoint("GET", "/v1/users/{alice}/sessions", "secret"),
     Endpoint("POST", "/v1/users/{alice}/sessions/{alice_session}/revoke", "secret"),
     Endpoint("POST", "/v1/users/{alice}/sessions/revoke", "secret"),
@@ -385,6 +389,9 @@ CROSS: dict[tuple[str, str], tuple[Headers, Callable[[World], Any] | None, int, 
     ("POST", "/v1/users/{alice}/enable"): (_sk("b"), None, 404, "user_not_found"),
     ("PATCH", "/v1/users/{alice}/metadata"): (_sk("b"), None, 404, "user_not_found"),
     ("POST", "/v1/users/{alice}/unlock"): (_sk("b"), None, 404, "user_not_found"),
+    ("DELETE", "/v1/users/{alice}"): (_sk("b"), None, 404, "user_not_found"),
+    ("DELETE", "/v1/users/{alice}?purge=now"): (_sk("b"), None, 404, "user_not_found"),
+    ("POST", "/v1/users/{alice}/restore"): (_sk("b"), None, 404, "user_not_found"),
     ("GET", "/v1/users/{alice}/sessions"): (_sk("b"), None, 404, "user_not_found"),
     ("POST", "/v1/users/{alice}/sessions/{alice_session}/revoke"): (_sk("b"), None, 404, "user_not_found"),
     ("POST", "/v1/users/{alice}/sessions/revoke"): (_sk("b"), None, 404, "user_not_found"),

@@ -72,11 +72,14 @@ IDEMPOTENT = (
     "UsersSessionRevoke",
     "UsersSessionsRevoke",
     "AuthSessionRevoke",
+    "UsersDelete",
+    "UsersRestore",
+    "AuthMeDelete",
 )
 
 
 def test_idempotent_functions_may_write_only_their_own_records() -> None:
-    """One managed policy holds the idempotency rights, scoped to IDEM# items; only the nine
+    """One managed policy holds the idempotency rights, scoped to IDEM# items; only the twelve
     functions that take an Idempotency-Key attach it (what they may do beyond it: tests/iam/)."""
     idem_policy = _resources("AWS::IAM::ManagedPolicy")["IdempotencyPolicy"]
     [idem] = idem_policy["PolicyDocument"]["Statement"]

@@ -135,7 +135,18 @@ def test_success_path_spends_no_extra_round_trip(
     calls.clear()
     body = {"current_password": PASSWORD, "new_password": "Battery-Staple-77"}
     assert api("POST", "/v1/auth/password/change", body, bearer(session["access_token"])).status == 200
-    assert calls.operations == ["UpdateItem", "UpdateItem"]  # guess (the user), the new password
+    # guess (the user), then the new password with the session's auth_time (one transaction)
+    assert calls.operations == ["UpdateItem", "TransactWriteItems"]
+    calls.clear()
+    again = api(
+        "POST", "/v1/auth/reauthenticate", {"password": "Battery-Staple-77"}, bearer(session["access_token"])
+    )
+    assert again.status == 200, again.body
+    assert calls.operations == [
+        "UpdateItem",
+        "TransactWriteItems",
+    ]  # guess (the user), count cleared with the session
+    assert _stored(tenant, user["id"]).failed_attempts == 0
     calls.clear()
     assert _sign_in(api, tenant, WRONG).status == 401
     # a wrong one: reserved (the user), then its reservation counted as a failure

@@ -19,9 +19,16 @@ from bench import report
 ROOT = Path(__file__).resolve().parents[2]
 # between them every need: an admin read (the store), an admin update (email_validator,
 # phonenumbers, ULIDs), a sign-in (argon2, PyJWT, the signing seed) and a verification (the profile
-# rules). The functions whose own request is small (the JWKS, the preflight, the access-token reads)
-# are over the target by botocore's first call on each client: docs/PERFORMANCE.md lists them.
-FUNCTIONS = ["UsersGetFunction", "UsersUpdateFunction", "AuthSignInFunction", "AuthEmailVerifyFunction"]
+# rules); and the JWKS (one Secrets Manager call, the smallest request: botocore's first use of a
+# client weighs most there) and an unlock (an error response: the client's error classes)
+FUNCTIONS = [
+    "UsersGetFunction",
+    "UsersUpdateFunction",
+    "AuthSignInFunction",
+    "AuthEmailVerifyFunction",
+    "JwksFunction",
+    "UsersUnlockFunction",
+]
 # in a process of its own: this one's botocore is patched (tests/awscalls.py holds every call to the
 # tests' stack and roles), and the bench provisions a stack of its own; the venv's packages, not the
 # layer's requirements installed apart as the bench's are: the same code

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from local_runner import template
+from tests.awscalls import CALLS_OF_A_FRESH_INTERPRETER
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,15 +39,10 @@ for _ in range(2):  # two copies of one snapshot
 print(json.dumps(out))
 """
 
-AFTER_THE_HOOK = """
+AFTER_THE_HOOK = (
+    CALLS_OF_A_FRESH_INTERPRETER
+    + """
 import json, sys, threading
-from botocore.client import BaseClient
-calls = []
-_call = BaseClient._make_api_call
-def _count(self, operation, params):
-    calls.append(operation)
-    return _call(self, operation, params)
-BaseClient._make_api_call = _count
 import app
 from hellojohn.edge import snapstart
 snapstart.run_before_snapshot()
@@ -55,6 +51,7 @@ hashed = passwords is not None and passwords._dummy_hash.cache_info().currsize >
 print(json.dumps({"calls": calls, "loaded": sorted(sys.modules), "hashed": hashed,
                   "threads": threading.active_count()}))
 """
+)
 
 
 def run(function: str, code: str, *args: str) -> Any:

@@ -41,6 +41,8 @@ def every_field_set() -> User:
         locked_until=20,
         mail_hour=21,
         mail_count=4,
+        deletion_requested_at=1_700_000_500,
+        purge_at=1_701_000_500,
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from hellojohn import ids
 
 Kind = Literal["secret_key", "user", "system"]
+VIA_RESTORE = "restore"  # `via` of a restore link's write: its email change offers no restore link
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,8 @@ class Actor:
     kind: Kind
     id: str | None = None  # the key id (`secret_key`), the user id (`user`; None: the changed user)
     request_id: str | None = None
-    via: str | None = None  # how, when the outbox must know it: "restore" (the restore link)
+    via: str | None = None  # how, when the outbox must know it: VIA_RESTORE (the restore link)
+    reverified_at: int | None = None  # the fresh proof of the password the request needed (auth_time)
 
 
 SYSTEM = Actor("system")
@@ -55,4 +57,6 @@ def stamp() -> dict[str, Any]:
         out["request_id"] = actor.request_id
     if actor.via:
         out["via"] = actor.via
+    if actor.reverified_at:
+        out["reverified_at"] = actor.reverified_at
     return out

@@ -88,6 +88,18 @@ def user_disabled() -> ApiError:
     return ApiError(403, "user_disabled", "This user is disabled")
 
 
+def user_deleted() -> ApiError:
+    return ApiError(403, "user_deleted", "This user has been deleted")
+
+
+def user_pending_deletion() -> ApiError:
+    return ApiError(
+        409,
+        "user_pending_deletion",
+        "This user is to be deleted: restore it (POST /v1/users/{user_id}/restore) before changing it",
+    )
+
+
 def password_change_required() -> ApiError:
     return ApiError(
         403,
@@ -102,6 +114,18 @@ def temporary_password_expired() -> ApiError:
         "temporary_password_expired",
         "The temporary password has expired; ask an administrator for a new one",
     )
+
+
+REAUTHENTICATE = "A recent proof of the password is required: POST /v1/auth/reauthenticate, then retry"
+
+
+def reauthentication_required(max_age: int) -> ApiError:
+    """403 with RFC 9470's challenge: the access token's `auth_time` is older than `max_age`."""
+    challenge = (
+        f'Bearer error="insufficient_user_authentication", error_description="{REAUTHENTICATE}", '
+        f'max_age="{max_age}"'
+    )
+    return ApiError(403, "reauthentication_required", REAUTHENTICATE, headers={"WWW-Authenticate": challenge})
 
 
 def user_not_found() -> ApiError:

@@ -149,6 +149,12 @@ class ChangePassword(_Body):
     sign_out_other_sessions: bool = False
 
 
+class Reauthenticate(_Body):
+    """The password again, for a fresh `auth_time` in this session (POST /v1/auth/reauthenticate)."""
+
+    password: Password = Field(repr=False)
+
+
 class SetPassword(_Body):
     password: Password = Field(repr=False)
     sign_out_all_sessions: bool = Field(
@@ -199,6 +205,19 @@ class AdminUser(SelfUser):
     locked_until: str | None = Field(
         description="Until when sign-in is refused after wrong passwords (RFC 3339); null when not locked"
     )
+    deletion_requested_at: str | None = Field(
+        description="When the user was deleted (RFC 3339); null unless a deletion is pending"
+    )
+    purge_at: str | None = Field(
+        description="When a pending deletion becomes final (RFC 3339): restorable until then; null otherwise"
+    )
+
+
+class PendingDeletion(_Model):
+    """`DELETE /v1/auth/me` with a grace period: when the account goes for good."""
+
+    deletion_requested_at: str
+    purge_at: str = Field(description="Until then an administrator can restore the account (RFC 3339)")
 
 
 def view_of[M: BaseModel](model: type[M], record: Any, **extra: Any) -> M:
@@ -228,6 +247,11 @@ class Actor(_Model):
     type: str = Field(description="`secret_key`, `user` or `system`")
     key_id: str | None = None
     user_id: str | None = None
+    reverified_at: str | None = Field(
+        default=None,
+        description="A change that needed a recent proof of the password (docs/SECURITY.md, "
+        '"Reverification"): when the user last proved it in the session that made it',
+    )
 
 
 class SessionChanges(_Model):

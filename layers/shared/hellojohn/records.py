@@ -5,9 +5,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any, get_args, get_origin, get_type_hints
 
-DEFAULT_ROLES = ("admin", "member")
+DEFAULT_ROLE = "member"
+DEFAULT_ROLES = ("admin", DEFAULT_ROLE)
+EMAIL_FROM = "no-reply@hellojohn.dev"  # a tenant's sender when none is set
+AUDIT_RETENTION_DAYS = 90
 TEMPORARY_PASSWORD_DAYS = 7  # as Cognito's default TemporaryPasswordValidityDays
-NOTICES = ("email_change_requested", "email_changed", "password_changed")
+REVERIFICATION_MAX_AGE_SECONDS = 600  # as Clerk's default: 10 minutes (docs/SECURITY.md)
+DELETION_GRACE_DAYS = 7  # a deleted user can be restored for this long, then is purged (0-30)
+DELETION_GRACE_MAX_DAYS = 30  # GDPR Art. 17's "without undue delay": at most a month
+EMAIL_CHANGE_REQUESTED = "email_change_requested"  # the security notices' kinds (docs/NOTICES.md)
+EMAIL_CHANGED = "email_changed"
+PASSWORD_CHANGED = "password_changed"
+DELETION_REQUESTED = "deletion_requested"  # with the restore deadline (rules/deletion.py)
+EMAIL_RESTORED = "email_restored"
+"""An email change made by a restore link: switched with EMAIL_CHANGED, and offers no restore link."""
+NOTICES = (EMAIL_CHANGE_REQUESTED, EMAIL_CHANGED, PASSWORD_CHANGED, DELETION_REQUESTED)
 """The security notices a tenant can switch off (docs/NOTICES.md); every one is on by default."""
 
 
@@ -24,42 +36,51 @@ class Tenant:
     id: str
     name: str
     roles: tuple[str, ...] = DEFAULT_ROLES
-    default_role: str = "member"
+    default_role: str = DEFAULT_ROLE
     password_policy: PasswordPolicy = field(default_factory=PasswordPolicy)
-    email_from: str = "no-reply@hellojohn.dev"
+    email_from: str = EMAIL_FROM
     verify_url_base: str = "http://127.0.0.1:3000/verify-email"
     cancel_url_base: str = "http://127.0.0.1:3000/cancel-email-change"  # the security notices' links
     restore_url_base: str = "http://127.0.0.1:3000/restore-email"
     notices: tuple[str, ...] = NOTICES  # the security notices sent (docs/NOTICES.md): all by default
     allowed_origins: tuple[str, ...] = ()
-    audit_retention_days: int = 90  # how long a user's change history is kept (TTL)
+    audit_retention_days: int = AUDIT_RETENTION_DAYS  # how long a user's change history is kept (TTL)
     temporary_password_days: int = TEMPORARY_PASSWORD_DAYS  # a temporary password's life at sign-in
     allow_international_emails: bool = False  # addresses whose local part is not ASCII (fields.py)
+    # how old a session's last proof of the password may be for a sensitive self-service request
+    # (hellojohn.edge.reverification); 0: never asked
+    reverification_max_age_seconds: int = REVERIFICATION_MAX_AGE_SECONDS
+    deletion_grace_days: int = DELETION_GRACE_DAYS  # a deleted user's restore window (rules/deletion.py)
     created_at: int = 0
 
     @classmethod
     def from_item(cls, d: dict[str, Any]) -> "Tenant":
         policy = d.get("password_policy") or {}
+        default = PasswordPolicy()
         return cls(
             id=d["id"],
             name=d["name"],
             roles=tuple(d.get("roles") or DEFAULT_ROLES),
-            default_role=d.get("default_role", "member"),
+            default_role=d.get("default_role", DEFAULT_ROLE),
             password_policy=PasswordPolicy(
-                min_length=int(policy.get("min_length", 8)),
-                max_length=int(policy.get("max_length", 128)),
-                reject_common=bool(policy.get("reject_common", True)),
-                reject_email=bool(policy.get("reject_email", True)),
+                min_length=int(policy.get("min_length", default.min_length)),
+                max_length=int(policy.get("max_length", default.max_length)),
+                reject_common=bool(policy.get("reject_common", default.reject_common)),
+                reject_email=bool(policy.get("reject_email", default.reject_email)),
             ),
-            email_from=d.get("email_from", "no-reply@hellojohn.dev"),
+            email_from=d.get("email_from", EMAIL_FROM),
             verify_url_base=d.get("verify_url_base", ""),
             cancel_url_base=d.get("cancel_url_base", ""),
             restore_url_base=d.get("restore_url_base", ""),
             notices=tuple(n for n in NOTICES if n not in (d.get("notices_off") or ())),
             allowed_origins=tuple(d.get("allowed_origins") or ()),
-            audit_retention_days=int(d.get("audit_retention_days", 90)),
+            audit_retention_days=int(d.get("audit_retention_days", AUDIT_RETENTION_DAYS)),
             temporary_password_days=int(d.get("temporary_password_days", TEMPORARY_PASSWORD_DAYS)),
             allow_international_emails=bool(d.get("allow_international_emails", False)),
+            reverification_max_age_seconds=int(
+                d.get("reverification_max_age_seconds", REVERIFICATION_MAX_AGE_SECONDS)
+            ),
+            deletion_grace_days=int(d.get("deletion_grace_days", DELETION_GRACE_DAYS)),
             created_at=int(d.get("created_at", 0)),
         )
 
@@ -85,6 +106,8 @@ class Tenant:
             "audit_retention_days": self.audit_retention_days,
             "temporary_password_days": self.temporary_password_days,
             "allow_international_emails": self.allow_international_emails,
+            "reverification_max_age_seconds": self.reverification_max_age_seconds,
+            "deletion_grace_days": self.deletion_grace_days,
             "created_at": self.created_at,
         }
 
@@ -142,7 +165,7 @@ class User:
     phone_number: str | None = None
     name: str | None = None
     avatar_url: str | None = None
-    role: str = "member"
+    role: str = DEFAULT_ROLE
     public_metadata: dict[str, Any] = field(default_factory=dict, metadata=JSON_TEXT)
     private_metadata: dict[str, Any] = field(default_factory=dict, metadata=JSON_TEXT)
     disabled: bool = False
@@ -155,6 +178,8 @@ class User:
     password_change_required: bool = False  # the password is temporary: set by an admin with `temporary`
     temporary_password_expires_at: int | None = None  # when that temporary password stops signing in
     sessions: dict[str, int] = field(default_factory=dict)  # session id -> its expiry
+    deletion_requested_at: int | None = None  # deleted: restorable until `purge_at` (rules/deletion.py)
+    purge_at: int | None = None  # from then on the user is gone everywhere; TTL removes the item
     failed_attempts: int = field(default=0, metadata=COUNTER)
     first_failed_at: int = field(default=0, metadata=COUNTER)
     locked_until: int = field(default=0, metadata=COUNTER)
@@ -185,23 +210,9 @@ class User:
     def etag(self) -> str:
         return f'"{self.version}"'
 
-
-def own_stamp(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any] | None:
-    """The `change` stamp (`hellojohn.actors`) of the write that turned user item `old` into `new`, or
-    None when that write made no change of its own (the guess counters keep the stamp the item had).
-    Read by the outbox (notices) and the change events, off the table's stream."""
-    stamp: dict[str, Any] = new.get("change") or {}
-    if not stamp.get("id") or (old is not None and (old.get("change") or {}).get("id") == stamp["id"]):
-        return None
-    return stamp
-
-
-def password_changed(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    """Whether the write from user item `old` to `new` changed the password: the hash moved, and not
-    by a sign-in (the only write that adds a session), whose rehash keeps the same password."""
-    signed_in = bool(set(new.get("sessions") or {}) - set(old.get("sessions") or {}))
-    moved = bool(new.get("password_hash")) and old.get("password_hash") != new.get("password_hash")
-    return moved and not signed_in
+    def gone(self, now: int) -> bool:
+        """Past its purge time: treated as absent everywhere, before DynamoDB's TTL removes it."""
+        return self.purge_at is not None and self.purge_at <= now
 
 
 def dump_metadata(value: dict[str, Any]) -> str:
@@ -226,3 +237,5 @@ _USER_DECODERS = tuple((f, _decoder(f, _USER_HINTS[f.name])) for f in fields(Use
 
 PENDING_FIELDS = tuple(f.name for f in fields(User) if f.name.startswith("pending_"))
 """The attributes of a pending email change: all set when one starts, all removed when it ends."""
+TEMPORARY_PASSWORD = ("password_change_required", "temporary_password_expires_at")
+"""What a temporary password sets on the user item, removed when a password of their own is set."""

@@ -4,6 +4,9 @@ import time
 from datetime import UTC, datetime
 from functools import lru_cache
 
+HOUR = 3600  # seconds
+DAY = 24 * HOUR
+
 
 def now() -> int:
     return int(time.time())

@@ -1,10 +1,13 @@
 import { HelloJohnError } from './errors.js';
 import { HttpClient, type FetchLike, type HttpMethod } from './http.js';
+import { withReverification, type ReverificationPrompt } from './reverification.js';
 import { TokenStore, resolveStorage, type TokenStorageOption } from './tokenStore.js';
 import type {
   AuthState,
+  DeleteUserOptions,
   HelloJohnSession,
   HelloJohnUser,
+  PendingDeletionData,
   SessionData,
   SessionInfoData,
   SignInParams,
@@ -305,6 +308,7 @@ export class HelloJohnClient {
       update: _update,
       passwordChangeRequired: _pcr,
       getSessions: _getSessions,
+      delete: _delete,
       ...data
     } = user;
     return data;
@@ -346,6 +350,87 @@ export class HelloJohnClient {
     }
     const userData = isUserData(body.user) ? body.user : isUserData(body) && 'email' in body ? body : null;
     if (userData !== null) this.setState({ status: 'signed-in', user: this.makeUser(userData) });
+  }
+
+  /**
+   * `POST /v1/auth/reauthenticate`: proves the password again for this session, whose tokens are
+   * replaced (a fresh `auth_time`, a new refresh token). What a 403 `reauthentication_required`
+   * asks for; `useReverification` calls it. Rejects with `invalid_credentials` for a wrong
+   * password (counted towards the lockout, as at sign-in).
+   */
+  async reauthenticate(password: string): Promise<void> {
+    // The refresh token is replaced: no refresh may run with the old one meanwhile (shared lock).
+    if (this.refreshInFlight !== null) await this.refreshInFlight.catch(() => undefined);
+    const token = await this.freshAccessToken();
+    const generation = this.generation;
+    const inFlight = withRefreshLock(`hellojohn:${this.tenantId}:refresh`, async () => {
+      let body: unknown;
+      try {
+        body = await this.http.request<unknown>({
+          method: 'POST',
+          path: '/v1/auth/reauthenticate',
+          bearer: token,
+          body: { password },
+        });
+      } catch (error) {
+        this.endSessionIfDead(error, generation);
+        throw error;
+      }
+      if (generation !== this.generation) throw notSignedIn('The session changed during reauthentication');
+      if (!isRecord(body) || !isSessionData(body.session)) {
+        throw invalidResponse('reauthenticate did not return {session}');
+      }
+      this.tokens.setSession(body.session);
+      this.scheduleRefresh();
+    });
+    this.refreshInFlight = inFlight; // a refresh asked for meanwhile waits for the new tokens
+    try {
+      await inFlight;
+    } finally {
+      if (this.refreshInFlight === inFlight) this.refreshInFlight = null;
+    }
+  }
+
+  /**
+   * Runs `action` (e.g. `() => client.updateUser({email})`); on a 403 `reauthentication_required`
+   * asks `prompt` for the password, reauthenticates, and runs it once more. A cancelled prompt
+   * rejects with `reverification_cancelled`. The React hook is `useReverification`.
+   */
+  withReverification<T>(action: () => Promise<T>, prompt: ReverificationPrompt): Promise<T> {
+    return withReverification(this, action, prompt);
+  }
+
+  /**
+   * `DELETE /v1/auth/me`: deletes the signed-in user's account, then signs this client out (the API
+   * has ended every session). Resolves with when it was deleted and until when an administrator
+   * can restore it, or null when the tenant deletes at once (no grace period). A 403
+   * `reauthentication_required` calls `options.reverify` (when given) and sends the deletion again.
+   */
+  async deleteUser(options: DeleteUserOptions = {}): Promise<PendingDeletionData | null> {
+    let body: unknown;
+    try {
+      body = await this.authorized<unknown>('DELETE', '/v1/auth/me');
+    } catch (error) {
+      if (
+        !(error instanceof HelloJohnError) ||
+        error.code !== 'reauthentication_required' ||
+        options.reverify === undefined
+      ) {
+        throw error;
+      }
+      await options.reverify();
+      body = await this.authorized<unknown>('DELETE', '/v1/auth/me');
+    }
+    this.clearSession();
+    if (body === undefined) return null;
+    if (
+      !isRecord(body) ||
+      typeof body.purge_at !== 'string' ||
+      typeof body.deletion_requested_at !== 'string'
+    ) {
+      throw invalidResponse('DELETE /v1/auth/me did not return {deletion_requested_at, purge_at}');
+    }
+    return { deletion_requested_at: body.deletion_requested_at, purge_at: body.purge_at };
   }
 
   // ---- sessions -------------------------------------------------------------------------------
@@ -457,6 +542,7 @@ export class HelloJohnClient {
       updatePassword: (params: UpdatePasswordParams) => this.updatePassword(params),
       update: (fields: UpdateUserFields) => this.updateUser(fields),
       getSessions: () => this.getSessions(),
+      delete: (options?: DeleteUserOptions) => this.deleteUser(options),
     };
   }
 

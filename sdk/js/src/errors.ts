@@ -11,9 +11,12 @@ export type ApiErrorCode = components['schemas']['ErrorBody']['code'];
  * - `network_error` (status 0): the request never got an HTTP answer (offline, DNS, CORS refusal);
  * - `invalid_response`: a 2xx answer that is not what the contract promises;
  * - `not_signed_in` (status 401): a signed-in call made while no session exists;
- * - `http_error`: a non-2xx answer without the contract's error body (e.g. a proxy's 502 page).
+ * - `http_error`: a non-2xx answer without the contract's error body (e.g. a proxy's 502 page);
+ * - `reverification_cancelled` (status 403): the app's password prompt was cancelled after a
+ *   `reauthentication_required` (`useReverification`), so the request was not retried.
  */
-export type SdkErrorCode = 'network_error' | 'invalid_response' | 'not_signed_in' | 'http_error';
+export type SdkErrorCode =
+  'network_error' | 'invalid_response' | 'not_signed_in' | 'http_error' | 'reverification_cancelled';
 
 export type HelloJohnErrorCode =
   | ApiErrorCode
@@ -28,6 +31,7 @@ export interface HelloJohnErrorInit {
   requestId?: string | null;
   details?: readonly FieldError[];
   retryAfter?: number | null;
+  maxAge?: number | null;
   cause?: unknown;
 }
 
@@ -44,6 +48,11 @@ export class HelloJohnError extends Error {
   readonly details: readonly FieldError[];
   /** Seconds to wait before retrying (`Retry-After`, on 429 and 503), or null. */
   readonly retryAfter: number | null;
+  /**
+   * On a 403 `reauthentication_required`: how recent (seconds) a proof of the password must be,
+   * RFC 9470's `max_age` from `WWW-Authenticate`; otherwise null.
+   */
+  readonly maxAge: number | null;
 
   constructor(init: HelloJohnErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -52,6 +61,7 @@ export class HelloJohnError extends Error {
     this.requestId = init.requestId ?? null;
     this.details = Object.freeze([...(init.details ?? [])]);
     this.retryAfter = init.retryAfter ?? null;
+    this.maxAge = init.maxAge ?? null;
     // Keep `instanceof` working when compiled to older targets.
     Object.setPrototypeOf(this, new.target.prototype);
   }
@@ -100,6 +110,12 @@ export function parseRetryAfter(header: string | null, now: number = Date.now())
   return Math.max(0, Math.ceil((date - now) / 1000));
 }
 
+/** RFC 9470's `max_age` in a `WWW-Authenticate: Bearer …` challenge (quoted or not), or null. */
+export function parseMaxAge(header: string | null): number | null {
+  const match = header === null ? null : /(?:^|[\s,])max_age="?(\d+)"?/.exec(header);
+  return match === null ? null : Number(match[1]);
+}
+
 /** Builds the error for a non-2xx response from its (possibly absent or non-JSON) body. */
 export function errorFromResponse(
   status: number,
@@ -117,6 +133,7 @@ export function errorFromResponse(
       requestId: typeof err.request_id === 'string' ? err.request_id : headerRequestId,
       details: parseDetails(err.details),
       retryAfter,
+      maxAge: parseMaxAge(headers.get('WWW-Authenticate')),
     });
   }
   return new HelloJohnError({

@@ -1,6 +1,13 @@
 export { HelloJohnProvider, useHelloJohnClient, HelloJohnContext } from './react/context.js';
 export type { HelloJohnProviderProps } from './react/context.js';
-export { useAuth, useUser, useOptionalUser, useAuthState, useSessions } from './react/hooks.js';
+export {
+  useAuth,
+  useUser,
+  useOptionalUser,
+  useAuthState,
+  useSessions,
+  useReverification,
+} from './react/hooks.js';
 export type {
   UseAuthResult,
   UseUserResult,
@@ -19,6 +26,8 @@ export type {
   HelloJohnErrorInit,
   SdkErrorCode,
 } from './errors.js';
+export { isReauthenticationRequired } from './reverification.js';
+export type { ReverificationPrompt, ReverificationRequest } from './reverification.js';
 export { memoryStorage } from './tokenStore.js';
 export type { TokenStorage, TokenStorageOption } from './tokenStore.js';
 export type { FetchLike } from './http.js';

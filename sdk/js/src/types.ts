@@ -45,6 +45,23 @@ export type UpdateUserFields = Omit<Schemas['SelfUserUpdate'], 'email'> & { emai
  */
 export type SessionInfoData = Schemas['OwnSessionInfo'];
 
+/**
+ * `DELETE /v1/auth/me` with a grace period: when the account was deleted, and until when an
+ * administrator can restore it (`purge_at`). `null` from `user.delete()` when the tenant's grace
+ * is 0 days: the account is gone at once.
+ */
+export type PendingDeletionData = Schemas['PendingDeletion'];
+
+/** Options of `user.delete()`. */
+export interface DeleteUserOptions {
+  /**
+   * Called when the API asks for a fresh proof of identity before the deletion (403
+   * `reauthentication_required`): prove it (e.g. ask for the password again), then the deletion is
+   * sent once more. Without it, that 403 is thrown.
+   */
+  reverify?: () => Promise<void>;
+}
+
 /** A listed session with `revoke()` bound to it. */
 export interface HelloJohnSession extends SessionInfoData {
   /**
@@ -72,6 +89,11 @@ export interface HelloJohnUser extends UserData {
   update: (fields: UpdateUserFields) => Promise<HelloJohnUser>;
   /** `GET /v1/auth/sessions`: where this user is signed in, newest first, `current` marked. */
   getSessions: () => Promise<HelloJohnSession[]>;
+  /**
+   * `DELETE /v1/auth/me`: deletes the account. Every session ends at once (this client is signed
+   * out); resolves with the restore deadline, or null when the account is gone at once.
+   */
+  delete: (options?: DeleteUserOptions) => Promise<PendingDeletionData | null>;
 }
 
 /** The session object of `POST /v1/auth/sign-in` and `POST /v1/auth/refresh`. */

@@ -158,3 +158,25 @@ def test_sign_ins_racing_an_ending_write_leave_no_session(
         if reply.status == 200:
             me = api("GET", "/v1/auth/me", headers=bearer(reply.body["session"]["access_token"]))
             assert me.status == 401, me.body
+
+
+def test_concurrent_reauthentications_and_sign_ins_of_one_user_all_succeed(
+    api: Api, tenant: Tenant, user: dict[str, Any]
+) -> None:
+    """Issue 26: 5 reauthentications of one session (two tabs, a double click) and 5 sign-ins of
+    the same user at once: each is the right password, so each is 200; the session lives, and its
+    refresh token is the one of the reauthentication that committed last (one of those answered)."""
+    session = sign_in(api, tenant)
+    headers = bearer(session["access_token"])
+    requests: list[Any] = [("POST", "/v1/auth/reauthenticate", {"password": PASSWORD}, headers)] * 5
+    requests += [_sign_in(tenant)] * 5
+    replies, _ = run(api, requests)
+    assert [r.status for r in replies] == [200] * 10, [r.body for r in replies if r.status != 200]
+    proved = [r.body["session"] for r in replies[:5]]
+    assert {s["id"] for s in proved} == {session["id"]}
+    refreshed = [
+        api("POST", "/v1/auth/refresh", {"refresh_token": s["refresh_token"]}, tenant.public()).status
+        for s in proved
+    ]
+    assert sorted(refreshed) == [200, 401, 401, 401, 401]  # the last written; the others replaced
+    assert session["id"] in _listed(api, tenant, user["id"])

@@ -11,6 +11,7 @@ import pytest
 from local_runner.bus import Tap
 from tests.conftest import Api, Tenant, bearer, sign_in
 from tests.pipeline import Pipeline
+from tests.security.helpers import email_claims
 from tests.security.race import Request, concurrently
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -145,18 +146,6 @@ def test_30_patches_of_different_fields_all_apply(api: Api, tenant: Tenant) -> N
             assert user[field] in values, (field, user[field], values)
 
 
-def _claims(tenant: Tenant) -> dict[str, str]:
-    """Every email claim item of the tenant: address -> user id (a test-only Scan)."""
-    from tests.security.helpers import table_items
-
-    prefix = f"TNT#{tenant.id}#EMAIL#"
-    return {
-        i["PK"]["S"].removeprefix(prefix): i["user_id"]["S"]
-        for i in table_items()
-        if i["PK"]["S"].startswith(prefix)
-    }
-
-
 def test_10_admin_email_switches_without_if_match_all_apply_and_leave_one_claim(
     api: Api, tenant: Tenant
 ) -> None:
@@ -176,7 +165,7 @@ def test_10_admin_email_switches_without_if_match_all_apply_and_leave_one_claim(
     user, etag = _get(api, tenant, uid)
     assert user["email"] in addresses and user["email_verified"] is True and user["pending_email"] is None
     assert etag == '"11"'  # each switch applied once, on the address the one before it left
-    assert _claims(tenant) == {user["email"]: uid}  # the final address's claim only: none for the others
+    assert email_claims(tenant) == {user["email"]: uid}  # the final address's claim only: none for the others
 
 
 def test_with_if_match_one_merge_wins_the_rest_412(api: Api, tenant: Tenant) -> None:
@@ -207,4 +196,4 @@ def test_with_if_match_one_email_switch_wins_the_rest_412(api: Api, tenant: Tena
     [winner] = [r for r in replies if r.status == 200]
     user, _ = _get(api, tenant, uid)
     assert user["email"] == winner.body["email"]
-    assert _claims(tenant) == {user["email"]: uid}
+    assert email_claims(tenant) == {user["email"]: uid}

@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Api, Clock, Tenant
+from tests.security.helpers import email_claims
 from tests.security.race import concurrently
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -17,22 +18,10 @@ def _create(api: Api, tenant: Tenant, email: str) -> dict[str, Any]:
     return dict(reply.body)
 
 
-def _claims(tenant: Tenant) -> dict[str, str]:
-    """Every email claim item of the tenant: address -> user id (a test-only Scan)."""
-    from tests.security.helpers import table_items
-
-    prefix = f"TNT#{tenant.id}#EMAIL#"
-    return {
-        i["PK"]["S"].removeprefix(prefix): i["user_id"]["S"]
-        for i in table_items()
-        if i["PK"]["S"].startswith(prefix)
-    }
-
-
 def _consistent(api: Api, tenant: Tenant, uids: list[str]) -> dict[str, Any]:
     """Each user's email has exactly one claim, pointing at that user; no claim points elsewhere."""
     users = {uid: api("GET", f"/v1/users/{uid}", headers=tenant.admin()).body for uid in uids}
-    claims = _claims(tenant)
+    claims = email_claims(tenant)
     assert claims == {u["email"].lower(): uid for uid, u in users.items()}
     return users
 
@@ -79,7 +68,7 @@ def test_20_users_claim_one_email_admin_switch(api: Api, tenant: Tenant) -> None
     winner = uids[next(i for i, r in enumerate(replies) if r.status == 200)]
     users = _consistent(api, tenant, uids)
     assert [uid for uid, u in users.items() if u["email"].lower() == "wanted@example.com"] == [winner]
-    assert _claims(tenant)["wanted@example.com"] == winner
+    assert email_claims(tenant)["wanted@example.com"] == winner
 
 
 def test_20_users_claim_one_email_switch_and_verification(api: Api, tenant: Tenant, clock: Clock) -> None:
@@ -114,7 +103,7 @@ def test_20_users_claim_one_email_switch_and_verification(api: Api, tenant: Tena
     users = _consistent(api, tenant, uids)
     owners = [uid for uid, u in users.items() if u["email"] == "prize@example.com"]
     assert owners == [winner]
-    assert _claims(tenant)["prize@example.com"] == winner
+    assert email_claims(tenant)["prize@example.com"] == winner
     losers = [u for uid, u in users.items() if uid != winner]
     assert all(u["email"].startswith("racer") for u in losers)
 

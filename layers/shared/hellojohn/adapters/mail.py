@@ -150,6 +150,21 @@ def password_changed_email(tenant: Tenant, at: int) -> Email:
     )
 
 
+def deletion_requested_email(tenant: Tenant, purge_at: int) -> Email:
+    """To the user's address: the account was deleted, and until when it can be restored."""
+    name = tenant.name
+    return _compose(
+        f"Your {name} account was deleted",
+        [f"Your {name} account was deleted, and every session signed out."],
+        [
+            "It can still be restored until ",
+            _Bold(rfc3339(purge_at) or ""),
+            f": if this was not you, or you changed your mind, contact the support of {name} before then. "
+            "After that it is erased for good.",
+        ],
+    )
+
+
 def verification_email(tenant: Tenant, to: str, token: str, expires_at: int) -> Email:
     """To the new address: the link confirms it."""
     name = tenant.name

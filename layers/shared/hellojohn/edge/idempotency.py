@@ -64,14 +64,16 @@ from pydantic import BaseModel
 from hellojohn import errors
 from hellojohn.edge.auth import KeyCaller
 from hellojohn.errors import FieldIssue
+from hellojohn.store import keys
 from hellojohn.store.client import dynamodb, table_name
+from hellojohn.timeutil import DAY
 
 if TYPE_CHECKING:
     from hellojohn.rules.tokens import AccessClaims
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
-EXPIRES_AFTER_SECONDS = 24 * 3600
+EXPIRES_AFTER_SECONDS = DAY
 MAX_KEY_LENGTH = 255
 PASSWORD_FIELDS = ("password", "current_password", "new_password")
 _KEY_SHAPE = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
@@ -207,9 +209,9 @@ def once(
     event = app.current_event
     route = f"{event.http_method.upper()} {event.resource}"
     if isinstance(caller, KeyCaller):
-        partition = f"IDEM#{caller.tenant.id}#{caller.key_id}"
+        partition = keys.idempotency_pk(caller.tenant.id, caller.key_id)
     else:
-        partition = f"IDEM#{caller.tenant_id}#{caller.session_id}"
+        partition = keys.idempotency_pk(caller.tenant_id, caller.session_id)
     try:
         body = event.json_body if event.body else None
     except ValueError:

@@ -26,7 +26,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import
 from pydantic import BaseModel
 
 from hellojohn import actors, config, errors, signals
-from hellojohn.edge import cors, snapstart
+from hellojohn.edge import auth, cors, reverification, snapstart
 from hellojohn.errors import ApiError, FieldIssue
 from hellojohn.logs import logger
 from hellojohn.models import ErrorResponse, build_models
@@ -150,6 +150,17 @@ def _check_json(raw: bytes) -> ApiError | None:
     return too_deep if _depth(parsed) > MAX_JSON_DEPTH else None
 
 
+def json_object(event: dict[str, Any]) -> dict[str, Any]:
+    """The request's JSON body when it is an object (after `check_body`), else empty."""
+    if event.get("body") is None or event.get("body") == "":
+        return {}
+    try:
+        parsed = json.loads(_raw_body(event))
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
 def _media_type_lowered(event: dict[str, Any]) -> dict[str, Any]:
     """The event with its Content-Type's media type in lower case, parameters kept: media types are
     case-insensitive (RFC 9110, 8.3.1), and Powertools compares them to "application/json" as is."""
@@ -266,12 +277,14 @@ def _authenticate(
     return None
 
 
-def _actor(caller: Any, request_id: str) -> actors.Actor:
+def _actor(caller: Any, request_id: str, reverified_at: int | None = None) -> actors.Actor:
     """Who the request's writes are by: a secret key (its id), or the user (a publishable key's
-    caller is the user it signs in or verifies; an access token names the user)."""
+    caller is the user it signs in or verifies; an access token names the user, and the proof of
+    the password a request needing one relied on: `hellojohn.edge.reverification`)."""
     if getattr(caller, "kind", None) == "secret":  # an edge.auth.KeyCaller
         return actors.Actor("secret_key", caller.key_id, request_id)
-    return actors.Actor("user", getattr(caller, "user_id", None), request_id or None)
+    user_id = getattr(caller, "user_id", None)
+    return actors.Actor("user", user_id, request_id or None, reverified_at=reverified_at)
 
 
 def routes_of(app: APIGatewayRestResolver) -> list[Any]:
@@ -306,12 +319,18 @@ def entry(
         logger.set_correlation_id(request_id or None)
         app.context.clear()
         refused = _authenticate(app, authenticate, event) or check_body(event)
+        reverified_at = None
+        if refused is None and authenticate is auth.access_token:
+            try:
+                reverified_at = reverification.check(app.context[CALLER], event, lambda: json_object(event))
+            except ApiError as err:
+                refused = err
         if refused is not None:
             app.context.clear()
             _respond(refused, request_id)
             result: dict[str, Any] = error_result(refused, request_id)
         else:
-            with actors.acting(_actor(app.context.get(CALLER), request_id)):
+            with actors.acting(_actor(app.context.get(CALLER), request_id, reverified_at)):
                 result = app.resolve(_media_type_lowered(event), context)
         headers = result.setdefault("multiValueHeaders", {})
         headers["X-Request-ID"] = [request_id]

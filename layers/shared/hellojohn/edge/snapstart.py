@@ -4,9 +4,11 @@ Lambda snapshots an initialised process when a version is published and restores
 cold starts, many copies of one snapshot. So:
 
 - before the snapshot (`prepare`), build what the first request would otherwise build: the modules
-  its routes import lazily, its AWS clients, the Argon2 hasher object and the common-password list,
-  and each route's validation (Powertools' dependant and body field). No request is sent, no AWS
-  call is made, nothing is hashed and no id is made: the snapshot holds code and clients, no data;
+  its routes import lazily, its AWS clients with botocore's models and event names of the operations
+  they call, the Argon2 hasher object and the common-password list, each route's validation
+  (Powertools' dependant, body and response validators), and the ABC checks of a dispatch. No
+  request is sent, no AWS call is made, nothing is hashed and no id is made: the snapshot holds code
+  and clients, no data;
 - after a restore (`refresh`), reseed `random`, start a fresh ULID generator (python-ulid's keeps
   the last timestamp and randomness, which every copy would share), and empty every cache that
   holds data read from AWS or made at a given time (`caches.forget_data`), so that no copy serves
@@ -22,7 +24,7 @@ import importlib
 import os
 import random
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from snapshot_restore_py import (  # type: ignore[import-untyped]
@@ -38,9 +40,33 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 
+# What botocore emits for each call (botocore/client.py, endpoint.py, signers.py): a client aliases
+# each event name on its first emit (EventAliaser: a scan of every alias, cached per name), and
+# registering a handler aliases the name the same way.
+_CALL_EVENTS = (
+    "provide-client-params.{s}.{o}",
+    "before-parameter-build.{s}.{o}",
+    "before-endpoint-resolution.{s}",
+    "before-call.{s}.{o}",
+    "request-created.{s}.{o}",
+    "choose-signer.{s}.{o}",
+    "before-sign.{s}.{o}",
+    "before-send.{s}.{o}",
+    "before-parse.{s}.{o}",
+    "response-received.{s}.{o}",
+    "needs-retry.{s}.{o}",
+    "after-call.{s}.{o}",
+)
+
+
+def _nothing(**_: Any) -> None:
+    return None
+
+
 def _shapes(client: Any, operations: Iterable[str]) -> None:
-    """botocore's models of these operations, their input and output shapes built down to the leaves
-    (botocore builds each on its first use, the first request's)."""
+    """botocore's models of these operations, their input and output shapes built down to the leaves,
+    the client's error classes, and the names of the events a call of each operation emits aliased
+    (botocore does each on first use, the first request's)."""
 
     def walk(shape: Any, seen: set[str]) -> None:
         if shape is None or shape.name in seen:
@@ -51,10 +77,15 @@ def _shapes(client: Any, operations: Iterable[str]) -> None:
         for part in ("member", "key", "value"):
             walk(getattr(shape, part, None), seen)
 
+    client.exceptions  # noqa: B018  (its error classes: what an error response's first parse builds)
+    events, service = client.meta.events, client.meta.service_model.service_id.hyphenize()
     for name in operations:
         operation = client.meta.service_model.operation_model(name)
         walk(operation.input_shape, set())
         walk(operation.output_shape, set())
+        for event in _CALL_EVENTS:
+            events.register(event.format(s=service, o=name), _nothing, unique_id=__name__)
+            events.unregister(event.format(s=service, o=name), unique_id=__name__)
 
 
 def _dynamodb() -> None:
@@ -91,6 +122,9 @@ BUILDERS: dict[str, Callable[[], None]] = {"dynamodb": _dynamodb, "tokens": _tok
 
 def prepare(app: "APIGatewayRestResolver", needs: Iterable[str]) -> None:
     """Before the snapshot: the function's `needs` imported and built, its routes' validation built."""
+    from aws_lambda_powertools.utilities.data_classes import ALBEvent, APIGatewayProxyEvent, VPCLatticeEventV2
+    from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
+
     from hellojohn.edge.resolver import routes_of  # the resolver imports this module: not at the top
 
     for need in needs:
@@ -99,7 +133,17 @@ def prepare(app: "APIGatewayRestResolver", needs: Iterable[str]) -> None:
         if need in BUILDERS:
             BUILDERS[need]()
     for route in routes_of(app):
-        route.body_field  # noqa: B018  (builds and caches the route's dependant and body field)
+        # the route's dependant and body field, and the validators of its body and its response
+        # (Powertools' ModelField makes a TypeAdapter that pydantic defers for our defer_build models)
+        for field in (route.body_field, route.dependant.return_param):
+            if field is not None:
+                field._type_adapter.rebuild()
+    # the ABC checks of a dispatch, each cached after the first: Powertools asks whether the event is
+    # one of its event classes, and its validation whether an API Gateway event is a VPC Lattice or
+    # ALB one; botocore whether a request's headers (a list of pairs) are a mapping
+    isinstance({}, BaseProxyEvent)
+    isinstance(APIGatewayProxyEvent({}), (VPCLatticeEventV2, ALBEvent))
+    isinstance([], Mapping)
 
 
 def refresh() -> None:

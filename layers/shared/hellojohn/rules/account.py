@@ -5,16 +5,18 @@ while its id is in the user item's `sessions` map. Revoking removes it; nothing 
 """
 
 import contextlib
+import functools
 import random
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from hellojohn import errors, ids, signals, throttle
 from hellojohn.config import settings
 from hellojohn.fields import email_key
-from hellojohn.models import ChangePassword, Session, SignIn
-from hellojohn.records import Device, Tenant, User
+from hellojohn.models import ChangePassword, Reauthenticate, Session, SignIn
+from hellojohn.records import TEMPORARY_PASSWORD, Device, Tenant, User
 from hellojohn.rules import changes, opaque, passwords, tokens
 from hellojohn.rules.tokens import AccessClaims
 from hellojohn.rules.users import patch, refusal
@@ -84,12 +86,17 @@ def _reserve(
         raise errors.service_unavailable() from None
 
 
-def _release(tid: str, uid: str, now: int) -> None:
-    """The password was right but the request failed after all: the guess it reserved is no
+@contextlib.contextmanager
+def _released_if_refused(user: User, now: int) -> Iterator[None]:
+    """The password was right but the request is refused after all: the guess it reserved is no
     failure, so the count is cleared (as a success clears it)."""
-    update = store.Update(remove=list(throttle.STATE), touch=False)
-    with contextlib.suppress(store.ConditionFailed):
-        store.update(tid, uid, update, now)
+    try:
+        yield
+    except errors.ApiError:
+        update = store.Update(remove=list(throttle.STATE), touch=False, pending_deletion_ok=True)
+        with contextlib.suppress(store.ConditionFailed):
+            store.update(user.tenant_id, user.id, update, now)
+        raise
 
 
 def change_password(
@@ -103,12 +110,58 @@ def change_password(
     user = User.from_item(reservation.item)
     if not passwords.verify(user.password_hash, body.current_password):
         raise _failure(reservation, now, WRONG_CURRENT_PASSWORD)
-    try:
+    with _released_if_refused(user, now):
         _refuse_expired_temporary(user, now)
         return _change(tenant, claims, user, body, expected_version, now)
-    except errors.ApiError:
-        _release(tenant.id, user.id, now)
-        raise
+
+
+WRONG_PASSWORD = "The password is incorrect"
+
+
+def reauthenticate(tenant: Tenant, claims: AccessClaims, body: Reauthenticate) -> Session:
+    """A fresh proof of the password in this session (RFC 9470's step-up): the same session with a
+    new `auth_time` and a rotated refresh token. The guess is reserved and counted exactly as
+    sign-in's (`_reserve`, `_failure`: the same lockout), so a stolen access token cannot guess the
+    password faster than the sign-in form. Two round trips: the reservation (which reads the user)
+    and one transaction (the guess count cleared on the user, the session item's new hash and
+    `auth_time`), conditioned on the session live, the user enabled, the password still the one
+    checked."""
+    now = _now()
+    key = keys.user(tenant.id, claims.user_id)
+    reservation = _reserve(key, now, must_exist=True, session_id=claims.session_id)
+    user = User.from_item(reservation.item)
+    if not passwords.verify(user.password_hash, body.password):
+        raise _failure(reservation, now, WRONG_PASSWORD)
+    with _released_if_refused(user, now):
+        if user.disabled:
+            raise errors.user_disabled()
+        _refuse_expired_temporary(user, now)
+        return _reauthenticated(tenant, claims, user, now)
+
+
+def _reauthenticated(tenant: Tenant, claims: AccessClaims, user: User, now: int) -> Session:
+    sid = claims.session_id
+    refresh_token, refresh_hash = opaque.new_refresh_token(user.id, sid)
+    guards = [store.session_active(sid), store.not_disabled(), store.password_hash_is(user.password_hash)]
+    update = store.Update(remove=list(throttle.STATE), conditions=guards, touch=False)
+    proved = session_store.reverified(tenant.id, user.id, sid, now, refresh_hash)
+    _transact(tenant.id, user.id, update, now, proved, _reauthentication_refused(sid))
+    return _session(user, sid, refresh_token, int(user.sessions[sid]), now, auth_time=now)
+
+
+def _reauthentication_refused(sid: str) -> Callable[[store.ConditionFailed], errors.ApiError]:
+    """Why the reauthentication's write was refused, from the user as it was: the session revoked,
+    the user disabled, or the password changed since it was checked (so it was not proved)."""
+
+    def refuse(exc: store.ConditionFailed) -> errors.ApiError:
+        current = exc.current
+        if current is not None and sid in current.sessions and current.disabled:
+            return errors.user_disabled()
+        if current is not None and sid in current.sessions:
+            return errors.invalid_credentials(WRONG_PASSWORD)
+        return refusal(exc, None, sid)
+
+    return refuse
 
 
 def _change(
@@ -128,7 +181,7 @@ def _change(
         raise errors.precondition_failed()
     values: dict[str, Any] = {"password_hash": passwords.hash_password(body.new_password)}
     values.update(dict.fromkeys(throttle.STATE))  # None: removed, the count is cleared
-    values.update(dict.fromkeys(TEMPORARY))  # a password of the user's own: the gate lifts
+    values.update(dict.fromkeys(TEMPORARY_PASSWORD))  # a password of the user's own: the gate lifts
     if body.sign_out_other_sessions:
         values["sessions"] = {claims.session_id: user.sessions[claims.session_id]}
     # Conditioned on the password that was checked, not on the version: a concurrent sign-in
@@ -136,10 +189,36 @@ def _change(
     guards = [store.password_hash_is(user.password_hash), store.session_active(claims.session_id)]
     if expected_version is not None:
         guards.append(store.version_is(expected_version))
-    try:
-        return store.update(tenant.id, user.id, store.changes_to_update(values, guards), now)
-    except store.ConditionFailed as exc:
-        raise refusal(exc, expected_version, claims.session_id) from None
+    # The current password is a proof: the session's auth_time moves in the same transaction, so
+    # the session's next access token (from refresh) carries it.
+    proved = session_store.reverified(tenant.id, user.id, claims.session_id, now)
+    update = store.changes_to_update(values, guards)
+    refuse = functools.partial(refusal, expected_version=expected_version, session_id=claims.session_id)
+    _transact(tenant.id, user.id, update, now, proved, refuse)
+    return changes.applied(user, values, now)
+
+
+def _transact(
+    tid: str,
+    uid: str,
+    update: store.Update,
+    now: int,
+    session_item: dict[str, Any],
+    refuse: Callable[[store.ConditionFailed], errors.ApiError],
+) -> None:
+    """The user's write and its session item's in one transaction; DynamoDB's TransactionConflict
+    (a refresh of the same session holds its item) is tried again, never answered as a refusal."""
+    for attempt in range(CONFLICT_ATTEMPTS):
+        try:
+            store.transact(tid, uid, update, store.ClaimMove(tid, uid), now, extra=[session_item])
+            return
+        except store.ConditionFailed as exc:
+            conflict = exc.current is None and "TransactionConflict" in exc.reasons
+            if conflict and attempt + 1 < CONFLICT_ATTEMPTS:
+                _pause(attempt)
+                continue
+            raise refuse(exc) from None
+    raise errors.service_unavailable()  # not reached: the last attempt raised
 
 
 def _refuse_expired_temporary(user: User, now: int) -> None:
@@ -151,13 +230,11 @@ def _refuse_expired_temporary(user: User, now: int) -> None:
         raise errors.temporary_password_expired()
 
 
-TEMPORARY = ("password_change_required", "temporary_password_expires_at")
-"""What a temporary password sets on the user item, removed when a password of their own is set."""
-
-
-def _session(user: User, sid: str, refresh_token: str, refresh_expires: int, now: int) -> Session:
+def _session(
+    user: User, sid: str, refresh_token: str, refresh_expires: int, now: int, auth_time: int
+) -> Session:
     access, access_expires = tokens.issue(
-        user.id, user.tenant_id, sid, user.role, now, user.password_change_required
+        user.id, user.tenant_id, sid, user.role, now, user.password_change_required, auth_time=auth_time
     )
     return Session(
         id=sid,
@@ -194,14 +271,13 @@ def _sign_in(tenant: Tenant, body: SignIn, device: Device) -> SignedIn:
     target = keys.user(tenant.id, uid) if uid else keys.guesses(tenant.id, key)
     reservation = _reserve(target, now, must_exist=uid is not None)
     user = User.from_item(reservation.item) if uid else None
+    if user is not None and user.gone(now):  # past its purge: as an address no user has
+        user = None
     verdict = passwords.verify(user.password_hash if user else None, body.password)
     if user is None or not verdict:
         raise _failure(reservation, now)
-    try:
+    with _released_if_refused(user, now):
         return _open_session(tenant, user, reservation.item, body.password, verdict.rehash, now, device)
-    except errors.ApiError:
-        _release(tenant.id, user.id, now)
-        raise
 
 
 def _open_session(
@@ -220,6 +296,8 @@ def _open_session(
     the address is still the one signed in with, and no revoke-all came in between. Not on the
     version: concurrent sign-ins (and refreshes, and profile edits) do not conflict with it, and
     it moves no version (a session is not the user's data: an admin's `If-Match` stays good)."""
+    if user.deletion_requested_at is not None:
+        raise errors.user_deleted()
     if user.disabled:
         raise errors.user_disabled()
     _refuse_expired_temporary(user, now)
@@ -232,13 +310,15 @@ def _open_session(
     for attempt in range(CONFLICT_ATTEMPTS):
         update = session_update(user, held, checked, sid, expires, new_hash, now)
         try:
-            store.transact(tenant.id, user.id, update, store.ClaimMove(tenant.id, user.id), now, extra=[put])
+            store.transact_with(tenant.id, user.id, update, now, put)
             break
         except store.ConditionFailed as exc:
             current = exc.current
             if current is None and "TransactionConflict" in exc.reasons and attempt + 1 < CONFLICT_ATTEMPTS:
                 _pause(attempt)
                 continue
+            if current is not None and current.deletion_requested_at is not None:
+                raise errors.user_deleted() from None
             if current is not None and current.disabled:
                 raise errors.user_disabled() from None
             if (
@@ -253,7 +333,7 @@ def _open_session(
     else:
         raise errors.conflict("The user changed during sign-in; retry")
     signed_in = changes.applied(user, {"last_sign_in_at": now}, now, bump=False)
-    return SignedIn(signed_in, _session(signed_in, sid, refresh_token, expires, now))
+    return SignedIn(signed_in, _session(signed_in, sid, refresh_token, expires, now, auth_time=now))
 
 
 def session_update(
@@ -321,8 +401,10 @@ def _refresh(tenant: Tenant, uid: str, sid: str, secret: str) -> Session:
     presented = opaque.digest(secret)
     user, session = session_store.get_user_and_session(tenant.id, uid, sid)
     now = _now()
-    if user is None:
+    if user is None or user.gone(now):
         raise errors.invalid_token("The refresh token is invalid")
+    if user.deletion_requested_at is not None:
+        raise errors.user_deleted()
     if sid not in user.sessions:
         raise errors.session_revoked()
     if session is None:
@@ -348,7 +430,7 @@ def _refresh(tenant: Tenant, uid: str, sid: str, secret: str) -> Session:
         if "TransactionConflict" in exc.reasons:  # a concurrent transaction held an item
             raise _Conflict from None
         raise errors.session_revoked() from None
-    return _session(user, sid, new_token, session.expires_at, now)
+    return _session(user, sid, new_token, session.expires_at, now, session.auth_time)
 
 
 def _reuse(user: User, session: session_store.SessionItem, token: str, token_hash: str, now: int) -> Session:
@@ -361,7 +443,7 @@ def _reuse(user: User, session: session_store.SessionItem, token: str, token_has
         and now - rotated_at < interval
         and opaque.same(token_hash, session.refresh_hash)
     ):
-        return _session(user, session.id, token, session.expires_at, now)
+        return _session(user, session.id, token, session.expires_at, now, session.auth_time)
     _revoke(user, session.id, now)  # a stolen, already-rotated token: end the session (RFC 9700)
     raise errors.session_revoked()
 
@@ -379,14 +461,7 @@ def _end_session(
     update = store.Update(remove=[("sessions", sid)], conditions=list(conditions), touch=False)
     for attempt in range(CONFLICT_ATTEMPTS):
         try:
-            store.transact(
-                tid,
-                uid,
-                update,
-                store.ClaimMove(tid, uid),
-                now,
-                extra=[session_store.delete_session(tid, uid, sid)],
-            )
+            store.transact_with(tid, uid, update, now, session_store.delete_session(tid, uid, sid))
             return True
         except store.ConditionFailed as exc:
             if "TransactionConflict" not in exc.reasons:

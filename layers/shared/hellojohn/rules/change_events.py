@@ -1,14 +1,16 @@
 """What a committed change of a user means to the tenant's systems: one event per change.
 
 Built from the table stream's record of the change (the item before and after, and the `change`
-attribute the write stamped: `hellojohn.actors`), so the request that made it gains no round trip.
+attribute the write stamped: `hellojohn.actors`), so the request that made it gains no round trip;
+`rules.outbox` decides which records call for one and has it built here.
 The catalogue, in the order a change is named when it is several at once (docs/EVENTS.md):
-`user.created`, `user.password_changed`, `user.disabled`, `user.enabled`, `user.email_changed`,
-`user.email_change_requested`, `user.email_change_cancelled`, `user.signed_in`,
-`user.sessions_revoked`, `user.unlocked`, `user.updated`.
+`user.created`, `user.deletion_requested`, `user.restored`, `user.password_changed`,
+`user.disabled`, `user.enabled`, `user.email_changed`, `user.email_change_requested`,
+`user.email_change_cancelled`, `user.signed_in`, `user.sessions_revoked`, `user.unlocked`,
+`user.updated`; and `user.deleted`, made by the purge (`rules.purge`) from the user item's REMOVE.
 
-A write without a change of its own (its stamp is the one the item already had: the guess counters)
-or that changes nothing a consumer sees (the verification worker's token and sent-at) is no event.
+A write without a change of its own (`outbox.own_stamp`: the guess counters) has no event built;
+one that changes nothing a consumer sees (the verification worker's token and sent-at) has none.
 """
 
 from dataclasses import dataclass
@@ -16,7 +18,8 @@ from typing import Any
 
 from hellojohn.event_types import CATALOGUE  # noqa: F401 - the catalogue, named here too
 from hellojohn.models import AdminUser, view_of
-from hellojohn.records import User, own_stamp, password_changed
+from hellojohn.records import User
+from hellojohn.timeutil import rfc3339
 
 # What a consumer sees of a user: the admin view, less what every write moves or no change does
 # (`locked_until` is read against the clock, not a stored change: an unlock is named, `user.unlocked`)
@@ -32,15 +35,16 @@ class ChangeEvent:
     detail: dict[str, Any]
 
 
-def for_change(
-    old: dict[str, Any] | None, new: dict[str, Any] | None, sequence: str, at: str
+def build(
+    old: dict[str, Any] | None,
+    new: dict[str, Any],
+    stamp: dict[str, Any],
+    password_moved: bool,
+    sequence: str,
+    at: str,
 ) -> ChangeEvent | None:
-    """The event of one stream record of a user item (images deserialised), or None."""
-    if new is None or new.get("SK") != "USER":
-        return None
-    stamp = own_stamp(old, new)
-    if stamp is None:
-        return None
+    """The event of a write of a user item (images deserialised) that made a change of its own
+    (`stamp`; `password_moved`: `outbox.password_changed`), or None when it is no change named."""
     before_user = User.from_item(old) if old is not None else None
     after_user = User.from_item(new)
     after = view_of(AdminUser, after_user).model_dump(mode="json")
@@ -51,7 +55,6 @@ def for_change(
     else:
         changed = [f for f in FIELDS if before.get(f) != after.get(f)]
         kind = ""
-    password_moved = old is not None and password_changed(old, new)  # a sign-in's rehash is no change
     if password_moved:
         changed.append(PASSWORD)
     added = sorted(set(after_user.sessions) - set(before_user.sessions if before_user else {}))
@@ -70,6 +73,8 @@ def for_change(
         actor["key_id" if actor["type"] == "secret_key" else "user_id"] = stamp["actor_id"]
     elif actor["type"] == "user":
         actor["user_id"] = after_user.id
+    if stamp.get("reverified_at"):  # made with a recent proof of the password (SECURITY.md)
+        actor["reverified_at"] = rfc3339(int(stamp["reverified_at"]))
     detail: dict[str, Any] = {
         "tenant_id": after_user.tenant_id,
         "user_id": after_user.id,
@@ -99,6 +104,8 @@ def _name(
 ) -> str:
     """The change's name: the first of the catalogue that it is."""
     named = (
+        (bool(new.deletion_requested_at) and not old.deletion_requested_at, "user.deletion_requested"),
+        (bool(old.deletion_requested_at) and not new.deletion_requested_at, "user.restored"),
         (password_moved, "user.password_changed"),
         (old.disabled != new.disabled, "user.disabled" if new.disabled else "user.enabled"),
         (old.email != new.email, "user.email_changed"),

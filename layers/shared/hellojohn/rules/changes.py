@@ -114,9 +114,10 @@ def applied(user: User, values: dict[str, Any], now: int, bump: bool = True) -> 
         if isinstance(value, IfAbsent):
             current = getattr(user, name)
             fields[name] = value.value if current is None else current
-    for name in ("public_metadata", "private_metadata"):
-        if name in fields and fields[name] is None:
-            fields[name] = {}
+    for f in dataclasses.fields(User):  # a removed attribute reads back as its default (User.from_item)
+        if f.name in fields and fields[f.name] is None:
+            factory = f.default_factory
+            fields[f.name] = factory() if factory is not dataclasses.MISSING else f.default
     if bump:
         fields.update(version=user.version + 1, updated_at=now)
     return dataclasses.replace(user, **fields)

@@ -1,19 +1,17 @@
 """A user's change history (`GET /v1/users/{user_id}/events`): the change events, kept per user.
 
-The stream router keeps each event as it puts it on the bus (`keep`), for the tenant's
+The outbox keeps each event before it puts it on the bus (`keep`, `rules.outbox`), for the tenant's
 `audit_retention_days`; reading is one Query of the user's item collection, newest first.
 """
 
 from typing import Any
 
 from hellojohn import cursors
-from hellojohn.records import Tenant
+from hellojohn.records import AUDIT_RETENTION_DAYS, Tenant
 from hellojohn.rules import tenancy
 from hellojohn.rules.change_events import ChangeEvent
 from hellojohn.store import audit
-from hellojohn.timeutil import now
-
-DAY = 24 * 3600
+from hellojohn.timeutil import DAY, now
 
 
 def entry_of(event: ChangeEvent) -> dict[str, Any]:
@@ -21,21 +19,18 @@ def entry_of(event: ChangeEvent) -> dict[str, Any]:
     return {"type": event.detail_type, **event.detail}
 
 
-def keep(event: ChangeEvent) -> bool:
+def keep(entry: dict[str, Any]) -> bool:
     """Written before the change's jobs are queued and its event is put, once: a retried record
     finds the entry. True when the change's jobs are still to be queued (`jobs_queued` after)."""
-    detail = event.detail
-    tenant = tenancy.tenant(detail["tenant_id"])
-    days = tenant.audit_retention_days if tenant else Tenant("", "").audit_retention_days
-    earlier = audit.put(
-        detail["tenant_id"], detail["user_id"], detail["change_id"], entry_of(event), now() + days * DAY
-    )
+    tenant = tenancy.tenant(entry["tenant_id"])
+    days = tenant.audit_retention_days if tenant else AUDIT_RETENTION_DAYS
+    earlier = audit.put(entry["tenant_id"], entry["user_id"], entry["change_id"], entry, now() + days * DAY)
     return not (earlier or {}).get(audit.QUEUED)
 
 
-def jobs_queued(event: ChangeEvent) -> None:
+def jobs_queued(entry: dict[str, Any]) -> None:
     """The change's jobs are on their queues: a retry of its record does not queue them again."""
-    audit.mark_queued(event.detail["tenant_id"], event.detail["user_id"], event.detail["change_id"])
+    audit.mark_queued(entry["tenant_id"], entry["user_id"], entry["change_id"])
 
 
 def page(tenant: Tenant, uid: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:

@@ -3,7 +3,16 @@
 from dataclasses import dataclass
 
 from hellojohn import ids
-from hellojohn.records import NOTICES, ApiKey, Tenant
+from hellojohn.records import (
+    AUDIT_RETENTION_DAYS,
+    DEFAULT_ROLES,
+    DELETION_GRACE_DAYS,
+    DELETION_GRACE_MAX_DAYS,
+    NOTICES,
+    REVERIFICATION_MAX_AGE_SECONDS,
+    ApiKey,
+    Tenant,
+)
 from hellojohn.rules import opaque, origins
 from hellojohn.store import tenants as store
 from hellojohn.timeutil import now
@@ -23,12 +32,14 @@ def create_tenant(
     email_from: str,
     verify_url_base: str,
     allowed_origins: tuple[str, ...] = (),
-    roles: tuple[str, ...] = ("admin", "member"),
-    audit_retention_days: int = 90,
+    roles: tuple[str, ...] = DEFAULT_ROLES,
+    audit_retention_days: int = AUDIT_RETENTION_DAYS,
     cancel_url_base: str = "",
     restore_url_base: str = "",
     notices: tuple[str, ...] = NOTICES,
     allow_international_emails: bool = False,
+    reverification_max_age_seconds: int = REVERIFICATION_MAX_AGE_SECONDS,
+    deletion_grace_days: int = DELETION_GRACE_DAYS,
 ) -> NewTenant:
     """The tenant and one secret and one publishable key; the keys are shown here, once.
 
@@ -36,6 +47,10 @@ def create_tenant(
     notice is not one of `records.NOTICES`. The notices' link pages default to the verify page's
     siblings: `cancel-email-change` and `restore-email` next to it (docs/NOTICES.md).
     """
+    if reverification_max_age_seconds < 0:
+        raise ValueError("reverification_max_age_seconds is 0 (off) or more")
+    if not 0 <= deletion_grace_days <= DELETION_GRACE_MAX_DAYS:
+        raise ValueError(f"deletion_grace_days must be 0 to {DELETION_GRACE_MAX_DAYS}")
     unknown = sorted(set(notices) - set(NOTICES))
     if unknown:
         raise ValueError(f"unknown notices: {', '.join(unknown)} (known: {', '.join(NOTICES)})")
@@ -53,6 +68,8 @@ def create_tenant(
         restore_url_base=restore_url_base or f"{sibling}/restore-email",
         notices=tuple(n for n in NOTICES if n in notices),
         allow_international_emails=allow_international_emails,
+        reverification_max_age_seconds=reverification_max_age_seconds,
+        deletion_grace_days=deletion_grace_days,
         created_at=now(),
     )
     secret_key = opaque.new_api_key("secret", live)

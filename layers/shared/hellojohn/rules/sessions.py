@@ -91,5 +91,8 @@ def revoke_all(tenant_id: str, uid: str) -> User:
     cleared = store.Update(set={"sessions": {}, session_store.REVOKED_ALL: secrets.token_hex(8)}, touch=False)
     try:
         return store.update(tenant_id, uid, cleared, _now())
-    except store.ConditionFailed:
+    except store.ConditionFailed as exc:
+        current = exc.current
+        if current is not None and not current.gone(_now()) and current.deletion_requested_at is not None:
+            raise errors.user_pending_deletion() from None  # its sessions ended with the deletion
         raise errors.user_not_found() from None

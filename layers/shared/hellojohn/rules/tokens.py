@@ -55,6 +55,7 @@ class AccessClaims:
     issued_at: int
     expires_at: int
     password_change_required: bool = False  # the `pcr` claim: the password was temporary at issue
+    auth_time: int = 0  # when the password was last proved in this session (0: a token without it)
 
 
 _derived: dict[str, SigningKey] = {}
@@ -114,9 +115,18 @@ def refresh_key() -> bytes:
 
 
 def issue(
-    user_id: str, tenant_id: str, session_id: str, role: str, now: int, password_change_required: bool = False
+    user_id: str,
+    tenant_id: str,
+    session_id: str,
+    role: str,
+    now: int,
+    password_change_required: bool = False,
+    *,
+    auth_time: int | None = None,
 ) -> tuple[str, int]:
-    """`pcr: true` while the user's password is temporary (the gate in `hellojohn.edge.auth`)."""
+    """`auth_time` (RFC 9068, OIDC): when the user last proved the password in this session (sign-in,
+    reauthentication, a password change), kept by refresh; `hellojohn.edge.reverification` reads it.
+    `pcr: true` while the user's password is temporary (the gate in `hellojohn.edge.auth`)."""
     key = signing_key()
     expires_at = now + settings().access_token_ttl_seconds
     claims: dict[str, Any] = {
@@ -127,6 +137,7 @@ def issue(
         "role": role,
         "iat": now,
         "exp": expires_at,
+        "auth_time": now if auth_time is None else auth_time,
     }
     if password_change_required:
         claims["pcr"] = True
@@ -196,12 +207,19 @@ def verify(token: str) -> AccessClaims:
             issued_at=int(claims["iat"]),
             expires_at=int(claims["exp"]),
             password_change_required=claims.get("pcr") is True,
+            auth_time=_whole(claims.get("auth_time")),
         )
     except (KeyError, TypeError, ValueError):
         raise errors.invalid_token() from None
     with _verified_lock:
         _verified[entry] = verified
     return verified
+
+
+def _whole(value: Any) -> int:
+    """A claim of whole seconds; anything else (absent: a token issued before the claim) is 0, a
+    proof older than any reverification window."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 def jwks() -> dict[str, Any]:

@@ -17,9 +17,10 @@ from hellojohn import cursors, errors, ids, throttle
 from hellojohn.errors import FieldIssue
 from hellojohn.fields import check_international, check_metadata, email_key
 from hellojohn.models import CreateUser, DisableUser, SetPassword
-from hellojohn.records import Tenant, User
+from hellojohn.records import TEMPORARY_PASSWORD, Tenant, User
 from hellojohn.rules import changes, mergepatch, passwords
 from hellojohn.store import users as store
+from hellojohn.timeutil import DAY, HOUR
 from hellojohn.timeutil import now as _now
 
 MAILS_PER_HOUR = 5  # verification emails per user, and per target address, in a clock hour
@@ -83,15 +84,23 @@ def refusal(
 ) -> errors.ApiError:
     """Why a conditional write did not apply, from the item as it was."""
     current = exc.current
-    if current is None:
-        if exc.reasons:
-            return errors.conflict()
+    if current is None and exc.reasons:
+        return errors.conflict()
+    if current is None or current.gone(_now()):  # no such user, or past its purge
         return errors.session_revoked() if session_id else errors.user_not_found()
     if session_id and session_id not in current.sessions:
         return errors.session_revoked()
+    if current.deletion_requested_at is not None:  # the guard of every write (store.users.Update)
+        return errors.user_pending_deletion()
     if expected_version is not None and current.version != expected_version:
         return errors.precondition_failed()
     return errors.conflict()
+
+
+def pending_deletion_refused(user: User) -> None:
+    """A write that reads first refuses a user pending deletion before it computes anything."""
+    if user.deletion_requested_at is not None:
+        raise errors.user_pending_deletion()
 
 
 def _settled(
@@ -158,6 +167,7 @@ def patch(
         user = get(tenant, uid)
         if session_id and session_id not in user.sessions:
             raise errors.session_revoked()
+        pending_deletion_refused(user)
         if expected_version is not None and user.version != expected_version:
             raise errors.precondition_failed()
         return user
@@ -184,6 +194,7 @@ def _patch_with_email(
         raise errors.session_revoked() if session_id else errors.user_not_found()
     if session_id and session_id not in user.sessions:
         raise errors.session_revoked()
+    pending_deletion_refused(user)
     if expected_version is not None and user.version != expected_version:
         raise errors.precondition_failed()
     now = _now()
@@ -198,7 +209,7 @@ def _patch_with_email(
     if email_vals.get("pending_email"):  # a verification email will be sent: count it
         values.update(_count_mail(user, now))
         target = email_key(email_vals["pending_email"])
-        extra.append(store.count_mail_to(tenant.id, target, now // 3600, MAILS_PER_HOUR))
+        extra.append(store.count_mail_to(tenant.id, target, now // HOUR, MAILS_PER_HOUR))
     guards = [store.version_is(user.version)]
     if session_id:
         guards.append(store.session_active(session_id))
@@ -216,13 +227,13 @@ def _patch_with_email(
 
 
 def _mail_refused(now: int) -> errors.ApiError:
-    return errors.too_many_attempts(3600 - now % 3600)
+    return errors.too_many_attempts(HOUR - now % HOUR)
 
 
 def _count_mail(user: User, now: int) -> dict[str, Any]:
     """One more verification email for this user this hour, or 429 (nothing written or sent):
     a signed-in user could otherwise mail any address without limit."""
-    hour = now // 3600
+    hour = now // HOUR
     sent = user.mail_count if user.mail_hour == hour else 0
     if sent >= MAILS_PER_HOUR:
         raise _mail_refused(now)
@@ -244,6 +255,7 @@ def set_password(tenant: Tenant, uid: str, body: SetPassword, expected_version: 
         raise errors.password_too_weak(reason)
     values = _set_password_values(tenant, body)
     user = get(tenant, uid)
+    pending_deletion_refused(user)
     if expected_version is not None and user.version != expected_version:
         raise errors.precondition_failed()
     current_hash = user.password_hash
@@ -259,7 +271,11 @@ def set_password(tenant: Tenant, uid: str, body: SetPassword, expected_version: 
             return store.update(tenant.id, uid, store.changes_to_update(values, guards), _now())
         except store.ConditionFailed as exc:
             current = exc.current
-            if current is None or (expected_version is not None and current.version != expected_version):
+            if (
+                current is None
+                or current.deletion_requested_at is not None
+                or (expected_version is not None and current.version != expected_version)
+            ):
                 raise refusal(exc, expected_version, None) from None
             if current.password_hash != current_hash:  # set meanwhile: judged against that one
                 current_hash = current.password_hash
@@ -280,10 +296,10 @@ def _set_password_values(tenant: Tenant, body: SetPassword) -> dict[str, Any]:
         # Every session ends in the same write: the access-token gate reads the `pcr` claim only,
         # so no token issued before the password became temporary may stay live (docs/SECURITY.md).
         values["password_change_required"] = True
-        values["temporary_password_expires_at"] = _now() + tenant.temporary_password_days * 86400
+        values["temporary_password_expires_at"] = _now() + tenant.temporary_password_days * DAY
         values["sessions"] = {}
     else:
-        values.update(dict.fromkeys(("password_change_required", "temporary_password_expires_at")))
+        values.update(dict.fromkeys(TEMPORARY_PASSWORD))
     if body.sign_out_all_sessions:
         values["sessions"] = {}
     return values
@@ -302,7 +318,6 @@ def set_disabled(
 
 
 METADATA_FIELDS = ("public_metadata", "private_metadata")
-COUNTERS_OF_THE_LOCK = ("failed_attempts", "first_failed_at", "locked_until")
 
 
 def merge_metadata(
@@ -330,6 +345,7 @@ def _merge_once(
     user = store.get(tenant.id, uid)
     if user is None:
         raise errors.user_not_found()
+    pending_deletion_refused(user)
     if expected_version is not None and user.version != expected_version:
         raise errors.precondition_failed()
     values: dict[str, Any] = {}
@@ -351,8 +367,8 @@ def _merge_once(
         return store.update(tenant.id, uid, store.changes_to_update(values, guards), _now())
     except store.ConditionFailed as exc:
         current = exc.current
-        if current is None:
-            raise errors.user_not_found() from None
+        if current is None or current.deletion_requested_at is not None:
+            raise refusal(exc, expected_version, None) from None
         if expected_version is not None:
             raise errors.precondition_failed() from None
         if any(getattr(current, name) != getattr(user, name) for name in values):
@@ -363,7 +379,7 @@ def _merge_once(
 def unlock(tenant: Tenant, uid: str, expected_version: int | None) -> User:
     """Clear the wrong-password lock: one UpdateItem REMOVING the counters (absent = never counted)."""
     guards = [store.version_is(expected_version)] if expected_version is not None else []
-    return _write(tenant, uid, dict.fromkeys(COUNTERS_OF_THE_LOCK), guards, expected_version)
+    return _write(tenant, uid, dict.fromkeys(throttle.COUNTERS), guards, expected_version)
 
 
 def _write(

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from hellojohn import errors
 from hellojohn.config import settings
 from hellojohn.fields import email_key
-from hellojohn.records import User
+from hellojohn.records import PENDING_FIELDS, User
 from hellojohn.rules import opaque
-from hellojohn.store import sessions as session_store
+from hellojohn.store import links
 from hellojohn.store import users as store
 from hellojohn.timeutil import now as _now
 
@@ -43,16 +43,9 @@ def issue(tid: str, uid: str, change_id: str) -> Issued | None:
         conditions=[store.pending_change_is(change_id)],
         touch=False,
     )
-    record = session_store.Verification(tid, uid, user.pending_email, change_id, expires)
+    link = links.Link(tid, uid, links.VERIFY, change_id, user.pending_email, user.pending_email, expires)
     try:
-        store.transact(
-            tid,
-            uid,
-            update,
-            store.ClaimMove(tid, uid),
-            now,
-            extra=[session_store.put_verification(token_hash, record)],
-        )
+        store.transact_with(tid, uid, update, now, links.new_link(token_hash, link))
     except store.ConditionFailed:
         return None
     return Issued(user, user.pending_email, token, expires)
@@ -78,7 +71,7 @@ def _invalid() -> errors.ApiError:
 def verify(tid: str, token: str) -> User:
     """Switch to the pending email: the claim moves, the token is consumed, all in one transaction."""
     token_hash = opaque.digest(token)
-    record = session_store.get_verification(token_hash)
+    record = links.get_link(token_hash, links.VERIFY)
     now = _now()
     if record is None or not opaque.same(record.tenant_id, tid) or record.expires_at <= now:
         raise _invalid()
@@ -91,16 +84,7 @@ def verify(tid: str, token: str) -> User:
         or user.pending_email != record.email
     ):
         raise _invalid()
-    values = {
-        "email": record.email,
-        "email_verified": True,
-        "pending_email": None,
-        "pending_change_id": None,
-        "pending_token_hash": None,
-        "pending_expires_at": None,
-        "pending_requested_at": None,
-        "pending_sent_at": None,
-    }
+    values = {"email": record.email, "email_verified": True, **dict.fromkeys(PENDING_FIELDS)}
     # Conditioned on what it read and depends on (the pending change, the address whose claim it
     # deletes), not on the version: a concurrent PATCH of the name must not void the link.
     update = store.changes_to_update(
@@ -108,9 +92,7 @@ def verify(tid: str, token: str) -> User:
     )
     claims = store.ClaimMove(tid, user.id, put_key=email_key(record.email), delete_key=email_key(user.email))
     try:
-        store.transact(
-            tid, user.id, update, claims, now, extra=[session_store.delete_verification(token_hash)]
-        )
+        store.transact(tid, user.id, update, claims, now, extra=[links.spend_link(token_hash, links.VERIFY)])
     except store.ClaimTaken:
         raise errors.email_taken() from None
     except store.ConditionFailed:

@@ -41,6 +41,18 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _de.deserialize(v) for k, v in item.items()}
 
 
+def get_many(keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The items of these keys that exist, deserialised, in one BatchGetItem (strongly consistent;
+    again for any key DynamoDB left unprocessed)."""
+    request: dict[str, Any] = {table_name(): {"Keys": keys, "ConsistentRead": True}}
+    found: list[dict[str, Any]] = []
+    while request:
+        out = dynamodb().batch_get_item(RequestItems=request)
+        found += [from_item(raw) for raw in out.get("Responses", {}).get(table_name(), [])]
+        request = dict(out.get("UnprocessedKeys") or {})
+    return found
+
+
 def error_code(exc: Exception) -> str:
     response = getattr(exc, "response", None) or {}
     return str(response.get("Error", {}).get("Code", ""))

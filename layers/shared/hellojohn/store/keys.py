@@ -65,9 +65,27 @@ def notice_link(token_hash: str) -> dict[str, dict[str, str]]:
 
 
 def restore_links(tid: str, uid: str) -> dict[str, dict[str, str]]:
-    """The user's restore links still usable (hellojohn.store.notices.RestoreLinks). A partition of
+    """The user's restore links still usable (hellojohn.store.links.RestoreLinks). A partition of
     its own, not the user's: the worker that writes it may not write user items."""
-    return {"PK": {"S": f"TNT#{tid}#RESTORE#{uid}"}, "SK": {"S": "RESTORE"}}
+    return {"PK": {"S": restore_links_pk(tid, uid)}, "SK": {"S": "RESTORE"}}
+
+
+def restore_links_pk(tid: str, uid: str) -> str:
+    return f"TNT#{tid}#RESTORE#{uid}"
+
+
+def idempotency_pk(tid: str, caller: str) -> str:
+    """The partition of a caller's idempotency records (an API key's id, or a session's)."""
+    return f"IDEM#{tid}#{caller}"
+
+
+LINK_SK_PREFIX = "LINK#"
+
+
+def link_noted(tid: str, uid: str, token_hash: str) -> dict[str, dict[str, str]]:
+    """That the user has a notice link token (by its hash), beside the user's restore links: the
+    purge of a deleted user finds its link tokens there (hellojohn.rules.purge)."""
+    return {"PK": {"S": restore_links_pk(tid, uid)}, "SK": {"S": f"{LINK_SK_PREFIX}{token_hash}"}}
 
 
 def notice_sent(tid: str, change_id: str, kind: str) -> dict[str, dict[str, str]]:

@@ -2,7 +2,7 @@
 today's rule (`fields.email_key`) gives their address get their claim and `email_key` moved.
 
 The write changes no `change` stamp, `version` or `updated_at`: the stream sees no change of the
-user's own, so no notice, job or change event follows (`records.own_stamp`).
+user's own, so no notice, job or change event follows (`rules.outbox.own_stamp`).
 """
 
 from collections.abc import Callable, Iterator

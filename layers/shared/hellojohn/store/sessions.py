@@ -1,4 +1,4 @@
-"""Session items (refresh-token hashes, in the user's own item collection) and verification tokens."""
+"""Session items: refresh-token hashes, in the user's own item collection."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -13,10 +13,16 @@ from hellojohn.store.client import (
     error_code,
     failed_item,
     from_item,
+    get_many,
     table_name,
     to_item,
 )
 from hellojohn.store.users import Condition
+from hellojohn.timeutil import now as _now
+
+AUTH_TIME = "auth_time"
+"""A session item attribute: when the password was last proved in the session (sign-in, a
+reauthentication, a password change); refresh copies it into each new access token."""
 
 REVOKED_ALL = "sessions_revoked"
 """A user item attribute: a fresh random mark written by every revoke-all, so that a sign-in that
@@ -41,6 +47,7 @@ class SessionItem:
     last_refreshed_at: int | None = None
     user_agent: str | None = None  # None: not known (sessions made before these were recorded)
     ip: str | None = None
+    auth_time: int = 0  # the last proof of the password in this session (tokens.issue's auth_time)
 
     @classmethod
     def from_item(cls, d: dict[str, Any]) -> "SessionItem":
@@ -57,6 +64,8 @@ class SessionItem:
             last_refreshed_at=number("last_refreshed_at"),
             user_agent=d.get("user_agent"),
             ip=d.get("ip"),
+            # a session item made before auth_time was recorded: its sign-in was the last proof
+            auth_time=number(AUTH_TIME) or number("created_at") or 0,
         )
 
 
@@ -83,6 +92,7 @@ def put_session(
                         "tenant_id": tid,
                         "refresh_hash": refresh_hash,
                         "created_at": now,
+                        AUTH_TIME: now,  # the password was just proved
                         "expires_at": expires_at,
                         "ttl": expires_at,
                         "user_agent": device.user_agent,  # None: left out (to_item)
@@ -95,25 +105,43 @@ def put_session(
     }
 
 
+def reverified(tid: str, uid: str, sid: str, now: int, refresh_hash: str | None = None) -> dict[str, Any]:
+    """A transaction item recording a fresh proof of the password in a session (its `auth_time`):
+    a reauthentication, which also rotates the refresh token (`refresh_hash`: the new one's; the
+    tokens before it are no longer refreshable, not even within the reuse interval: no previous
+    hash is kept), or a password change. Only on a session item that exists."""
+    names = {"#auth_time": AUTH_TIME}
+    values: dict[str, Any] = {":now": {"N": str(now)}}
+    expression = "SET #auth_time = :now"
+    if refresh_hash is not None:
+        names.update({"#refreshed": "last_refreshed_at", "#previous": "previous_refresh_hash"})
+        values[":new"] = {"S": refresh_hash}
+        expression += ", refresh_hash = :new, #refreshed = :now REMOVE #previous"
+    return {
+        "Update": {
+            "TableName": table_name(),
+            "Key": keys.session(tid, uid, sid),
+            "UpdateExpression": expression,
+            "ConditionExpression": "attribute_exists(PK)",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+    }
+
+
 def delete_session(tid: str, uid: str, sid: str) -> dict[str, Any]:
     return {"Delete": {"TableName": table_name(), "Key": keys.session(tid, uid, sid)}}
 
 
 def get_user_and_session(tid: str, uid: str, sid: str) -> tuple[User | None, SessionItem | None]:
     """Both items in one BatchGetItem (strongly consistent)."""
-    wanted = [keys.user(tid, uid), keys.session(tid, uid, sid)]
-    request: dict[str, Any] = {table_name(): {"Keys": wanted, "ConsistentRead": True}}
     user: User | None = None
     session: SessionItem | None = None
-    while request:
-        out = dynamodb().batch_get_item(RequestItems=request)
-        for raw in out.get("Responses", {}).get(table_name(), []):
-            d = from_item(raw)
-            if d["SK"] == keys.USER_SK:
-                user = User.from_item(d)
-            else:
-                session = SessionItem.from_item(d)
-        request = dict(out.get("UnprocessedKeys") or {})
+    for d in get_many([keys.user(tid, uid), keys.session(tid, uid, sid)]):
+        if d["SK"] == keys.USER_SK:
+            user = User.from_item(d)
+        else:
+            session = SessionItem.from_item(d)
     return user, session
 
 
@@ -179,6 +207,7 @@ def rotate(tid: str, uid: str, sid: str, old_hash: str, new_hash: str, expires_a
 _LISTED = (
     "SK",
     "sessions",
+    "purge_at",
     "session_id",
     "created_at",
     "last_refreshed_at",
@@ -189,9 +218,10 @@ _LISTED = (
 
 
 def list_sessions(tid: str, uid: str) -> tuple[dict[str, int] | None, list[SessionItem]]:
-    """The user's `sessions` map (None: no such user) and its session items, from one Query of the
-    user's item collection (strongly consistent): the session items (`SES#…`) sort just before the
-    user item (`USER`), so the key range `SES#` … `USER` holds both and nothing else of the user's.
+    """The user's `sessions` map (None: no such user, or one past its purge) and its session items,
+    from one Query of the user's item collection (strongly consistent): the session items (`SES#…`)
+    sort just before the user item (`USER`), so the key range `SES#` … `USER` holds both and
+    nothing else of the user's.
     Only the attributes a listing shows are returned (no refresh hashes, no profile). A collection
     larger than a Query's 1 MB page (over a thousand sessions) takes one more Query per page."""
     names = {f"#a{i}": name for i, name in enumerate(_LISTED)}
@@ -213,7 +243,8 @@ def list_sessions(tid: str, uid: str) -> tuple[dict[str, int] | None, list[Sessi
         out = dynamodb().query(**params)
         for raw in out.get("Items", []):
             d = from_item(raw)
-            if d["SK"] == keys.USER_SK:
+            gone = d.get("purge_at") is not None and int(d["purge_at"]) <= _now()  # User.gone
+            if d["SK"] == keys.USER_SK and not gone:
                 live = {k: int(v) for k, v in (d.get("sessions") or {}).items()}
             elif str(d["SK"]).startswith(keys.SESSION_SK_PREFIX):
                 found.append(SessionItem.from_item(d))
@@ -236,52 +267,3 @@ def delete_sessions(tid: str, uid: str, sids: list[str]) -> int:
             out = dynamodb().batch_write_item(RequestItems=request)
             request = dict(out.get("UnprocessedItems") or {})
     return calls
-
-
-@dataclass(frozen=True)
-class Verification:
-    tenant_id: str
-    user_id: str
-    email: str
-    change_id: str
-    expires_at: int
-
-
-def put_verification(token_hash: str, v: Verification) -> dict[str, Any]:
-    return {
-        "Put": {
-            "TableName": table_name(),
-            "Item": {
-                **keys.verification(token_hash),
-                **to_item(
-                    {
-                        "tenant_id": v.tenant_id,
-                        "user_id": v.user_id,
-                        "email": v.email,
-                        "change_id": v.change_id,
-                        "expires_at": v.expires_at,
-                        "ttl": v.expires_at,
-                    }
-                ),
-            },
-        }
-    }
-
-
-def get_verification(token_hash: str) -> Verification | None:
-    out = dynamodb().get_item(TableName=table_name(), Key=keys.verification(token_hash), ConsistentRead=True)
-    item = out.get("Item")
-    if not item:
-        return None
-    d = from_item(item)
-    return Verification(d["tenant_id"], d["user_id"], d["email"], d["change_id"], int(d["expires_at"]))
-
-
-def delete_verification(token_hash: str) -> dict[str, Any]:
-    return {
-        "Delete": {
-            "TableName": table_name(),
-            "Key": keys.verification(token_hash),
-            "ConditionExpression": "attribute_exists(PK)",
-        }
-    }

@@ -27,8 +27,11 @@ from hellojohn.store.client import (
     to_av,
     to_item,
 )
+from hellojohn.timeutil import HOUR
+from hellojohn.timeutil import now as _now
 
 Path = str | tuple[str, str]
+DELETION = "deletion_requested_at"  # set while a deletion is pending (hellojohn.rules.deletion)
 
 
 class ConditionFailed(Exception):
@@ -117,6 +120,7 @@ class Update:
     conditions: list[Condition] = field(default_factory=list)
     touch: bool = True  # bump version and updated_at: False only for session bookkeeping
     changes_only: bool = False
+    pending_deletion_ok: bool = False  # only a deletion and a restore may write a user pending deletion
 
     def expression(self, now: int) -> tuple[str, str, dict[str, str], dict[str, Any]]:
         # every write says who made it (the stream's change events and audit history read it)
@@ -163,6 +167,9 @@ class Update:
             if part
         )
         cond = ["attribute_exists(#pk)"]
+        if not self.pending_deletion_ok:  # the guard: a user pending deletion is not changed
+            cond.append(f"attribute_not_exists(#{DELETION})")
+            names[f"#{DELETION}"] = DELETION
         for c in self.conditions:
             cond.append(f"({c.expression})")
             names.update(c.names)
@@ -175,9 +182,11 @@ class Update:
 
 
 def get(tid: str, uid: str) -> User | None:
+    """The user; None when there is none, or it is past its purge time (gone before TTL removes it)."""
     out = dynamodb().get_item(TableName=table_name(), Key=keys.user(tid, uid), ConsistentRead=True)
     item = out.get("Item")
-    return User.from_item(from_item(item)) if item else None
+    user = User.from_item(from_item(item)) if item else None
+    return None if user is None or user.gone(_now()) else user
 
 
 def get_many(tid: str, uids: Sequence[str]) -> list[User]:
@@ -191,7 +200,8 @@ def get_many(tid: str, uids: Sequence[str]) -> list[User]:
             out = dynamodb().batch_get_item(RequestItems=request)
             for item in out.get("Responses", {}).get(table_name(), []):
                 user = User.from_item(from_item(item))
-                found[user.id] = user
+                if not user.gone(_now()):
+                    found[user.id] = user
             request = dict(out.get("UnprocessedKeys") or {})
     return [found[u] for u in uids if u in found]
 
@@ -233,6 +243,11 @@ def user_item(user: User) -> dict[str, Any]:
     }
 
 
+CLAIM_FREE = "attribute_not_exists(PK) OR #purge_at <= :now"
+"""An email claim is free when no user holds it, or its user is past its purge time (the claim
+carries the user's `purge_at` while a deletion is pending: hellojohn.rules.deletion)."""
+
+
 def create(user: User) -> None:
     """The user and its email claim, both or neither."""
     try:
@@ -252,7 +267,9 @@ def create(user: User) -> None:
                             **keys.email_claim(user.tenant_id, email_key(user.email)),
                             "user_id": {"S": user.id},
                         },
-                        "ConditionExpression": "attribute_not_exists(PK)",
+                        "ConditionExpression": CLAIM_FREE,
+                        "ExpressionAttributeNames": {"#purge_at": "purge_at"},
+                        "ExpressionAttributeValues": {":now": {"N": str(_now())}},
                     }
                 },
             ]
@@ -298,6 +315,11 @@ class ClaimMove:
     check_key: str | None = None  # only check the address is free (or already this user's)
 
 
+def transact_with(tid: str, uid: str, change: Update, now: int, *extra: Any) -> None:
+    """The user change and other items (`extra`), no email claim moving, in one transaction."""
+    transact(tid, uid, change, ClaimMove(tid, uid), now, extra)
+
+
 def transact(
     tid: str, uid: str, change: Update, claims: ClaimMove, now: int, extra: Iterable[Any] = ()
 ) -> None:
@@ -317,8 +339,9 @@ def transact(
         }
     ]
     free_or_mine = {
-        "ConditionExpression": "attribute_not_exists(PK) OR user_id = :uid",
-        "ExpressionAttributeValues": {":uid": {"S": uid}},
+        "ConditionExpression": "attribute_not_exists(PK) OR user_id = :uid OR #purge_at <= :now",
+        "ExpressionAttributeNames": {"#purge_at": "purge_at"},
+        "ExpressionAttributeValues": {":uid": {"S": uid}, ":now": {"N": str(now)}},
     }
     claim_index = len(items)
     if claims.put_key:
@@ -404,7 +427,7 @@ def count_mail_to(tid: str, email_key: str, hour: int, limit: int) -> dict[str, 
                 ":zero": {"N": "0"},
                 ":one": {"N": "1"},
                 ":limit": {"N": str(limit)},
-                ":ttl": {"N": str((hour + 2) * 3600)},
+                ":ttl": {"N": str((hour + 2) * HOUR)},
             },
         }
     }

@@ -1,5 +1,7 @@
 import { AuthLoading, SignedIn, SignedOut, useOptionalUser } from '@hellojohn/react';
+import { ChangeEmailForm } from './ChangeEmailForm';
 import { ChangePasswordForm } from './ChangePasswordForm';
+import { DeleteAccount } from './DeleteAccount';
 import { ProfileForm } from './ProfileForm';
 import { SessionsList } from './SessionsList';
 import { SignInForm } from './SignInForm';
@@ -32,8 +34,10 @@ function SignedInPage() {
         {/* Remount on another user so that the uncontrolled inputs take the new defaults. */}
         <ProfileForm key={user?.id} />
       </section>
+      <ChangeEmailForm key={`email-${user?.id ?? ''}`} />
       <ChangePasswordForm key={`password-${user?.id ?? ''}`} />
       <SessionsList key={`sessions-${user?.id ?? ''}`} />
+      <DeleteAccount key={`delete-${user?.id ?? ''}`} />
     </>
   );
 }

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import { HelloJohnError } from '../errors.js';
+import type { ReverificationPrompt } from '../reverification.js';
 import type {
   AuthState,
   HelloJohnSession,
@@ -179,4 +180,27 @@ export function useSessions(): UseSessionsResult {
     reload,
     revoke,
   };
+}
+
+/**
+ * Wraps `action` (e.g. `user.update`) so that a 403 `reauthentication_required` (the session's
+ * last proof of the password is older than the tenant allows for an email or phone change) asks
+ * `prompt` for the password, calls `POST /v1/auth/reauthenticate`, and retries `action` once. A
+ * wrong password asks again (with `error` set); a cancelled prompt (null) rejects with a
+ * {@link HelloJohnError} of code `reverification_cancelled`.
+ *
+ * ```tsx
+ * const updateWithProof = useReverification(update, askPassword);
+ * await updateWithProof({ email });
+ * ```
+ */
+export function useReverification<A extends unknown[], T>(
+  action: (...args: A) => Promise<T>,
+  prompt: ReverificationPrompt,
+): (...args: A) => Promise<T> {
+  const client = useHelloJohnClient();
+  return useCallback(
+    (...args: A) => client.withReverification(() => action(...args), prompt),
+    [client, action, prompt],
+  );
 }

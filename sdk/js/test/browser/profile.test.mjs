@@ -17,7 +17,7 @@
  * Run with `npm run test:browser`.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -578,6 +578,105 @@ test(
         await statusOf(restoreLink, 'invalid_request'),
         /already used \(the address was restored then/,
       );
+    } finally {
+      await tab.close();
+    }
+  },
+);
+
+/** `python -m scripts.tenant` (what `make tenant` runs) against the runner whose state is in `stateDir`. */
+function makeTenant(stateDir, name, ...args) {
+  const out = spawnSync(
+    join(REPO, '.venv', 'bin', 'python'),
+    ['-m', 'scripts.tenant', '--name', name, '--state-dir', stateDir, ...args],
+    { cwd: REPO, encoding: 'utf8', timeout: 60_000 },
+  );
+  assert.equal(out.status, 0, out.stderr);
+  return JSON.parse(out.stdout.trim().split('\n').at(-1));
+}
+
+test(
+  'an email change on a stale session asks for the password (useReverification), then goes through',
+  { timeout: 120_000, skip: process.env.HJ_API === 'mock' ? 'the mock API has no tenant script' : false },
+  async () => {
+    const stateDir = api.stateDir ?? dirname(process.env.HJ_CREDENTIALS);
+    const made = makeTenant(stateDir, 'Reverify', '--reverification-max-age', '2');
+    const creds = { ...api.creds, ...made };
+    const suffix = randomBytes(4).toString('hex');
+    const email = `reverify-${suffix}@example.com`;
+    const password = `Reverify-Test-${suffix}-1!`;
+    const created = await admin(creds, 'POST', '/v1/users', { email, password });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const shortApp = await serveApp(creds);
+    const tab = await browser.newPage();
+    try {
+      await tab.goto(shortApp.url);
+      await tab.getByTestId('sign-in-email').fill(email);
+      await tab.getByTestId('sign-in-password').fill(password);
+      await tab.getByTestId('sign-in-submit').click();
+      await tab.getByTestId('change-email').waitFor();
+      await sleep(3_000); // the tenant asks for a proof within 2 s
+
+      // Cancelled: a typed error, nothing changed
+      await tab.getByTestId('change-email-input').fill(`first-${suffix}@example.com`);
+      await tab.getByTestId('change-email-submit').click();
+      await tab.getByTestId('reverify-form').waitFor();
+      assert.match((await tab.getByTestId('reverify-form').textContent()) ?? '', /more than 2 s ago/);
+      await tab.getByTestId('reverify-cancel').click();
+      await tab.getByTestId('change-email-cancelled').waitFor();
+      assert.equal((await admin(creds, 'GET', `/v1/users/${created.body.id}`)).body.pending_email, null);
+
+      // A wrong password is asked again; the right one proves it and the change is retried
+      const next = `second-${suffix}@example.com`;
+      await tab.getByTestId('change-email-input').fill(next);
+      await tab.getByTestId('change-email-submit').click();
+      await tab.getByTestId('reverify-password').fill('Not-The-Password-1');
+      await tab.getByTestId('reverify-submit').click();
+      await tab.getByTestId('reverify-error').waitFor();
+      await tab.getByTestId('reverify-password').fill(password);
+      await tab.getByTestId('reverify-submit').click();
+      await tab.getByTestId('change-email-pending').waitFor();
+      assert.equal(await tab.getByTestId('reverify-form').count(), 0);
+      assert.match((await tab.getByTestId('change-email-pending').textContent()) ?? '', new RegExp(next));
+      assert.equal((await admin(creds, 'GET', `/v1/users/${created.body.id}`)).body.pending_email, next);
+    } finally {
+      await tab.close();
+      await new Promise((r) => shortApp.server.close(r));
+    }
+  },
+);
+
+test(
+  'example app: "Delete my account" asks first, then signs out a deleted user',
+  { timeout: 120_000 },
+  async () => {
+    const { creds } = api;
+    const suffix = randomBytes(4).toString('hex');
+    const email = `delete-me-${suffix}@example.com`;
+    const password = `Delete-Me-${suffix}-1!`;
+    const created = await admin(creds, 'POST', '/v1/users', { email, password });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const tab = await browser.newPage();
+    const alerts = [];
+    tab.on('dialog', (dialog) => {
+      alerts.push(dialog.message());
+      void dialog.accept();
+    });
+    try {
+      await tab.goto(app.url);
+      await tab.getByTestId('sign-in-form').waitFor();
+      await tab.getByTestId('sign-in-email').fill(email);
+      await tab.getByTestId('sign-in-password').fill(password);
+      await tab.getByTestId('sign-in-submit').click();
+      await tab.getByTestId('delete-account').waitFor();
+      await tab.getByTestId('delete-start').click();
+      assert.equal(await tab.getByTestId('delete-confirm').isDisabled(), true, 'not before DELETE is typed');
+      await tab.getByTestId('delete-confirm-input').fill('DELETE');
+      await tab.getByTestId('delete-confirm').click();
+      await tab.getByTestId('sign-in-form').waitFor(); // every session ended: signed out
+      assert.match(alerts.join('\n'), /restored by support until/);
+      const after = await admin(creds, 'GET', `/v1/users/${created.body.id}`);
+      assert.notEqual(after.body.purge_at, null);
     } finally {
       await tab.close();
     }

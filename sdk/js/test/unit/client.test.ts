@@ -256,6 +256,87 @@ describe('a temporary password (passwordChangeRequired)', () => {
   });
 });
 
+describe('reverification (403 reauthentication_required)', () => {
+  it('the refusal is a HelloJohnError with RFC 9470 max_age; a name change never asks', async () => {
+    const api = new FakeApi();
+    const client = await signedIn(api);
+    api.makeProofsStale();
+    await expect(client.updateUser({ name: 'Ada King' })).resolves.toMatchObject({ name: 'Ada King' });
+    const refused = await client.updateUser({ email: 'ada@new.example.com' }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(HelloJohnError);
+    expect(refused).toMatchObject({ code: 'reauthentication_required', status: 403, maxAge: 600 });
+    expect(client.getState().status).toBe('signed-in'); // the session is fine
+  });
+
+  it('prompts for the password, reauthenticates, and retries the request once', async () => {
+    const api = new FakeApi();
+    const client = await signedIn(api);
+    const before = api.issued.at(-1);
+    api.makeProofsStale();
+    const prompt = vi.fn(() => Promise.resolve<string | null>(api.password));
+
+    const user = await client.withReverification(
+      () => client.updateUser({ email: 'ada@new.example.com' }),
+      prompt,
+    );
+
+    expect(prompt).toHaveBeenCalledTimes(1);
+    expect(prompt).toHaveBeenCalledWith({ maxAgeSeconds: 600, error: null });
+    const [reauth] = api.callsTo('POST', '/v1/auth/reauthenticate');
+    expect(reauth?.rawBody).toBe(JSON.stringify({ password: api.password }));
+    expect(bearer(reauth!)).toBe(before?.access_token);
+    expect(api.callsTo('PATCH', '/v1/auth/me')).toHaveLength(2);
+    expect(user.pending_email).toBe('ada@new.example.com');
+    // the session's tokens were replaced: same session, the new refresh token kept
+    const now = api.issued.at(-1);
+    expect(now?.id).toBe(before?.id);
+    expect(storedSession()?.refresh_token).toBe(now?.refresh_token);
+    await client.refresh();
+    expect(client.getState().status).toBe('signed-in');
+  });
+
+  it('asks again after a wrong password, with the error', async () => {
+    const api = new FakeApi();
+    const client = await signedIn(api);
+    api.makeProofsStale();
+    const answers = ['Wrong-Password-1', api.password];
+    const prompt = vi.fn(() => Promise.resolve<string | null>(answers.shift() ?? null));
+    await client.withReverification(() => client.updateUser({ phone_number: '+14155552671' }), prompt);
+    expect(prompt).toHaveBeenCalledTimes(2);
+    const second = prompt.mock.calls[1] as unknown as [{ error: HelloJohnError | null }];
+    expect(second[0].error?.code).toBe('invalid_credentials');
+  });
+
+  it('a cancelled prompt rejects with reverification_cancelled and makes no other call', async () => {
+    const api = new FakeApi();
+    const client = await signedIn(api);
+    api.makeProofsStale();
+    const cancelled = await client
+      .withReverification(
+        () => client.updateUser({ email: 'ada@new.example.com' }),
+        () => Promise.resolve(null),
+      )
+      .catch((e: unknown) => e);
+    expect(cancelled).toBeInstanceOf(HelloJohnError);
+    expect(cancelled).toMatchObject({ code: 'reverification_cancelled', status: 403, maxAge: 600 });
+    expect(api.callsTo('POST', '/v1/auth/reauthenticate')).toHaveLength(0);
+    expect(api.callsTo('PATCH', '/v1/auth/me')).toHaveLength(1);
+    expect(client.getState().status).toBe('signed-in');
+  });
+
+  it('a fresh session is never prompted, and other errors pass through', async () => {
+    const api = new FakeApi();
+    const client = await signedIn(api);
+    const prompt = vi.fn(() => Promise.resolve<string | null>(api.password));
+    await client.withReverification(() => client.updateUser({ email: 'ada@new.example.com' }), prompt);
+    const refused = await client
+      .withReverification(() => client.updateUser({ role: 'admin' } as never), prompt)
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'forbidden_field' });
+    expect(prompt).not.toHaveBeenCalled();
+  });
+});
+
 describe('refresh on 401 token_expired', () => {
   it('refreshes exactly once, then retries the request with the new access token', async () => {
     const api = new FakeApi();
@@ -661,5 +742,68 @@ describe('sessions', () => {
       call.path === '/v1/auth/sessions' ? jsonResponse(200, { data: [{ id: 1 }] }) : undefined,
     );
     await expect(client.getSessions()).rejects.toMatchObject({ code: 'invalid_response' });
+  });
+});
+
+// issue 26's code (reverification, built beside this): not in this document's enum yet
+const REVERIFY = 'reauthentication_required' as Parameters<typeof errorResponse>[1];
+
+describe('user.delete (DELETE /v1/auth/me)', () => {
+  it('sends DELETE with the access token, signs out, and resolves with the restore deadline', async () => {
+    const api = new FakeApi();
+    const client = await signedIn(api);
+    const pending = { deletion_requested_at: '2026-12-08T00:00:00Z', purge_at: '2026-12-15T00:00:00Z' };
+    api.overrides.push((call) =>
+      call.method === 'DELETE' && call.path === '/v1/auth/me' ? jsonResponse(200, pending) : undefined,
+    );
+    await expect(client.getState().user!.delete()).resolves.toEqual(pending);
+    const [call] = api.callsTo('DELETE', '/v1/auth/me');
+    expect(bearer(call!)).toMatch(/^at_/);
+    expect(client.getState()).toEqual({ status: 'signed-out', user: null });
+    expect(storedSession()).toBeNull();
+  });
+
+  it('resolves with null when the account is gone at once (204)', async () => {
+    const api = new FakeApi();
+    const client = await signedIn(api);
+    api.overrides.push((call) =>
+      call.method === 'DELETE' && call.path === '/v1/auth/me'
+        ? new Response(null, { status: 204 })
+        : undefined,
+    );
+    await expect(client.deleteUser()).resolves.toBeNull();
+    expect(client.getState().status).toBe('signed-out');
+  });
+
+  it('calls the reverification hook on 403 reauthentication_required, then deletes', async () => {
+    const api = new FakeApi();
+    const client = await signedIn(api);
+    let asked = 0;
+    api.overrides.push((call) => {
+      if (call.method !== 'DELETE' || call.path !== '/v1/auth/me') return undefined;
+      return asked === 0
+        ? errorResponse(403, REVERIFY, 'Prove it is you')
+        : new Response(null, { status: 204 });
+    });
+    const reverify = vi.fn(() => {
+      asked += 1;
+      return Promise.resolve();
+    });
+    await expect(client.deleteUser({ reverify })).resolves.toBeNull();
+    expect(reverify).toHaveBeenCalledOnce();
+    expect(api.callsTo('DELETE', '/v1/auth/me')).toHaveLength(2);
+  });
+
+  it('without a hook, the 403 is thrown and the session kept', async () => {
+    const api = new FakeApi();
+    const client = await signedIn(api);
+    api.overrides.push((call) =>
+      call.method === 'DELETE' && call.path === '/v1/auth/me'
+        ? errorResponse(403, REVERIFY, 'Prove it is you')
+        : undefined,
+    );
+    const error = (await client.deleteUser().catch((e: unknown) => e)) as HelloJohnError;
+    expect(error.code).toBe('reauthentication_required');
+    expect(client.getState().status).toBe('signed-in');
   });
 });

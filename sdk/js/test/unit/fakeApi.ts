@@ -24,6 +24,8 @@ interface AccessRecord {
   expiresAt: number;
   /** The `pcr` claim: the password was temporary when the token was issued. */
   passwordChangeRequired: boolean;
+  /** The `auth_time` claim (ms): the session's last proof of the password. */
+  authTime: number;
 }
 
 type Override = (call: RecordedCall) => Response | Promise<Response> | undefined;
@@ -79,6 +81,10 @@ export class FakeApi {
   password = 'OldPassword123!';
   accessTtlMs = 15 * 60_000;
   refreshTtlMs = 30 * 24 * 3600_000;
+  /** The tenant's `reverification_max_age_seconds` (0: off); the API's default is 600. */
+  reverificationMaxAgeSeconds = 600;
+  /** Each session's last proof of the password (ms), kept by refresh as the API keeps it. */
+  readonly authTimes = new Map<string, number>();
   /** Delay of the refresh endpoint (ms), to hold a refresh in flight. */
   refreshDelayMs = 0;
   readonly overrides: Override[] = [];
@@ -121,6 +127,12 @@ export class FakeApi {
     for (const record of this.access.values()) record.expiresAt = 0;
   }
 
+  /** Makes every session's last proof of the password older than any max age. */
+  makeProofsStale(): void {
+    for (const record of this.access.values()) record.authTime = 0;
+    for (const id of this.authTimes.keys()) this.authTimes.set(id, 0);
+  }
+
   revokeAll(): void {
     for (const { sessionId } of this.refreshTokens.values()) this.revoked.add(sessionId);
   }
@@ -128,12 +140,14 @@ export class FakeApi {
   /** Issues a session directly (as if signed in elsewhere), e.g. to seed storage. */
   issueSession(sessionId = this.nextId('ses')): Schemas['Session'] {
     const now = Date.now();
+    if (!this.authTimes.has(sessionId)) this.authTimes.set(sessionId, now);
     const accessToken = `at_${this.nextId('a')}`;
     const refreshToken = `rt_${this.nextId('r')}`;
     this.access.set(accessToken, {
       sessionId,
       expiresAt: now + this.accessTtlMs,
       passwordChangeRequired: this.user.password_change_required,
+      authTime: this.authTimes.get(sessionId) ?? now,
     });
     this.refreshTokens.set(refreshToken, { sessionId, used: false });
     const session: Schemas['Session'] = {
@@ -262,6 +276,20 @@ export class FakeApi {
         if (this.access.get(bearerOf(call))?.passwordChangeRequired) {
           return errorResponse(403, 'password_change_required', 'change the password first');
         }
+        const authTime = this.access.get(bearerOf(call))?.authTime ?? 0;
+        const maxAge = this.reverificationMaxAgeSeconds;
+        if (
+          maxAge > 0 &&
+          ('email' in body || 'phone_number' in body) &&
+          Date.now() - authTime > maxAge * 1000
+        ) {
+          const challenge =
+            'Bearer error="insufficient_user_authentication", error_description="A recent proof of the ' +
+            `password is required: POST /v1/auth/reauthenticate, then retry", max_age="${String(maxAge)}"`;
+          return errorResponse(403, 'reauthentication_required', 'reauthenticate, then retry', [], {
+            'WWW-Authenticate': challenge,
+          });
+        }
         const allowed = ['name', 'avatar_url', 'email', 'phone_number'];
         for (const key of Object.keys(body)) {
           if (!allowed.includes(key)) {
@@ -295,6 +323,20 @@ export class FakeApi {
         // As the API does: 200 with the user, whose updated_at moves; a temporary password is no more.
         this.user = { ...this.user, updated_at: new Date().toISOString(), password_change_required: false };
         return jsonResponse(200, this.user);
+      }
+      case 'POST /v1/auth/reauthenticate': {
+        const denied = this.checkAccess(call);
+        if (denied) return denied;
+        if (body.password !== this.password) {
+          return errorResponse(401, 'invalid_credentials', 'The password is incorrect');
+        }
+        const sessionId = this.sessionOf(call);
+        for (const [token, record] of [...this.refreshTokens]) {
+          if (record.sessionId === sessionId) this.refreshTokens.delete(token); // replaced: unknown now
+        }
+        this.authTimes.set(sessionId, Date.now());
+        const result: Schemas['RefreshResult'] = { session: this.issueSession(sessionId) };
+        return jsonResponse(200, result);
       }
       case 'POST /v1/auth/email/verify': {
         const denied = this.checkPublishable(call);

@@ -13,6 +13,7 @@ import {
   useOptionalUser,
   useUser,
 } from '@hellojohn/react';
+import { ChangeEmailForm } from '../../example/src/ChangeEmailForm';
 import EditProfile from '../../example/src/EditProfile';
 import { SessionsList } from '../../example/src/SessionsList';
 import { API_URL, FakeApi, PUBLISHABLE_KEY, TENANT } from './fakeApi';
@@ -261,6 +262,51 @@ describe('hooks and guards', () => {
     } finally {
       console.error = consoleError;
     }
+  });
+});
+
+describe("useReverification and the example's email change", () => {
+  it('a stale session: the prompt is shown; Cancel is a typed error, the password retries the change', async () => {
+    const api = new FakeApi();
+    render(
+      <Providers api={api}>
+        <SignedOut>
+          <SignInButton password={api.password} />
+        </SignedOut>
+        <SignedIn>
+          <ChangeEmailForm />
+        </SignedIn>
+      </Providers>,
+    );
+    await waitFor(() => screen.getByText('sign in'));
+    fireEvent.click(screen.getByText('sign in'));
+    await waitFor(() => screen.getByTestId('change-email'));
+    api.makeProofsStale();
+    const submit = (email: string) => {
+      fireEvent.change(screen.getByTestId('change-email-input'), { target: { value: email } });
+      fireEvent.click(screen.getByTestId('change-email-submit'));
+    };
+
+    submit('ada@new.example.com');
+    await waitFor(() => screen.getByTestId('reverify-form'));
+    expect(screen.getByTestId('reverify-form').textContent).toContain('more than 600 s ago');
+    fireEvent.click(screen.getByTestId('reverify-cancel'));
+    await waitFor(() => screen.getByTestId('change-email-cancelled'));
+    expect(api.callsTo('POST', '/v1/auth/reauthenticate')).toHaveLength(0);
+
+    submit('ada@new.example.com');
+    await waitFor(() => screen.getByTestId('reverify-form'));
+    fireEvent.change(screen.getByTestId('reverify-password'), { target: { value: api.password } });
+    fireEvent.click(screen.getByTestId('reverify-submit'));
+    await waitFor(() => screen.getByTestId('change-email-pending'));
+    expect(screen.queryByTestId('reverify-form')).toBeNull();
+    expect(api.callsTo('POST', '/v1/auth/reauthenticate')).toHaveLength(1);
+    expect(api.callsTo('PATCH', '/v1/auth/me').map((c) => c.rawBody)).toEqual([
+      '{"email":"ada@new.example.com"}',
+      '{"email":"ada@new.example.com"}',
+      '{"email":"ada@new.example.com"}',
+    ]);
+    expect(api.user.pending_email).toBe('ada@new.example.com');
   });
 });
 

@@ -1,7 +1,12 @@
-"""The security notices' items: link tokens (by hash), each user's live restore links, sent markers.
+"""The emails' link tokens and what goes with them: items the email worker writes beside the user.
+
+- a link token, stored by its hash, single use: `verify` (the verification email's: confirms the
+  pending change), `cancel` and `restore` (the security notices', docs/NOTICES.md);
+- each user's restore links still usable (`RestoreLinks`);
+- the notices' sent markers (a redelivered job sends nothing).
 
 None of them is the user item, so none of their writes is a change event or a history entry
-(`rules.change_events` reads user items only).
+(the outbox reads user items only: `rules.outbox`).
 """
 
 from dataclasses import dataclass
@@ -10,28 +15,45 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from hellojohn.store import keys
-from hellojohn.store.client import dynamodb, error_code, failed_item, from_item, table_name, to_av, to_item
+from hellojohn.store.client import (
+    dynamodb,
+    error_code,
+    failed_item,
+    from_item,
+    get_many,
+    table_name,
+    to_av,
+    to_item,
+)
+from hellojohn.timeutil import DAY
 
-SENT_TTL_SECONDS = 14 * 24 * 3600  # past SQS's longest retention (14 days): a late copy still finds it
+SENT_TTL_SECONDS = 14 * DAY  # past SQS's longest retention (14 days): a late copy still finds it
+VERIFY, CANCEL, RESTORE = "verify", "cancel", "restore"  # the links' kinds
 
 
 @dataclass(frozen=True)
 class Link:
-    """What a link token may do: `cancel` the pending change `change_id`, or `restore` `email`
-    while the user's address is still `new_email` (the change `change_id` made)."""
+    """What a link token may do: `verify` the pending change `change_id` (to `email`, the address it
+    was sent to), `cancel` it, or `restore` `email` while the user's address is still `new_email`
+    (the change `change_id` made)."""
 
     tenant_id: str
     user_id: str
-    kind: str  # "cancel" | "restore"
+    kind: str  # VERIFY | CANCEL | RESTORE
     change_id: str
     email: str
     new_email: str
     expires_at: int
 
 
-def _link_item(token_hash: str, link: Link) -> dict[str, Any]:
-    return {
-        **keys.notice_link(token_hash),
+def _key(token_hash: str, kind: str) -> dict[str, Any]:
+    return keys.verification(token_hash) if kind == VERIFY else keys.notice_link(token_hash)
+
+
+def new_link(token_hash: str, link: Link) -> dict[str, Any]:
+    """A transaction item creating the token (`put_link` writes it with its note, `_noted`)."""
+    item = {
+        **_key(token_hash, link.kind),
         **to_item(
             {
                 "tenant_id": link.tenant_id,
@@ -45,14 +67,27 @@ def _link_item(token_hash: str, link: Link) -> dict[str, Any]:
             }
         ),
     }
+    condition = "attribute_not_exists(PK)"
+    return {"Put": {"TableName": table_name(), "Item": item, "ConditionExpression": condition}}
+
+
+def _noted(token_hash: str, link: Link) -> Any:
+    """A transaction item: the token's hash noted beside the user's restore links, for as long as
+    the token lives (the purge of a deleted user deletes its tokens from there)."""
+    return {
+        "Put": {
+            "TableName": table_name(),
+            "Item": {
+                **keys.link_noted(link.tenant_id, link.user_id, token_hash),
+                **to_item({"ttl": link.expires_at}),
+            },
+        }
+    }
 
 
 def put_link(token_hash: str, link: Link) -> None:
-    dynamodb().put_item(
-        TableName=table_name(),
-        Item=_link_item(token_hash, link),
-        ConditionExpression="attribute_not_exists(PK)",
-    )
+    items: list[Any] = [new_link(token_hash, link), _noted(token_hash, link)]
+    dynamodb().transact_write_items(TransactItems=items)
 
 
 @dataclass(frozen=True)
@@ -72,10 +107,8 @@ class RestoreLinks:
         return {cid: entry for cid, entry in self.links.items() if entry[1] > now}
 
 
-def _restore_links(item: dict[str, Any] | None) -> RestoreLinks:
-    if not item:
-        return RestoreLinks({})
-    d = from_item(item)
+def _restore_links(d: dict[str, Any]) -> RestoreLinks:
+    """The user's restore links from their item (deserialised; empty: no item)."""
     links = {cid: (str(e["to"]), int(e["expires_at"])) for cid, e in (d.get("links") or {}).items()}
     if "links" not in d and d.get("token_hash"):  # a pointer written before issue 24: its one link
         links = {str(d["change_id"]): ("", int(d.get("ttl") or 0))}  # (its address is on the token)
@@ -84,24 +117,18 @@ def _restore_links(item: dict[str, Any] | None) -> RestoreLinks:
 
 def get_restore_links(tid: str, uid: str) -> RestoreLinks:
     out = dynamodb().get_item(TableName=table_name(), Key=keys.restore_links(tid, uid), ConsistentRead=True)
-    return _restore_links(out.get("Item"))
+    return _restore_links(from_item(out.get("Item") or {}))
 
 
 def get_user_and_restore_links(tid: str, uid: str) -> tuple[dict[str, Any] | None, RestoreLinks]:
     """The user item (raw) and the user's restore links, in one BatchGetItem (strongly consistent)."""
-    request: dict[str, Any] = {
-        table_name(): {"Keys": [keys.user(tid, uid), keys.restore_links(tid, uid)], "ConsistentRead": True}
-    }
     user: dict[str, Any] | None = None
-    links = RestoreLinks({})
-    while request:
-        out = dynamodb().batch_get_item(RequestItems=request)
-        for raw in out.get("Responses", {}).get(table_name(), []):
-            if raw["SK"]["S"] == keys.USER_SK:
-                user = from_item(raw)
-            else:
-                links = _restore_links(raw)
-        request = dict(out.get("UnprocessedKeys") or {})
+    links = _restore_links({})
+    for d in get_many([keys.user(tid, uid), keys.restore_links(tid, uid)]):
+        if d["SK"] == keys.USER_SK:
+            user = d
+        else:
+            links = _restore_links(d)
     return user, links
 
 
@@ -155,19 +182,9 @@ def add_restore_link(token_hash: str, link: Link, known: RestoreLinks, now: int)
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
         }
+    items: list[Any] = [new_link(token_hash, link), collection, _noted(token_hash, link)]
     try:
-        dynamodb().transact_write_items(
-            TransactItems=[
-                {
-                    "Put": {
-                        "TableName": table_name(),
-                        "Item": _link_item(token_hash, link),
-                        "ConditionExpression": "attribute_not_exists(PK)",
-                    }
-                },
-                collection,
-            ]
-        )
+        dynamodb().transact_write_items(TransactItems=items)
     except ClientError as exc:
         if error_code(exc) != "TransactionCanceledException":
             raise
@@ -177,29 +194,33 @@ def add_restore_link(token_hash: str, link: Link, known: RestoreLinks, now: int)
         raise Raced from None
 
 
-def get_link(token_hash: str) -> Link | None:
-    out = dynamodb().get_item(TableName=table_name(), Key=keys.notice_link(token_hash), ConsistentRead=True)
+def get_link(token_hash: str, kind: str) -> Link | None:
+    """The token's link, if it is a link of `kind` (a verification token's item, written before the
+    links were one kind of item, has no kind and one address)."""
+    out = dynamodb().get_item(TableName=table_name(), Key=_key(token_hash, kind), ConsistentRead=True)
     item = out.get("Item")
     if not item:
         return None
     d = from_item(item)
+    if d.get("kind", VERIFY) != kind:
+        return None
     return Link(
         d["tenant_id"],
         d["user_id"],
-        d["kind"],
+        kind,
         d["change_id"],
         d["email"],
-        d["new_email"],
+        d.get("new_email", d["email"]),
         int(d["expires_at"]),
     )
 
 
-def spend_link(token_hash: str) -> dict[str, Any]:
+def spend_link(token_hash: str, kind: str) -> dict[str, Any]:
     """A transaction item deleting the token, only if it is still there (single use)."""
     return {
         "Delete": {
             "TableName": table_name(),
-            "Key": keys.notice_link(token_hash),
+            "Key": _key(token_hash, kind),
             "ConditionExpression": "attribute_exists(PK)",
         }
     }
