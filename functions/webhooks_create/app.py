@@ -26,4 +26,4 @@ def create_webhook(body: Annotated[WebhookCreate, Body()]) -> Response[WebhookCr
     return Response(status_code=201, body=created, content_type="application/json")
 
 
-lambda_handler: Any = entry(app, auth.secret_key, needs=("dynamodb",))
+lambda_handler: Any = entry(app, auth.secret_key, needs=("dynamodb", "kms"))

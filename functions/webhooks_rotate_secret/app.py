@@ -25,4 +25,4 @@ def rotate_secret(webhook_id: WebhookId, body: Annotated[NoFields | None, Body()
     return webhooks.rotate(caller.tenant, webhook_id)
 
 
-lambda_handler: Any = entry(app, auth.secret_key, needs=("dynamodb",))
+lambda_handler: Any = entry(app, auth.secret_key, needs=("dynamodb", "kms"))

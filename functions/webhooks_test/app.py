@@ -29,4 +29,4 @@ def test_webhook(
     return Response(status_code=202, body=sent, content_type="application/json")
 
 
-lambda_handler: Any = entry(app, auth.secret_key, needs=("dynamodb",))
+lambda_handler: Any = entry(app, auth.secret_key, needs=("dynamodb", "sqs"))
