@@ -36,6 +36,7 @@ What it cannot show, left out explicitly:
 import io
 import json
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -54,6 +55,7 @@ UNSUPPORTED = (
     "AWS::SQS::QueuePolicy",
 )
 SENDERS = "arn:aws:ses:us-east-1:123456789012:identity/acme.test"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -233,7 +235,9 @@ def test_every_role_names_real_arns(stack: Any) -> None:
         # moto's CloudFormation ignores a role's ManagedPolicyArns: what it can show is the reference
         arns = stack["doc"]["Resources"][role_id]["Properties"].get("ManagedPolicyArns", [])
         attached_idem += {"Ref": "IdempotencyPolicy"} in arns
-    assert attached_idem == 9
+    # exactly the functions whose handler serves an Idempotency-Key (edge/idempotency.once)
+    assert attached_idem == sum("idempotency.once(" in p.read_text() for p in ROOT.glob("functions/*/app.py"))
+    assert attached_idem == 12
 
 
 def test_every_function_environment_is_complete_and_names_the_stacks_resources(stack: Any) -> None:
