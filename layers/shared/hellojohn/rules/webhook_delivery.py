@@ -20,10 +20,10 @@ from hellojohn.adapters import keys_kms, webhook_http, webhook_jobs
 from hellojohn.logs import logger
 from hellojohn.rules import webhooks
 from hellojohn.store import webhooks as store
-from hellojohn.timeutil import now
+from hellojohn.timeutil import DAY, HOUR, now
 
 # seconds before each attempt: the specification's suggested schedule (8 attempts in all)
-SCHEDULE = (0, 5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600)
+SCHEDULE = (0, 5, 5 * 60, 30 * 60, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR)
 JITTER = 0.2  # each wait is drawn from ±20% of the schedule's
 MAX_BODY_BYTES = 20 * 1024
 LOG_DAYS = 30  # an attempt stays in the endpoint's delivery log this long (TTL)
@@ -153,7 +153,7 @@ def deliver(job: dict[str, Any]) -> Attempted:
             "duration_ms": answer.duration_ms,
             "attempted_at": at,
             "next_retry_at": next_at,
-            "ttl": at + LOG_DAYS * 24 * 3600,
+            "ttl": at + LOG_DAYS * DAY,
         },
     )
     if next_at is not None:

@@ -27,11 +27,11 @@ from hellojohn.models import (
 )
 from hellojohn.records import Tenant
 from hellojohn.store import webhooks as store
-from hellojohn.timeutil import now, rfc3339
+from hellojohn.timeutil import DAY, now, rfc3339
 
 MAX_ENDPOINTS = 20
 SECRET_BYTES = 32
-ROTATION_OVERLAP_SECONDS = 24 * 3600
+ROTATION_OVERLAP_SECONDS = DAY
 TEST_EVENT = "webhook.test"
 
 
