@@ -22,7 +22,7 @@ from tests.awscalls import CALLS_OF_A_FRESH_INTERPRETER
 
 MARK = "@@first@@"
 EVICT_MB = 48  # what goes through the CPU caches before requests 1 and 3 (larger than the CPU caches)
-WORKERS = {"StreamRouterFunction", "EmailWorkerFunction", "SessionCleanupFunction"}
+HOOK_URL = "https://93.184.215.14/in"  # a public address, no name: no DNS in the timed processes
 
 CODE = (
     CALLS_OF_A_FRESH_INTERPRETER
@@ -150,7 +150,16 @@ def _pairs(w: World, n: int) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]
         sign_in(w, name)
         return _api("POST", f"/v1/auth/sessions/{first}/revoke", None, w.user(name))
 
+    def endpoint() -> str:  # a webhook endpoint of its own (at most 20 a tenant: 3 live per round)
+        return str(_ok(lambdas.call("POST", "/v1/webhooks", {"url": HOOK_URL}, w.admin()))["id"])
+
+    def deleted(name: str) -> str:  # the person's deletion requested (the tenant's grace: restorable)
+        uid = w.people[name].uid
+        _ok(lambdas.call("DELETE", f"/v1/users/{uid}", None, w.admin()))
+        return uid
+
     bob, a = f"/v1/users/{w.people['bob'].uid}", person("fa")
+    hook = f"/v1/webhooks/{endpoint()}"
     preflight = {"Origin": "https://app.bench.test", "Access-Control-Request-Method": "POST"}
     same = {
         "UsersGetFunction": _api("GET", bob, None, w.admin()),
@@ -165,6 +174,11 @@ def _pairs(w: World, n: int) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]
         ),
         "AuthMeFunction": _api("GET", "/v1/auth/me", None, w.user(a)),
         "AuthSessionsFunction": _api("GET", "/v1/auth/sessions", None, w.user(a)),
+        "WebhooksListFunction": _api("GET", "/v1/webhooks?limit=20", None, w.admin()),
+        "WebhooksGetFunction": _api("GET", hook, None, w.admin()),
+        "WebhooksRotateSecretFunction": _api("POST", f"{hook}/rotate-secret", None, w.admin()),
+        "WebhooksTestFunction": _api("POST", f"{hook}/test", None, w.admin()),
+        "WebhooksDeliveriesFunction": _api("GET", f"{hook}/deliveries?limit=20", None, w.admin()),
     }
     pairs = {name: (event, event) for name, event in same.items()}
 
@@ -220,6 +234,16 @@ def _pairs(w: World, n: int) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]
             "UsersSessionRevokeFunction": revoke(person("i" + tag)),
             "UsersSessionsRevokeFunction": revoke_all(person("j" + tag)),
             "AuthSessionRevokeFunction": revoke_own(person("k" + tag)),
+            "UsersDeleteFunction": _api(
+                "DELETE", f"/v1/users/{w.people[person('l' + tag)].uid}", None, w.admin()
+            ),
+            "UsersRestoreFunction": _api(
+                "POST", f"/v1/users/{deleted(person('m' + tag))}/restore", None, w.admin()
+            ),
+            "AuthMeDeleteFunction": _api("DELETE", "/v1/auth/me", None, w.user(person("n" + tag))),
+            "WebhooksCreateFunction": _api("POST", "/v1/webhooks", {"url": HOOK_URL}, w.admin()),
+            "WebhooksUpdateFunction": _api("PATCH", hook, {"description": f"bench {tag}"}, w.admin()),
+            "WebhooksDeleteFunction": _api("DELETE", f"/v1/webhooks/{endpoint()}", None, w.admin()),
         }
         for function, event in one.items():
             pairs[function] = (pairs[function][0], event) if function in pairs else (event, event)
@@ -251,12 +275,8 @@ def _record(r: First, variant: str, data: dict[str, Any]) -> None:
 def run(rounds: int = 2, only: set[str] | None = None, deps: Path | None = None) -> dict[str, First]:
     """Every API function's (or `only` these functions') first and warm requests: one counting
     process and `rounds` timing ones, on the layer and `deps` (by default its requirements
-    installed alone, as bench.cold)."""
-    functions = [
-        f
-        for f in template.functions()
-        if f.logical_id not in WORKERS and (only is None or f.logical_id in only)
-    ]
+    installed alone, as bench.cold). An API function is one with routes (the workers have none)."""
+    functions = [f for f in template.functions() if f.routes and (only is None or f.logical_id in only)]
     found = {f.logical_id: First(f.logical_id) for f in functions}
     layer = cold.shipped_layer()
     with cold.moto_stack("bench-first") as stack:

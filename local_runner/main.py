@@ -29,6 +29,7 @@ def _positive(text: str) -> int:
     return value
 
 
+LOOPBACK_SETTING = "WEBHOOK_ALLOW_LOOPBACK"  # the runner's alone: tests/unit/test_ssrf.py checks the template
 FUNCTION_LOG = "functions.log"  # in the state dir: what the functions print (`--function-logs file`)
 
 
@@ -133,6 +134,9 @@ class Runner:
         outbox = Outbox()
         refs = provision.create_all()
         overrides = {"POWERTOOLS_LOG_LEVEL": log_level} if log_level else {}
+        overrides[LOOPBACK_SETTING] = (
+            "true"  # webhooks to http://127.0.0.1 (docs/WEBHOOKS.md); never deployed
+        )
         env = {**provision.environment(self.fns, refs), **overrides}
         os.environ.update(env)  # this process's (the seed's), and the forkserver's the environments come from
         base = {k: v for k, v in os.environ.items() if k not in env}

@@ -1,4 +1,10 @@
-"""Create the template's table, queues, event bus and secrets in moto (or wherever boto3 points)."""
+"""Create the template's table, queues, event bus and its rules, KMS keys and secrets in moto (or
+wherever boto3 points).
+
+An `AWS::Events::Rule` is created on its bus with its event pattern and its SQS targets, so moto's
+EventBridge routes each put event to the queues whose rule's pattern matches it, as AWS does; the
+queues' mappings (`local_runner.esm`) then invoke their functions.
+"""
 
 import json
 import secrets
@@ -61,6 +67,12 @@ def create_all(prefix: str = "hellojohn-local") -> dict[str, str]:
     for logical_id in template.resources("AWS::Events::EventBus"):
         refs[logical_id] = _physical(logical_id, prefix)
         events.create_event_bus(Name=refs[logical_id])
+    kms = boto3.client("kms")
+    for logical_id, props in template.resources("AWS::KMS::Key").items():
+        refs[logical_id] = kms.create_key(Description=str(props.get("Description", logical_id)))[
+            "KeyMetadata"
+        ]["KeyId"]
+    _rules(refs, prefix)
     sm = boto3.client("secretsmanager")
     for logical_id, props in template.resources("AWS::SecretsManager::Secret").items():
         gen = props["GenerateSecretString"]
@@ -70,6 +82,30 @@ def create_all(prefix: str = "hellojohn-local") -> dict[str, str]:
         sm.create_secret(Name=name, SecretString=json.dumps(value))
         refs[logical_id] = name
     return refs
+
+
+def _rules(refs: dict[str, str], prefix: str) -> None:
+    """Each EventBridge rule on its bus, with its pattern and its SQS targets (moto routes by them)."""
+    events = boto3.client("events")
+    sqs = boto3.client("sqs")
+    queues = template.resources("AWS::SQS::Queue")
+    for logical_id, props in template.resources("AWS::Events::Rule").items():
+        named = props["EventBusName"]  # Ref, or Fn::GetAtt …Name: the bus's name either way
+        bus = refs[named["Ref"] if "Ref" in named else named["Fn::GetAtt"][0]]
+        name = _physical(logical_id, prefix)
+        events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(props["EventPattern"]))
+        targets = []
+        for target in props["Targets"]:
+            [queue, attribute] = target["Arn"]["Fn::GetAtt"]
+            if attribute != "Arn" or queue not in queues:
+                raise ValueError(
+                    f"{logical_id}: the local runner routes rules to SQS queues of the template only"
+                )
+            arn = sqs.get_queue_attributes(QueueUrl=refs[queue], AttributeNames=["QueueArn"])["Attributes"][
+                "QueueArn"
+            ]
+            targets.append({"Id": target["Id"], "Arn": arn})
+        events.put_targets(Rule=name, EventBusName=bus, Targets=targets)  # type: ignore[arg-type]
 
 
 def function_environment(

@@ -103,6 +103,23 @@ class Api:
         return Reply.of(functions.handler(function)(event, LambdaContext.of(function)))
 
 
+PUBLIC_ANSWER = "93.184.215.14"  # what every name resolves to in the tests (example.com's address)
+
+
+@pytest.fixture(autouse=True)
+def no_dns() -> Iterator[None]:
+    """No test asks a real DNS: a webhook URL's name resolves to one public address (the SSRF
+    check's lookup, hellojohn.adapters.webhook_http); a test plays other answers by patching again.
+    Not through the `monkeypatch` fixture: an autouse fixture holding it would set it up before
+    `aws` and so undo a test's patches only after `aws` has reset the caches through them."""
+    from unittest import mock
+
+    from hellojohn.adapters import webhook_http
+
+    with mock.patch.object(webhook_http, "system_resolver", lambda host, port: [PUBLIC_ANSWER]):
+        yield
+
+
 @pytest.fixture
 def aws() -> Iterator[dict[str, str]]:
     """moto, with the template's resources created and every function's environment set."""

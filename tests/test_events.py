@@ -119,6 +119,14 @@ class World:
             self._values["verification_token"] = mail.token
         return self._values["verification_token"]
 
+    def webhook(self) -> str:
+        """An endpoint of the tenant's (its URL a public name: no sample reaches the network)."""
+        from hellojohn.models import WebhookCreate
+        from hellojohn.rules import webhooks
+
+        body = WebhookCreate(url="https://hooks.example.com/hellojohn")
+        return webhooks.create(self._tenant_record(), body).id
+
     def notice_token(self, subject_part: str) -> str:
         """The link token of the notice to the user's first address: the "change requested" one
         (a pending change), or the "email changed" one (that change verified)."""
@@ -147,6 +155,7 @@ PROVIDERS: dict[str, Callable[[World], str]] = {
     "verification_token": lambda w: w.delivered_token(),
     "cancel_token": lambda w: w.notice_token("was requested"),
     "restore_token": lambda w: w.notice_token("email address of your Acme account changed"),
+    "webhook_id": lambda w: w.webhook(),
 }
 
 
@@ -198,3 +207,32 @@ def test_session_cleanup_sample_deletes_the_session_item(aws: dict[str, str]) ->
     result = invoke(FUNCTIONS["session_cleanup"], event)
     assert result == {"batchItemFailures": []}
     assert session_items(world.tenant.id, world.user_id) == []
+
+
+def test_webhook_dispatch_sample_queues_one_job_per_endpoint(aws: dict[str, str]) -> None:
+    world = World(aws)
+    wid = world.value("webhook_id")
+    event = render("webhook_dispatch", world)
+    assert invoke(FUNCTIONS["webhook_dispatch"], event) == {"batchItemFailures": []}
+    [job] = Pipeline(aws).peek("WebhookDeliveryQueue")
+    assert (job["webhook_id"], job["type"], job["attempt"]) == (wid, "user.updated", 1)
+
+
+def test_webhook_delivery_sample_attempts_and_logs(
+    aws: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sample's endpoint now resolves to a documentation address: refused, logged, retried."""
+    from hellojohn.adapters import webhook_http
+    from hellojohn.store import webhooks as store
+
+    world = World(aws)
+    event = render("webhook_delivery", world)
+    monkeypatch.setattr(webhook_http, "system_resolver", lambda host, port: ["192.0.2.1"])
+    assert invoke(FUNCTIONS["webhook_delivery"], event) == {"batchItemFailures": []}
+    [attempt], _ = store.attempts(world.tenant.id, world.value("webhook_id"), 10, None, 0)
+    assert attempt["outcome"] == "retrying" and attempt["error"].startswith("refused: 192.0.2.1")
+    pipe = Pipeline(aws)
+    delayed = pipe.sqs.get_queue_attributes(
+        QueueUrl=pipe.queue_url("WebhookDeliveryQueue"), AttributeNames=["ApproximateNumberOfMessagesDelayed"]
+    )["Attributes"]["ApproximateNumberOfMessagesDelayed"]
+    assert attempt["next_retry_at"] and delayed == "1"  # the second attempt, about 5 s later

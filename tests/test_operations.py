@@ -58,7 +58,13 @@ def _metrics_of(alarm: dict[str, Any]) -> list[dict[str, Any]]:
 
 def test_every_dead_letter_queue_has_an_alarm_on_a_visible_message() -> None:
     queues = _dead_letter_queues()
-    assert queues == {"EmailDeadLetterQueue", "SessionCleanupDeadLetterQueue", "StreamDeadLetterQueue"}
+    assert queues == {
+        "EmailDeadLetterQueue",
+        "SessionCleanupDeadLetterQueue",
+        "StreamDeadLetterQueue",
+        "WebhookEventDeadLetterQueue",
+        "WebhookDeliveryDeadLetterQueue",
+    }
     watched = {}
     for name, alarm in _alarms().items():
         for metric in _metrics_of(alarm):
@@ -118,7 +124,7 @@ def test_alarms_notify_the_topic_only_when_the_parameter_is_set() -> None:
     assert parameter["Default"] == ""
     assert doc["Conditions"]["HasAlarmTopic"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}]}
     alarms = _alarms()
-    assert len(alarms) == 3 + 1 + 1 + 1 + 2 * 4
+    assert len(alarms) == 5 + 1 + 1 + 1 + 2 * 5
     for name, alarm in alarms.items():
         assert alarm["AlarmActions"] == ACTIONS and alarm["OKActions"] == ACTIONS, name
         assert "InsufficientDataActions" not in alarm, name

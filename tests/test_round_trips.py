@@ -76,6 +76,17 @@ class Case:
     header: tuple[str, str] | None = None  # a response header the request must have produced
 
 
+KMS_ENCRYPT = "kms.Encrypt"
+SEND = "sqs.SendMessage"
+
+
+def _hook(c: Ctx, i: int) -> str:
+    """A fresh webhook endpoint of the tenant's (made before the counting starts)."""
+    reply = c.api("POST", "/v1/webhooks", {"url": f"https://hooks.example.com/{i}"}, c.tenant.admin())
+    assert reply.status == 201, reply.body
+    return str(reply.body["id"])
+
+
 CASES = [
     # admin (secret key)
     Case("GET user", 1, (GET,), lambda c, i: ("GET", f"/v1/users/{c.uid}", None, c.tenant.admin())),
@@ -169,6 +180,53 @@ CASES = [
             {"password": f"Brand-New-Pass-{i}"},
             c.tenant.admin(),
         ),
+    ),
+    # webhook endpoints (issue 28; no budget set: today's numbers)
+    Case(
+        "create a webhook endpoint",
+        2,
+        (KMS_ENCRYPT, TRANSACT),  # the secret encrypted; the endpoint and the tenant's count at once
+        lambda c, i: ("POST", "/v1/webhooks", {"url": f"https://hooks.example.com/{i}"}, c.tenant.admin()),
+        status=201,
+    ),
+    Case("list webhook endpoints", 1, (QUERY,), lambda c, i: ("GET", "/v1/webhooks", None, c.tenant.admin())),
+    Case(
+        "GET a webhook endpoint",
+        1,
+        (GET,),
+        lambda c, i: ("GET", f"/v1/webhooks/{_hook(c, i)}", None, c.tenant.admin()),
+    ),
+    Case(
+        "PATCH a webhook endpoint",
+        1,
+        (UPDATE,),
+        lambda c, i: ("PATCH", f"/v1/webhooks/{_hook(c, i)}", {"disabled": True}, c.tenant.admin()),
+    ),
+    Case(
+        "DELETE a webhook endpoint",
+        1,
+        (TRANSACT,),  # the endpoint and the tenant's count at once
+        lambda c, i: ("DELETE", f"/v1/webhooks/{_hook(c, i)}", None, c.tenant.admin()),
+        status=204,
+    ),
+    Case(
+        "rotate a webhook secret",
+        3,
+        (GET, KMS_ENCRYPT, UPDATE),  # the secret read, the new one encrypted, swapped if unmoved
+        lambda c, i: ("POST", f"/v1/webhooks/{_hook(c, i)}/rotate-secret", None, c.tenant.admin()),
+    ),
+    Case(
+        "test a webhook endpoint",
+        2,
+        (GET, SEND),
+        lambda c, i: ("POST", f"/v1/webhooks/{_hook(c, i)}/test", None, c.tenant.admin()),
+        status=202,
+    ),
+    Case(
+        "a webhook endpoint's deliveries",
+        2,
+        (GET, QUERY),  # 404 for another tenant's endpoint, then the log
+        lambda c, i: ("GET", f"/v1/webhooks/{_hook(c, i)}/deliveries", None, c.tenant.admin()),
     ),
     # sessions (issue 13): listing is one Query, revoking one write
     Case(

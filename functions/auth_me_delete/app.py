@@ -50,4 +50,4 @@ def delete_me() -> Response[PendingDeletion | None]:
     return idempotency.once(app, claims, work)
 
 
-lambda_handler: Any = entry(app, auth.access_token, needs=("dynamodb", "tokens"))
+lambda_handler: Any = entry(app, auth.access_token, needs=("dynamodb", "tokens", "email"))

@@ -43,4 +43,4 @@ def delete_user(
     return idempotency.once(app, caller, work)
 
 
-lambda_handler: Any = entry(app, auth.secret_key, needs=("dynamodb",))
+lambda_handler: Any = entry(app, auth.secret_key, needs=("dynamodb", "email"))

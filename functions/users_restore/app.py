@@ -32,4 +32,4 @@ def restore_user(user_id: UserId, body: Annotated[NoFields | None, Body()] = Non
     return idempotency.once(app, caller, work)
 
 
-lambda_handler: Any = entry(app, auth.secret_key, needs=("dynamodb",))
+lambda_handler: Any = entry(app, auth.secret_key, needs=("dynamodb", "email"))

@@ -33,7 +33,7 @@ SECRET, PUBLISHABLE, USER, ANYONE = "secret", "publishable", "user", "anyone"
 
 def caller(method: str, path: str) -> str:
     """Who may call an operation (the contract's table)."""
-    if path.startswith("/v1/users"):
+    if path.startswith(("/v1/users", "/v1/webhooks")):
         return SECRET
     if path in (
         "/v1/auth/sign-in",
@@ -58,8 +58,9 @@ def document() -> dict[str, Any]:
 
 
 def with_links(raw: dict[str, Any]) -> dict[str, Any]:
-    """The document plus OpenAPI links, so the stateful phase chains create -> read/update/... and
-    sign-in -> refresh (the links are the fuzzer's; the published document stays as generated)."""
+    """The document plus OpenAPI links, so the stateful phase chains create -> read/update/... (users
+    and webhook endpoints) and sign-in -> refresh (the links are the fuzzer's; the published
+    document stays as generated)."""
     raw = json.loads(json.dumps(raw))
     paths = raw["paths"]
 
@@ -74,6 +75,15 @@ def with_links(raw: dict[str, Any]) -> dict[str, Any]:
             "parameters": {"user_id": "$response.body#/id"},
         }
         for name, operation in user_ops.items()
+    }
+    hook_ops = {f"{m.upper()} {p}": op_id(p, m) for p in paths if "{webhook_id}" in p for m in paths[p]}
+    hooked = paths["/v1/webhooks"]["post"]["responses"].setdefault("201", {"description": "Created"})
+    hooked["links"] = {
+        name.replace(" ", "").replace("/", "_").replace("{", "").replace("}", "").replace("-", "_"): {
+            "operationId": operation,
+            "parameters": {"webhook_id": "$response.body#/id"},
+        }
+        for name, operation in hook_ops.items()
     }
     signed = paths["/v1/auth/sign-in"]["post"]["responses"].setdefault("200", {"description": "OK"})
     signed["links"] = {

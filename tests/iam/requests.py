@@ -15,7 +15,7 @@ from typing import Any
 
 from local_runner import template
 from tests.awscalls import Call
-from tests.iam.roles import bus_arn, identity_arn, queue_arn, secret_arn, table_arn
+from tests.iam.roles import bus_arn, identity_arn, kms_key_arn, queue_arn, secret_arn, table_arn
 
 LEADING_KEYS = "dynamodb:LeadingKeys"
 
@@ -157,4 +157,12 @@ def requests_of(call: Call) -> list[Request]:
         address = re.sub(r"^.*<([^>]+)>\s*$", r"\1", p["Source"])
         domain = address.rsplit("@", 1)[-1]
         return [Request("ses:SendEmail", identity_arn(domain), (), f"{op} from {address} (domain identity)")]
+    if service == "kms" and op in ("Encrypt", "Decrypt"):
+        # moto names a key by a random id: the stack's one key is the template's (roles.kms_key_arn);
+        # the request's context holds each encryption context pair as AWS's condition keys do
+        context = tuple(
+            (f"kms:EncryptionContext:{k}", (str(v),))
+            for k, v in sorted((p.get("EncryptionContext") or {}).items())
+        )
+        return [Request(f"kms:{op}", kms_key_arn(), context, op)]
     raise Unmapped(f"{service} {op}")

@@ -57,6 +57,14 @@ def identity_arn(identity: str) -> str:
     return f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{identity}"
 
 
+def kms_key_arn() -> str:
+    """The ARN of the stack's one KMS key (the webhook secrets'), by its physical name here."""
+    from local_runner import template
+
+    [logical_id] = template.resources("AWS::KMS::Key")
+    return f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{_physical(logical_id, PREFIX)}"
+
+
 class Unresolved(ValueError):
     """An intrinsic function or attribute the resolver does not know."""
 
@@ -75,7 +83,7 @@ class Resolver:
     def _physical(self, logical_id: str) -> str:
         return _physical(logical_id, PREFIX)
 
-    def ref(self, name: str) -> Any:
+    def ref(self, name: str) -> Any:  # noqa: PLR0911 - one branch per kind
         if name in PSEUDO:
             return PSEUDO[name]
         if name in self.parameters:
@@ -91,11 +99,13 @@ class Resolver:
             return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{physical}"
         if kind == "AWS::SecretsManager::Secret":
             return secret_arn(physical)
+        if kind == "AWS::KMS::Key":
+            return physical  # the key id: moto's is random, and no policy names a key by it
         if kind == "AWS::IAM::ManagedPolicy":
             return f"arn:aws:iam::{ACCOUNT}:policy/{physical}"
         raise Unresolved(f"Ref to a {kind} ({name})")
 
-    def get_att(self, name: str, attribute: str) -> str:
+    def get_att(self, name: str, attribute: str) -> str:  # noqa: PLR0911 - one branch per attribute
         kind = self.resources[name]["Type"]
         physical = self._physical(name)
         if (kind, attribute) == ("AWS::DynamoDB::Table", "Arn"):
@@ -110,6 +120,8 @@ class Resolver:
             return bus_arn(physical)
         if (kind, attribute) == ("AWS::Events::EventBus", "Name"):
             return physical
+        if (kind, attribute) == ("AWS::KMS::Key", "Arn"):
+            return f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{physical}"
         raise Unresolved(f"Fn::GetAtt {name}.{attribute} ({kind})")
 
     def _sub(self, text: str, variables: dict[str, Any]) -> str:

@@ -158,6 +158,8 @@ BODY_ROUTES = [
     ("POST", "/v1/auth/email/verify", "public"),
     ("POST", "/v1/auth/email/cancel", "public"),
     ("POST", "/v1/auth/email/restore", "public"),
+    ("POST", "/v1/webhooks", "admin"),
+    ("PATCH", "/v1/webhooks/whk_01HZZZZZZZZZZZZZZZZZZZZZZZ", "admin"),
 ]
 EVERYWHERE = [
     c

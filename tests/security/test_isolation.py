@@ -13,7 +13,17 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PASSWORD, Api, Reply, Tenant, bearer, make_tenant, moto_world, sign_in
+from tests.conftest import (
+    PASSWORD,
+    PUBLIC_ANSWER,
+    Api,
+    Reply,
+    Tenant,
+    bearer,
+    make_tenant,
+    moto_world,
+    sign_in,
+)
 from tests.pipeline import Pipeline
 from tests.security.helpers import assert_error, table_items
 
@@ -34,6 +44,7 @@ class World:
     verification: str  # a live email-verification token of alice's
     cancel: str  # a live cancel link of alice's (the "change requested" notice's)
     restore: str  # a live restore link of alice's (back to alice.old@, once she is alice.new@)
+    webhook: str  # tenant A's webhook endpoint (whk_…)
 
 
 def _b64(raw: bytes) -> str:
@@ -66,6 +77,9 @@ def world() -> Iterator[World]:
 
 
 def _populate() -> World:
+    from unittest import mock
+
+    from hellojohn.adapters import webhook_http
     from hellojohn.rules import opaque, tokens, verification
     from hellojohn.store import links
     from hellojohn.store import users as store
@@ -109,6 +123,10 @@ def _populate() -> World:
         links.get_restore_links(a.id, alice["id"]),
         0,
     )
+    # a module-scoped world: the per-test `no_dns` is not in force yet
+    with mock.patch.object(webhook_http, "system_resolver", lambda host, port: [PUBLIC_ANSWER]):
+        hook = api("POST", "/v1/webhooks", {"url": "https://hooks.victim.example/in"}, a.admin())
+    assert hook.status == 201, hook.body
     return World(
         api,
         a,
@@ -122,6 +140,7 @@ def _populate() -> World:
         issued.token,
         cancel,
         restore,
+        hook.body["id"],
     )
 
 
@@ -241,6 +260,16 @@ ENDPOINTS = [
     Endpoint("POST", "/v1/users/{alice}/sessions/revoke", "secret"),
     Endpoint("GET", "/v1/auth/sessions", "user"),
     Endpoint("POST", "/v1/auth/sessions/{alice_session}/revoke", "user"),
+    Endpoint("POST", "/v1/webhooks", "secret", lambda w: {"url": "https://hooks.attacker.example/in"}),
+    Endpoint("GET", "/v1/webhooks", "secret"),
+    Endpoint("GET", "/v1/webhooks/{webhook}", "secret"),
+    Endpoint(
+        "PATCH", "/v1/webhooks/{webhook}", "secret", lambda w: {"url": "https://hooks.attacker.example/in"}
+    ),
+    Endpoint("DELETE", "/v1/webhooks/{webhook}", "secret"),
+    Endpoint("POST", "/v1/webhooks/{webhook}/rotate-secret", "secret"),
+    Endpoint("POST", "/v1/webhooks/{webhook}/test", "secret"),
+    Endpoint("GET", "/v1/webhooks/{webhook}/deliveries", "secret"),
 ]
 
 # attack name -> (which callers it applies to, headers, expected status, expected code)
@@ -381,6 +410,14 @@ CROSS: dict[tuple[str, str], tuple[Headers, Callable[[World], Any] | None, int, 
     # blind, not refused: the attacker's own tenant, where alice does not exist
     ("GET", "/v1/users?email=alice@example.com"): (_sk("b"), None, 200, None),
     ("GET", "/v1/users/{alice}/events"): (_sk("b"), None, 200, None),
+    # another tenant's key sees none of tenant A's webhook endpoints: absent, or not in its list
+    ("GET", "/v1/webhooks/{webhook}"): (_sk("b"), None, 404, "not_found"),
+    ("PATCH", "/v1/webhooks/{webhook}"): (_sk("b"), None, 404, "not_found"),
+    ("DELETE", "/v1/webhooks/{webhook}"): (_sk("b"), None, 404, "not_found"),
+    ("POST", "/v1/webhooks/{webhook}/rotate-secret"): (_sk("b"), None, 404, "not_found"),
+    ("POST", "/v1/webhooks/{webhook}/test"): (_sk("b"), None, 404, "not_found"),
+    ("GET", "/v1/webhooks/{webhook}/deliveries"): (_sk("b"), None, 404, "not_found"),
+    ("GET", "/v1/webhooks"): (_sk("b"), None, 200, None),
 }
 
 
@@ -402,7 +439,7 @@ CASES = _cases()
 
 def _send(w: World, method: str, path: str, headers: dict[str, str], body: Any) -> Reply:
     path = path.replace("{alice}", w.alice["id"]).replace("{mallory}", w.mallory["id"])
-    path = path.replace("{alice_session}", w.alice_session["id"])
+    path = path.replace("{alice_session}", w.alice_session["id"]).replace("{webhook}", w.webhook)
     return w.api(method, path, body, headers)
 
 
@@ -437,6 +474,7 @@ def test_refused_and_nothing_crosses(world: World, endpoint: Endpoint | None, na
         "alice.new@example.com",
         world.alice["id"],
         world.alice_session["id"],
+        world.webhook,
     ):
         assert secret not in text  # nothing of the victim's is read back
     assert _victim_state(world) == before  # nothing written anywhere (the whole table)
@@ -471,7 +509,12 @@ def test_every_endpoint_is_in_the_matrix() -> None:
         if r.method != "OPTIONS" and r.path != "/v1/.well-known/jwks.json"
     }
     covered = {
-        (e.method, e.path.replace("{alice}", "{user_id}").replace("{alice_session}", "{session_id}"))
+        (
+            e.method,
+            e.path.replace("{alice}", "{user_id}")
+            .replace("{alice_session}", "{session_id}")
+            .replace("{webhook}", "{webhook_id}"),
+        )
         for e in ENDPOINTS
     }
     assert declared == covered

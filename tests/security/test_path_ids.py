@@ -17,7 +17,11 @@ from tests.awscalls import counting
 from tests.conftest import Api, Tenant, bearer, sign_in
 from tests.security.helpers import assert_error, table_items
 
-WELL_FORMED = {"user_id": "usr_01HZZZZZZZZZZZZZZZZZZZZZZZ", "session_id": "ses_01HZZZZZZZZZZZZZZZZZZZZZZZ"}
+WELL_FORMED = {
+    "user_id": "usr_01HZZZZZZZZZZZZZZZZZZZZZZZ",
+    "session_id": "ses_01HZZZZZZZZZZZZZZZZZZZZZZZ",
+    "webhook_id": "whk_01HZZZZZZZZZZZZZZZZZZZZZZZ",
+}
 """A well-formed id for each path parameter the template declares (a new one must be added here)."""
 
 BAD: dict[str, Callable[[str], str]] = {
@@ -57,6 +61,7 @@ REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/v1/users/{user_id}"): {"body": {"name": "Path ids"}},
     ("PATCH", "/v1/users/{user_id}/metadata"): {"body": {"public_metadata": {"plan": "path-ids"}}},
     ("POST", "/v1/users/{user_id}/password"): {"body": {"password": "Path-Ids-Pass-4711"}},
+    ("PATCH", "/v1/webhooks/{webhook_id}"): {"body": {"description": "Path ids"}},
 }
 """The body of each route with an id that needs one: valid, so the id is the only fault."""
 

@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # between them every need: an admin read (the store), an admin update (email_validator,
 # phonenumbers, ULIDs), a sign-in (argon2, PyJWT, the signing seed) and a verification (the profile
 # rules); and the JWKS (one Secrets Manager call, the smallest request: botocore's first use of a
-# client weighs most there) and an unlock (an error response: the client's error classes)
+# client weighs most there) and an unlock (an error response: the client's error classes); a
+# webhook endpoint's creation (KMS) and test delivery (SQS)
 FUNCTIONS = [
     "UsersGetFunction",
     "UsersUpdateFunction",
@@ -28,6 +29,8 @@ FUNCTIONS = [
     "AuthEmailVerifyFunction",
     "JwksFunction",
     "UsersUnlockFunction",
+    "WebhooksCreateFunction",
+    "WebhooksTestFunction",
 ]
 # in a process of its own: this one's botocore is patched (tests/awscalls.py holds every call to the
 # tests' stack and roles), and the bench provisions a stack of its own; the venv's packages, not the
@@ -53,3 +56,23 @@ def test_the_first_request_after_the_hooks_makes_at_most_half_again_the_calls_of
         assert lazy == [], (name, lazy)
         assert made_warm > 0
         assert made_first <= report.FIRST_TARGET * made_warm, (name, made_first, made_warm)
+
+
+PAIRS = """
+import contextlib, json, os
+from bench import cold, first
+with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+    with cold.moto_stack("first-pairs") as stack:
+        pairs = first._pairs(stack.world, 0)
+print(json.dumps(sorted(pairs)))
+"""
+
+
+def test_every_api_function_has_its_pair_of_first_request_events() -> None:
+    """`make bench` makes a first request of every function with routes: a new route without its
+    pair in bench/first.py fails here, not minutes into a bench run."""
+    from local_runner import template
+
+    out = subprocess.run([sys.executable, "-c", PAIRS], cwd=ROOT, capture_output=True, text=True, check=True)
+    paired = json.loads(out.stdout.splitlines()[-1])
+    assert paired == sorted(f.logical_id for f in template.functions() if f.routes)

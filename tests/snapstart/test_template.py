@@ -6,7 +6,13 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-WORKERS = {"StreamRouterFunction", "EmailWorkerFunction", "SessionCleanupFunction"}
+WORKERS = {
+    "StreamRouterFunction",
+    "EmailWorkerFunction",
+    "SessionCleanupFunction",
+    "WebhookDispatchFunction",
+    "WebhookDeliveryFunction",
+}
 # every function folder is one function of the template (tests/test_events.py holds the pairing)
 FUNCTIONS = len(list(ROOT.glob("functions/*/app.py")))
 

@@ -43,6 +43,14 @@ class Settings(BaseModel):
     metrics_namespace: str = Field(
         default="HelloJohnUsers", alias="POWERTOOLS_METRICS_NAMESPACE", min_length=1
     )
+    # webhooks (docs/WEBHOOKS.md): the KMS key of the endpoints' secrets, the delivery jobs' queue
+    webhook_key_id: str = Field(default="", alias="WEBHOOK_KEY_ID")
+    webhook_delivery_queue_url: str = Field(default="", alias="WEBHOOK_DELIVERY_QUEUE_URL")
+    # the local runner's alone (the template never sets it): http:// and https:// to loopback
+    webhook_allow_loopback: bool = Field(default=False, alias="WEBHOOK_ALLOW_LOOPBACK")
+    # the tests' only: shortens the retry schedule's waits (1: the schedule itself; never longer)
+    webhook_retry_scale: float = Field(default=1.0, ge=0, le=1, alias="WEBHOOK_RETRY_SCALE")
+    webhook_timeout_seconds: float = Field(default=10, gt=0, le=10, alias="WEBHOOK_TIMEOUT_SECONDS")
     max_sessions_per_user: int = Field(default=1000, ge=1, le=5000, alias="MAX_SESSIONS_PER_USER")
 
 

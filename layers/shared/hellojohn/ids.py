@@ -1,4 +1,5 @@
-"""Prefixed ULID identifiers (`usr_`, `tnt_`, `ses_`, `key_`, `chg_`) and their validation.
+"""Prefixed ULID identifiers (`usr_`, `tnt_`, `ses_`, `key_`, `chg_`; `whk_` a
+webhook endpoint, `msg_` a test delivery, `att_` a delivery attempt) and their validation.
 
 `UserId` and `SessionId` are the types of the API's path parameters: Powertools validates them
 with the rest of the request, after authentication and before the route's code runs, so an id of
@@ -12,11 +13,20 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-Prefix = Literal["usr", "tnt", "ses", "key", "chg"]
+Prefix = Literal["usr", "tnt", "ses", "key", "chg", "whk", "msg", "att"]
 
 _ULID = "[0-9A-HJKMNP-TV-Z]{26}"  # Crockford base32, upper case, as python-ulid writes it
-_SHAPE = re.compile(rf"^(usr|tnt|ses|key|chg)_{_ULID}$")
-_NAMES: dict[Prefix, str] = {"usr": "user", "tnt": "tenant", "ses": "session", "key": "key", "chg": "change"}
+_SHAPE = re.compile(rf"^(usr|tnt|ses|key|chg|whk|msg|att)_{_ULID}$")
+_NAMES: dict[Prefix, str] = {
+    "usr": "user",
+    "tnt": "tenant",
+    "ses": "session",
+    "key": "key",
+    "chg": "change",
+    "whk": "webhook",
+    "msg": "message",
+    "att": "attempt",
+}
 
 
 def new_id(prefix: Prefix) -> str:
@@ -49,3 +59,5 @@ def _schema(prefix: Prefix) -> WithJsonSchema:
 
 UserId = Annotated[str, _checked("usr"), _schema("usr")]
 SessionId = Annotated[str, _checked("ses"), _schema("ses")]
+WebhookId = Annotated[str, _checked("whk"), _schema("whk")]
+KeyId = Annotated[str, _checked("key"), _schema("key")]

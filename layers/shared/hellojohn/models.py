@@ -7,12 +7,13 @@ of them (about 0.08 of the cold-start floor, measured when this was made).
 """
 
 from collections.abc import Callable
-from typing import Any, Self, get_args, get_type_hints
+from typing import Annotated, Any, Self, get_args, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from hellojohn.fields import AvatarUrl, Email, Metadata, Name, Password, Phone, Role
+from hellojohn.ids import KeyId
 
 SELF_SERVICE_FIELDS = ("name", "avatar_url", "email", "phone_number")
 ADMIN_ONLY_FIELDS = ("role", "email_verified", "public_metadata", "private_metadata")
@@ -363,3 +364,102 @@ class ErrorBody(_Model):
 
 class ErrorResponse(_Model):
     error: ErrorBody
+
+
+# -- webhooks (docs/WEBHOOKS.md) -----------------------------------------------------------------
+
+
+def _event_type(value: str) -> str:
+    from hellojohn.event_types import CATALOGUE
+
+    if value not in CATALOGUE:
+        raise PydanticCustomError("event_type", "is not an event type of the catalogue (docs/EVENTS.md)")
+    return value
+
+
+EventType = Annotated[str, AfterValidator(_event_type)]
+WebhookUrl = Annotated[str, Field(min_length=1, max_length=2048, description="https:// to a public host")]
+EventTypes = Annotated[
+    list[EventType],
+    Field(min_length=1, max_length=20, description="the change events delivered; absent or null: all"),
+]
+KeyIds = Annotated[
+    list[KeyId],
+    Field(
+        max_length=20, description="events caused by these secret keys are not delivered (the echo filter)"
+    ),
+]
+
+
+class WebhookCreate(_Body):
+    url: WebhookUrl
+    event_types: EventTypes | None = None
+    description: Annotated[str, Field(max_length=256)] | None = None
+    exclude_actor_key_ids: KeyIds | None = None
+
+
+class WebhookUpdate(_Body):
+    """Only the fields sent change; `event_types: null` is all of them again, `description: null` none."""
+
+    url: WebhookUrl | None = Field(default=None, json_schema_extra=_never_null)
+    event_types: EventTypes | None = None
+    description: Annotated[str, Field(max_length=256)] | None = None
+    exclude_actor_key_ids: KeyIds | None = Field(default=None, json_schema_extra=_never_null)
+    disabled: bool | None = Field(default=None, json_schema_extra=_never_null)
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> Self:
+        nulled = [f for f in ("url", "exclude_actor_key_ids", "disabled") if f in self.model_fields_set]
+        nulled = [f for f in nulled if getattr(self, f) is None]
+        if nulled:
+            raise PydanticCustomError("not_null", "{fields} may not be null", {"fields": ", ".join(nulled)})
+        return self
+
+
+class Webhook(_Model):
+    id: str
+    url: str
+    event_types: list[str] | None = Field(description="null: every event type")
+    description: str | None
+    exclude_actor_key_ids: list[str]
+    disabled: bool
+    disabled_reason: str | None = Field(description="`gone`: the endpoint answered 410; null when enabled")
+    created_at: str
+    updated_at: str
+
+
+class WebhookCreated(Webhook):
+    secret: str = Field(description="`whsec_…`: shown here only; verify deliveries with it")
+
+
+class WebhookSecret(_Model):
+    id: str
+    secret: str = Field(description="the new `whsec_…`, shown here only")
+    previous_secret_expires_at: str = Field(description="until when the old secret also signs")
+
+
+class WebhookList(_Model):
+    data: list[Webhook]
+    pagination: Pagination
+
+
+class WebhookDelivery(_Model):
+    id: str
+    event_id: str = Field(description="the `webhook-id` header: the change id, or `msg_…` for a test")
+    event_type: str
+    attempt: int = Field(description="1 to 8")
+    outcome: str = Field(description="`delivered`, `retrying`, `failed` (no retry left) or `disabled` (410)")
+    status: int | None = Field(description="the endpoint's HTTP status; null when there was none")
+    error: str | None = Field(description="why there was no status (timeout, connection, refused address)")
+    duration_ms: int
+    attempted_at: str
+    next_retry_at: str | None
+
+
+class WebhookDeliveryList(_Model):
+    data: list[WebhookDelivery]
+    pagination: Pagination
+
+
+class WebhookTestSent(_Model):
+    event_id: str = Field(description="the test delivery's `webhook-id` (`msg_…`)")

@@ -35,6 +35,8 @@ USER_CHANGES = "UserChanges"  # dimension change: the committed change's detail 
 STREAM_RECORDS_FAILED = "StreamRecordsFailed"  # a router invocation stopped at a failing record (alarm)
 VERIFICATION_EMAILS = "VerificationEmails"  # ...Sent / ...Failed
 NOTICES = "Notices"  # ...Sent / ...Failed, dimension kind: the notice's kind
+# a webhook delivery attempt, dimension outcome: delivered, retrying, failed (no retry left), disabled (410)
+WEBHOOK_ATTEMPTS = "WebhookAttempts"
 
 _Key = tuple[str, tuple[tuple[str, str], ...]]
 _counts: Counter[_Key] = Counter()

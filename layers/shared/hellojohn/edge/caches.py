@@ -26,10 +26,10 @@ def forget_data() -> None:
 def client_factories() -> "tuple[Any, ...]":
     """The layer's boto3 clients, each made once per process by its `functools.cache` factory
     (the Secrets Manager client is Powertools' own: `parameters`)."""
-    from hellojohn.adapters import bus, jobs, mail
+    from hellojohn.adapters import bus, jobs, keys_kms, mail
     from hellojohn.store import client
 
-    factories: tuple[Callable[[], Any], ...] = (client.dynamodb, jobs.sqs, mail.ses, bus.events)
+    factories: tuple[Callable[[], Any], ...] = (client.dynamodb, jobs.sqs, mail.ses, bus.events, keys_kms.kms)
     return factories
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from hellojohn.logs import logger
 from hellojohn.rules.origins import allowed, parse_origin
 
-ALLOWED_METHODS = ("GET", "POST", "PATCH", "DELETE")
+ALLOWED_METHODS = ("GET", "POST", "PATCH", "DELETE")  # DELETE: a user, one's own account, a webhook endpoint
 ALLOWED_HEADERS = ("Authorization", "Content-Type", "X-Tenant-ID", "Idempotency-Key", "If-Match")
 EXPOSED_HEADERS = ("ETag", "X-Request-ID", "Retry-After", "WWW-Authenticate")  # the last: RFC 9470's max_age
 MAX_AGE_SECONDS = 7200  # browsers cap it (Chromium at 2 h)

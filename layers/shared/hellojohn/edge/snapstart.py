@@ -101,6 +101,18 @@ def _tokens() -> None:
     _shapes(secrets_provider().client, ("GetSecretValue",))
 
 
+def _kms() -> None:
+    from hellojohn.adapters.keys_kms import kms
+
+    _shapes(kms(), ("Encrypt", "Decrypt"))
+
+
+def _sqs() -> None:
+    from hellojohn.adapters.jobs import sqs
+
+    _shapes(sqs(), ("SendMessage",))
+
+
 def _passwords() -> None:
     from hellojohn.rules import passwords
 
@@ -116,8 +128,16 @@ MODULES: dict[str, tuple[str, ...]] = {
     "email": ("email_validator",),
     "phone": ("phonenumbers",),
     "profile": ("hellojohn.rules.changes",),
+    "kms": (),  # the webhook secrets' Encrypt and Decrypt
+    "sqs": (),  # a job sent from the request (a webhook test delivery)
 }
-BUILDERS: dict[str, Callable[[], None]] = {"dynamodb": _dynamodb, "tokens": _tokens, "passwords": _passwords}
+BUILDERS: dict[str, Callable[[], None]] = {
+    "dynamodb": _dynamodb,
+    "tokens": _tokens,
+    "passwords": _passwords,
+    "kms": _kms,
+    "sqs": _sqs,
+}
 
 
 def prepare(app: "APIGatewayRestResolver", needs: Iterable[str]) -> None:

@@ -3,11 +3,9 @@
 Built from the table stream's record of the change (the item before and after, and the `change`
 attribute the write stamped: `hellojohn.actors`), so the request that made it gains no round trip;
 `rules.outbox` decides which records call for one and has it built here.
-The catalogue, in the order a change is named when it is several at once (docs/EVENTS.md):
-`user.created`, `user.deletion_requested`, `user.restored`, `user.password_changed`,
-`user.disabled`, `user.enabled`, `user.email_changed`, `user.email_change_requested`,
-`user.email_change_cancelled`, `user.signed_in`, `user.sessions_revoked`, `user.unlocked`,
-`user.updated`; and `user.deleted`, made by the purge (`rules.purge`) from the user item's REMOVE.
+The catalogue is `hellojohn.event_types` (docs/EVENTS.md): `_name` below takes its types in its
+order, the order a change is named when it is several at once; `user.deleted` is made by the purge
+(`rules.purge`) from the user item's REMOVE.
 
 A write without a change of its own (`outbox.own_stamp`: the guess counters) has no event built;
 one that changes nothing a consumer sees (the verification worker's token and sent-at) has none.
@@ -16,6 +14,7 @@ one that changes nothing a consumer sees (the verification worker's token and se
 from dataclasses import dataclass
 from typing import Any
 
+from hellojohn import event_types as types
 from hellojohn.models import AdminUser, view_of
 from hellojohn.records import User
 from hellojohn.timeutil import rfc3339
@@ -50,7 +49,7 @@ def build(
     before = view_of(AdminUser, before_user).model_dump(mode="json") if before_user else {}
     if before_user is None:
         changed = [f for f in FIELDS if after.get(f) is not None]
-        kind = "user.created"
+        kind = types.CREATED
     else:
         changed = [f for f in FIELDS if before.get(f) != after.get(f)]
         kind = ""
@@ -103,22 +102,22 @@ def _name(
 ) -> str:
     """The change's name: the first of the catalogue that it is."""
     named = (
-        (bool(new.deletion_requested_at) and not old.deletion_requested_at, "user.deletion_requested"),
-        (bool(old.deletion_requested_at) and not new.deletion_requested_at, "user.restored"),
-        (password_moved, "user.password_changed"),
-        (old.disabled != new.disabled, "user.disabled" if new.disabled else "user.enabled"),
-        (old.email != new.email, "user.email_changed"),
+        (bool(new.deletion_requested_at) and not old.deletion_requested_at, types.DELETION_REQUESTED),
+        (bool(old.deletion_requested_at) and not new.deletion_requested_at, types.RESTORED),
+        (password_moved, types.PASSWORD_CHANGED),
+        (old.disabled != new.disabled, types.DISABLED if new.disabled else types.ENABLED),
+        (old.email != new.email, types.EMAIL_CHANGED),
         (
             bool(new.pending_change_id) and new.pending_change_id != old.pending_change_id,
-            "user.email_change_requested",
+            types.EMAIL_CHANGE_REQUESTED,
         ),
         (
             bool(old.pending_change_id) and not new.pending_change_id,
-            "user.email_change_cancelled",
+            types.EMAIL_CHANGE_CANCELLED,
         ),
-        (bool(added), "user.signed_in"),
-        (bool(revoked), "user.sessions_revoked"),
-        (unlocked, "user.unlocked"),
-        (bool(changed), "user.updated"),
+        (bool(added), types.SIGNED_IN),
+        (bool(revoked), types.SESSIONS_REVOKED),
+        (unlocked, types.UNLOCKED),
+        (bool(changed), types.UPDATED),
     )
     return next((name for hit, name in named if hit), "")

@@ -25,7 +25,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from hellojohn import records
+from hellojohn import event_types, records
 from hellojohn.fields import email_key
 from hellojohn.rules import tenancy
 from hellojohn.rules.change_events import ChangeEvent
@@ -35,7 +35,6 @@ from hellojohn.timeutil import DAY, now, rfc3339
 
 TTL_SERVICE = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 """The `userIdentity` of a stream record made by DynamoDB's TTL (the local runner emulates it)."""
-DELETED = "user.deleted"
 KEPT = frozenset(
     {
         "role",
@@ -100,7 +99,7 @@ def decided(
         "before": {},
         "after": {},
     }
-    return Purge(old, receipt), ChangeEvent(DELETED, detail)
+    return Purge(old, receipt), ChangeEvent(event_types.DELETED, detail)
 
 
 def run(purge: Purge) -> None:

@@ -91,3 +91,34 @@ def link_noted(tid: str, uid: str, token_hash: str) -> dict[str, dict[str, str]]
 def notice_sent(tid: str, change_id: str, kind: str) -> dict[str, dict[str, str]]:
     """That the notice of `kind` for a change went out (a redelivered job sends nothing), TTL."""
     return {"PK": {"S": f"TNT#{tid}#NOTICE#{change_id}#{kind}"}, "SK": {"S": "NOTICE"}}
+
+
+def webhooks_pk(tid: str) -> str:
+    """A tenant's webhook endpoints and their count: one partition (at most 20 endpoints)."""
+    return f"TNT#{tid}#WEBHOOKS"
+
+
+WEBHOOK_PREFIX = "WHK#"
+WEBHOOK_COUNT_SK = "COUNT"  # the count of the tenant's endpoints, moved with each create and delete
+
+
+def webhook(tid: str, wid: str) -> dict[str, dict[str, str]]:
+    return {"PK": {"S": webhooks_pk(tid)}, "SK": {"S": f"{WEBHOOK_PREFIX}{wid}"}}
+
+
+def webhook_count(tid: str) -> dict[str, dict[str, str]]:
+    return {"PK": {"S": webhooks_pk(tid)}, "SK": {"S": WEBHOOK_COUNT_SK}}
+
+
+DELIVERY_PREFIX = "DLV#"
+
+
+def deliveries_pk(tid: str, wid: str) -> str:
+    """An endpoint's delivery attempts, keyed by an id of their own (a ULID: newest first is a
+    descending Query). A partition per endpoint, apart from the endpoints': the delivery worker
+    writes here and may not write an endpoint but to disable it."""
+    return f"TNT#{tid}#WHK#{wid}"
+
+
+def delivery(tid: str, wid: str, attempt_id: str) -> dict[str, dict[str, str]]:
+    return {"PK": {"S": deliveries_pk(tid, wid)}, "SK": {"S": f"{DELIVERY_PREFIX}{attempt_id}"}}
