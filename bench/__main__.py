@@ -3,6 +3,7 @@
 python -m bench                      # everything
 python -m bench --quick --no-write   # a smoke run while changing the benchmarks
 python -m bench --only first,init    # some sections (the document needs all of them)
+python -m bench --only init --functions AuthMe,Jwks   # some functions' init, against the stack alone
 python -m bench --render             # docs/PERFORMANCE.md again from the last run's measurements
 
 Every run of all the sections stores what it measured in .bench/run.pickle (git ignores .bench/),
@@ -41,6 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", default=",".join(SECTIONS), help=f"comma-separated, of {', '.join(SECTIONS)}"
     )
+    parser.add_argument(
+        "--functions",
+        default="",
+        help="init only: comma-separated logical ids (AuthMe,Jwks): a quick look, no page",
+    )
     parser.add_argument("--render", action="store_true", help=f"measure nothing: the page from {STORED.name}")
     args = parser.parse_args(argv)
     if args.render:
@@ -55,9 +61,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown sections: {', '.join(sorted(only - set(SECTIONS)))}")
     # the handlers' EMF documents (hellojohn.signals) go to stdout, as in Lambda: still written, not shown
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-        run = measure(args.quick, only)
+        run = measure(args.quick, only, frozenset(n.strip() for n in args.functions.split(",") if n.strip()))
     sys.stdout.write(console(run) + "\n")
-    if only == set(SECTIONS):
+    if only == set(SECTIONS) and not args.functions:
         STORED.parent.mkdir(exist_ok=True)
         STORED.write_bytes(pickle.dumps(run))
         if not args.no_write:
@@ -67,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def measure(quick: bool, only: set[str]) -> Run:
+def measure(quick: bool, only: set[str], functions: frozenset[str] = frozenset()) -> Run:
     lambdas.use_environment()
     started = time.perf_counter()
     machine = f"{platform.machine()}, Python {platform.python_version()}, {os.cpu_count() or 0} CPUs"
@@ -82,7 +88,7 @@ def measure(quick: bool, only: set[str]) -> Run:
         from bench import cold
 
         _log("init: fresh processes, functions and the floor interleaved")
-        run.cold = cold.measure(rounds=2 if quick else 3)
+        run.cold = cold.measure(rounds=2 if quick else 3, functions=functions)
     if only & {"warm", "scale"}:
         from bench import scale, warm
         from bench.scenarios import build_world

@@ -252,13 +252,21 @@ def _globals(functions: list[template.Function], refs: dict[str, str]) -> dict[s
     return {k: v for k, v in envs[0].items() if all(e.get(k) == v for e in envs)}
 
 
-def measure(rounds: int = 10, seed: int = 7) -> tuple[Runs, list[ColdResult]]:
+def measure(
+    rounds: int = 10, seed: int = 7, functions: frozenset[str] = frozenset()
+) -> tuple[Runs, list[ColdResult]]:
     """(floor runs, per-function results). Every second function run, the floor runs again, and
     each function run is compared with the floor runs on either side of it: a ratio taken over a
     few seconds, so a change in the machine's load between rounds does not reach it. (bench.first,
-    run before, has imported every function from the same files: they are in the page cache.)"""
+    run before, has imported every function from the same files: they are in the page cache.)
+    `functions`: only these (logical ids, with or without `Function`) and the stack alone."""
     layer = shipped_layer()
-    todo = cases(layer)
+    wanted = {f.removesuffix("Function") for f in functions}
+    todo = [
+        c
+        for c in cases(layer)
+        if not functions or c.name == STACK_NAME or c.name.removesuffix("Function") in wanted
+    ]
     rng = random.Random(seed)
     floor = Runs()
     runs = {c.name: Runs() for c in todo}

@@ -19,6 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 REPORT = """
 import json, sys
 import app
+if HOOKS:
+    from hellojohn.edge import snapstart
+    snapstart.run_before_snapshot()
 from pydantic import BaseModel
 from hellojohn import models
 built = sorted(
@@ -30,7 +33,8 @@ print(json.dumps({"built": built, "modules": sorted(sys.modules)}))
 """
 
 
-def loaded(function: str) -> dict[str, list[str]]:
+def loaded(function: str, hooks: bool = False) -> dict[str, list[str]]:
+    """What importing the function loads (with `hooks`, then its before-snapshot hook: its init)."""
     env = {
         **safe_environment(os.environ),
         "TABLE_NAME": "hellojohn-test",
@@ -38,7 +42,7 @@ def loaded(function: str) -> dict[str, list[str]]:
         "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / function), str(ROOT / "layers" / "shared")]),
     }
     out = subprocess.run(
-        [sys.executable, "-c", REPORT],
+        [sys.executable, "-c", f"HOOKS = {hooks}\n{REPORT}"],
         cwd=ROOT / "functions" / function,
         env=env,
         capture_output=True,
@@ -66,8 +70,16 @@ def test_a_function_builds_the_models_of_its_routes_and_no_others(function: str,
 
 
 def test_secret_key_functions_load_no_token_code_and_token_functions_load_pyjwt() -> None:
-    admin = loaded("users_update")["modules"]
+    admin = loaded("users_update", hooks=True)["modules"]
     # (cryptography itself may be there in the venv: pyOpenSSL, a test tool, loads it with boto3)
     assert not {"hellojohn.rules.tokens", "jwt"} & set(admin)
-    token = loaded("auth_me")["modules"]
+    token = loaded("auth_me", hooks=True)["modules"]
     assert {"hellojohn.rules.tokens", "jwt", "jwt.algorithms"} <= set(token)
+
+
+def test_the_jwks_function_loads_the_signing_key_code_and_no_pyjwt() -> None:
+    """It publishes the public key and signs or verifies no token: PyJWT (and the X.509, RSA and EC
+    parts of cryptography it imports) is ~0.1 of the boto3 floor of init it would not use."""
+    keys = loaded("jwks", hooks=True)["modules"]
+    assert "hellojohn.rules.tokens" in keys
+    assert not {m for m in keys if m == "jwt" or m.startswith("jwt.")}

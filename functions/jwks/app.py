@@ -16,4 +16,4 @@ def jwks() -> Jwks:
     return Jwks.model_validate(tokens.jwks())
 
 
-lambda_handler: Any = entry(app, needs=("tokens",))
+lambda_handler: Any = entry(app, needs=("keys",))

@@ -41,7 +41,7 @@ def test_the_demo_user_signs_in(api: Http, runner: Runner, demo: Tenant) -> None
     [
         ("GET", "/nope"),
         ("GET", "/v1/users/usr_1/password"),
-        ("DELETE", "/v1/users/usr_1"),
+        ("PUT", "/v1/users/usr_1"),
         ("PUT", "/v1/auth/me"),
     ],
 )

@@ -120,10 +120,12 @@ def _passwords() -> None:
     passwords.common_passwords()
 
 
+_KEYS = ("encodings.idna", "hellojohn.rules.tokens", "aws_lambda_powertools.utilities.parameters")
 # what each need imports, beyond what its builder does (a first request would import it lazily)
 MODULES: dict[str, tuple[str, ...]] = {
     "dynamodb": ("encodings.idna", "ulid"),  # urllib3 encodes the host name; every write makes a change id
-    "tokens": ("encodings.idna", "hellojohn.rules.tokens", "aws_lambda_powertools.utilities.parameters"),
+    "keys": _KEYS,  # the signing key alone: the JWKS function signs and verifies no token
+    "tokens": (*_KEYS, "jwt"),
     "passwords": ("argon2.exceptions",),
     "email": ("email_validator",),
     "phone": ("phonenumbers",),
@@ -133,6 +135,7 @@ MODULES: dict[str, tuple[str, ...]] = {
 }
 BUILDERS: dict[str, Callable[[], None]] = {
     "dynamodb": _dynamodb,
+    "keys": _tokens,
     "tokens": _tokens,
     "passwords": _passwords,
     "kms": _kms,

@@ -9,11 +9,17 @@ PyJWT is given key objects (never PEM text) and one algorithm; before it verifie
 header must name EdDSA and the current `kid` and carry no `crit`, so no other key or algorithm is
 ever tried. Its clock is the real one (`datetime.now`), as is `hellojohn.timeutil`'s.
 
+PyJWT (and the parts of cryptography it imports: X.509, RSA, EC) is imported by what signs or
+verifies a token, not by this module: the JWKS function (`jwks`) needs only the Ed25519 key, and
+its init is ~0.1 of the boto3 floor lighter without them. The functions that sign or verify import
+it before their snapshot (`hellojohn.edge.snapstart`, need "tokens").
+
 A token that verified is remembered for the rest of its life (`_verified`), so a client's next
 requests with it skip the Ed25519 check (about 120 of the 190 microseconds a verification costs):
 see `verify`.
 """
 
+import base64
 import hashlib
 import hmac
 import json
@@ -21,10 +27,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-import jwt
 from cachetools import LRUCache
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from jwt.utils import base64url_encode
 
 from hellojohn import errors, timeutil
 from hellojohn.adapters.secrets_manager import secrets_provider
@@ -89,7 +93,7 @@ def forget_keys() -> None:
 
 
 def _b64url(raw: bytes) -> str:
-    return base64url_encode(raw).decode("ascii")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")  # RFC 7515's base64url
 
 
 def signing_key() -> SigningKey:
@@ -141,6 +145,8 @@ def issue(
     }
     if password_change_required:
         claims["pcr"] = True
+    import jwt
+
     token = jwt.encode(claims, key.private, algorithm=ALGORITHM, headers={"kid": key.kid, "typ": "JWT"})
     return token, expires_at
 
@@ -151,6 +157,8 @@ def decode(token: str, key: SigningKey, issuer: str) -> dict[str, Any]:
     Refused before any signature work: over MAX_TOKEN_CHARS, a header that is not EdDSA with the
     current `kid`, or a `crit` header. Then PyJWT checks the signature, the required claims, `exp`,
     `nbf` and `iat` (with the leeway) and `iss`."""
+    import jwt
+
     if len(token) > MAX_TOKEN_CHARS:
         raise jwt.DecodeError("token too long")
     header = jwt.get_unverified_header(token)
@@ -169,6 +177,8 @@ def decode(token: str, key: SigningKey, issuer: str) -> dict[str, Any]:
 
 def unverified_claims(token: str) -> dict[str, Any]:
     """The payload without checking anything: only for choosing (CORS), never for trusting."""
+    import jwt
+
     if len(token) > MAX_TOKEN_CHARS:
         raise jwt.DecodeError("token too long")
     claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
@@ -183,6 +193,8 @@ def verify(token: str) -> AccessClaims:
     once `exp` is `LEEWAY_SECONDS` behind the clock). A rotated seed has a new `kid`, so its tokens
     are new entries and the old key's tokens are refused by `decode`. Revocation is not a property
     of the token: every route reads the session from the user item."""
+    import jwt
+
     key = signing_key()
     issuer = settings().token_issuer
     entry = (key.kid, issuer, hashlib.sha256(token.encode()).digest())
