@@ -11,7 +11,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from hellojohn.store import keys
-from hellojohn.store.client import dynamodb, error_code, failed_item, table_name, to_item
+from hellojohn.store.client import dynamodb, error_code, failed_item, newest_first, table_name, to_item
 
 QUEUED = "queued"  # the change's jobs went to SQS (set by `mark_queued`)
 
@@ -50,23 +50,6 @@ def mark_queued(tid: str, uid: str, change_id: str) -> None:
 def page(tid: str, uid: str, limit: int, before: str | None, now: int) -> tuple[list[dict[str, Any]], bool]:
     """Up to `limit` entries older than change id `before` (None: the newest), and whether more
     exist. Entries past their TTL that DynamoDB has not removed yet are left out."""
-    pk = keys.user_pk(tid, uid)
-    params: dict[str, Any] = {
-        "TableName": table_name(),
-        "KeyConditionExpression": "PK = :pk AND begins_with(SK, :evt)",
-        "FilterExpression": "#ttl > :now",
-        "ExpressionAttributeNames": {"#ttl": "ttl"},
-        "ExpressionAttributeValues": {
-            ":pk": {"S": pk},
-            ":evt": {"S": keys.AUDIT_PREFIX},
-            ":now": {"N": str(now)},
-        },
-        "ScanIndexForward": False,
-        "Limit": limit + 1,
-    }
-    if before:
-        params["ExclusiveStartKey"] = keys.audit_entry(tid, uid, before)
-    out = dynamodb().query(**params)
-    entries = [json.loads(item["entry"]["S"]) for item in out.get("Items", [])]
-    # TTL follows time, so the entries the filter drops are the oldest: a short page is the last
-    return entries[:limit], len(entries) > limit
+    start = keys.audit_entry(tid, uid, before) if before else None
+    items, more = newest_first(keys.user_pk(tid, uid), keys.AUDIT_PREFIX, start, limit, now)
+    return [json.loads(item["entry"]["S"]) for item in items], more

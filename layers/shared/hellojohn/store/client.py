@@ -53,6 +53,28 @@ def get_many(keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return found
 
 
+def newest_first(
+    pk: str, prefix: str, start: dict[str, Any] | None, limit: int, now: int
+) -> tuple[list[dict[str, Any]], bool]:
+    """Up to `limit` items of partition `pk` whose sort key starts with `prefix`, newest first,
+    after `start` (an exclusive start key; None: the newest), and whether more exist. Items past
+    their TTL that DynamoDB has not removed yet are left out: TTL follows time, so those are the
+    oldest and a short page is the last. One Query (the history and the webhook deliveries)."""
+    params: dict[str, Any] = {
+        "TableName": table_name(),
+        "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+        "FilterExpression": "#ttl > :now",
+        "ExpressionAttributeNames": {"#ttl": "ttl"},
+        "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": prefix}, ":now": {"N": str(now)}},
+        "ScanIndexForward": False,
+        "Limit": limit + 1,
+    }
+    if start:
+        params["ExclusiveStartKey"] = start
+    items = dynamodb().query(**params).get("Items", [])
+    return items[:limit], len(items) > limit
+
+
 def error_code(exc: Exception) -> str:
     response = getattr(exc, "response", None) or {}
     return str(response.get("Error", {}).get("Code", ""))

@@ -18,6 +18,7 @@ from hellojohn.store.client import (
     dynamodb,
     error_code,
     from_item,
+    newest_first,
     table_name,
     to_av,
     to_item,
@@ -256,20 +257,6 @@ def attempts(
     tid: str, wid: str, limit: int, before: str | None, now: int
 ) -> tuple[list[dict[str, Any]], bool]:
     """Up to `limit` attempts older than `before` (None: the newest), newest first; more?"""
-    params: dict[str, Any] = {
-        "TableName": table_name(),
-        "KeyConditionExpression": "PK = :pk AND begins_with(SK, :dlv)",
-        "FilterExpression": "#ttl > :now",
-        "ExpressionAttributeNames": {"#ttl": "ttl"},
-        "ExpressionAttributeValues": {
-            ":pk": {"S": keys.deliveries_pk(tid, wid)},
-            ":dlv": {"S": keys.DELIVERY_PREFIX},
-            ":now": {"N": str(now)},
-        },
-        "ScanIndexForward": False,
-        "Limit": limit + 1,
-    }
-    if before:
-        params["ExclusiveStartKey"] = keys.delivery(tid, wid, before)
-    items = [from_item(i) for i in dynamodb().query(**params).get("Items", [])]
-    return items[:limit], len(items) > limit
+    start = keys.delivery(tid, wid, before) if before else None
+    items, more = newest_first(keys.deliveries_pk(tid, wid), keys.DELIVERY_PREFIX, start, limit, now)
+    return [from_item(i) for i in items], more
