@@ -65,6 +65,7 @@ def _token_calls(tenant: Tenant, session: dict[str, Any]) -> list[tuple[str, str
         ("GET", "/v1/auth/sessions", None, bearer),
         ("POST", f"/v1/auth/sessions/{session['id']}/revoke", None, bearer),  # its own: a sign-out
         ("POST", "/v1/auth/sign-out", None, bearer),
+        ("DELETE", "/v1/auth/me", None, bearer),  # last: the session is over (401), the key read first
     ]
 
 
