@@ -356,3 +356,22 @@ def test_the_rule_takes_only_the_change_events(world: dict[str, str]) -> None:
     queued = Pipeline(world).peek("WebhookEventQueue")
     assert [e["source"] for e in queued] == ["hellojohn.users"]
     assert queued[0]["detail-type"] == "user.updated"
+
+
+def test_a_secret_is_decrypted_once_per_process_not_per_attempt(
+    world: dict[str, str], api: Api, acme: Tenant, receiver: Receiver
+) -> None:
+    """Signing needs the plaintext secret; a warm delivery function keeps it by its ciphertext, so
+    the next attempt to the same endpoint makes no KMS call (a rotation stores a new ciphertext:
+    test_rotation_signs_with_both_secrets_for_a_day)."""
+    from tests.awscalls import counting
+
+    pipe = Pipeline(world)
+    hook = _endpoint(api, acme, receiver.url("/in"))
+    alice = _user(api, acme)
+    pipe.pump()
+    with counting(strict=False) as calls:  # the pipeline's own clients too
+        assert api("PATCH", f"/v1/users/{alice['id']}", {"name": "Alicia"}, acme.admin()).status == 200
+        pipe.pump()
+    assert ("kms", "Decrypt") not in calls.made, calls.made
+    assert [r.verified(hook["secret"])["type"] for r in receiver.at("/in")] == ["user.created", "user.updated"]

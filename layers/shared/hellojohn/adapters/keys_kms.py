@@ -5,7 +5,7 @@ to another endpoint's item does not decrypt there, and the key's use is logged (
 whose secret it was. The plaintext is never stored, logged or put in an event.
 """
 
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -33,10 +33,17 @@ def encrypt(tid: str, wid: str, secret: str) -> bytes:
     return bytes(out["CiphertextBlob"])
 
 
+@lru_cache(maxsize=256)
 def decrypt(tid: str, wid: str, ciphertext: bytes) -> str:
+    """The secret, decrypted once per process and ciphertext: a delivery attempt signs without a
+    KMS call while its endpoint's secret is unchanged (a rotation stores a new ciphertext)."""
     from hellojohn.config import settings
 
     out = kms().decrypt(
         KeyId=settings().webhook_key_id, CiphertextBlob=ciphertext, EncryptionContext=_context(tid, wid)
     )
     return bytes(out["Plaintext"]).decode()
+
+
+def forget_secrets() -> None:
+    decrypt.cache_clear()

@@ -21,6 +21,8 @@ def forget_data() -> None:
         loaded["hellojohn.rules.tokens"].forget_keys()
     if "hellojohn.rules.passwords" in loaded:
         loaded["hellojohn.rules.passwords"].forget_dummy_hash()
+    if "hellojohn.adapters.keys_kms" in loaded:
+        loaded["hellojohn.adapters.keys_kms"].forget_secrets()
 
 
 def client_factories() -> "tuple[Any, ...]":
