@@ -374,4 +374,7 @@ def test_a_secret_is_decrypted_once_per_process_not_per_attempt(
         assert api("PATCH", f"/v1/users/{alice['id']}", {"name": "Alicia"}, acme.admin()).status == 200
         pipe.pump()
     assert ("kms", "Decrypt") not in calls.made, calls.made
-    assert [r.verified(hook["secret"])["type"] for r in receiver.at("/in")] == ["user.created", "user.updated"]
+    assert [r.verified(hook["secret"])["type"] for r in receiver.at("/in")] == [
+        "user.created",
+        "user.updated",
+    ]
